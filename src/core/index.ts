@@ -1,0 +1,8 @@
+/** The pure core: key table, config model, engine, scripts. Runs in Node and in the browser. */
+export * from './keys.ts';
+export * from './config.ts';
+export * from './glob.ts';
+export * from './engine.ts';
+export * from './script.ts';
+export * from './simulate.ts';
+export * from './scenario.ts';

@@ -1,0 +1,107 @@
+/**
+ * Runs a script through the real engine in virtual time: what `keyrx simulate`,
+ * `POST /api/simulate` and the browser simulator show.
+ */
+import type { Config } from './config.ts';
+import { layerName } from './config.ts';
+import type { Decision, EngineState, MappingKind, OutputEvent, TraceEntry } from './engine.ts';
+import { DEFAULT_DEVICE, Engine } from './engine.ts';
+import { keyName } from './keys.ts';
+import type { ScriptStep } from './script.ts';
+import { formatEvents, formatKeyEvent, parseScript } from './script.ts';
+
+export interface TimelineEntry {
+  /** ms since the start of the script */
+  timeMs: number;
+  /** the input token (`d:A`), or `timeout` for a deadline decision */
+  input: string;
+  device: string;
+  mapping: MappingKind;
+  decision: Decision;
+  outputs: string[];
+  /** decisions this input caused for other keys, e.g. `CapsLock: hold` (permissive hold) */
+  also: string[];
+  modifiers: string[];
+  locks: string[];
+}
+
+export interface SimulationResult {
+  outputs: OutputEvent[];
+  /** outputs as a script: `d:B u:B` */
+  output: string;
+  timeline: TimelineEntry[];
+  final: EngineState;
+  /** script length in ms */
+  durationMs: number;
+}
+
+export interface SimulateOptions {
+  device?: string;
+  /** after the script, advance past every pending deadline (default false: stop at the last token) */
+  settle?: boolean;
+}
+
+export function simulate(
+  config: Config,
+  script: string | ScriptStep[],
+  opts: SimulateOptions = {},
+): SimulationResult {
+  const steps = typeof script === 'string' ? parseScript(script) : script;
+  const engine = new Engine(config, { trace: true });
+  const outputs: OutputEvent[] = [];
+  const timeline: TimelineEntry[] = [];
+  let device = opts.device ?? DEFAULT_DEVICE;
+  let now = 0;
+
+  const layers = (): { modifiers: string[]; locks: string[] } => {
+    const s = engine.state();
+    return {
+      modifiers: s.modifiers.map((id) => layerName('MD', id)),
+      locks: s.locks.map((id) => layerName('LK', id)),
+    };
+  };
+  const recordTimeouts = (trace: TraceEntry[]): void => {
+    for (const t of trace)
+      timeline.push({
+        timeMs: t.timeUs / 1000,
+        input: 'timeout',
+        device: t.device,
+        mapping: t.mapping,
+        decision: t.decision,
+        outputs: [],
+        also: [`${keyName(t.key)}: ${t.decision}`],
+        ...layers(),
+      });
+  };
+  const advanceTo = (target: number): void => {
+    outputs.push(...engine.tick(target));
+    recordTimeouts(engine.trace);
+    now = target;
+  };
+
+  for (const step of steps) {
+    if (step.type === 'wait') advanceTo(now + Math.round(step.ms * 1000));
+    else if (step.type === 'device') device = step.name;
+    else if (step.type === 'context') engine.setContext(step);
+    else {
+      const out = engine.process({ key: step.key, action: step.action, timeUs: now, device });
+      outputs.push(...out);
+      const main = engine.trace[engine.trace.length - 1];
+      timeline.push({
+        timeMs: now / 1000,
+        input: formatKeyEvent(step),
+        device,
+        mapping: main.mapping,
+        decision: main.decision,
+        outputs: out.map(formatKeyEvent),
+        also: engine.trace.slice(0, -1).map((t) => `${keyName(t.key)}: ${t.decision}`),
+        ...layers(),
+      });
+    }
+  }
+  if (opts.settle) {
+    const deadline = engine.nextDeadline();
+    if (deadline !== null) advanceTo(Math.max(now, deadline));
+  }
+  return { outputs, output: formatEvents(outputs), timeline, final: engine.state(), durationMs: now / 1000 };
+}

@@ -1,0 +1,221 @@
+/**
+ * Property tests: for random configs and random well-formed input, the output is
+ * well-formed, nothing stays down once every input is up and deadlines have passed, and
+ * the same input always gives the same output.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type {
+  BaseMapping,
+  Condition,
+  Config,
+  ConditionItem,
+  Mapping,
+  OutputEvent,
+} from '../../src/core/index.ts';
+import { Engine } from '../../src/core/index.ts';
+
+const KEYS = ['A', 'B', 'C', 'D', 'E', 'CapsLock', 'Space', 'LShift', 'Tab', 'H', 'J', 'Num1'];
+const CODES = [30, 48, 46, 32, 18, 58, 57, 42, 15, 35, 36, 2];
+const DEVICES = ['kb-one', 'kb-two'];
+
+const key = fc.constantFrom(...KEYS);
+const id = fc.integer({ min: 0, max: 3 });
+const threshold = fc.integer({ min: 1, max: 300 });
+
+const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
+  fc.record({ kind: fc.constant('simple' as const), from: key, to: key }),
+  fc.record({ kind: fc.constant('modifier' as const), from: key, id }),
+  fc.record({ kind: fc.constant('lock' as const), from: key, id }),
+  fc.record({ kind: fc.constant('tapHold' as const), from: key, tap: key, hold: id, thresholdMs: threshold }),
+  fc.record({ kind: fc.constant('holdOnly' as const), from: key, hold: id, thresholdMs: threshold }),
+  fc.record({
+    kind: fc.constant('modifiedOutput' as const),
+    from: key,
+    to: key,
+    shift: fc.boolean(),
+    ctrl: fc.boolean(),
+    alt: fc.boolean(),
+    win: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('sequence' as const),
+    from: key,
+    keys: fc.array(key, { minLength: 1, maxLength: 8 }),
+  }),
+);
+
+const item: fc.Arbitrary<ConditionItem> = fc.oneof(
+  fc.record({ kind: fc.constant('modifier' as const), id }),
+  fc.record({ kind: fc.constant('lock' as const), id }),
+);
+const condition: fc.Arbitrary<Condition> = fc.oneof(
+  item,
+  fc.record({ kind: fc.constant('allOf' as const), items: fc.array(item, { minLength: 1, maxLength: 3 }) }),
+  fc.record({ kind: fc.constant('noneOf' as const), items: fc.array(item, { minLength: 1, maxLength: 3 }) }),
+  fc.record({ kind: fc.constant('device' as const), pattern: fc.constantFrom('kb-*', '*two', 'none') }),
+);
+const mapping: fc.Arbitrary<Mapping> = fc.oneof(
+  { weight: 3, arbitrary: baseMapping },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('conditional' as const),
+      condition,
+      mappings: fc.array(baseMapping, { minLength: 1, maxLength: 6 }),
+    }),
+  },
+);
+export const configArb: fc.Arbitrary<Config> = fc.record({
+  version: fc.constant(1),
+  devices: fc.array(
+    fc.record({
+      pattern: fc.constantFrom('*', 'kb-one', '*two', 'nothing'),
+      mappings: fc.array(mapping, { maxLength: 25 }),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+type Op =
+  | { op: 'press' | 'release' | 'repeat'; pick: number; device: number }
+  | { op: 'wait'; ms: number }
+  | { op: 'releaseAll' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({ op: fc.constant('press' as const), pick: fc.nat(), device: fc.nat({ max: 1 }) }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat(), device: fc.nat({ max: 1 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('repeat' as const), pick: fc.nat(), device: fc.nat({ max: 1 }) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 400 }) }),
+  },
+);
+
+interface RunOptions {
+  releaseAllAt?: Set<number>;
+}
+
+/** Plays random ops as well-formed input (presses of up keys, releases of down keys), then releases everything. */
+function play(config: Config, ops: Op[], opts: RunOptions = {}): OutputEvent[] {
+  const engine = new Engine(config);
+  const out: OutputEvent[] = [];
+  const down = new Set<string>();
+  let now = 0;
+  const feed = (action: 'press' | 'release' | 'repeat', code: number, device: string): void => {
+    out.push(...engine.process({ key: code, action, timeUs: now, device }));
+  };
+  ops.forEach((op, index) => {
+    if (opts.releaseAllAt?.has(index)) out.push(...engine.releaseAll(now));
+    if (op.op === 'wait') {
+      now += op.ms * 1000;
+      out.push(...engine.tick(now));
+    } else if (op.op === 'releaseAll') {
+      out.push(...engine.releaseAll(now));
+    } else {
+      const device = DEVICES[op.device];
+      const upKeys = CODES.filter((c) => !down.has(`${device}/${c}`));
+      const downKeys = CODES.filter((c) => down.has(`${device}/${c}`));
+      if (op.op === 'press' && upKeys.length > 0) {
+        const code = upKeys[op.pick % upKeys.length];
+        down.add(`${device}/${code}`);
+        feed('press', code, device);
+      } else if (op.op !== 'press' && downKeys.length > 0) {
+        const code = downKeys[op.pick % downKeys.length];
+        if (op.op === 'release') down.delete(`${device}/${code}`);
+        feed(op.op, code, device);
+      }
+    }
+  });
+  for (const entry of [...down]) {
+    const [device, code] = entry.split('/');
+    feed('release', Number(code), device);
+  }
+  // every deadline passes
+  const deadline = engine.nextDeadline();
+  if (deadline !== null) out.push(...engine.tick(deadline));
+  assert.equal(engine.nextDeadline(), null, 'no deadline may remain once every key is up');
+  return out;
+}
+
+function checkWellFormed(out: OutputEvent[]): void {
+  const down = new Set<number>();
+  let lastTime = -Infinity;
+  for (const [i, e] of out.entries()) {
+    assert.ok(e.timeUs >= lastTime, `event ${i} goes back in time`);
+    lastTime = e.timeUs;
+    if (e.action === 'press') {
+      assert.ok(!down.has(e.key), `event ${i}: press of key ${e.key} that is already down`);
+      down.add(e.key);
+    } else if (e.action === 'release') {
+      assert.ok(down.has(e.key), `event ${i}: release of key ${e.key} that is not down`);
+      down.delete(e.key);
+    } else assert.ok(down.has(e.key), `event ${i}: repeat of key ${e.key} that is not down`);
+  }
+  assert.deepEqual([...down], [], 'output keys left down after every input was released');
+}
+
+const RUNS = Number(process.env.KEYRX_PROPERTY_RUNS ?? 400);
+
+test('output is well-formed and nothing stays down', () => {
+  fc.assert(
+    fc.property(configArb, fc.array(opArb, { maxLength: 80 }), (config, ops) => {
+      checkWellFormed(play(config, ops));
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('the same input gives the same output', () => {
+  fc.assert(
+    fc.property(configArb, fc.array(opArb, { maxLength: 80 }), (config, ops) => {
+      assert.deepEqual(play(config, ops), play(config, ops));
+    }),
+    { numRuns: RUNS / 2 },
+  );
+});
+
+test('releaseAll at random points leaves nothing down and keeps output well-formed', () => {
+  fc.assert(
+    fc.property(
+      configArb,
+      fc.array(opArb, { maxLength: 60 }),
+      fc.uniqueArray(fc.nat({ max: 59 }), { maxLength: 4 }),
+      (config, ops, points) => {
+        checkWellFormed(play(config, ops, { releaseAllAt: new Set(points) }));
+      },
+    ),
+    { numRuns: RUNS / 2 },
+  );
+});
+
+test('releaseAll returns the engine to a state with no output down', () => {
+  fc.assert(
+    fc.property(configArb, fc.array(opArb, { maxLength: 40 }), (config, ops) => {
+      const engine = new Engine(config);
+      let now = 0;
+      for (const op of ops) {
+        if (op.op === 'wait') engine.tick((now += op.ms * 1000));
+        else if (op.op === 'press')
+          engine.process({ key: CODES[op.pick % CODES.length], action: 'press', timeUs: now });
+      }
+      engine.releaseAll(now);
+      const state = engine.state();
+      assert.deepEqual(state.outputDown, []);
+      assert.deepEqual(state.held, []);
+      assert.deepEqual(state.modifiers, []);
+      assert.equal(engine.nextDeadline(), null);
+    }),
+    { numRuns: RUNS / 2 },
+  );
+});
