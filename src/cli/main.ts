@@ -71,6 +71,12 @@ export async function main(argv: string[], print = (t: string) => console.log(t)
   }
 }
 
-const invokedDirectly =
-  import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/keyrx');
-if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));
+function invokedDirectly(): boolean {
+  // true when run as `node main.js` or through the npm bin symlink, false when imported
+  try {
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) process.exitCode = await main(process.argv.slice(2));
