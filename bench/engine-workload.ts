@@ -8,17 +8,56 @@ import { resolveKey } from '../src/core/index.ts';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');
 const TARGETS = [
-  'Left', 'Right', 'Up', 'Down', 'Home', 'End', 'PageUp', 'PageDown', 'Delete', 'Backspace',
-  'F13', 'F14', 'F15', 'F16', 'F17', 'F18', 'F19', 'F20', 'Num1', 'Num2', 'Num3', 'Num4', 'Num5',
-  'Minus', 'Equal',
+  'Left',
+  'Right',
+  'Up',
+  'Down',
+  'Home',
+  'End',
+  'PageUp',
+  'PageDown',
+  'Delete',
+  'Backspace',
+  'F13',
+  'F14',
+  'F15',
+  'F16',
+  'F17',
+  'F18',
+  'F19',
+  'F20',
+  'Num1',
+  'Num2',
+  'Num3',
+  'Num4',
+  'Num5',
+  'Minus',
+  'Equal',
 ];
 // Ten tap-holds, each holding one of MD_00..MD_09.
-const TAP_HOLD_KEYS = ['CapsLock', 'Tab', 'Enter', 'Space', 'LAlt', 'RAlt', 'Semicolon', 'Quote', 'Grave', 'Backslash'];
+const TAP_HOLD_KEYS = [
+  'CapsLock',
+  'Tab',
+  'Enter',
+  'Space',
+  'LAlt',
+  'RAlt',
+  'Semicolon',
+  'Quote',
+  'Grave',
+  'Backslash',
+];
 
 export function benchConfig(): Config {
   const mappings: Mapping[] = [];
   TAP_HOLD_KEYS.forEach((from, i) =>
-    mappings.push({ kind: 'tapHold', from, tap: from === 'CapsLock' ? 'Escape' : from, hold: i, thresholdMs: 200 }),
+    mappings.push({
+      kind: 'tapHold',
+      from,
+      tap: from === 'CapsLock' ? 'Escape' : from,
+      hold: i,
+      thresholdMs: 200,
+    }),
   );
   for (let layer = 0; layer < 10; layer++) {
     const inner: BaseMapping[] = [];
@@ -34,7 +73,8 @@ export function benchConfig(): Config {
     mappings.push({ kind: 'conditional', condition: { kind: 'modifier', id: layer }, mappings: inner });
   }
   // Base layer: a handful of symbol remaps plus letter swaps (Dvorak-like) so most typing hits a mapping.
-  for (let i = 0; i < 40; i++) mappings.push({ kind: 'simple', from: LETTERS[i % 26], to: LETTERS[(i * 11 + 3) % 26] });
+  for (let i = 0; i < 40; i++)
+    mappings.push({ kind: 'simple', from: LETTERS[i % 26], to: LETTERS[(i * 11 + 3) % 26] });
   return { version: 1, devices: [{ pattern: '*', mappings }] };
 }
 

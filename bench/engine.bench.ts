@@ -83,8 +83,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));
   else {
     console.log(`engine: ${r.mappings} mappings, 10 layers, 10 tap-holds; ${fmt(r.events)} typing events`);
-    console.log(`  per event   p50 ${fmt(r.p50Ns)} ns   p99 ${fmt(r.p99Ns)} ns   max ${fmt(r.maxNs)} ns   mean ${fmt(r.meanNs)} ns`);
+    console.log(
+      `  per event   p50 ${fmt(r.p50Ns)} ns   p99 ${fmt(r.p99Ns)} ns   max ${fmt(r.maxNs)} ns   mean ${fmt(r.meanNs)} ns`,
+    );
     console.log(`  throughput  ${fmt(r.eventsPerSecond)} events/s (median of rounds)`);
-    console.log(`  goals       p99 < 2,000 ns; >= 1,000,000 events/s  (KeyRx claims ~17 ns process_event in criterion)`);
+    console.log(
+      `  goals       p99 < 2,000 ns; >= 1,000,000 events/s  (KeyRx claims ~17 ns process_event in criterion)`,
+    );
   }
 }
