@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -85,4 +85,62 @@ test('keys lists names; demo runs', () => {
   assert.equal(demo.code, 0);
   assert.match(demo.stdout, /out: t:120 d:Escape u:Escape/);
   assert.match(keyrx('--version').stdout, /^\d+\.\d+\.\d+/);
+});
+
+test('check prints every diagnostic with a caret and exits 1; NO_COLOR output has no escapes', () => {
+  const bad = join(dir, 'bad.rhai');
+  writeFileSync(bad, 'device_start("*");\nmap("A", "VK_Escap");\nmap("B", "Q");\ndevice_end();\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'check', bad], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  assert.equal(r.status, 1);
+  assert.ok(!r.stderr.includes('\x1b['), 'no colour codes');
+  assert.ok(
+    r.stderr.includes(
+      `${bad}:2:10: error: Unknown key name: 'Escap'\n 2 | map("A", "VK_Escap");\n   |          ^^^^^^^^^^\n  = did you mean: Escape, Esc, ESC?`,
+    ),
+    r.stderr,
+  );
+  assert.match(r.stderr, /bad\.rhai:3:10: error: Output must have VK_, MD_, or LK_ prefix: Q -> use VK_Q/);
+  assert.match(r.stderr, /^2 errors$/m);
+  const good = keyrx('check', join(root, 'examples/03-vim-navigation.rhai'));
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /03-vim-navigation\.rhai: ok \(1 device block, \d+ mappings, 1 layers\)/);
+});
+
+test('compile writes a .krx that simulate, parse and view accept', () => {
+  const src = join(dir, 'nav.rhai');
+  writeFileSync(
+    src,
+    'device_start("*");\ntap_hold("CapsLock", "VK_Escape", "MD_00", 200);\nwhen_start("MD_00");\nmap("H", "VK_Left");\nwhen_end();\ndevice_end();\n',
+  );
+  const compiled = keyrx('compile', src);
+  assert.equal(compiled.code, 0, compiled.stderr);
+  const krx = join(dir, 'nav.krx');
+  assert.match(
+    compiled.stdout,
+    /compiled .*nav\.rhai → .*nav\.krx: 1 device block, 2 mappings, 1 layers, \d+ bytes/,
+  );
+  assert.equal(
+    keyrx('simulate', krx, '-e', 'd:CapsLock t:250 d:H u:H u:CapsLock').stdout,
+    't:250 d:Left u:Left\n',
+  );
+  assert.equal(keyrx('simulate', src, '-e', 'd:CapsLock t:50 u:CapsLock').stdout, 't:50 d:Escape u:Escape\n');
+  const parsed = JSON.parse(keyrx('parse', krx, '--json').stdout);
+  assert.equal(parsed.devices[0].mappings[0].kind, 'tapHold');
+  const html = join(dir, 'nav.html');
+  assert.equal(keyrx('view', src, '-o', html, '--layout', 'iso').code, 0);
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<h3>base/);
+  assert.match(page, /<h3>MD_00/);
+  assert.match(page, /title="H: H → Left"/);
+  // a corrupted cache is refused with a clear message
+  const bytes = readFileSync(krx);
+  bytes[bytes.length - 3] ^= 0xff;
+  writeFileSync(krx, bytes);
+  const corrupt = keyrx('simulate', krx, '-e', 'd:A');
+  assert.equal(corrupt.code, 1);
+  assert.match(corrupt.stderr, /nav\.krx: \.krx payload is corrupted \(SHA-256 mismatch\)/);
+  assert.equal(keyrx('view', src, '--layout', 'dvorak').code, 2);
 });

@@ -7,9 +7,12 @@ import { KEYS } from '../core/index.ts';
 import { runDemo } from './demo.ts';
 import { CliError } from './errors.ts';
 import { runSimulate } from './simulate.ts';
+import type { Output } from './profile-commands.ts';
+import { runCheck, runCompile, runParse, runView } from './profile-commands.ts';
 import { VERSION } from './version.ts';
 
-function buildProgram(print: (text: string) => void): Command {
+function buildProgram(io: Output): Command {
+  const print = io.out;
   const program = new Command('keyrx')
     .description('Keyboard remapper that runs KeyRx profiles')
     .version(VERSION, '-V, --version')
@@ -19,13 +22,41 @@ function buildProgram(print: (text: string) => void): Command {
   program
     .command('simulate')
     .description('run an input script through the engine and print the output events')
-    .argument('<profile>', 'profile file (.json config)')
+    .argument('<profile>', 'profile: .rhai source, .krx cache or .json config')
     .option('-e, --events <script>', 'input script, e.g. "d:CapsLock t:250 d:H u:H u:CapsLock"')
     .option('--events-file <path>', 'read the input script from a file')
     .option('--device <name>', 'device name for events before any dev: token', 'virtual')
     .option('--settle', 'after the script, let pending tap-holds time out')
     .option('--json', 'print the full timeline as JSON')
-    .action(async (profile: string, opts) => print(await runSimulate(profile, opts)));
+    .action(async (profile: string, opts) => print(await runSimulate(profile, opts, io)));
+
+  program
+    .command('compile')
+    .description('compile a .rhai profile to a .krx cache')
+    .argument('<input>', 'profile source (.rhai)')
+    .option('-o, --output <file>', 'output file (default: the input with .krx)')
+    .action((input: string, opts: { output?: string }) => runCompile(input, opts, io));
+
+  program
+    .command('check')
+    .description('check a profile and print every diagnostic (exit 1 on errors)')
+    .argument('<input>', 'profile source (.rhai)')
+    .action((input: string) => runCheck(input, io));
+
+  program
+    .command('parse')
+    .description('print the compiled config of a profile')
+    .argument('<input>', 'profile: .rhai, .krx or .json')
+    .option('--json', 'print the config model as JSON')
+    .action((input: string, opts: { json?: boolean }) => runParse(input, opts, io));
+
+  program
+    .command('view')
+    .description('write a standalone HTML keyboard map of the base layer and every MD_/LK_ layer')
+    .argument('<input>', 'profile: .rhai, .krx or .json')
+    .option('-o, --output <file>', 'output file (default: the input with .html)')
+    .option('--layout <name>', 'keyboard layout: ansi, iso or jis', 'ansi')
+    .action((input: string, opts: { output?: string; layout?: string }) => runView(input, opts, io));
 
   program
     .command('keys')
@@ -53,8 +84,8 @@ function buildProgram(print: (text: string) => void): Command {
   return program;
 }
 
-export async function main(argv: string[], print = (t: string) => console.log(t)): Promise<number> {
-  const program = buildProgram(print);
+export async function main(argv: string[], io: Output = processOutput()): Promise<number> {
+  const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -64,11 +95,20 @@ export async function main(argv: string[], print = (t: string) => console.log(t)
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof CliError) {
-      process.stderr.write(`keyrx: ${e.message}\n`);
+      io.err(`keyrx: ${e.message}`);
       return e.exitCode;
     }
     throw e;
   }
+}
+
+function processOutput(): Output {
+  return {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    // https://no-color.org: any non-empty NO_COLOR disables colour
+    color: process.stderr.isTTY === true && !process.env.NO_COLOR,
+  };
 }
 
 function invokedDirectly(): boolean {

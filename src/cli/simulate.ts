@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { SimulationResult } from '../core/index.ts';
 import { ScriptSyntaxError, simulate } from '../core/index.ts';
 import { CliError } from './errors.ts';
-import { loadProfile } from './load-profile.ts';
+import type { Output } from './profile-commands.ts';
+import { loadProfile } from './profile-commands.ts';
 
 export interface SimulateCliOptions {
   events?: string;
@@ -13,11 +14,11 @@ export interface SimulateCliOptions {
   settle?: boolean;
 }
 
-export async function runSimulate(profile: string, opts: SimulateCliOptions): Promise<string> {
+export async function runSimulate(profile: string, opts: SimulateCliOptions, io: Output): Promise<string> {
   if ((opts.events === undefined) === (opts.eventsFile === undefined))
     throw new CliError('give the input as exactly one of --events "<script>" or --events-file <path>', 2);
   const script = opts.events ?? (await readFile(opts.eventsFile!, 'utf8'));
-  const config = await loadProfile(profile);
+  const config = await loadProfile(profile, io);
   let result: SimulationResult;
   try {
     result = simulate(config, script, { device: opts.device, settle: opts.settle });

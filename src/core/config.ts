@@ -96,8 +96,11 @@ export interface DeviceBlock {
 
 export interface ConfigMetadata {
   compilerVersion?: string;
+  /** hex SHA-256 of the main source */
   sourceHash?: string;
   sourceFile?: string;
+  /** files run by load(), with their hashes, so a cache can tell when one changed */
+  inputs?: { path: string; sha256: string }[];
 }
 
 export interface Config {
@@ -333,6 +336,16 @@ export function validateConfig(data: unknown): Config {
         if (typeof v !== 'string') throw new ConfigError(`config.metadata.${k}`, 'must be a string');
         md[k] = v;
       }
+    }
+    const inputs = data.metadata.inputs;
+    if (inputs !== undefined) {
+      if (!Array.isArray(inputs)) throw new ConfigError('config.metadata.inputs', 'must be an array');
+      md.inputs = inputs.map((input, i) => {
+        const path = `config.metadata.inputs[${i}]`;
+        if (!isObj(input)) throw new ConfigError(path, 'must be an object');
+        checkKeys(input, ['path', 'sha256'], path);
+        return { path: str(input, 'path', path), sha256: str(input, 'sha256', path) };
+      });
     }
     out.metadata = md;
   }

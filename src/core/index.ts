@@ -6,3 +6,5 @@ export * from './engine.ts';
 export * from './script.ts';
 export * from './simulate.ts';
 export * from './scenario.ts';
+export * from './layouts.ts';
+export * from './describe.ts';

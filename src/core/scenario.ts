@@ -2,7 +2,9 @@
  * Scenario files: a profile plus cases of input script → expected output.
  *
  *   # comment
- *   == config              (JSON config model)      or   == profile  (Rhai source, compiled by the caller)
+ *   == config              (JSON config model), or
+ *   == profile             (Rhai source, compiled by the caller), or
+ *   == profile-file: PATH  (a profile file, relative to the scenario file; read by the caller)
  *   { ... }
  *   == case: tap gives Escape
  *   in:  d:CapsLock t:100 u:CapsLock
@@ -29,7 +31,8 @@ export interface ScenarioCase {
 }
 
 export interface ScenarioFile {
-  profile: { kind: 'config' | 'profile'; text: string; line: number };
+  /** for `file`, `text` is the path as written */
+  profile: { kind: 'config' | 'profile' | 'file'; text: string; line: number };
   cases: ScenarioCase[];
 }
 
@@ -53,16 +56,20 @@ export function parseScenario(text: string, file = 'scenario'): ScenarioFile {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const lineNo = i + 1;
-    const header = /^==\s*(config|profile|case:\s*(.*))\s*$/.exec(line);
+    const header = /^==\s*(config|profile|profile-file:\s*(.*)|case:\s*(.*))\s*$/.exec(line);
     if (header) {
       closeProfile();
       body = [];
-      if (header[1] === 'config' || header[1] === 'profile') {
+      if (header[1].startsWith('profile-file')) {
+        if (profile) throw new ScenarioFormatError(file, lineNo, 'a scenario file has one profile section');
+        profile = { kind: 'file', text: header[2].trim(), line: lineNo };
+        section = 'none';
+      } else if (header[1] === 'config' || header[1] === 'profile') {
         if (profile) throw new ScenarioFormatError(file, lineNo, 'a scenario file has one profile section');
         profile = { kind: header[1], text: '', line: lineNo + 1 };
         section = 'profile';
       } else {
-        current = { name: header[2].trim() || `case at line ${lineNo}`, line: lineNo, input: '', output: '' };
+        current = { name: header[3].trim() || `case at line ${lineNo}`, line: lineNo, input: '', output: '' };
         cases.push(current);
         section = 'case';
       }
@@ -74,7 +81,11 @@ export function parseScenario(text: string, file = 'scenario'): ScenarioFile {
     }
     if (/^\s*(#.*)?$/.test(line)) continue;
     if (section !== 'case' || !current)
-      throw new ScenarioFormatError(file, lineNo, 'expected "== config", "== profile" or "== case: NAME"');
+      throw new ScenarioFormatError(
+        file,
+        lineNo,
+        'expected "== config", "== profile", "== profile-file: PATH" or "== case: NAME"',
+      );
     const field = /^(in|out|held|layers|device|settle):\s?(.*)$/.exec(line.trim());
     if (!field)
       throw new ScenarioFormatError(file, lineNo, `expected in:, out:, held:, layers:, device: or settle:`);

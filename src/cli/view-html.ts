@@ -1,0 +1,59 @@
+/** `keyrx view`: a standalone HTML keyboard map of every layer, no scripts or external files. */
+import type { Config, KeyboardLayout, LayerView } from '../core/index.ts';
+import { describeConfig } from '../core/index.ts';
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const UNIT_PX = 54;
+
+function renderLayer(layer: LayerView, layout: KeyboardLayout): string {
+  const rows = layout.rows.map((row) => {
+    const cells = row.map(({ key, w }) => {
+      const width = `width:${w * UNIT_PX - 4}px`;
+      if (key === null) return `<div class="gap" style="${width}"></div>`;
+      const action = layer.keys[key];
+      const cls = action ? `key ${action.kind}` : 'key';
+      const title = action
+        ? `${key}: ${action.detail}`
+        : `${key}: ${layer.name === 'base' ? 'unchanged' : 'falls through to the base layer'}`;
+      const label = action ? action.label : layer.name === 'base' ? key.replace(/^Num(\d)$/, '$1') : '';
+      return `<div class="${cls}" style="${width}" title="${escapeHtml(title)}"><span class="phys">${escapeHtml(key)}</span><span class="out">${escapeHtml(label)}</span></div>`;
+    });
+    return `<div class="row">${cells.join('')}</div>`;
+  });
+  const count = Object.keys(layer.keys).length;
+  return `<section><h3>${escapeHtml(layer.name)} <small>${count} key${count === 1 ? '' : 's'}</small></h3><div class="kbd">${rows.join('')}</div></section>`;
+}
+
+export function renderKeyboardHtml(config: Config, layout: KeyboardLayout, title: string): string {
+  const devices = describeConfig(config)
+    .map(
+      (d, i) =>
+        `<h2>Device block ${i + 1}: <code>${escapeHtml(d.pattern)}</code></h2>${d.layers.map((l) => renderLayer(l, layout)).join('')}`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — keyrx keyboard map</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+:root{color-scheme:light dark;--bg:#fff;--fg:#1d1f23;--key:#eef0f3;--muted:#7a808a;--simple:#d8ecff;--layer:#ffe1b3;--lock:#f5d0ff;--taphold:#ffd6d6;--mod:#d9f5d9;--seq:#fff3b0}
+@media (prefers-color-scheme:dark){:root{--bg:#16181c;--fg:#e8eaee;--key:#2a2d33;--muted:#8b919c;--simple:#1f3b57;--layer:#5a3d12;--lock:#4d2758;--taphold:#5c2626;--mod:#1e4620;--seq:#4d4413}}
+body{font:14px system-ui,sans-serif;background:var(--bg);color:var(--fg);margin:24px}
+h3 small{color:var(--muted);font-weight:normal}
+.kbd{display:inline-block;padding:8px;border-radius:8px;background:color-mix(in srgb,var(--key) 40%,var(--bg))}
+.row{display:flex;gap:4px;margin-bottom:4px}
+.key,.gap{height:50px;box-sizing:border-box;flex:none}
+.key{background:var(--key);border-radius:6px;padding:3px 5px;display:flex;flex-direction:column;justify-content:space-between;overflow:hidden}
+.phys{font-size:10px;color:var(--muted);white-space:nowrap}
+.out{font-weight:600;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.simple{background:var(--simple)}.modifier{background:var(--layer)}.lock{background:var(--lock)}
+.tapHold,.holdOnly{background:var(--taphold)}.modifiedOutput{background:var(--mod)}.sequence{background:var(--seq)}
+.legend span{display:inline-block;padding:2px 8px;margin-right:6px;border-radius:4px}
+</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+<p class="legend"><span class="simple">remap</span><span class="modifier">layer key (MD_)</span><span class="lock">lock (LK_)</span><span class="tapHold">tap/hold</span><span class="modifiedOutput">with modifiers</span><span class="sequence">sequence</span> — layout: ${escapeHtml(layout.name)}; hover a key for details</p>
+${devices}
+</body></html>
+`;
+}

@@ -1,0 +1,225 @@
+/**
+ * Compiles a KeyRx profile (Rhai source) to the core config model.
+ *
+ * No Node APIs: files for `load()` come through an injected ProfileFileSystem, so the
+ * browser compiles with the same code (and the bundled stdlib).
+ *
+ * load(path) search order, from the directory of the file that calls it (KeyRx's):
+ *   1. <dir>/path   2. <dir>/stdlib/path   3. each of `stdlibDirs`
+ *      (the CLI and daemon pass $XDG_CONFIG_HOME/keyrx/stdlib and /usr/share/keyrx/stdlib)
+ *   4. the bundled stdlib (shift.rhai, ctrl.rhai)
+ * A loaded file runs with a fresh variable scope against the same open device/when blocks,
+ * with every built-in available; a load cycle is an error.
+ */
+import type { Config } from '../core/index.ts';
+import { CONFIG_VERSION } from '../core/index.ts';
+import { createBuiltins, ProfileBuilder } from './builtins.ts';
+import type { Diagnostic, SourceSpan } from './diagnostics.ts';
+import { ScriptError } from './diagnostics.ts';
+import type { CallContext, Limits } from './interpreter.ts';
+import { Interpreter } from './interpreter.ts';
+import { parse } from './parser.ts';
+import { dirname, isAbsolute, joinPath } from './paths.ts';
+import { sha256Hex } from './sha256.ts';
+import { BUNDLED_PREFIX, BUNDLED_STDLIB } from './bundled-stdlib.ts';
+import { expectString, UNIT } from './values.ts';
+import { COMPILER_VERSION } from './version.ts';
+
+export interface ProfileFileSystem {
+  /** The file's text, or undefined when there is no such file. */
+  readFile(path: string): string | undefined;
+}
+
+export interface CompileOptions {
+  /** path of the profile (for diagnostics and relative loads); default `profile.rhai` */
+  file?: string;
+  fs?: ProfileFileSystem;
+  stdlibDirs?: string[];
+  limits?: Partial<Limits>;
+}
+
+export interface LoadedFile {
+  path: string;
+  sha256: string;
+}
+
+export interface CompileResult {
+  ok: boolean;
+  /** the compiled config; null when there is any error */
+  config: Config | null;
+  /** errors and warnings, by file and position */
+  diagnostics: Diagnostic[];
+  /** hex SHA-256 of the main source */
+  sourceHash: string;
+  /** every file run by load(), with its hash (caches must check them too) */
+  loaded: LoadedFile[];
+  /** text of every file involved, for printing diagnostics */
+  sources: Map<string, string>;
+  /** print()/debug() output of the script */
+  output: string[];
+  operations: number;
+}
+
+export const MAX_DIAGNOSTICS = 100;
+const MAX_LOAD_DEPTH = 32;
+
+export function compileProfile(source: string, opts: CompileOptions = {}): CompileResult {
+  const file = opts.file ?? 'profile.rhai';
+  const sources = new Map<string, string>([[file, source]]);
+  const loaded: LoadedFile[] = [];
+  const result = (
+    diagnostics: Diagnostic[],
+    config: Config | null,
+    output: string[] = [],
+    operations = 0,
+  ): CompileResult => {
+    const sorted = tidy(diagnostics, file);
+    const ok = !sorted.some((d) => d.severity === 'error');
+    return {
+      ok,
+      config: ok ? config : null,
+      diagnostics: sorted,
+      sourceHash: sha256Hex(source),
+      loaded,
+      sources,
+      output,
+      operations,
+    };
+  };
+
+  const parsed = parse(source, file, {
+    maxExprDepth: opts.limits?.maxExprDepth,
+    maxSourceBytes: opts.limits?.maxSourceBytes,
+  });
+  if (parsed.diagnostics.some((d) => d.severity === 'error')) return result(parsed.diagnostics, null);
+
+  const builder = new ProfileBuilder();
+  const interpreter = new Interpreter({ ...opts.limits, hostFunctions: createBuiltins(builder) });
+  const loadStack: string[] = [file];
+
+  interpreter.registerFunction({
+    name: 'load',
+    params: 1,
+    call(args, ctx: CallContext) {
+      const requested = expectString(args, 0, 'load', ctx);
+      const found = resolveLoad(requested, ctx.file, opts);
+      if (!found.path) {
+        throw new ScriptError(`Import failed: file not found: '${requested}'`, ctx.argSpans[0], {
+          code: 'E_LOAD',
+          hint: `searched: ${found.searched.join(', ')}`,
+        });
+      }
+      const path = found.path;
+      if (loadStack.includes(path)) {
+        throw new ScriptError(`load cycle: ${[...loadStack, path].join(' → ')}`, ctx.argSpans[0], {
+          code: 'E_LOAD_CYCLE',
+        });
+      }
+      if (loadStack.length > MAX_LOAD_DEPTH)
+        throw new ScriptError(`load() nested more than ${MAX_LOAD_DEPTH} files deep`, ctx.argSpans[0], {
+          code: 'E_LIMIT',
+        });
+      const text = found.text!;
+      sources.set(path, text);
+      if (!loaded.some((l) => l.path === path)) loaded.push({ path, sha256: sha256Hex(text) });
+      const inner = parse(text, path, {
+        maxExprDepth: opts.limits?.maxExprDepth,
+        maxSourceBytes: opts.limits?.maxSourceBytes,
+      });
+      const errors = inner.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0) {
+        builder.diagnostics.push(...inner.diagnostics);
+        throw new ScriptError(
+          `load('${requested}'): ${path} has ${errors.length} syntax error(s)`,
+          ctx.argSpans[0],
+          {
+            code: 'E_LOAD',
+          },
+        );
+      }
+      loadStack.push(path);
+      try {
+        interpreter.runNested(inner.program, path);
+      } finally {
+        loadStack.pop();
+      }
+      return UNIT;
+    },
+  });
+
+  const run = interpreter.run(parsed.program, file);
+  const aborted = run.diagnostics.some((d) => d.severity === 'error');
+  // After an abort the open blocks are an effect of the abort, not a mistake of their own.
+  if (!aborted) builder.finish();
+  const config: Config = {
+    version: CONFIG_VERSION,
+    devices: builder.devices,
+    metadata: {
+      compilerVersion: COMPILER_VERSION,
+      sourceHash: sha256Hex(source),
+      sourceFile: file,
+      ...(loaded.length > 0 ? { inputs: loaded.map((l) => ({ path: l.path, sha256: l.sha256 })) } : {}),
+    },
+  };
+  return result(
+    [...parsed.diagnostics, ...builder.diagnostics, ...run.diagnostics],
+    config,
+    run.output,
+    run.operations,
+  );
+}
+
+function resolveLoad(
+  requested: string,
+  fromFile: string,
+  opts: CompileOptions,
+): { path?: string; text?: string; searched: string[] } {
+  const searched: string[] = [];
+  const candidates: string[] = [];
+  if (isAbsolute(requested)) candidates.push(joinPath(requested));
+  else if (!fromFile.startsWith(BUNDLED_PREFIX)) {
+    const dir = dirname(fromFile);
+    candidates.push(joinPath(dir, requested), joinPath(dir, 'stdlib', requested));
+    for (const d of opts.stdlibDirs ?? []) candidates.push(joinPath(d, requested));
+  }
+  for (const path of candidates) {
+    searched.push(path);
+    const text = opts.fs?.readFile(path);
+    if (text !== undefined) return { path, text, searched };
+  }
+  const bundled = BUNDLED_STDLIB[requested];
+  searched.push(`${BUNDLED_PREFIX}${requested}`);
+  if (bundled !== undefined) return { path: `${BUNDLED_PREFIX}${requested}`, text: bundled, searched };
+  return { searched };
+}
+
+function spanKey(s: SourceSpan): string {
+  return `${s.file}\u0000${s.offset}\u0000${s.length}`;
+}
+
+/** Main file first, then by position; exact duplicates (a loop repeating one mistake) once; capped. */
+function tidy(diagnostics: Diagnostic[], mainFile: string): Diagnostic[] {
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const key = `${spanKey(d.span)}\u0000${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  unique.sort(
+    (a, b) =>
+      Number(a.span.file !== mainFile) - Number(b.span.file !== mainFile) ||
+      a.span.file.localeCompare(b.span.file) ||
+      a.span.offset - b.span.offset,
+  );
+  if (unique.length <= MAX_DIAGNOSTICS) return unique;
+  const rest = unique.length - MAX_DIAGNOSTICS;
+  const capped = unique.slice(0, MAX_DIAGNOSTICS);
+  capped.push({
+    severity: 'error',
+    code: 'E_TOO_MANY',
+    message: `${rest} more problem(s) not shown`,
+    span: capped[capped.length - 1].span,
+  });
+  return capped;
+}
