@@ -4,9 +4,11 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { KEYS } from '../core/index.ts';
+import { registerClientCommands } from './client-commands.ts';
 import { runDemo } from './demo.ts';
 import { CliError } from './errors.ts';
 import { runSimulate } from './simulate.ts';
+import type { DaemonCliOptions } from './daemon-command.ts';
 import type { Output } from './profile-commands.ts';
 import { runCheck, runCompile, runParse, runView } from './profile-commands.ts';
 import { VERSION } from './version.ts';
@@ -57,6 +59,24 @@ function buildProgram(io: Output): Command {
     .option('-o, --output <file>', 'output file (default: the input with .html)')
     .option('--layout <name>', 'keyboard layout: ansi, iso or jis', 'ansi')
     .action((input: string, opts: { output?: string; layout?: string }) => runView(input, opts, io));
+
+  for (const name of ['daemon', 'run']) {
+    program
+      .command(name)
+      .description(
+        name === 'daemon' ? 'start the daemon: input thread, REST API and web UI' : 'alias of daemon',
+      )
+      .option('--config-dir <dir>', 'config directory (env KEYRX_CONFIG_DIR; default $XDG_CONFIG_HOME/keyrx)')
+      .option('--host <address>', 'address to listen on (env KEYRX_BIND_HOST; default 127.0.0.1)')
+      .option('--port <n>', 'port (env KEYRX_PORT; default 9867)')
+      .option('--backend <kind>', 'input backend: auto, linux or virtual (env KEYRX_BACKEND; default auto)')
+      .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
+      .option('--no-auth', 'no API token (refused unless the host is loopback)')
+      // loaded on demand: fastify and the daemon are not needed by the other commands
+      .action(async (opts: DaemonCliOptions) => (await import('./daemon-command.ts')).runDaemon(opts, io));
+  }
+
+  registerClientCommands(program, io);
 
   program
     .command('keys')

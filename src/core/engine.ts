@@ -580,3 +580,10 @@ export class Engine {
     if (this.tracing) this.trace.push({ timeUs, key, device: slot.handle, action, mapping, decision });
   }
 }
+
+/** Index of the device block a device with these identities uses (the engine's rule), or -1. */
+export function matchDeviceBlock(config: Config, identities: string[]): number {
+  return config.devices.findIndex((block) =>
+    identities.some((identity) => globMatch(block.pattern, identity)),
+  );
+}

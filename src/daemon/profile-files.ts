@@ -82,3 +82,8 @@ export async function loadConfigFile(path: string): Promise<{ config: Config; co
   if (!result.config) throw new ProfileLoadError(`${path}: the profile has errors`, result);
   return { config: result.config, compile: result };
 }
+
+/** Hex SHA-256 of a string's UTF-8 bytes, with node:crypto (same value as the portable sha256Hex). */
+export function nodeSha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

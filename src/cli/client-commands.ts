@@ -1,0 +1,572 @@
+/**
+ * `keyrx status`, `keyrx profiles …`, `keyrx devices list` and `keyrx login-url`: clients of a
+ * running daemon's REST API (docs/api.md). `--json` prints the API's JSON; otherwise tables.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import type { ActivationResult, Daemon, DeviceInfo, ProfileDetail, ProfileMeta } from '../daemon/daemon.ts';
+import type { Diagnostic } from '../dsl/diagnostics.ts';
+import { formatDiagnostic } from '../dsl/diagnostics.ts';
+import type { ApiClient, ConnectionOptions } from './client.ts';
+import { ApiError, connect, seg } from './client.ts';
+import { CliError, describeFsError } from './errors.ts';
+import type { Output } from './profile-commands.ts';
+
+type Status = ReturnType<Daemon['status']>;
+
+interface ClientOptions extends ConnectionOptions {
+  json?: boolean;
+}
+
+interface ProfileList {
+  profiles: ProfileMeta[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** The largest page GET /api/profiles serves. */
+const PAGE = 10_000;
+
+// ---------------------------------------------------------------- formatting
+
+/** Aligned columns; `right` lists the columns aligned to the right (numbers). */
+export function formatTable(header: string[], rows: string[][], right: number[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Local time, to the second: 2026-01-28 14:03:07. */
+export function formatTime(iso: string | null): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatDuration(sec: number): string {
+  const d = Math.floor(sec / 86400);
+  const h = Math.floor((sec % 86400) / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  const s = sec % 60;
+  if (d > 0) return `${d}d ${h}h ${m}m`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function describeContents(p: ProfileMeta): string {
+  if (p.mappings === null) return 'not compiled';
+  return `${plural(p.devices ?? 0, 'device block')}, ${plural(p.mappings, 'mapping')}, ${plural(p.layers ?? 0, 'layer')}`;
+}
+
+/** `work.rhai:2:12 Unknown key name: 'Escap' (+1 more)`, or `ok`. */
+export function describeCompileError(p: ProfileMeta): string {
+  const e = p.lastCompileError;
+  if (!e) return 'ok';
+  const more = e.count > 1 ? ` (+${e.count - 1} more)` : '';
+  return `${p.name}.rhai:${e.line}:${e.column} ${e.message}${more}`;
+}
+
+/**
+ * Renders API diagnostics like `keyrx check` does. `local` gives the text of the profile's own
+ * file (spans in the daemon's copy of it, or in the unsaved source); with `path`, those spans are
+ * shown with that path (the file the user edited) instead of the daemon's.
+ */
+async function renderDiagnostics(
+  diagnostics: Diagnostic[],
+  color: boolean,
+  local?: { daemonFile: (file: string) => boolean; path?: string; source: string },
+): Promise<string> {
+  const out: string[] = [];
+  const texts = new Map<string, string>();
+  for (const d of diagnostics) {
+    let shown = d;
+    let source: string;
+    if (local && local.daemonFile(d.span.file)) {
+      if (local.path !== undefined) shown = { ...d, span: { ...d.span, file: local.path } };
+      source = local.source;
+    } else {
+      // a file the profile load()s: readable when the daemon runs on this machine
+      if (!texts.has(d.span.file))
+        texts.set(d.span.file, await readFile(d.span.file, 'utf8').catch(() => ''));
+      source = texts.get(d.span.file) ?? '';
+    }
+    out.push(formatDiagnostic(shown, source, { color }));
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  const summary = [errors && plural(errors, 'error'), warnings && plural(warnings, 'warning')]
+    .filter(Boolean)
+    .join(', ');
+  if (summary) out.push(summary);
+  return out.join('\n\n');
+}
+
+function isProfileFile(name: string): (file: string) => boolean {
+  return (file) => basename(file) === `${name}.rhai` || basename(file) === 'unsaved.rhai';
+}
+
+function diagnosticsOf(e: ApiError): Diagnostic[] {
+  const d = (e.details as { diagnostics?: unknown } | undefined)?.diagnostics;
+  return Array.isArray(d) ? (d as Diagnostic[]) : [];
+}
+
+// ---------------------------------------------------------------- prompts and editor
+
+function interactive(): boolean {
+  return process.stdin.isTTY === true;
+}
+
+/** Asks on stderr, reads one line from the terminal. */
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim().toLowerCase();
+  } finally {
+    rl.close();
+  }
+}
+
+async function confirm(question: string, defaultYes: boolean): Promise<boolean> {
+  const answer = await ask(`${question} ${defaultYes ? '[Y/n]' : '[y/N]'} `);
+  if (answer === '') return defaultYes;
+  return answer === 'y' || answer === 'yes';
+}
+
+/** $VISUAL, else $EDITOR, else vi; run through sh so "code --wait" works. */
+async function runEditor(path: string): Promise<void> {
+  const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn('sh', ['-c', `${editor} "$1"`, 'sh', path], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (status, signal) => resolve(signal ? -1 : status));
+  }).catch((e: unknown) => {
+    throw new CliError(`cannot start the editor '${editor}': ${describeFsError(e)}`, 1);
+  });
+  if (code !== 0)
+    throw new CliError(
+      `the editor '${editor}' exited with ${code === -1 ? 'a signal' : `status ${code}`}; nothing was saved (your edit is in ${path})`,
+      1,
+    );
+}
+
+async function readLocal(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${what} '${path}': ${describeFsError(e)}`, 1);
+  }
+}
+
+// ---------------------------------------------------------------- commands
+
+async function listAllProfiles(api: ApiClient): Promise<ProfileList> {
+  const first = await api.get<ProfileList>(`/api/profiles?limit=${PAGE}`);
+  const profiles = [...first.profiles];
+  while (profiles.length < first.total) {
+    const next = await api.get<ProfileList>(`/api/profiles?limit=${PAGE}&offset=${profiles.length}`);
+    if (next.profiles.length === 0) break;
+    profiles.push(...next.profiles);
+  }
+  return profiles.length === first.profiles.length
+    ? first
+    : { profiles, total: first.total, limit: profiles.length, offset: 0 };
+}
+
+async function status(opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  const s = await api.get<Status>('/api/status');
+  if (opts.json) return io.out(JSON.stringify(s, null, 2));
+  const rows: [string, string][] = [
+    ['daemon', `keyrx ${s.version} at ${api.conn.baseUrl} (pid ${s.pid})`],
+    ['uptime', `${formatDuration(s.uptimeSec)} (since ${formatTime(s.startedAt)})`],
+    ['backend', s.backend],
+    [
+      'active profile',
+      s.activeProfile
+        ? `${s.activeProfile} (since ${formatTime(s.activatedAt)})`
+        : 'none: keys pass through unchanged',
+    ],
+    ['profiles', String(s.profiles)],
+    ['devices', String(s.devices)],
+    ['events processed', String(s.eventsProcessed)],
+    ['web UI clients', String(s.wsClients)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
+  io.out(rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n'));
+}
+
+async function profilesList(opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  const list = await listAllProfiles(api);
+  if (opts.json) return io.out(JSON.stringify(list, null, 2));
+  if (list.profiles.length === 0)
+    return io.out('no profiles (create one with: keyrx profiles create <name> --template default)');
+  const num = (n: number | null): string => (n === null ? '-' : String(n));
+  io.out(
+    formatTable(
+      ['', 'NAME', 'MAPPINGS', 'LAYERS', 'DEVICES', 'SIZE', 'MODIFIED', 'STATUS'],
+      list.profiles.map((p) => [
+        p.active ? '*' : '',
+        p.name,
+        num(p.mappings),
+        num(p.layers),
+        num(p.devices),
+        formatBytes(p.size),
+        formatTime(p.modifiedAt),
+        describeCompileError(p),
+      ]),
+      [2, 3, 4, 5],
+    ),
+  );
+  const active = list.profiles.find((p) => p.active);
+  io.out(`\n${plural(list.total, 'profile')}; ${active ? `* = active (${active.name})` : 'none active'}`);
+}
+
+async function profilesCreate(
+  name: string,
+  opts: ClientOptions & { template?: string; fromFile?: string },
+  io: Output,
+): Promise<void> {
+  if (opts.template !== undefined && opts.fromFile !== undefined)
+    throw new CliError('give either --template or --from-file, not both', 2);
+  const api = await connect(opts);
+  let body: { name: string; template?: string; source?: string } = { name };
+  let source: string | undefined;
+  if (opts.fromFile !== undefined) {
+    source = await readLocal(opts.fromFile, 'profile');
+    body = { name, source };
+  } else if (opts.template !== undefined) body = { name, template: opts.template };
+  let created: ProfileDetail;
+  try {
+    created = await api.post<ProfileDetail>('/api/profiles', body);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'PROFILE_INVALID' && source !== undefined)
+      io.err(
+        await renderDiagnostics(diagnosticsOf(e), io.color, {
+          daemonFile: isProfileFile(name),
+          path: opts.fromFile!,
+          source,
+        }),
+      );
+    throw e;
+  }
+  if (opts.json) return io.out(JSON.stringify(created, null, 2));
+  const from = opts.fromFile ?? `template ${opts.template ?? 'blank'}`;
+  io.out(`created profile '${created.name}' from ${from}: ${describeContents(created)}`);
+}
+
+async function profilesShow(
+  name: string,
+  opts: ClientOptions & { source?: boolean },
+  io: Output,
+): Promise<void> {
+  const api = await connect(opts);
+  const p = await api.get<ProfileDetail>(`/api/profiles/${seg(name)}`);
+  if (opts.json) return io.out(JSON.stringify(p, null, 2));
+  const text = p.source.endsWith('\n') ? p.source.slice(0, -1) : p.source;
+  if (opts.source) return io.out(text);
+  const rows: [string, string][] = [
+    ['name', p.name],
+    ['active', p.active ? 'yes' : 'no'],
+    ['contents', describeContents(p)],
+    ['size', formatBytes(p.size)],
+    ['modified', formatTime(p.modifiedAt)],
+    ['compile', describeCompileError(p)],
+  ];
+  io.out(rows.map(([k, v]) => `${`${k}:`.padEnd(10)} ${v}`).join('\n'));
+  io.out(`\n${text}`);
+  if (p.diagnostics.length > 0) {
+    io.out('');
+    io.out(
+      await renderDiagnostics(p.diagnostics, false, { daemonFile: isProfileFile(name), source: p.source }),
+    );
+  }
+}
+
+async function putSource(
+  api: ApiClient,
+  name: string,
+  source: string,
+): Promise<ProfileDetail & { reloaded: boolean }> {
+  return api.put<ProfileDetail & { reloaded: boolean }>(`/api/profiles/${seg(name)}`, { source });
+}
+
+function describeSaved(p: ProfileDetail & { reloaded: boolean }): string {
+  return `saved '${p.name}': ${describeContents(p)}${p.reloaded ? '; reloaded (it is the active profile)' : ''}`;
+}
+
+async function profilesEdit(
+  name: string,
+  opts: ClientOptions & { file?: string },
+  io: Output,
+): Promise<void> {
+  const api = await connect(opts);
+  if (opts.file !== undefined) {
+    const source = await readLocal(opts.file, 'profile');
+    try {
+      const saved = await putSource(api, name, source);
+      return io.out(opts.json ? JSON.stringify(saved, null, 2) : describeSaved(saved));
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'PROFILE_INVALID')
+        io.err(
+          await renderDiagnostics(diagnosticsOf(e), io.color, {
+            daemonFile: isProfileFile(name),
+            path: opts.file,
+            source,
+          }),
+        );
+      throw e;
+    }
+  }
+
+  const original = (await api.get<ProfileDetail>(`/api/profiles/${seg(name)}`)).source;
+  const dir = await mkdtemp(join(tmpdir(), 'keyrx-edit-'));
+  const path = join(dir, `${name}.rhai`);
+  await writeFile(path, original, { mode: 0o600 });
+  const keep = (why: string): CliError =>
+    new CliError(`${why}; nothing was saved (your edit is in ${path})`, 1);
+  for (;;) {
+    await runEditor(path);
+    const source = await readLocal(path, 'the edited profile');
+    if (source === original) {
+      await rm(dir, { recursive: true, force: true });
+      return io.out(
+        opts.json ? JSON.stringify({ changed: false }) : `no changes to '${name}'; nothing saved`,
+      );
+    }
+    const current = (await api.get<ProfileDetail>(`/api/profiles/${seg(name)}`)).source;
+    if (current !== original) {
+      const message = `'${name}' was changed by someone else while you were editing`;
+      if (!interactive() || !(await confirm(`keyrx: ${message}; overwrite it with your edit?`, false)))
+        throw keep(message);
+    }
+    try {
+      const saved = await putSource(api, name, source);
+      await rm(dir, { recursive: true, force: true });
+      return io.out(opts.json ? JSON.stringify(saved, null, 2) : describeSaved(saved));
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'PROFILE_INVALID')) {
+        if (e instanceof CliError) throw keep(e.message);
+        throw e;
+      }
+      io.err(
+        await renderDiagnostics(diagnosticsOf(e), io.color, {
+          daemonFile: isProfileFile(name),
+          path,
+          source,
+        }),
+      );
+      if (!interactive() || !(await confirm('keyrx: edit again?', true)))
+        throw keep(e.message.replace(/; nothing was saved$/, ''));
+    }
+  }
+}
+
+async function profilesActivate(name: string, opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  let r: ActivationResult;
+  try {
+    r = await api.post<ActivationResult>(`/api/profiles/${seg(name)}/activate`);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'PROFILE_INVALID') {
+      const source = await api
+        .get<ProfileDetail>(`/api/profiles/${seg(name)}`)
+        .then((p) => p.source)
+        .catch(() => '');
+      io.err(
+        await renderDiagnostics(diagnosticsOf(e), io.color, { daemonFile: isProfileFile(name), source }),
+      );
+    }
+    throw e;
+  }
+  if (opts.json) return io.out(JSON.stringify(r, null, 2));
+  io.out(
+    `activated '${r.profile}' in ${r.compileMs} ms (${r.cached ? 'from the .krx cache' : 'compiled; cache written'})`,
+  );
+}
+
+async function profilesDelete(
+  name: string,
+  opts: ClientOptions & { force?: boolean; yes?: boolean },
+  io: Output,
+): Promise<void> {
+  const api = await connect(opts);
+  if (!opts.yes && interactive()) {
+    // fail before asking when the profile does not exist
+    const p = await api.get<ProfileDetail>(`/api/profiles/${seg(name)}`);
+    const warning =
+      p.active && opts.force ? ' It is the active profile: keys will pass through unchanged.' : '';
+    if (!(await confirm(`Delete profile '${name}'?${warning}`, false))) throw new CliError('not deleted', 1);
+  }
+  let r: { deleted: string; wasActive: boolean };
+  try {
+    r = await api.delete<{ deleted: string; wasActive: boolean }>(
+      `/api/profiles/${seg(name)}${opts.force ? '?force=true' : ''}`,
+    );
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'PROFILE_ACTIVE')
+      throw new ApiError(
+        e.status,
+        e.code,
+        `'${name}' is the active profile; activate another one first, or use --force (keys then pass through unchanged)`,
+      );
+    throw e;
+  }
+  if (opts.json) return io.out(JSON.stringify(r, null, 2));
+  io.out(
+    `deleted '${r.deleted}'${r.wasActive ? ' (it was the active profile: keys now pass through unchanged)' : ''}`,
+  );
+}
+
+async function profilesDuplicate(
+  source: string,
+  dest: string,
+  opts: ClientOptions,
+  io: Output,
+): Promise<void> {
+  const api = await connect(opts);
+  const p = await api.post<ProfileDetail>(`/api/profiles/${seg(source)}/duplicate`, { name: dest });
+  if (opts.json) return io.out(JSON.stringify(p, null, 2));
+  io.out(`duplicated '${source}' as '${p.name}': ${describeContents(p)}`);
+}
+
+async function profilesRename(from: string, to: string, opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  const p = await api.post<ProfileDetail>(`/api/profiles/${seg(from)}/rename`, { name: to });
+  if (opts.json) return io.out(JSON.stringify(p, null, 2));
+  io.out(`renamed '${from}' to '${p.name}'${p.active ? ' (still the active profile)' : ''}`);
+}
+
+async function devicesList(opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  const r = await api.get<{ devices: DeviceInfo[] }>('/api/devices');
+  if (opts.json) return io.out(JSON.stringify(r, null, 2));
+  if (r.devices.length === 0) return io.out('no devices');
+  const yes = (b: boolean): string => (b ? 'yes' : 'no');
+  io.out(
+    formatTable(
+      ['ID', 'NAME', 'ENABLED', 'CONNECTED', 'GRABBED', 'LAYOUT', 'PROFILE BLOCK'],
+      r.devices.map((d) => [
+        d.id,
+        d.name === d.deviceName ? d.name : `${d.name} (${d.deviceName})`,
+        yes(d.enabled),
+        yes(d.connected),
+        yes(d.grabbed),
+        d.layout ?? '-',
+        d.matchedBlock ? `${d.matchedBlock.index + 1}: ${JSON.stringify(d.matchedBlock.pattern)}` : '-',
+      ]),
+    ),
+  );
+}
+
+async function loginUrl(opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  const r = await api.post<{ url: string; expiresInSec: number }>('/api/login-url');
+  if (opts.json) return io.out(JSON.stringify(r, null, 2));
+  io.out(r.url);
+  io.err(`(open it in a browser: it logs in once, within ${Math.round(r.expiresInSec / 60)} minutes)`);
+}
+
+// ---------------------------------------------------------------- registration
+
+function client(cmd: Command): Command {
+  return cmd
+    .option('--config-dir <dir>', "the daemon's config directory, for its token (env KEYRX_CONFIG_DIR)")
+    .option('--url <url>', 'daemon URL (env KEYRX_URL; default http://127.0.0.1:$KEYRX_PORT or 9867)')
+    .option('--json', "print the API's JSON reply");
+}
+
+export function registerClientCommands(program: Command, io: Output): void {
+  client(
+    program.command('status').description('show the running daemon: version, uptime, active profile'),
+  ).action((opts: ClientOptions) => status(opts, io));
+
+  const profiles = program.command('profiles').description("manage the running daemon's profiles");
+  client(profiles.command('list').description('list profiles (* = active)')).action((opts: ClientOptions) =>
+    profilesList(opts, io),
+  );
+  client(
+    profiles
+      .command('create')
+      .description('create a profile from a template (default: blank) or a .rhai file')
+      .argument('<name>', 'profile name: letters, digits, _ and -')
+      .option('--template <name>', 'default, blank, simple_remap, capslock_escape, vim_navigation or gaming')
+      .option('--from-file <path>', 'a .rhai source to upload'),
+  ).action((name: string, opts: ClientOptions & { template?: string; fromFile?: string }) =>
+    profilesCreate(name, opts, io),
+  );
+  client(
+    profiles
+      .command('show')
+      .description("a profile's metadata, source and diagnostics")
+      .argument('<name>')
+      .option('--source', 'print only the source'),
+  ).action((name: string, opts: ClientOptions & { source?: boolean }) => profilesShow(name, opts, io));
+  client(
+    profiles
+      .command('edit')
+      .description('edit a profile in $VISUAL/$EDITOR (or upload --file); invalid sources are not saved')
+      .argument('<name>')
+      .option('--file <path>', 'replace the source with this file, without an editor'),
+  ).action((name: string, opts: ClientOptions & { file?: string }) => profilesEdit(name, opts, io));
+  client(
+    profiles
+      .command('activate')
+      .description('activate a profile; prints the compile time and whether the cache was used')
+      .argument('<name>'),
+  ).action((name: string, opts: ClientOptions) => profilesActivate(name, opts, io));
+  client(
+    profiles
+      .command('delete')
+      .description('delete a profile (asks first on a terminal)')
+      .argument('<name>')
+      .option('--force', 'delete it even if it is the active profile (keys then pass through)')
+      .option('-y, --yes', 'do not ask for confirmation'),
+  ).action((name: string, opts: ClientOptions & { force?: boolean; yes?: boolean }) =>
+    profilesDelete(name, opts, io),
+  );
+  client(
+    profiles.command('duplicate').description('copy a profile').argument('<source>').argument('<dest>'),
+  ).action((source: string, dest: string, opts: ClientOptions) => profilesDuplicate(source, dest, opts, io));
+  client(
+    profiles
+      .command('rename')
+      .description('rename a profile (it stays active if it was)')
+      .argument('<old>')
+      .argument('<new>'),
+  ).action((from: string, to: string, opts: ClientOptions) => profilesRename(from, to, opts, io));
+
+  const devices = program.command('devices').description("the running daemon's input devices");
+  client(devices.command('list').description('list devices and the profile block each one uses')).action(
+    (opts: ClientOptions) => devicesList(opts, io),
+  );
+
+  client(
+    program.command('login-url').description('print a new one-time login URL for the web UI (10 minutes)'),
+  ).action((opts: ClientOptions) => loginUrl(opts, io));
+}

@@ -1,0 +1,194 @@
+/**
+ * The REST client the `keyrx status|profiles|devices|login-url` commands use: finds the daemon
+ * (--url, KEYRX_URL, KEYRX_PORT) and its token (the config directory's `token` file), and turns
+ * every failure into a one-line CliError: the API's own message for API errors (exit 1), a clear
+ * hint when the daemon is not running or the token is missing or wrong.
+ */
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { configPaths, resolveConfigDir } from '../daemon/paths.ts';
+import { CliError, describeFsError } from './errors.ts';
+
+export interface ConnectionOptions {
+  /** --config-dir: where the token file is (same resolution as the daemon's) */
+  configDir?: string;
+  /** --url: the daemon's base URL */
+  url?: string;
+}
+
+export interface Connection {
+  baseUrl: string;
+  /** null when the token file does not exist (a daemon started with --no-auth needs none) */
+  token: string | null;
+  tokenPath: string;
+  /** how to start a daemon this client would reach, for the "is it running?" hint */
+  startCommand: string;
+}
+
+/** An error reply of the API: `{"error": {"code", "message", "details"}}`. Exit code 1. */
+export class ApiError extends CliError {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message, 1);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * The daemon's default port (DEFAULT_PORT in daemon-command.ts, which is not imported here: it
+ * loads the whole daemon and server, and the clients start faster without them).
+ */
+export const DEFAULT_PORT = 9867;
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+/** The base URL: --url, else $KEYRX_URL, else http://127.0.0.1:$KEYRX_PORT (default 9867). */
+export function resolveBaseUrl(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const text = explicit ?? env.KEYRX_URL ?? `http://127.0.0.1:${env.KEYRX_PORT || DEFAULT_PORT}`;
+  const where = explicit !== undefined ? '--url' : env.KEYRX_URL !== undefined ? 'KEYRX_URL' : 'KEYRX_PORT';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(
+      `${where}: '${text}' is not a URL (expected e.g. http://127.0.0.1:${DEFAULT_PORT})`,
+      2,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError(`${where}: '${text}' is not an http:// or https:// URL`, 2);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+export async function resolveConnection(
+  opts: ConnectionOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Connection> {
+  const baseUrl = resolveBaseUrl(opts.url, env);
+  const tokenPath = configPaths(resolveConfigDir(opts.configDir, env)).token;
+  let token: string | null = null;
+  try {
+    token = (await readFile(tokenPath, 'utf8')).trim() || null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new CliError(`cannot read the API token '${tokenPath}': ${describeFsError(e)}`, 1);
+  }
+  const url = new URL(baseUrl);
+  const args = ['keyrx daemon'];
+  if (opts.configDir !== undefined) args.push(`--config-dir ${resolveConfigDir(opts.configDir, env)}`);
+  if (!isLoopbackHost(url.hostname)) args.push(`--host ${url.hostname.replace(/^\[|\]$/g, '')}`);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  if (port !== String(DEFAULT_PORT)) args.push(`--port ${port}`);
+  return { baseUrl, token, tokenPath, startCommand: args.join(' ') };
+}
+
+function networkReason(e: unknown): string | undefined {
+  let cause: unknown = e;
+  for (let i = 0; i < 5 && cause; i++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export class ApiClient {
+  readonly conn: Connection;
+  private readonly timeoutMs: number;
+
+  constructor(conn: Connection, opts: { timeoutMs?: number } = {}) {
+    this.conn = conn;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** One API call; resolves to the parsed JSON reply of a 2xx status, otherwise throws a CliError. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.conn.baseUrl}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.conn.token) headers.authorization = `Bearer ${this.conn.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'manual',
+      });
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (name === 'TimeoutError' || name === 'AbortError')
+        throw new CliError(
+          `the keyrx daemon at ${this.conn.baseUrl} did not answer within ${this.timeoutMs / 1000} s`,
+          1,
+        );
+      const reason = networkReason(e);
+      const shown = reason && reason !== 'ECONNREFUSED' ? ` (${reason})` : '';
+      throw new CliError(
+        `cannot reach the keyrx daemon at ${this.conn.baseUrl}${shown}: is it running? start it with: ${this.conn.startCommand}`,
+        1,
+      );
+    }
+    const text = await res.text().catch(() => '');
+    let data: unknown;
+    try {
+      data = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    if (res.ok && data !== undefined) return data as T;
+    const envelope = (
+      data as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined
+    )?.error;
+    if (envelope && typeof envelope.code === 'string' && typeof envelope.message === 'string') {
+      if (res.status === 401 && envelope.code === 'UNAUTHORIZED') throw this.unauthorized();
+      throw new ApiError(res.status, envelope.code, envelope.message, envelope.details);
+    }
+    if (res.status === 503)
+      throw new CliError(`the keyrx daemon at ${this.conn.baseUrl} is shutting down (HTTP 503)`, 1);
+    throw new CliError(
+      `unexpected reply from ${method} ${url}: HTTP ${res.status}${res.ok ? ', not JSON' : ''} (is ${this.conn.baseUrl} a keyrx daemon?)`,
+      1,
+    );
+  }
+
+  private unauthorized(): ApiError {
+    const { baseUrl, token, tokenPath } = this.conn;
+    const message = token
+      ? `the keyrx daemon at ${baseUrl} refused the token in ${tokenPath}: it belongs to another daemon or config directory (pass the daemon's --config-dir, or KEYRX_CONFIG_DIR)`
+      : `no API token: ${tokenPath} does not exist (pass the daemon's --config-dir, or KEYRX_CONFIG_DIR)`;
+    return new ApiError(401, 'UNAUTHORIZED', message);
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+}
+
+/** A path segment: profile names are checked by the daemon, so anything is sent, escaped. */
+export function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+export async function connect(opts: ConnectionOptions): Promise<ApiClient> {
+  return new ApiClient(await resolveConnection(opts));
+}

@@ -1,0 +1,114 @@
+/** `keyrx daemon` (alias `run`): starts the daemon and its HTTP server; handles signals. */
+import { pino } from 'pino';
+import { isIP } from 'node:net';
+import type { BackendChoice } from '../daemon/daemon.ts';
+import { Daemon } from '../daemon/daemon.ts';
+import { DaemonError } from '../daemon/errors.ts';
+import { resolveConfigDir } from '../daemon/paths.ts';
+import { buildServer } from '../server/app.ts';
+import { CliError } from './errors.ts';
+import type { Output } from './profile-commands.ts';
+
+export interface DaemonCliOptions {
+  configDir?: string;
+  host?: string;
+  port?: string;
+  backend?: string;
+  logLevel?: string;
+  auth: boolean;
+}
+
+export const DEFAULT_PORT = 9867;
+const SHUTDOWN_GRACE_MS = 2000;
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PORT;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`invalid port '${text}' (0–65535; 0 picks a free one)`, 2);
+  return port;
+}
+
+export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<void> {
+  const host = opts.host ?? process.env.KEYRX_BIND_HOST ?? '127.0.0.1';
+  const port = parsePort(opts.port ?? process.env.KEYRX_PORT);
+  const backend = (opts.backend ?? process.env.KEYRX_BACKEND ?? 'auto') as BackendChoice;
+  if (!['auto', 'virtual', 'linux'].includes(backend))
+    throw new CliError(`invalid --backend '${backend}' (auto, virtual or linux)`, 2);
+  if (!opts.auth && !isLoopback(host))
+    throw new CliError(
+      `--no-auth is refused on ${host}: without a token anyone who can reach it could read and type keys; bind to 127.0.0.1 or keep auth`,
+      2,
+    );
+  const logLevel = opts.logLevel ?? process.env.KEYRX_LOG_LEVEL ?? 'info';
+  const logger = pino(
+    { level: logLevel, base: { pid: process.pid } },
+    pino.destination({ dest: 2, sync: false }),
+  );
+
+  const daemon = new Daemon({ configDir: resolveConfigDir(opts.configDir), logger });
+  try {
+    await daemon.start(backend);
+  } catch (e) {
+    await daemon.stop();
+    if (e instanceof DaemonError) throw new CliError(e.message, 1);
+    throw e;
+  }
+  if (!opts.logLevel && !process.env.KEYRX_LOG_LEVEL) logger.level = daemon.settings.logLevel;
+  const allowedOrigins = (process.env.KEYRX_ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const { app, auth } = await buildServer(daemon, { auth: opts.auth, allowedOrigins, logger });
+
+  let closing: Promise<void> | null = null;
+  const shutdown = (reason: string, code: number): Promise<void> => {
+    closing ??= (async () => {
+      logger.info({ reason }, 'shutting down');
+      const force = setTimeout(() => process.exit(code), SHUTDOWN_GRACE_MS);
+      force.unref();
+      // the daemon first: held keys are released at once and new requests get 503
+      await daemon.stop().catch(() => undefined);
+      await app.close().catch(() => undefined);
+      logger.flush();
+      process.exit(code);
+    })();
+    return closing;
+  };
+  daemon.onFatal = (reason) => void shutdown(reason, reason === 'emergency exit chord' ? 0 : 3);
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading the active profile from disk');
+    daemon.reloadActive().catch(() => undefined);
+  });
+
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await daemon.stop();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new CliError(`port ${port} on ${host} is in use: is keyrx already running? (use --port)`, 1);
+    if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot bind to ${host}: no such local address`, 1);
+    throw e;
+  }
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const base = `http://${shownHost}:${actualPort}`;
+  const status = daemon.status();
+  io.out(
+    `keyrx ${status.version} listening on ${base} (backend ${status.backend}, profile ${status.activeProfile ?? 'none: pass-through'})`,
+  );
+  io.out(`config: ${daemon.paths.root}`);
+  if (opts.auth) io.out(`web UI (one-time login link, 10 min): ${base}/login?code=${auth.newLoginCode()}`);
+  else io.out(`web UI: ${base}/ (authentication disabled)`);
+  io.out(`API token: ${daemon.paths.token}`);
+}

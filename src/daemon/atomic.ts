@@ -1,0 +1,55 @@
+/**
+ * Crash-safe file writes: temp file in the same directory → write → fsync → rename →
+ * fsync(directory). A crash at any instant leaves the old or the new file, never a torn one.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+const TEMP_MARK = '.keyrx-tmp-';
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `${TEMP_MARK}${basename(path)}.${randomBytes(4).toString('hex')}`);
+  let handle;
+  try {
+    handle = await open(tmp, 'wx', mode);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(tmp, path);
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+/** fsync a directory so a rename in it is durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes temp files a crash left behind; returns how many. */
+export async function removeStaleTemps(dir: string): Promise<number> {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names)
+    if (name.startsWith(TEMP_MARK)) {
+      await unlink(join(dir, name)).catch(() => undefined);
+      removed++;
+    }
+  return removed;
+}

@@ -1,0 +1,1027 @@
+/**
+ * The daemon runtime: profile store and activation, settings, devices, persistence, the
+ * input thread and the event hub. The server talks to this class only.
+ */
+import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config, SimulationResult } from '../core/index.ts';
+import {
+  configStats,
+  keyName,
+  layerName,
+  matchDeviceBlock,
+  parseScript,
+  ScriptSyntaxError,
+  simulate,
+} from '../core/index.ts';
+import { BUNDLED_PREFIX, BUNDLED_STDLIB } from '../dsl/bundled-stdlib.ts';
+import type { Diagnostic } from '../dsl/diagnostics.ts';
+import { decodeKrx, encodeKrx, KrxError } from '../dsl/krx.ts';
+import type { DeviceDescriptor } from '../platform/types.ts';
+import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
+import type { CompileOutcome } from './compiler.ts';
+import { CompilerService } from './compiler.ts';
+import { DaemonError, storageError } from './errors.ts';
+import { EventHub } from './event-hub.ts';
+import { InputThread } from './input-host.ts';
+import type { DeviceSetting, FromInput, InjectResult, KeyRecord, LatencyStats } from './input-protocol.ts';
+import { Mutex } from './mutex.ts';
+import { checkProfileName } from './names.ts';
+import type { ConfigPaths } from './paths.ts';
+import { configPaths } from './paths.ts';
+import { nodeSha256, nodeSha256Hex } from './profile-files.ts';
+import { ProfileStore } from './profile-store.ts';
+import type { Settings } from './settings.ts';
+import { defaultSettings, mergeSettings, validateSettings } from './settings.ts';
+import type { TemplateName } from './templates.ts';
+import { isTemplateName, renderTemplate, TEMPLATE_NAMES } from './templates.ts';
+import { VERSION } from './version.ts';
+
+export type BackendChoice = 'virtual' | 'linux' | 'auto';
+
+export interface DaemonOptions {
+  configDir: string;
+  backend?: BackendChoice;
+  logger: Logger;
+}
+
+export interface CompileErrorSummary {
+  message: string;
+  line: number;
+  column: number;
+  count: number;
+}
+
+export interface ProfileMeta {
+  name: string;
+  active: boolean;
+  size: number;
+  modifiedAt: string;
+  devices: number | null;
+  mappings: number | null;
+  layers: number | null;
+  lastCompileError: CompileErrorSummary | null;
+}
+
+export interface ProfileDetail extends ProfileMeta {
+  source: string;
+  diagnostics: Diagnostic[];
+}
+
+export interface ActivationResult {
+  profile: string;
+  compileMs: number;
+  cached: boolean;
+  activatedAt: string;
+}
+
+export interface CompileReport {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  stats: { devices: number; mappings: number; layers: number } | null;
+  compileMs: number;
+}
+
+export interface DeviceInfo {
+  id: string;
+  /** the user's name for it, else the device's own */
+  name: string;
+  deviceName: string;
+  enabled: boolean;
+  connected: boolean;
+  grabbed: boolean;
+  backend: 'virtual' | 'linux';
+  path: string | null;
+  layout: string | null;
+  /** index and pattern of the active profile's device block this device uses */
+  matchedBlock: { index: number; pattern: string } | null;
+}
+
+export interface DevicePatch {
+  name?: string;
+  enabled?: boolean;
+  layout?: 'ansi' | 'iso' | 'jis' | null;
+}
+
+export interface OutputRecord {
+  time: number;
+  device: string;
+  key: string;
+  action: string;
+}
+
+interface IndexEntry {
+  name: string;
+  size: number;
+  modifiedAt: Date;
+  sourceHash: string;
+  stats: { devices: number; mappings: number; layers: number } | null;
+  diagnostics: Diagnostic[];
+}
+
+interface StoredDevice {
+  name?: string;
+  enabled: boolean;
+  layout?: 'ansi' | 'iso' | 'jis';
+  deviceName?: string;
+}
+
+const PASS_THROUGH: Config = { version: 1, devices: [] };
+/** Real-time injection holds the request open; longer scripts must use ?instant=true. */
+export const MAX_INJECT_REALTIME_MS = 120_000;
+
+function summarize(diagnostics: Diagnostic[]): CompileErrorSummary | null {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length === 0) return null;
+  return {
+    message: errors[0].message,
+    line: errors[0].span.line,
+    column: errors[0].span.column,
+    count: errors.length,
+  };
+}
+
+function report(outcome: CompileOutcome): CompileReport {
+  return {
+    ok: outcome.ok,
+    diagnostics: outcome.diagnostics,
+    stats: outcome.config ? configStats(outcome.config) : null,
+    compileMs: Math.round(outcome.compileMs * 1000) / 1000,
+  };
+}
+
+export class Daemon {
+  readonly paths: ConfigPaths;
+  readonly hub: EventHub;
+  readonly startedAt = new Date();
+  readonly log: Logger;
+  settings: Settings = defaultSettings();
+  token = '';
+  backend: 'virtual' | 'linux' = 'virtual';
+  /** the server reports its WebSocket client count here */
+  wsClientCount: () => number = () => 0;
+  /** called when the emergency chord is pressed or the input thread dies */
+  onFatal: (reason: string) => void = () => undefined;
+
+  private readonly store: ProfileStore;
+  private readonly compiler = new CompilerService();
+  private input: InputThread | null = null;
+  private readonly lock = new Mutex();
+  private readonly index = new Map<string, IndexEntry>();
+  private active: { name: string; activatedAt: Date; config: Config } | null = null;
+  private storedDevices: Record<string, StoredDevice> = {};
+  private readonly connected = new Map<string, DeviceDescriptor>();
+  private outputs: OutputRecord[] = [];
+  private latency: { window: LatencyStats; total: LatencyStats; intervalMs: number } | null = null;
+  private eventsProcessed = 0;
+  private watcher: FSWatcher | null = null;
+  private readonly reindexTimers = new Map<string, NodeJS.Timeout>();
+  private stopping = false;
+
+  constructor(opts: DaemonOptions) {
+    this.paths = configPaths(opts.configDir);
+    this.store = new ProfileStore(this.paths);
+    this.log = opts.logger;
+    this.hub = new EventHub(this.settings.wsRingSize);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(backend: BackendChoice = 'auto'): Promise<void> {
+    const firstStart = !(await exists(this.paths.root)) || !(await exists(this.paths.profiles));
+    await mkdir(this.paths.root, { recursive: true, mode: 0o700 });
+    await this.store.ensureDirs();
+    for (const dir of [this.paths.root, this.paths.profiles, this.paths.cache]) {
+      const removed = await removeStaleTemps(dir);
+      if (removed > 0) this.log.info({ dir, removed }, 'removed temp files left by an interrupted write');
+    }
+    this.token = await this.loadToken();
+    this.settings = await this.loadSettings();
+    this.hub.resize(this.settings.wsRingSize);
+    this.storedDevices = await this.loadDevices();
+
+    this.backend = await this.chooseBackend(backend);
+    this.input = new InputThread();
+    this.input.on('message', (m) => this.onInputMessage(m));
+    this.input.on('exit', (code) => {
+      if (!this.stopping) {
+        this.reportError('INPUT_THREAD_EXITED', `the input thread stopped unexpectedly (exit ${code})`);
+        this.onFatal('input thread exited');
+      }
+    });
+    const ready = await this.input.init({
+      t: 'init',
+      backend: this.backend,
+      config: PASS_THROUGH,
+      devices: this.enabledMap(),
+      emergencyChord: this.settings.emergencyExitChord,
+      latencyIntervalMs: this.settings.latencyIntervalMs,
+    });
+    for (const d of ready.devices) this.connected.set(d.id, d);
+
+    await this.rebuildIndex();
+    if (firstStart && this.index.size === 0) {
+      await this.store.write('default', renderTemplate('default', this.settings.defaultTapHoldMs));
+      await this.reindex('default');
+      this.log.info('first start: created and activated the default profile');
+      await this.activate('default');
+    } else await this.restoreActive();
+    this.watchProfiles();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.watcher?.close();
+    for (const t of this.reindexTimers.values()) clearTimeout(t);
+    await this.input?.shutdown();
+    await this.compiler.close();
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private async chooseBackend(choice: BackendChoice): Promise<'virtual' | 'linux'> {
+    if (choice === 'virtual') return 'virtual';
+    const reason = 'the Linux evdev/uinput backend is not part of this build yet';
+    if (choice === 'linux') throw new DaemonError('BACKEND_UNAVAILABLE', `--backend linux: ${reason}`);
+    this.log.info(`backend auto: using the virtual backend (${reason})`);
+    return 'virtual';
+  }
+
+  private async loadToken(): Promise<string> {
+    try {
+      const token = (await readFile(this.paths.token, 'utf8')).trim();
+      if (/^[0-9a-f]{32,128}$/.test(token)) {
+        const mode = (await stat(this.paths.token)).mode & 0o777;
+        if (mode !== 0o600) {
+          await chmod(this.paths.token, 0o600);
+          this.log.warn({ was: mode.toString(8) }, 'token file permissions were too open; set to 0600');
+        }
+        return token;
+      }
+      this.reportError('CONFIG_LOAD_FAILED', 'the token file is malformed; a new token was generated');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError('reading the API token', e);
+    }
+    const token = randomBytes(32).toString('hex');
+    await writeFileAtomic(this.paths.token, `${token}\n`, 0o600);
+    return token;
+  }
+
+  private async readJson(path: string, what: string): Promise<unknown | undefined> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      this.reportError('CONFIG_LOAD_FAILED', `cannot read ${what}: ${(e as Error).message}`, { path });
+      return undefined;
+    }
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      this.reportError(
+        'CONFIG_LOAD_FAILED',
+        `${what} is not valid JSON (${(e as Error).message}); using defaults, the file is kept`,
+        { path },
+      );
+      return undefined;
+    }
+  }
+
+  private async loadSettings(): Promise<Settings> {
+    const data = await this.readJson(this.paths.settings, 'settings.json');
+    if (data === undefined) return defaultSettings();
+    try {
+      return validateSettings({ ...defaultSettings(), ...(data as object) });
+    } catch (e) {
+      this.reportError(
+        'CONFIG_LOAD_FAILED',
+        `settings.json: ${(e as Error).message}; using defaults, the file is kept`,
+        {
+          path: this.paths.settings,
+        },
+      );
+      return defaultSettings();
+    }
+  }
+
+  private async loadDevices(): Promise<Record<string, StoredDevice>> {
+    const data = await this.readJson(this.paths.devices, 'devices.json');
+    if (data === undefined) return {};
+    const out: Record<string, StoredDevice> = {};
+    const devices = (data as { devices?: unknown }).devices;
+    if (typeof devices !== 'object' || devices === null || Array.isArray(devices)) {
+      this.reportError(
+        'CONFIG_LOAD_FAILED',
+        'devices.json has no "devices" object; using defaults, the file is kept',
+      );
+      return {};
+    }
+    for (const [id, v] of Object.entries(devices as Record<string, unknown>)) {
+      const d = v as Partial<StoredDevice>;
+      if (typeof d !== 'object' || d === null || typeof d.enabled !== 'boolean') continue;
+      out[id] = {
+        enabled: d.enabled,
+        ...(typeof d.name === 'string' ? { name: d.name.slice(0, 64) } : {}),
+        ...(d.layout === 'ansi' || d.layout === 'iso' || d.layout === 'jis' ? { layout: d.layout } : {}),
+        ...(typeof d.deviceName === 'string' ? { deviceName: d.deviceName.slice(0, 256) } : {}),
+      };
+    }
+    return out;
+  }
+
+  private async restoreActive(): Promise<void> {
+    const data = await this.readJson(this.paths.state, 'state.json');
+    if (data === undefined) return;
+    const name = (data as { activeProfile?: unknown }).activeProfile;
+    if (name === null) return;
+    if (typeof name !== 'string') {
+      this.reportError(
+        'CONFIG_LOAD_FAILED',
+        'state.json has no valid "activeProfile"; running in pass-through, the file is kept',
+      );
+      return;
+    }
+    try {
+      await this.activate(name, { persist: false });
+      this.log.info({ profile: name }, 'restored the active profile');
+    } catch (e) {
+      const detail = e instanceof DaemonError ? e.message : String(e);
+      this.reportError(
+        'CONFIG_LOAD_FAILED',
+        `could not restore the active profile '${name}': ${detail}; running in pass-through`,
+        {
+          profile: name,
+        },
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- events from the input thread
+
+  private onInputMessage(m: FromInput): void {
+    switch (m.t) {
+      case 'batch':
+        for (const r of m.records) {
+          if (r.k === 'key') this.onKeyRecord(r);
+          else this.hub.publish('state', { modifiers: r.modifiers, locks: r.locks }, r.wallUs);
+        }
+        return;
+      case 'device': {
+        if (m.change === 'added') this.connected.set(m.device.id, m.device);
+        else this.connected.delete(m.device.id);
+        this.hub.publish('device', {
+          action: m.change,
+          device: this.describeDevice(m.device.id) ?? m.device,
+        });
+        return;
+      }
+      case 'error':
+        this.reportError(m.code, m.message, m.context);
+        return;
+      case 'latency':
+        this.latency = { window: m.window, total: m.total, intervalMs: m.intervalMs };
+        this.eventsProcessed = m.eventsProcessed;
+        if (this.wsClientCount() > 0)
+          this.hub.publish('latency', {
+            ...m.window,
+            eventsPerSecond: Math.round((m.window.count * 1000) / m.intervalMs),
+          });
+        return;
+      case 'emergency':
+        this.log.warn({ keys: m.keys }, 'emergency exit chord pressed: releasing everything and stopping');
+        this.onFatal('emergency exit chord');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onKeyRecord(r: KeyRecord): void {
+    if (r.action !== 'timeout' && r.action !== 'release-all') this.eventsProcessed++;
+    if (r.outputs.length > 0) {
+      for (const o of r.outputs)
+        this.outputs.push({ time: o.timeUs, device: r.device, key: o.key, action: o.action });
+      const excess = this.outputs.length - this.settings.outputHistory;
+      if (excess > 0) this.outputs.splice(0, excess);
+    }
+    const { k: _k, wallUs, ...data } = r;
+    this.hub.publish('key', data, wallUs);
+  }
+
+  reportError(code: string, message: string, context?: Record<string, unknown>): void {
+    this.log.error({ code, ...context }, message);
+    this.hub.publish('error', { code, message, context: context ?? {}, timestamp: new Date().toISOString() });
+  }
+
+  // ---------------------------------------------------------------- profile index
+
+  private async rebuildIndex(): Promise<void> {
+    const files = await this.store.list();
+    this.index.clear();
+    for (const f of files) await this.reindex(f.name);
+  }
+
+  /** Refreshes one profile's metadata, compiling only when the source changed. */
+  private async reindex(name: string): Promise<IndexEntry | undefined> {
+    const file = await this.store.stat(name);
+    if (!file) {
+      this.index.delete(name);
+      return undefined;
+    }
+    const source = await this.store.read(name);
+    const sourceHash = nodeSha256Hex(source);
+    const known = this.index.get(name);
+    if (known && known.sourceHash === sourceHash) {
+      known.size = file.size;
+      known.modifiedAt = file.modifiedAt;
+      return known;
+    }
+    const cached = await this.readValidCache(name, sourceHash);
+    let entry: IndexEntry;
+    if (cached)
+      entry = {
+        name,
+        size: file.size,
+        modifiedAt: file.modifiedAt,
+        sourceHash,
+        stats: configStats(cached),
+        diagnostics: [],
+      };
+    else {
+      const outcome = await this.compile(name, source);
+      if (outcome.config)
+        await this.store.writeCache(
+          name,
+          encodeKrx(outcome.config, outcome.sourceHash, { hash: nodeSha256 }),
+        );
+      entry = {
+        name,
+        size: file.size,
+        modifiedAt: file.modifiedAt,
+        sourceHash,
+        stats: outcome.config ? configStats(outcome.config) : null,
+        diagnostics: outcome.diagnostics,
+      };
+    }
+    this.index.set(name, entry);
+    return entry;
+  }
+
+  private watchProfiles(): void {
+    try {
+      this.watcher = watch(this.paths.profiles, (_event, file) => {
+        const name = typeof file === 'string' && file.endsWith('.rhai') ? file.slice(0, -5) : null;
+        if (!name) return;
+        clearTimeout(this.reindexTimers.get(name));
+        this.reindexTimers.set(
+          name,
+          setTimeout(() => {
+            this.reindexTimers.delete(name);
+            if (this.stopping) return;
+            try {
+              checkProfileName(name);
+            } catch {
+              return;
+            }
+            this.lock.run(() => this.reindex(name)).catch(() => undefined);
+          }, 100),
+        );
+      });
+      this.watcher.on('error', () => undefined);
+    } catch (e) {
+      this.log.warn(
+        { err: (e as Error).message },
+        'cannot watch the profiles directory; external edits show up on SIGHUP',
+      );
+    }
+  }
+
+  private meta(entry: IndexEntry): ProfileMeta {
+    return {
+      name: entry.name,
+      active: this.active?.name === entry.name,
+      size: entry.size,
+      modifiedAt: entry.modifiedAt.toISOString(),
+      devices: entry.stats?.devices ?? null,
+      mappings: entry.stats?.mappings ?? null,
+      layers: entry.stats?.layers ?? null,
+      lastCompileError: summarize(entry.diagnostics),
+    };
+  }
+
+  private entry(name: string): IndexEntry {
+    const e = this.index.get(checkProfileName(name));
+    if (!e) throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${name}'`);
+    return e;
+  }
+
+  // ---------------------------------------------------------------- compile and cache
+
+  private compile(name: string, source: string): Promise<CompileOutcome> {
+    return this.compiler.compile(source, this.store.sourcePath(name));
+  }
+
+  /** The cached config when the cache matches this source and every file it loaded. */
+  private async readValidCache(name: string, sourceHash: string): Promise<Config | null> {
+    const bytes = await this.store.readCache(name);
+    if (!bytes) return null;
+    try {
+      const { config } = decodeKrx(bytes, { expectSourceHash: sourceHash, hash: nodeSha256 });
+      for (const input of config.metadata?.inputs ?? []) {
+        const text = input.path.startsWith(BUNDLED_PREFIX)
+          ? BUNDLED_STDLIB[input.path.slice(BUNDLED_PREFIX.length)]
+          : await readFile(input.path, 'utf8').catch(() => undefined);
+        if (text === undefined || nodeSha256Hex(text) !== input.sha256) return null;
+      }
+      return config;
+    } catch (e) {
+      if (e instanceof KrxError) {
+        if (e.reason !== 'stale' && e.reason !== 'compiler')
+          this.log.warn({ profile: name, reason: e.reason }, `ignoring cache: ${e.message}`);
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** Config for a profile: the verified cache, else a fresh compile (then cached). */
+  private async configFor(
+    name: string,
+  ): Promise<{ config: Config; compileMs: number; cached: boolean; source: string }> {
+    const source = await this.store.read(name);
+    const start = performance.now();
+    const sourceHash = nodeSha256Hex(source);
+    const cached = await this.readValidCache(name, sourceHash);
+    if (cached) return { config: cached, compileMs: performance.now() - start, cached: true, source };
+    const outcome = await this.compile(name, source);
+    const entry = this.index.get(name);
+    if (entry && entry.sourceHash === sourceHash) entry.diagnostics = outcome.diagnostics;
+    if (!outcome.config)
+      throw new DaemonError(
+        'PROFILE_INVALID',
+        `profile '${name}' has errors: ${summarize(outcome.diagnostics)?.message}`,
+        {
+          diagnostics: outcome.diagnostics,
+        },
+      );
+    await this.store.writeCache(name, encodeKrx(outcome.config, outcome.sourceHash, { hash: nodeSha256 }));
+    return { config: outcome.config, compileMs: performance.now() - start, cached: false, source };
+  }
+
+  // ---------------------------------------------------------------- profiles API
+
+  listProfiles(opts: { limit?: number; offset?: number } = {}): { profiles: ProfileMeta[]; total: number } {
+    const all = [...this.index.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const offset = opts.offset ?? 0;
+    const limit = opts.limit ?? all.length;
+    return { profiles: all.slice(offset, offset + limit).map((e) => this.meta(e)), total: all.length };
+  }
+
+  async getProfile(name: string): Promise<ProfileDetail> {
+    const entry = this.entry(name);
+    const source = await this.store.read(name);
+    return { ...this.meta(entry), source, diagnostics: entry.diagnostics };
+  }
+
+  activeProfileName(): string | null {
+    return this.active?.name ?? null;
+  }
+
+  templates(): readonly string[] {
+    return TEMPLATE_NAMES;
+  }
+
+  async createProfile(input: { name: string; template?: string; source?: string }): Promise<ProfileDetail> {
+    const name = checkProfileName(input.name);
+    let source: string;
+    if (input.source !== undefined) source = input.source;
+    else {
+      const template = input.template ?? 'blank';
+      if (!isTemplateName(template))
+        throw new DaemonError(
+          'TEMPLATE_NOT_FOUND',
+          `unknown template '${template}' (available: ${TEMPLATE_NAMES.join(', ')})`,
+        );
+      source = renderTemplate(template as TemplateName, this.settings.defaultTapHoldMs);
+    }
+    return this.lock.run(async () => {
+      if (this.index.has(name) || (await this.store.stat(name)))
+        throw new DaemonError('PROFILE_EXISTS', `a profile named '${name}' already exists`);
+      await this.saveValid(name, source);
+      this.hub.publish('profile', { action: 'created', name });
+      return this.getProfile(name);
+    });
+  }
+
+  /** Compiles first; only a source without errors is written. */
+  private async saveValid(name: string, source: string): Promise<CompileOutcome> {
+    const outcome = await this.compile(name, source);
+    if (!outcome.config)
+      throw new DaemonError(
+        'PROFILE_INVALID',
+        `the profile has ${summarize(outcome.diagnostics)?.count} error(s); nothing was saved`,
+        {
+          diagnostics: outcome.diagnostics,
+        },
+      );
+    await this.store.write(name, source);
+    await this.store.writeCache(name, encodeKrx(outcome.config, outcome.sourceHash, { hash: nodeSha256 }));
+    await this.reindex(name);
+    return outcome;
+  }
+
+  async updateProfile(name: string, source: string): Promise<ProfileDetail & { reloaded: boolean }> {
+    checkProfileName(name);
+    return this.lock.run(async () => {
+      this.entry(name);
+      const outcome = await this.saveValid(name, source);
+      let reloaded = false;
+      if (this.active?.name === name && outcome.config) {
+        await this.swap(outcome.config);
+        this.active = { ...this.active, config: outcome.config };
+        reloaded = true;
+      }
+      this.hub.publish('profile', { action: 'updated', name, compileMs: outcome.compileMs, reloaded });
+      return { ...(await this.getProfile(name)), reloaded };
+    });
+  }
+
+  async deleteProfile(
+    name: string,
+    opts: { force?: boolean } = {},
+  ): Promise<{ deleted: string; wasActive: boolean }> {
+    checkProfileName(name);
+    return this.lock.run(async () => {
+      this.entry(name);
+      const wasActive = this.active?.name === name;
+      if (wasActive && !opts.force)
+        throw new DaemonError(
+          'PROFILE_ACTIVE',
+          `'${name}' is the active profile; activate another one first, or delete with ?force=true (keys then pass through unchanged)`,
+        );
+      if (wasActive) {
+        await this.swap(PASS_THROUGH);
+        await this.writeState(null);
+        this.active = null;
+      }
+      await this.store.remove(name);
+      this.index.delete(name);
+      this.hub.publish('profile', { action: 'deleted', name, wasActive });
+      return { deleted: name, wasActive };
+    });
+  }
+
+  async duplicateProfile(name: string, newName: string): Promise<ProfileDetail> {
+    checkProfileName(name);
+    checkProfileName(newName);
+    return this.lock.run(async () => {
+      this.entry(name);
+      if (this.index.has(newName) || (await this.store.stat(newName)))
+        throw new DaemonError('PROFILE_EXISTS', `a profile named '${newName}' already exists`);
+      const source = await this.store.read(name);
+      await this.store.write(newName, source);
+      await this.reindex(newName);
+      this.hub.publish('profile', { action: 'created', name: newName, from: name });
+      return this.getProfile(newName);
+    });
+  }
+
+  async renameProfile(name: string, newName: string): Promise<ProfileDetail> {
+    checkProfileName(name);
+    checkProfileName(newName);
+    return this.lock.run(async () => {
+      const entry = this.entry(name);
+      if (name === newName) return this.getProfile(name);
+      if (this.index.has(newName) || (await this.store.stat(newName)))
+        throw new DaemonError('PROFILE_EXISTS', `a profile named '${newName}' already exists`);
+      await this.store.rename(name, newName);
+      this.index.delete(name);
+      this.index.set(newName, { ...entry, name: newName });
+      if (this.active?.name === name) {
+        this.active = { ...this.active, name: newName };
+        await this.writeState(newName);
+      }
+      this.hub.publish('profile', { action: 'renamed', name: newName, from: name });
+      return this.getProfile(newName);
+    });
+  }
+
+  async activate(name: string, opts: { persist?: boolean } = {}): Promise<ActivationResult> {
+    checkProfileName(name);
+    return this.lock.run(async () => {
+      if (!(await this.store.stat(name)))
+        throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${name}'`);
+      let loaded;
+      try {
+        loaded = await this.configFor(name);
+      } catch (e) {
+        if (e instanceof DaemonError && e.code === 'PROFILE_INVALID') {
+          const first = (e.details as { diagnostics: Diagnostic[] }).diagnostics.find(
+            (d) => d.severity === 'error',
+          );
+          this.reportError(
+            'PROFILE_COMPILE_FAILED',
+            `activating '${name}' failed; the previous profile stays active: ${e.message}`,
+            {
+              profile: name,
+              ...(first ? { line: first.span.line, column: first.span.column, error: first.message } : {}),
+            },
+          );
+        }
+        throw e;
+      }
+      const { config, compileMs, cached } = loaded;
+      await this.swap(config);
+      const activatedAt = new Date();
+      this.active = { name, activatedAt, config };
+      // Persisted before the reply: the last acknowledged activation survives a crash.
+      if (opts.persist !== false) await this.writeState(name, activatedAt);
+      const result = {
+        profile: name,
+        compileMs: Math.round(compileMs * 1000) / 1000,
+        cached,
+        activatedAt: activatedAt.toISOString(),
+      };
+      this.hub.publish('profile', { action: 'activated', name, compileMs: result.compileMs, cached });
+      this.log.info(result, 'profile activated');
+      return result;
+    });
+  }
+
+  /** SIGHUP: re-read the active profile from disk and apply it. */
+  async reloadActive(): Promise<ActivationResult | null> {
+    await this.lock.run(() => this.rebuildIndex());
+    const name = this.active?.name;
+    if (!name) return null;
+    // a failure is reported as an error event by activate(); the previous version stays active
+    return this.activate(name, { persist: false });
+  }
+
+  private async swap(config: Config): Promise<void> {
+    if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
+    await this.input!.request({ t: 'swap', config });
+  }
+
+  private async writeState(name: string | null, at = new Date()): Promise<void> {
+    try {
+      await writeFileAtomic(
+        this.paths.state,
+        `${JSON.stringify({ activeProfile: name, activatedAt: at.toISOString() }, null, 2)}\n`,
+        0o600,
+      );
+    } catch (e) {
+      throw storageError('saving the active profile', e);
+    }
+  }
+
+  async validateProfile(name: string): Promise<CompileReport> {
+    this.entry(name);
+    const source = await this.store.read(name);
+    return report(await this.compile(name, source));
+  }
+
+  async compileSource(source: string): Promise<CompileReport> {
+    return report(await this.compiler.compile(source, join(this.paths.profiles, 'unsaved.rhai')));
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  async patchSettings(patch: unknown): Promise<Settings> {
+    return this.lock.run(async () => {
+      const next = mergeSettings(this.settings, patch);
+      try {
+        await writeFileAtomic(this.paths.settings, `${JSON.stringify(next, null, 2)}\n`, 0o600);
+      } catch (e) {
+        throw storageError('saving settings', e);
+      }
+      this.settings = next;
+      this.hub.resize(next.wsRingSize);
+      this.log.level = next.logLevel;
+      this.input?.post({
+        t: 'settings',
+        emergencyChord: next.emergencyExitChord,
+        latencyIntervalMs: next.latencyIntervalMs,
+      });
+      return next;
+    });
+  }
+
+  // ---------------------------------------------------------------- devices
+
+  private enabledMap(): Record<string, DeviceSetting> {
+    const out: Record<string, DeviceSetting> = {};
+    for (const [id, d] of Object.entries(this.storedDevices)) out[id] = { enabled: d.enabled };
+    return out;
+  }
+
+  private describeDevice(id: string): DeviceInfo | null {
+    const live = this.connected.get(id);
+    const stored = this.storedDevices[id];
+    if (!live && !stored) return null;
+    const deviceName = live?.name ?? stored?.deviceName ?? id;
+    const config = this.active?.config ?? PASS_THROUGH;
+    const index = matchDeviceBlock(config, [id, deviceName]);
+    return {
+      id,
+      name: stored?.name ?? deviceName,
+      deviceName,
+      enabled: stored?.enabled ?? true,
+      connected: live !== undefined,
+      grabbed: live?.grabbed ?? false,
+      backend: this.backend,
+      path: live?.path ?? null,
+      layout: stored?.layout ?? null,
+      matchedBlock: index >= 0 ? { index, pattern: config.devices[index].pattern } : null,
+    };
+  }
+
+  listDevices(): DeviceInfo[] {
+    const ids = new Set([...this.connected.keys(), ...Object.keys(this.storedDevices)]);
+    return [...ids].sort().map((id) => this.describeDevice(id)!);
+  }
+
+  async patchDevice(id: string, patch: DevicePatch): Promise<DeviceInfo> {
+    return this.lock.run(async () => {
+      const current = this.describeDevice(id);
+      if (!current) throw new DaemonError('DEVICE_NOT_FOUND', `no device with id '${id}'`);
+      const stored: StoredDevice = {
+        ...(this.storedDevices[id] ?? { enabled: true }),
+        deviceName: current.deviceName,
+      };
+      if (patch.name !== undefined) stored.name = patch.name;
+      if (patch.enabled !== undefined) stored.enabled = patch.enabled;
+      if (patch.layout !== undefined) {
+        if (patch.layout === null) delete stored.layout;
+        else stored.layout = patch.layout;
+      }
+      const next = { ...this.storedDevices, [id]: stored };
+      try {
+        await writeFileAtomic(this.paths.devices, `${JSON.stringify({ devices: next }, null, 2)}\n`, 0o600);
+      } catch (e) {
+        throw storageError('saving devices', e);
+      }
+      this.storedDevices = next;
+      this.input?.post({ t: 'devices', devices: this.enabledMap() });
+      const info = this.describeDevice(id)!;
+      this.hub.publish('device', { action: 'updated', device: info });
+      return info;
+    });
+  }
+
+  // ---------------------------------------------------------------- engine, simulation, injection
+
+  async engineState(): Promise<{
+    activeProfile: string | null;
+    modifiers: string[];
+    locks: string[];
+    held: { device: string; key: string }[];
+    pending: { device: string; key: string; sinceUs: number; deadlineUs: number }[];
+    outputDown: string[];
+    ime: boolean;
+    language: string;
+  }> {
+    const s = await this.input!.request<import('../core/index.ts').EngineState>({ t: 'state' });
+    return {
+      activeProfile: this.active?.name ?? null,
+      modifiers: s.modifiers.map((id) => layerName('MD', id)),
+      locks: s.locks.map((id) => layerName('LK', id)),
+      held: s.held.map((h) => ({ device: h.device, key: keyName(h.key) })),
+      pending: s.pending.map((p) => ({
+        device: p.device,
+        key: keyName(p.key),
+        sinceUs: p.sinceUs,
+        deadlineUs: p.deadlineUs,
+      })),
+      outputDown: s.outputDown.map(keyName),
+      ime: s.ime,
+      language: s.language,
+    };
+  }
+
+  async simulate(input: {
+    source?: string;
+    profile?: string;
+    events: string;
+    device?: string;
+    settle?: boolean;
+  }): Promise<SimulationResult> {
+    let steps;
+    try {
+      steps = parseScript(input.events);
+    } catch (e) {
+      if (e instanceof ScriptSyntaxError)
+        throw new DaemonError('SCRIPT_INVALID', `events: ${e.message}`, { column: e.column, token: e.token });
+      throw e;
+    }
+    let config: Config;
+    if (input.source !== undefined) {
+      const outcome = await this.compiler.compile(input.source, join(this.paths.profiles, 'unsaved.rhai'));
+      if (!outcome.config)
+        throw new DaemonError(
+          'PROFILE_INVALID',
+          `the source has ${summarize(outcome.diagnostics)?.count} error(s)`,
+          {
+            diagnostics: outcome.diagnostics,
+          },
+        );
+      config = outcome.config;
+    } else if (input.profile !== undefined) {
+      checkProfileName(input.profile);
+      config = (await this.configFor(input.profile)).config;
+    } else config = this.active?.config ?? PASS_THROUGH;
+    return simulate(config, steps, { device: input.device, settle: input.settle });
+  }
+
+  async inject(events: string, opts: { instant?: boolean } = {}): Promise<InjectResult> {
+    let steps;
+    try {
+      steps = parseScript(events);
+    } catch (e) {
+      if (e instanceof ScriptSyntaxError)
+        throw new DaemonError('SCRIPT_INVALID', `events: ${e.message}`, { column: e.column, token: e.token });
+      throw e;
+    }
+    const totalMs = steps.reduce((sum, s) => sum + (s.type === 'wait' ? s.ms : 0), 0);
+    if (!opts.instant && totalMs > MAX_INJECT_REALTIME_MS)
+      throw new DaemonError(
+        'SCRIPT_INVALID',
+        `events: the script waits ${totalMs} ms in total; real-time injection is limited to ${MAX_INJECT_REALTIME_MS} ms (use ?instant=true)`,
+      );
+    if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
+    return this.input!.request<InjectResult>({ t: 'inject', steps, instant: opts.instant ?? false });
+  }
+
+  recentOutput(limit = 100): OutputRecord[] {
+    return this.outputs.slice(-limit);
+  }
+
+  // ---------------------------------------------------------------- status and metrics
+
+  status(): {
+    version: string;
+    pid: number;
+    startedAt: string;
+    uptimeSec: number;
+    backend: string;
+    activeProfile: string | null;
+    activatedAt: string | null;
+    profiles: number;
+    devices: number;
+    eventsProcessed: number;
+    wsClients: number;
+  } {
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      uptimeSec: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      backend: this.backend,
+      activeProfile: this.active?.name ?? null,
+      activatedAt: this.active?.activatedAt.toISOString() ?? null,
+      profiles: this.index.size,
+      devices: this.connected.size,
+      eventsProcessed: this.eventsProcessed,
+      wsClients: this.wsClientCount(),
+    };
+  }
+
+  metrics(): {
+    latencyUs: LatencyStats;
+    latencyWindowUs: LatencyStats;
+    eventsPerSecond: number;
+    eventsProcessed: number;
+    memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
+    wsClients: number;
+    uptimeSec: number;
+  } {
+    const empty: LatencyStats = { count: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+    const mem = process.memoryUsage();
+    return {
+      latencyUs: this.latency?.total ?? empty,
+      latencyWindowUs: this.latency?.window ?? empty,
+      eventsPerSecond: this.latency
+        ? Math.round((this.latency.window.count * 1000) / this.latency.intervalMs)
+        : 0,
+      eventsProcessed: this.eventsProcessed,
+      memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external },
+      wsClients: this.wsClientCount(),
+      uptimeSec: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+    };
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Errors the daemon reports to API clients: a stable code, an HTTP status and details.
+ * The server turns them into `{"error": {"code", "message", "details"}}`.
+ */
+export type DaemonErrorCode =
+  | 'INVALID_NAME'
+  | 'PROFILE_NOT_FOUND'
+  | 'PROFILE_EXISTS'
+  | 'PROFILE_INVALID'
+  | 'PROFILE_ACTIVE'
+  | 'TEMPLATE_NOT_FOUND'
+  | 'SETTINGS_INVALID'
+  | 'DEVICE_NOT_FOUND'
+  | 'SCRIPT_INVALID'
+  | 'SIMULATION_INVALID'
+  | 'BACKEND_UNAVAILABLE'
+  | 'STORAGE_FULL'
+  | 'STORAGE_ERROR'
+  | 'SHUTTING_DOWN';
+
+const STATUS: Record<DaemonErrorCode, number> = {
+  INVALID_NAME: 400,
+  PROFILE_NOT_FOUND: 404,
+  PROFILE_EXISTS: 409,
+  PROFILE_INVALID: 400,
+  PROFILE_ACTIVE: 409,
+  TEMPLATE_NOT_FOUND: 400,
+  SETTINGS_INVALID: 400,
+  DEVICE_NOT_FOUND: 404,
+  SCRIPT_INVALID: 400,
+  SIMULATION_INVALID: 400,
+  BACKEND_UNAVAILABLE: 409,
+  STORAGE_FULL: 507,
+  STORAGE_ERROR: 500,
+  SHUTTING_DOWN: 503,
+};
+
+export class DaemonError extends Error {
+  readonly code: DaemonErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+  constructor(code: DaemonErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'DaemonError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.details = details;
+  }
+}
+
+/** Wraps a failed file operation so the client learns what happened without a stack trace. */
+export function storageError(action: string, e: unknown): DaemonError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new DaemonError('STORAGE_FULL', `${action}: the disk is full; nothing was changed`);
+  if (code === 'EROFS')
+    return new DaemonError(
+      'STORAGE_ERROR',
+      `${action}: the config directory is read-only; nothing was changed`,
+    );
+  if (code === 'EACCES' || code === 'EPERM')
+    return new DaemonError(
+      'STORAGE_ERROR',
+      `${action}: permission denied in the config directory; nothing was changed`,
+    );
+  return new DaemonError(
+    'STORAGE_ERROR',
+    `${action}: ${code ?? (e instanceof Error ? e.message : String(e))}`,
+  );
+}

@@ -1,0 +1,72 @@
+/** Messages between the daemon's main thread and the input thread. Plain data only. */
+import type { Config, Decision, EngineState, KeyAction, MappingKind, ScriptStep } from '../core/index.ts';
+import type { DeviceDescriptor } from '../platform/types.ts';
+
+export interface LatencyStats {
+  count: number;
+  min: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** One processed input (or a deadline decision, or the releases of a profile swap). */
+export interface KeyRecord {
+  k: 'key';
+  /** µs since the epoch */
+  wallUs: number;
+  device: string;
+  key: string;
+  action: KeyAction | 'timeout' | 'release-all';
+  /** `timeUs`: when the engine emitted it, µs since the epoch */
+  outputs: { key: string; action: KeyAction; timeUs: number }[];
+  mapping: MappingKind | 'none';
+  decision: Decision | 'release-all';
+  latencyUs: number;
+}
+
+export interface StateRecord {
+  k: 'state';
+  wallUs: number;
+  modifiers: string[];
+  locks: string[];
+}
+
+export type MonitorRecord = KeyRecord | StateRecord;
+
+export interface DeviceSetting {
+  enabled: boolean;
+}
+
+export type ToInput =
+  | {
+      t: 'init';
+      backend: 'virtual' | 'linux';
+      config: Config;
+      devices: Record<string, DeviceSetting>;
+      emergencyChord: string[];
+      latencyIntervalMs: number;
+    }
+  | { t: 'swap'; id: number; config: Config }
+  | { t: 'inject'; id: number; steps: ScriptStep[]; instant: boolean }
+  | { t: 'state'; id: number }
+  | { t: 'devices'; devices: Record<string, DeviceSetting> }
+  | { t: 'settings'; emergencyChord: string[]; latencyIntervalMs: number }
+  | { t: 'shutdown'; id: number };
+
+export type FromInput =
+  | { t: 'ready'; backend: 'virtual' | 'linux'; devices: DeviceDescriptor[] }
+  | { t: 'ack'; id: number; result?: unknown; error?: string }
+  | { t: 'batch'; records: MonitorRecord[] }
+  | { t: 'device'; change: 'added' | 'removed'; device: DeviceDescriptor }
+  | { t: 'error'; code: string; message: string; context?: Record<string, unknown> }
+  | { t: 'latency'; window: LatencyStats; total: LatencyStats; eventsProcessed: number; intervalMs: number }
+  | { t: 'emergency'; keys: string[] };
+
+export interface InjectResult {
+  events: number;
+  durationMs: number;
+}
+
+export type EngineStateResult = EngineState;

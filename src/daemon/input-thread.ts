@@ -1,0 +1,301 @@
+/**
+ * The input thread (a worker): owns the backend and the engine. Key events go
+ * device → engine → output inside this thread; monitoring records leave it afterwards,
+ * batched, for the main thread's event hub.
+ */
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import type { Config, OutputEvent } from '../core/index.ts';
+import { Engine, keyName, layerName, resolveKey } from '../core/index.ts';
+import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
+import { monotonicUs } from '../platform/types.ts';
+import { ScriptPlayer, VirtualBackend } from '../platform/virtual.ts';
+import type { DeviceSetting, FromInput, LatencyStats, MonitorRecord, ToInput } from './input-protocol.ts';
+
+const port = parentPort!;
+const send = (msg: FromInput): void => port.postMessage(msg);
+
+/** Engine times are monotonic µs; monitoring shows wall-clock µs. One fixed offset keeps gaps exact. */
+const WALL_OFFSET_US = Date.now() * 1000 - monotonicUs();
+const wallUs = (): number => monotonicUs() + WALL_OFFSET_US;
+
+function outputsForRecord(
+  outputs: OutputEvent[],
+): { key: string; action: OutputEvent['action']; timeUs: number }[] {
+  return outputs.map((o) => ({ key: keyName(o.key), action: o.action, timeUs: o.timeUs + WALL_OFFSET_US }));
+}
+
+function stats(h: RecordableHistogram): LatencyStats {
+  if (h.count === 0) return { count: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  return {
+    count: h.count,
+    min: h.min,
+    p50: h.percentile(50),
+    p95: h.percentile(95),
+    p99: h.percentile(99),
+    max: h.max,
+  };
+}
+
+class EngineHost implements KeyProcessor {
+  engine: Engine;
+  private records: MonitorRecord[] = [];
+  private flushScheduled = false;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private readonly descriptors = new Map<string, DeviceDescriptor>();
+  private deviceSettings: Record<string, DeviceSetting>;
+  private layerKey = '';
+  private readonly physicalDown = new Set<number>();
+  private chord: number[] = [];
+  readonly total = createHistogram();
+  window = createHistogram();
+  eventsProcessed = 0;
+  writer: (events: OutputEvent[]) => void = () => undefined;
+
+  constructor(config: Config, devices: Record<string, DeviceSetting>, chord: string[]) {
+    this.engine = new Engine(config, { trace: true });
+    this.deviceSettings = devices;
+    this.setChord(chord);
+  }
+
+  setChord(names: string[]): void {
+    this.chord = names.map((n) => resolveKey(n));
+  }
+
+  setDeviceSettings(devices: Record<string, DeviceSetting>): void {
+    this.deviceSettings = devices;
+  }
+
+  isDeviceEnabled(id: string): boolean {
+    return this.deviceSettings[id]?.enabled ?? true;
+  }
+
+  process(input: KeyInput): OutputEvent[] {
+    if (input.action === 'press') this.physicalDown.add(input.key);
+    else if (input.action === 'release') this.physicalDown.delete(input.key);
+    if (
+      input.action === 'press' &&
+      this.chord.length > 0 &&
+      this.chord.every((k) => this.physicalDown.has(k))
+    ) {
+      send({ t: 'emergency', keys: this.chord.map(keyName) });
+    }
+    if (!this.isDeviceEnabled(input.device))
+      return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
+    return this.engine.process(input);
+  }
+
+  tick(nowUs: number): OutputEvent[] {
+    const outputs = this.engine.tick(nowUs);
+    for (const t of this.engine.trace)
+      this.push({
+        k: 'key',
+        wallUs: wallUs(),
+        device: t.device,
+        key: keyName(t.key),
+        action: 'timeout',
+        outputs: outputsForRecord(outputs),
+        mapping: t.mapping,
+        decision: t.decision,
+        latencyUs: 0,
+      });
+    this.noteState();
+    return outputs;
+  }
+
+  nextDeadline(): number | null {
+    return this.engine.nextDeadline();
+  }
+
+  processed(input: KeyInput, outputs: OutputEvent[], writtenAtUs: number): void {
+    const latency = Math.max(1, Math.round(writtenAtUs - input.timeUs));
+    this.total.record(latency);
+    this.window.record(latency);
+    this.eventsProcessed++;
+    const enabled = this.isDeviceEnabled(input.device);
+    this.push({
+      k: 'key',
+      wallUs: wallUs(),
+      device: input.device,
+      key: keyName(input.key),
+      action: input.action,
+      outputs: outputsForRecord(outputs),
+      mapping: enabled ? this.engine.lastKind : 'none',
+      decision: enabled ? this.engine.lastDecision : 'passthrough',
+      latencyUs: latency,
+    });
+    this.noteState();
+    this.armDeadline();
+  }
+
+  /** Releases every held output (profile swap, shutdown) and reports it. */
+  releaseAll(): OutputEvent[] {
+    const outputs = this.engine.releaseAll(monotonicUs());
+    this.push({
+      k: 'key',
+      wallUs: wallUs(),
+      device: '',
+      key: '',
+      action: 'release-all',
+      outputs: outputsForRecord(outputs),
+      mapping: 'none',
+      decision: 'release-all',
+      latencyUs: 0,
+    });
+    return outputs;
+  }
+
+  swap(config: Config): void {
+    this.engine = new Engine(config, { trace: true });
+    for (const d of this.descriptors.values()) this.engine.describeDevice(d.id, { name: d.name, id: d.id });
+    this.layerKey = '';
+    this.noteState();
+    this.armDeadline();
+  }
+
+  deviceAdded(device: DeviceDescriptor): void {
+    this.descriptors.set(device.id, device);
+    this.engine.describeDevice(device.id, { name: device.name, id: device.id });
+    send({ t: 'device', change: 'added', device });
+  }
+
+  deviceRemoved(id: string): void {
+    const d = this.descriptors.get(id);
+    this.descriptors.delete(id);
+    if (d) send({ t: 'device', change: 'removed', device: d });
+  }
+
+  error(code: string, message: string, context?: Record<string, unknown>): void {
+    send({ t: 'error', code, message, context });
+  }
+
+  /** Virtual mode: a timer fires tap-hold deadlines (the Linux loop uses its poll timeout). */
+  armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    const deadline = this.engine.nextDeadline();
+    if (deadline === null) return;
+    const delayMs = Math.max(0, (deadline - monotonicUs()) / 1000);
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null;
+      const outputs = this.tick(Math.max(deadline, monotonicUs()));
+      if (outputs.length > 0) this.writer(outputs);
+      this.armDeadline();
+    }, delayMs);
+  }
+
+  private noteState(): void {
+    const s = this.engine.state();
+    const key = `${s.modifiers.join(',')}|${s.locks.join(',')}`;
+    if (key === this.layerKey) return;
+    this.layerKey = key;
+    this.push({
+      k: 'state',
+      wallUs: wallUs(),
+      modifiers: s.modifiers.map((id) => layerName('MD', id)),
+      locks: s.locks.map((id) => layerName('LK', id)),
+    });
+  }
+
+  private push(record: MonitorRecord): void {
+    this.records.push(record);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.records.length === 0) return;
+    const records = this.records;
+    this.records = [];
+    send({ t: 'batch', records });
+  }
+}
+
+let host: EngineHost | null = null;
+let backend: InputBackend | null = null;
+let player: ScriptPlayer | null = null;
+let latencyTimer: NodeJS.Timeout | null = null;
+
+function startLatencyReports(intervalMs: number): void {
+  if (latencyTimer) clearInterval(latencyTimer);
+  latencyTimer = setInterval(() => {
+    if (!host) return;
+    send({
+      t: 'latency',
+      window: stats(host.window),
+      total: stats(host.total),
+      eventsProcessed: host.eventsProcessed,
+      intervalMs,
+    });
+    host.window = createHistogram();
+  }, intervalMs);
+  latencyTimer.unref();
+}
+
+async function handle(msg: ToInput): Promise<void> {
+  switch (msg.t) {
+    case 'init': {
+      host = new EngineHost(msg.config, msg.devices, msg.emergencyChord);
+      const virtual = new VirtualBackend();
+      backend = virtual;
+      await backend.start(host);
+      const b = backend;
+      host.writer = (events) => b.write(events);
+      player = virtual.player;
+      startLatencyReports(msg.latencyIntervalMs);
+      send({ t: 'ready', backend: backend.kind, devices: backend.devices() });
+      return;
+    }
+    case 'swap': {
+      const released = host!.releaseAll();
+      if (released.length > 0) backend!.write(released);
+      host!.swap(msg.config);
+      host!.flush();
+      send({ t: 'ack', id: msg.id, result: { released: released.length } });
+      return;
+    }
+    case 'inject': {
+      try {
+        const result = await player!.play(msg.steps, msg.instant);
+        host!.flush();
+        send({ t: 'ack', id: msg.id, result });
+      } catch (e) {
+        send({ t: 'ack', id: msg.id, error: e instanceof Error ? e.message : String(e) });
+      }
+      return;
+    }
+    case 'state':
+      send({ t: 'ack', id: msg.id, result: host!.engine.state() });
+      return;
+    case 'devices':
+      host!.setDeviceSettings(msg.devices);
+      return;
+    case 'settings':
+      host!.setChord(msg.emergencyChord);
+      startLatencyReports(msg.latencyIntervalMs);
+      return;
+    case 'shutdown': {
+      if (host && backend) {
+        const released = host.releaseAll();
+        if (released.length > 0) backend.write(released);
+        host.flush();
+        await backend.stop();
+      }
+      if (latencyTimer) clearInterval(latencyTimer);
+      send({ t: 'ack', id: msg.id, result: { stopped: true } });
+      port.close();
+      return;
+    }
+  }
+}
+
+port.on('message', (msg: ToInput) => {
+  handle(msg).catch((e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    if ('id' in msg) send({ t: 'ack', id: msg.id, error: message });
+    else send({ t: 'error', code: 'INPUT_THREAD_ERROR', message });
+  });
+});

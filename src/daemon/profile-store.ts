@@ -1,0 +1,137 @@
+/**
+ * Profile files on disk: `profiles/<name>.rhai` (the truth) and `cache/<name>.krx`.
+ * Every path is built from a validated name, so nothing can leave the config directory;
+ * every write is atomic.
+ */
+import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { syncDir, writeFileAtomic } from './atomic.ts';
+import { DaemonError, storageError } from './errors.ts';
+import { checkProfileName, isValidProfileName } from './names.ts';
+import type { ConfigPaths } from './paths.ts';
+
+export interface ProfileFile {
+  name: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+export const PROFILE_EXT = '.rhai';
+/** Sources above this are refused (the compiler's own limit). */
+export const MAX_PROFILE_BYTES = 1_048_576;
+
+export class ProfileStore {
+  constructor(private readonly paths: ConfigPaths) {}
+
+  sourcePath(name: string): string {
+    return join(this.paths.profiles, `${checkProfileName(name)}${PROFILE_EXT}`);
+  }
+
+  cachePath(name: string): string {
+    return join(this.paths.cache, `${checkProfileName(name)}.krx`);
+  }
+
+  async ensureDirs(): Promise<void> {
+    await mkdir(this.paths.profiles, { recursive: true, mode: 0o700 });
+    await mkdir(this.paths.cache, { recursive: true, mode: 0o700 });
+  }
+
+  /** Every valid profile file; files with invalid names are ignored (never deleted). */
+  async list(): Promise<ProfileFile[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.profiles);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw storageError('listing profiles', e);
+    }
+    const out: ProfileFile[] = [];
+    for (const file of names) {
+      if (!file.endsWith(PROFILE_EXT)) continue;
+      const name = file.slice(0, -PROFILE_EXT.length);
+      if (!isValidProfileName(name)) continue;
+      try {
+        const s = await stat(join(this.paths.profiles, file));
+        if (s.isFile()) out.push({ name, size: s.size, modifiedAt: s.mtime });
+      } catch {
+        // removed between readdir and stat
+      }
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async stat(name: string): Promise<ProfileFile | undefined> {
+    try {
+      const s = await stat(this.sourcePath(name));
+      return s.isFile() ? { name, size: s.size, modifiedAt: s.mtime } : undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw storageError(`reading profile '${name}'`, e);
+    }
+  }
+
+  async read(name: string): Promise<string> {
+    try {
+      return await readFile(this.sourcePath(name), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${name}'`);
+      throw storageError(`reading profile '${name}'`, e);
+    }
+  }
+
+  async write(name: string, source: string): Promise<void> {
+    try {
+      await writeFileAtomic(this.sourcePath(name), source, 0o600);
+    } catch (e) {
+      throw storageError(`saving profile '${name}'`, e);
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await unlink(this.sourcePath(name));
+      await syncDir(this.paths.profiles);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${name}'`);
+      throw storageError(`deleting profile '${name}'`, e);
+    }
+    await this.removeCache(name);
+  }
+
+  /** Renames source and cache; the target must not exist (checked by the caller under its lock). */
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await rename(this.sourcePath(from), this.sourcePath(to));
+      await syncDir(this.paths.profiles);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${from}'`);
+      throw storageError(`renaming profile '${from}'`, e);
+    }
+    await rename(this.cachePath(from), this.cachePath(to)).catch(() => undefined);
+  }
+
+  async readCache(name: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.cachePath(name));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The cache is an optimisation: failing to write it is not an error for the caller. */
+  async writeCache(name: string, bytes: Uint8Array): Promise<boolean> {
+    try {
+      await writeFileAtomic(this.cachePath(name), bytes, 0o600);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async removeCache(name: string): Promise<void> {
+    await unlink(this.cachePath(name)).catch(() => undefined);
+  }
+}

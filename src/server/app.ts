@@ -1,0 +1,520 @@
+/**
+ * The HTTP server: REST API under /api (every route with a JSON schema for its input and
+ * reply), login, and (later) the web UI and the WebSocket stream.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import Fastify, { LogController, type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import { Type } from 'typebox';
+import { formatEvents, resolveKey } from '../core/index.ts';
+import type { Daemon } from '../daemon/daemon.ts';
+import { DaemonError } from '../daemon/errors.ts';
+import { VERSION } from '../daemon/version.ts';
+import { Auth } from './auth.ts';
+import type { CollectedRoute } from './openapi.ts';
+import { buildOpenApi, collectRoute } from './openapi.ts';
+import * as S from './schemas.ts';
+import { registerWebSocket } from './ws.ts';
+
+export interface ServerOptions {
+  /** false only with --no-auth on a loopback address */
+  auth: boolean;
+  allowedOrigins?: string[];
+  logger?: Logger;
+}
+
+export const BODY_LIMIT = 1_048_576;
+
+const strictAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
+const coercingAjv = new Ajv({
+  coerceTypes: 'array',
+  useDefaults: true,
+  removeAdditional: false,
+  strict: false,
+});
+
+function envelope(
+  code: string,
+  message: string,
+  details?: unknown,
+): { error: { code: string; message: string; details?: unknown } } {
+  return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
+}
+
+const errorResponses = {
+  400: S.ErrorEnvelope,
+  401: S.ErrorEnvelope,
+  403: S.ErrorEnvelope,
+  404: S.ErrorEnvelope,
+  409: S.ErrorEnvelope,
+};
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** one line for the OpenAPI document */
+    summary?: string;
+  }
+}
+
+export async function buildServer(daemon: Daemon, opts: ServerOptions) {
+  const auth = new Auth(daemon.token, opts.auth, opts.allowedOrigins ?? []);
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: false,
+    // shutdown must not wait for idle keep-alive or half-open connections (SIGTERM exits within 2 s)
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Query strings and params are text, so they are coerced (?limit=10 → 10); bodies are JSON and
+  // must have the right types: {"source": 5} is an error, not "5". Unknown fields are refused.
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema),
+  );
+  app.removeContentTypeParser('text/plain');
+
+  const routes: CollectedRoute[] = [];
+  app.addHook('onRoute', (r) => collectRoute(routes, r));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    const path = req.url.split('?')[0];
+    if (path.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    const stateChanging = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
+    const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
+    if ((stateChanging || upgrade) && !auth.isOriginAllowed(req)) {
+      const from = req.headers.origin
+        ? `origin '${req.headers.origin}'`
+        : 'a cross-site page (Sec-Fetch-Site: cross-site)';
+      return reply.code(403).send(envelope('FORBIDDEN_ORIGIN', `requests from ${from} are not allowed`));
+    }
+    if (daemon.isStopping)
+      return reply.code(503).send(envelope('SHUTTING_DOWN', 'the daemon is shutting down'));
+    // refuse an oversized body before reading it, so the client reliably gets the 413
+    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT) {
+      reply.header('connection', 'close');
+      return reply
+        .code(413)
+        .send(envelope('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT} bytes`));
+    }
+    if (path === '/api/health' || path === '/login' || !(path.startsWith('/api/') || path === '/ws')) return;
+    if (!auth.isAuthenticated(req, path === '/ws'))
+      return reply
+        .code(401)
+        .send(
+          envelope(
+            'UNAUTHORIZED',
+            'missing or wrong credentials: send "Authorization: Bearer <token>" with the token from the config directory\'s token file, or log in through the URL the daemon prints',
+          ),
+        );
+  });
+
+  // An upgrade refused by a hook (401/403) leaves a detached socket that would keep the
+  // server from closing: end it once the refusal is written.
+  app.addHook('onResponse', async (req) => {
+    if (req.headers.upgrade?.toLowerCase() === 'websocket' && !req.raw.socket.destroyed)
+      req.raw.socket.destroySoon();
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    if (error instanceof DaemonError)
+      return reply.code(error.status).send(envelope(error.code, error.message, error.details));
+    if (daemon.isStopping)
+      return reply.code(503).send(envelope('SHUTTING_DOWN', 'the daemon is shutting down'));
+    if (error.validation) {
+      const where = error.validationContext ?? 'request';
+      const problems = error.validation.map((v) =>
+        `${where}${v.instancePath || ''} ${v.message ?? 'is invalid'}`.trim(),
+      );
+      return reply.code(400).send(envelope('VALIDATION_FAILED', problems.join('; '), { problems }));
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply
+        .code(413)
+        .send(envelope('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT} bytes`));
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply.code(415).send(envelope('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'));
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      return reply
+        .code(400)
+        .send(envelope('INVALID_JSON', 'the body is empty but the content type is application/json'));
+    if (error.statusCode === 400 && /JSON/i.test(error.message))
+      return reply.code(400).send(envelope('INVALID_JSON', `the body is not valid JSON: ${error.message}`));
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+      return reply.code(error.statusCode).send(envelope(error.code ?? 'BAD_REQUEST', error.message));
+    req.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(envelope('INTERNAL', 'internal error; see the daemon log'));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(envelope('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
+
+  // ---------------------------------------------------------------- public
+
+  app.get(
+    '/api/health',
+    {
+      schema: {
+        summary: 'liveness (no auth)',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  );
+
+  app.get(
+    '/login',
+    {
+      schema: {
+        querystring: Type.Object({
+          code: Type.Optional(Type.String({ maxLength: 256 })),
+          token: Type.Optional(Type.String({ maxLength: 256 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const credential = req.query.code ?? req.query.token;
+      if (!credential || !auth.redeem(credential))
+        return reply
+          .code(401)
+          .type('text/html')
+          .send(
+            '<!doctype html><meta charset="utf-8"><title>keyrx: login</title><h1>This login link is not valid</h1><p>Login links work once and for 10 minutes. Run <code>keyrx login-url</code> for a new one, or restart the daemon and use the URL it prints.</p>',
+          );
+      auth.setSessionCookie(reply);
+      return reply.redirect('/', 302);
+    },
+  );
+
+  // ---------------------------------------------------------------- status
+
+  app.get(
+    '/api/status',
+    { schema: { summary: 'daemon status', response: { 200: S.StatusSchema } } },
+    async () => daemon.status(),
+  );
+  app.get(
+    '/api/metrics',
+    { schema: { summary: 'key-path latency, throughput, memory', response: { 200: S.MetricsSchema } } },
+    async () => daemon.metrics(),
+  );
+  app.get('/api/openapi.json', { schema: { summary: 'this API as OpenAPI 3.1' } }, async () =>
+    buildOpenApi(routes, VERSION),
+  );
+  app.post(
+    '/api/login-url',
+    {
+      schema: {
+        summary: 'a new one-time login URL for the web UI',
+        response: { 200: Type.Object({ url: Type.String(), expiresInSec: Type.Integer() }) },
+      },
+    },
+    async (req) => ({
+      url: `http://${req.headers.host}/login?code=${auth.newLoginCode()}`,
+      expiresInSec: 600,
+    }),
+  );
+
+  // ---------------------------------------------------------------- profiles
+
+  app.get(
+    '/api/profiles',
+    {
+      schema: {
+        summary: 'list profiles',
+        querystring: S.ListQuery,
+        response: { 200: S.ProfileList, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const limit = req.query.limit ?? 1000;
+      const offset = req.query.offset ?? 0;
+      return { ...daemon.listProfiles({ limit, offset }), limit, offset };
+    },
+  );
+  app.post(
+    '/api/profiles',
+    {
+      schema: {
+        summary: 'create a profile from a template or a source',
+        body: S.CreateProfileBody,
+        response: { 201: S.ProfileDetailSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      if (req.body.template !== undefined && req.body.source !== undefined)
+        return reply
+          .code(400)
+          .send(envelope('VALIDATION_FAILED', 'give either "template" or "source", not both'));
+      return reply.code(201).send(await daemon.createProfile(req.body));
+    },
+  );
+  app.get(
+    '/api/profiles/active',
+    {
+      schema: { summary: 'the active profile', response: { 200: S.ProfileDetailSchema, ...errorResponses } },
+    },
+    async () => {
+      const name = daemon.activeProfileName();
+      if (!name)
+        throw new DaemonError('PROFILE_NOT_FOUND', 'no profile is active (keys pass through unchanged)');
+      return daemon.getProfile(name);
+    },
+  );
+  app.post(
+    '/api/profiles/activate',
+    {
+      schema: {
+        summary: "activate a profile (the seed report's spelling)",
+        body: S.NewNameBody,
+        response: { 200: S.ActivationSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.activate(req.body.name),
+  );
+  app.get(
+    '/api/profiles/:name',
+    {
+      schema: {
+        summary: 'a profile with its source and diagnostics',
+        params: S.NameParams,
+        response: { 200: S.ProfileDetailSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.getProfile(req.params.name),
+  );
+  app.put(
+    '/api/profiles/:name',
+    {
+      schema: {
+        summary:
+          'replace the source; invalid sources are refused with diagnostics and the stored file is untouched',
+        params: S.NameParams,
+        body: S.SourceBody,
+        response: {
+          200: Type.Intersect([S.ProfileDetailSchema, Type.Object({ reloaded: Type.Boolean() })]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => daemon.updateProfile(req.params.name, req.body.source),
+  );
+  app.delete(
+    '/api/profiles/:name',
+    {
+      schema: {
+        summary: 'delete a profile (the active one only with ?force=true)',
+        params: S.NameParams,
+        querystring: S.ForceQuery,
+        response: {
+          200: Type.Object({ deleted: Type.String(), wasActive: Type.Boolean() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => daemon.deleteProfile(req.params.name, { force: req.query.force }),
+  );
+  app.post(
+    '/api/profiles/:name/activate',
+    {
+      schema: {
+        summary: 'activate a profile',
+        params: S.NameParams,
+        response: { 200: S.ActivationSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.activate(req.params.name),
+  );
+  app.post(
+    '/api/profiles/:name/duplicate',
+    {
+      schema: {
+        summary: 'copy a profile',
+        params: S.NameParams,
+        body: S.NewNameBody,
+        response: { 201: S.ProfileDetailSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await daemon.duplicateProfile(req.params.name, req.body.name)),
+  );
+  app.post(
+    '/api/profiles/:name/rename',
+    {
+      schema: {
+        summary: 'rename a profile (stays active if it was)',
+        params: S.NameParams,
+        body: S.NewNameBody,
+        response: { 200: S.ProfileDetailSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.renameProfile(req.params.name, req.body.name),
+  );
+  app.post(
+    '/api/profiles/:name/validate',
+    {
+      schema: {
+        summary: 'compile a stored profile and return its diagnostics',
+        params: S.NameParams,
+        response: { 200: S.CompileReportSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.validateProfile(req.params.name),
+  );
+  app.post(
+    '/api/compile',
+    {
+      schema: {
+        summary: 'compile a source and return its diagnostics',
+        body: S.SourceBody,
+        response: { 200: S.CompileReportSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.compileSource(req.body.source),
+  );
+
+  // ---------------------------------------------------------------- settings, devices, state
+
+  app.get(
+    '/api/settings',
+    { schema: { summary: 'settings', response: { 200: S.SettingsSchema } } },
+    async () => daemon.settings,
+  );
+  app.get(
+    '/api/settings/schema',
+    { schema: { summary: 'the JSON schema of the settings (for generated forms)' } },
+    async () => S.SettingsSchema,
+  );
+  app.patch(
+    '/api/settings',
+    {
+      schema: {
+        summary: 'change settings; unknown keys are refused',
+        body: Type.Object({}, { additionalProperties: true }),
+        response: { 200: S.SettingsSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.patchSettings(req.body),
+  );
+  app.get(
+    '/api/devices',
+    {
+      schema: { summary: 'devices', response: { 200: Type.Object({ devices: Type.Array(S.DeviceSchema) }) } },
+    },
+    async () => ({
+      devices: daemon.listDevices(),
+    }),
+  );
+  app.patch(
+    '/api/devices/:id',
+    {
+      schema: {
+        summary: 'rename a device, enable or disable remapping, set its layout',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) }),
+        body: S.DevicePatchBody,
+        response: { 200: S.DeviceSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.patchDevice(req.params.id, req.body),
+  );
+  app.get(
+    '/api/state',
+    {
+      schema: {
+        summary: 'engine state: layers, locks, held keys, pending tap-holds',
+        response: { 200: S.StateSchema },
+      },
+    },
+    async () => daemon.engineState(),
+  );
+
+  // ---------------------------------------------------------------- simulation and injection
+
+  app.post(
+    '/api/simulate',
+    {
+      schema: {
+        summary: 'run a script through the engine (a source, a stored profile, or the active one)',
+        body: S.SimulateBody,
+        response: { 200: S.SimulationSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      if (req.body.source !== undefined && req.body.profile !== undefined)
+        throw new DaemonError('SIMULATION_INVALID', 'give either "source" or "profile", not both');
+      const r = await daemon.simulate(req.body);
+      const { keyName, layerName } = await import('../core/index.ts');
+      return {
+        output: r.output,
+        durationMs: r.durationMs,
+        timeline: r.timeline,
+        final: {
+          modifiers: r.final.modifiers.map((id) => layerName('MD', id)),
+          locks: r.final.locks.map((id) => layerName('LK', id)),
+          held: r.final.held.map((h) => ({ device: h.device, key: keyName(h.key) })),
+          pending: r.final.pending.map((p) => ({
+            device: p.device,
+            key: keyName(p.key),
+            sinceMs: p.sinceUs / 1000,
+            deadlineMs: p.deadlineUs / 1000,
+          })),
+          outputDown: r.final.outputDown.map(keyName),
+          ime: r.final.ime,
+          language: r.final.language,
+        },
+      };
+    },
+  );
+  app.post(
+    '/api/inject',
+    {
+      schema: {
+        summary: 'feed a script into the virtual backend (real time, or ?instant=true)',
+        body: S.InjectBody,
+        querystring: S.InjectQuery,
+        response: { 200: S.InjectResultSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.inject(req.body.events, { instant: req.query.instant }),
+  );
+  app.get(
+    '/api/output',
+    {
+      schema: {
+        summary: 'recent output events',
+        querystring: S.OutputQuery,
+        response: { 200: S.OutputSchema },
+      },
+    },
+    async (req) => {
+      const events = daemon.recentOutput(req.query.limit ?? 100);
+      const script = formatEvents(
+        events.map((e) => ({
+          key: resolveKey(e.key),
+          action: e.action as 'press' | 'release' | 'repeat',
+          timeUs: e.time,
+        })),
+        events[0]?.time ?? 0,
+      );
+      return { events, script };
+    },
+  );
+
+  const ws = await registerWebSocket(app, daemon);
+
+  app.get('/', async (_req, reply) =>
+    reply
+      .type('text/html')
+      .send(
+        `<!doctype html><meta charset="utf-8"><title>keyrx</title><h1>keyrx ${VERSION}</h1><p>The daemon is running. API: <a href="/api/status">/api/status</a>, <a href="/api/profiles">/api/profiles</a>, <a href="/api/openapi.json">/api/openapi.json</a>. See docs/api.md.</p>`,
+      ),
+  );
+
+  return { app, auth, ws };
+}

@@ -1,0 +1,261 @@
+/** JSON schemas of the REST API: validation of every input and fast serialisation of every reply. */
+import { Type } from 'typebox';
+import { SettingsPatchSchema, SettingsSchema } from '../daemon/settings.ts';
+
+export { SettingsPatchSchema, SettingsSchema };
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorEnvelope' },
+);
+
+const Span = Type.Object({
+  file: Type.String(),
+  line: Type.Integer(),
+  column: Type.Integer(),
+  length: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const DiagnosticSchema = Type.Object({
+  severity: Type.Union([Type.Literal('error'), Type.Literal('warning')]),
+  code: Type.String(),
+  message: Type.String(),
+  span: Span,
+  hint: Type.Optional(Type.String()),
+  suggestions: Type.Optional(Type.Array(Type.String())),
+  related: Type.Optional(Type.Array(Type.Object({ message: Type.String(), span: Span }))),
+});
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const ProfileMetaSchema = Type.Object({
+  name: Type.String(),
+  active: Type.Boolean(),
+  size: Type.Integer(),
+  modifiedAt: Type.String(),
+  devices: Nullable(Type.Integer()),
+  mappings: Nullable(Type.Integer()),
+  layers: Nullable(Type.Integer()),
+  lastCompileError: Nullable(
+    Type.Object({
+      message: Type.String(),
+      line: Type.Integer(),
+      column: Type.Integer(),
+      count: Type.Integer(),
+    }),
+  ),
+});
+
+export const ProfileDetailSchema = Type.Intersect([
+  ProfileMetaSchema,
+  Type.Object({ source: Type.String(), diagnostics: Type.Array(DiagnosticSchema) }),
+]);
+
+export const ProfileList = Type.Object({
+  profiles: Type.Array(ProfileMetaSchema),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+/** Profile names are checked by the daemon with a message stating the rule; the schema only bounds size. */
+export const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
+
+export const CreateProfileBody = Type.Object(
+  {
+    name: Type.String({ maxLength: 256 }),
+    template: Type.Optional(Type.String({ maxLength: 64 })),
+    source: Type.Optional(Type.String({ maxLength: 1_048_576 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SourceBody = Type.Object(
+  { source: Type.String({ maxLength: 1_048_576 }) },
+  { additionalProperties: false },
+);
+export const NewNameBody = Type.Object(
+  { name: Type.String({ maxLength: 256 }) },
+  { additionalProperties: false },
+);
+
+export const ActivationSchema = Type.Object({
+  profile: Type.String(),
+  compileMs: Type.Number(),
+  cached: Type.Boolean(),
+  activatedAt: Type.String(),
+});
+
+export const CompileReportSchema = Type.Object({
+  ok: Type.Boolean(),
+  diagnostics: Type.Array(DiagnosticSchema),
+  stats: Nullable(Type.Object({ devices: Type.Integer(), mappings: Type.Integer(), layers: Type.Integer() })),
+  compileMs: Type.Number(),
+});
+
+export const DeviceSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  deviceName: Type.String(),
+  enabled: Type.Boolean(),
+  connected: Type.Boolean(),
+  grabbed: Type.Boolean(),
+  backend: Type.String(),
+  path: Nullable(Type.String()),
+  layout: Nullable(Type.String()),
+  matchedBlock: Nullable(Type.Object({ index: Type.Integer(), pattern: Type.String() })),
+});
+
+export const DevicePatchBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    enabled: Type.Optional(Type.Boolean()),
+    layout: Type.Optional(
+      Nullable(Type.Union([Type.Literal('ansi'), Type.Literal('iso'), Type.Literal('jis')])),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const StatusSchema = Type.Object({
+  version: Type.String(),
+  pid: Type.Integer(),
+  startedAt: Type.String(),
+  uptimeSec: Type.Integer(),
+  backend: Type.String(),
+  activeProfile: Nullable(Type.String()),
+  activatedAt: Nullable(Type.String()),
+  profiles: Type.Integer(),
+  devices: Type.Integer(),
+  eventsProcessed: Type.Integer(),
+  wsClients: Type.Integer(),
+});
+
+export const StateSchema = Type.Object({
+  activeProfile: Nullable(Type.String()),
+  modifiers: Type.Array(Type.String()),
+  locks: Type.Array(Type.String()),
+  held: Type.Array(Type.Object({ device: Type.String(), key: Type.String() })),
+  pending: Type.Array(
+    Type.Object({
+      device: Type.String(),
+      key: Type.String(),
+      sinceUs: Type.Number(),
+      deadlineUs: Type.Number(),
+    }),
+  ),
+  outputDown: Type.Array(Type.String()),
+  ime: Type.Boolean(),
+  language: Type.String(),
+});
+
+const MAX_SCRIPT_CHARS = 1_000_000;
+
+export const SimulateBody = Type.Object(
+  {
+    source: Type.Optional(Type.String({ maxLength: 1_048_576 })),
+    profile: Type.Optional(Type.String({ maxLength: 256 })),
+    events: Type.String({ maxLength: MAX_SCRIPT_CHARS }),
+    device: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    settle: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const LayerState = { modifiers: Type.Array(Type.String()), locks: Type.Array(Type.String()) };
+
+export const SimulationSchema = Type.Object({
+  output: Type.String(),
+  durationMs: Type.Number(),
+  timeline: Type.Array(
+    Type.Object({
+      timeMs: Type.Number(),
+      input: Type.String(),
+      device: Type.String(),
+      mapping: Type.String(),
+      decision: Type.String(),
+      outputs: Type.Array(Type.String()),
+      also: Type.Array(Type.String()),
+      ...LayerState,
+    }),
+  ),
+  final: Type.Object({
+    ...LayerState,
+    held: Type.Array(Type.Object({ device: Type.String(), key: Type.String() })),
+    pending: Type.Array(
+      Type.Object({
+        device: Type.String(),
+        key: Type.String(),
+        sinceMs: Type.Number(),
+        deadlineMs: Type.Number(),
+      }),
+    ),
+    outputDown: Type.Array(Type.String()),
+    ime: Type.Boolean(),
+    language: Type.String(),
+  }),
+});
+
+export const InjectBody = Type.Object(
+  { events: Type.String({ maxLength: MAX_SCRIPT_CHARS }) },
+  { additionalProperties: false },
+);
+export const InjectQuery = Type.Object(
+  { instant: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const InjectResultSchema = Type.Object({ events: Type.Integer(), durationMs: Type.Number() });
+
+export const OutputQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) },
+  { additionalProperties: false },
+);
+export const OutputSchema = Type.Object({
+  events: Type.Array(
+    Type.Object({ time: Type.Number(), device: Type.String(), key: Type.String(), action: Type.String() }),
+  ),
+  script: Type.String(),
+});
+
+const Latency = Type.Object({
+  count: Type.Integer(),
+  min: Type.Number(),
+  p50: Type.Number(),
+  p95: Type.Number(),
+  p99: Type.Number(),
+  max: Type.Number(),
+});
+
+export const MetricsSchema = Type.Object({
+  latencyUs: Latency,
+  latencyWindowUs: Latency,
+  eventsPerSecond: Type.Integer(),
+  eventsProcessed: Type.Integer(),
+  memory: Type.Object({
+    rssBytes: Type.Integer(),
+    heapUsedBytes: Type.Integer(),
+    externalBytes: Type.Integer(),
+  }),
+  wsClients: Type.Integer(),
+  uptimeSec: Type.Integer(),
+});
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ForceQuery = Type.Object(
+  { force: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,392 @@
+/**
+ * The WebSocket event stream (`GET /ws`).
+ *
+ * Every hub event carries the global `seq`; a client receives them in order, filtered by its
+ * topics and filters, resumable with `?since=`. Frames are serialised once per flush and
+ * shared by every client whose selection is the whole batch. A client that cannot keep up
+ * loses events (and is told with `lagged`); after `wsMaxLagEvents` consecutive lag events
+ * it is closed with 4008. Nothing a client does can block the hub or grow memory unbounded.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Daemon } from '../daemon/daemon.ts';
+import type { HubEvent } from '../daemon/event-hub.ts';
+import { VERSION } from '../daemon/version.ts';
+
+export const PROTOCOL_VERSION = 1;
+export const TOPICS = ['key', 'state', 'latency', 'profile', 'device', 'error'] as const;
+export type Topic = (typeof TOPICS)[number];
+/** `key` events are keystrokes: a client gets them only after asking for them. */
+const DEFAULT_TOPICS: Topic[] = ['state', 'latency', 'profile', 'device', 'error'];
+export const MAX_CLIENT_FRAME = 64 * 1024;
+export const CLOSE_TOO_SLOW = 4008;
+export const CLOSE_POLICY = 1008;
+const PING_INTERVAL_MS = 15_000;
+const PONG_TIMEOUT_MS = 30_000;
+/** client requests per second before it is closed as abusive */
+const MAX_OPS_PER_SECOND = 50;
+
+interface Filter {
+  devices: Set<string> | null;
+  keys: Set<string> | null;
+}
+
+interface Client {
+  id: string;
+  socket: WebSocket;
+  topics: Set<Topic>;
+  filter: Filter;
+  /** last seq sent to this client (control messages echo it) */
+  lastSeq: number;
+  /** frames handed to ws whose write callback has not fired */
+  inFlight: number;
+  lagEvents: number;
+  /** events held back until the connection's snapshot is out */
+  holding: HubEvent[] | null;
+  lastPong: number;
+  opsWindowStart: number;
+  opsInWindow: number;
+  closing: boolean;
+}
+
+export interface WsOptions {
+  now?: () => number;
+}
+
+type Envelope = { type: string; seq: number; time: number; data: unknown };
+
+const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+function eventJson(e: HubEvent): string {
+  const cached = (e as HubEvent & { json?: string }).json;
+  if (cached) return cached;
+  const json = JSON.stringify({ type: e.type, seq: e.seq, time: e.time, data: e.data } satisfies Envelope);
+  (e as HubEvent & { json?: string }).json = json;
+  return json;
+}
+
+export class WsHub {
+  private readonly clients = new Set<Client>();
+  private batch: HubEvent[] = [];
+  private flushScheduled = false;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly daemon: Daemon) {}
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  start(): void {
+    this.unsubscribe = this.daemon.hub.subscribe((e) => this.onEvent(e));
+    this.daemon.wsClientCount = () => this.clients.size;
+    this.heartbeat = setInterval(() => this.beat(), PING_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const c of this.clients) c.socket.terminate();
+    this.clients.clear();
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  async connect(socket: WebSocket, req: FastifyRequest): Promise<void> {
+    const query = req.query as Record<string, string | undefined>;
+    const topics = new Set<Topic>(DEFAULT_TOPICS);
+    if (query.topics !== undefined) {
+      topics.clear();
+      for (const t of query.topics
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        if (!(TOPICS as readonly string[]).includes(t)) {
+          socket.close(CLOSE_POLICY, `unknown topic '${t.slice(0, 40)}'`);
+          return;
+        }
+        topics.add(t as Topic);
+      }
+    }
+    let since: number | null = null;
+    if (query.since !== undefined) {
+      since = Number(query.since);
+      if (!Number.isInteger(since) || since < 0) {
+        socket.close(CLOSE_POLICY, 'since must be a non-negative integer seq');
+        return;
+      }
+    }
+    const client: Client = {
+      id: randomBytes(6).toString('hex'),
+      socket,
+      topics,
+      filter: { devices: null, keys: null },
+      lastSeq: this.daemon.hub.currentSeq,
+      inFlight: 0,
+      lagEvents: 0,
+      holding: [],
+      lastPong: Date.now(),
+      opsWindowStart: Date.now(),
+      opsInWindow: 0,
+      closing: false,
+    };
+    // Joining and reading the ring happen in the same tick: no event can fall between them.
+    const replay = since === null ? [] : this.daemon.hub.since(since);
+    this.clients.add(client);
+    socket.on('message', (data, isBinary) => this.onClientMessage(client, data, isBinary));
+    socket.on('pong', () => (client.lastPong = Date.now()));
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', () => this.clients.delete(client));
+
+    const seqAtConnect = since !== null && replay !== null ? since : this.daemon.hub.currentSeq;
+    client.lastSeq = seqAtConnect;
+    this.sendControl(client, 'hello', {
+      server: 'keyrx',
+      version: VERSION,
+      protocol: PROTOCOL_VERSION,
+      clientId: client.id,
+      capabilities: ['resume', 'filter', 'batch', 'lagged'],
+      topics: [...topics],
+      seq: this.daemon.hub.currentSeq,
+    });
+    if (since === null || replay === null) {
+      const snapshot = await this.snapshot(replay === null);
+      if (client.closing || socket.readyState !== socket.OPEN) return;
+      this.sendControl(client, 'snapshot', snapshot);
+    } else {
+      const frames = replay.filter((e) => this.wants(client, e));
+      if (frames.length > 0) this.sendEvents(client, frames, null);
+      if (replay.length > 0) client.lastSeq = replay[replay.length - 1].seq;
+    }
+    const held = client.holding ?? [];
+    client.holding = null;
+    const pending = held.filter((e) => e.seq > client.lastSeq && this.wants(client, e));
+    if (pending.length > 0) this.sendEvents(client, pending, null);
+  }
+
+  private async snapshot(resync: boolean): Promise<Record<string, unknown>> {
+    const state = await this.daemon.engineState().catch(() => null);
+    return {
+      ...(resync ? { resync: true } : {}),
+      activeProfile: this.daemon.activeProfileName(),
+      modifiers: state?.modifiers ?? [],
+      locks: state?.locks ?? [],
+      held: state?.held ?? [],
+      devices: this.daemon.listDevices(),
+    };
+  }
+
+  // ---------------------------------------------------------------- hub → clients
+
+  private onEvent(e: HubEvent): void {
+    this.batch.push(e);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private wants(client: Client, e: HubEvent): boolean {
+    if (!client.topics.has(e.type as Topic)) return false;
+    if (e.type !== 'key') return true;
+    const data = e.data as { device: string; key: string };
+    if (client.filter.devices && !client.filter.devices.has(data.device)) return false;
+    if (client.filter.keys && !client.filter.keys.has(data.key)) return false;
+    return true;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0 || this.clients.size === 0) return;
+    // one frame for every client that takes the whole batch
+    let shared: string | null = null;
+    for (const client of this.clients) {
+      if (client.holding) {
+        client.holding.push(...batch);
+        continue;
+      }
+      const selected = batch.filter((e) => e.seq > client.lastSeq && this.wants(client, e));
+      if (selected.length === 0) continue;
+      if (selected.length === batch.length) {
+        shared ??= frameOf(batch);
+        this.sendEvents(client, selected, shared);
+      } else this.sendEvents(client, selected, null);
+    }
+  }
+
+  private overLimit(client: Client): boolean {
+    const s = this.daemon.settings;
+    return client.inFlight >= s.wsQueueMessages || client.socket.bufferedAmount >= s.wsQueueBytes;
+  }
+
+  private sendEvents(client: Client, events: HubEvent[], frame: string | null): void {
+    if (client.closing || client.socket.readyState !== client.socket.OPEN) return;
+    const from = events[0].seq;
+    const to = events[events.length - 1].seq;
+    if (this.overLimit(client)) {
+      client.lagEvents++;
+      client.lastSeq = to;
+      this.sendControl(client, 'lagged', { from, to, dropped: events.length, consecutive: client.lagEvents });
+      if (client.lagEvents >= this.daemon.settings.wsMaxLagEvents) this.tooSlow(client);
+      return;
+    }
+    client.lagEvents = 0;
+    client.lastSeq = to;
+    this.write(client, frame ?? frameOf(events));
+  }
+
+  private tooSlow(client: Client): void {
+    client.closing = true;
+    const reason = `too slow: ${client.lagEvents} consecutive lag events`;
+    client.socket.close(CLOSE_TOO_SLOW, reason);
+    // a client that does not read will not complete the close handshake either
+    setTimeout(() => client.socket.terminate(), 1000).unref();
+  }
+
+  private write(client: Client, frame: string): void {
+    client.inFlight++;
+    client.socket.send(frame, () => {
+      client.inFlight--;
+    });
+  }
+
+  private sendControl(client: Client, type: string, data: unknown): void {
+    if (client.socket.readyState !== client.socket.OPEN) return;
+    this.write(client, JSON.stringify({ type, seq: client.lastSeq, time: nowUs(), data } satisfies Envelope));
+  }
+
+  // ---------------------------------------------------------------- client → server
+
+  private reply(client: Client, id: unknown, type: 'ack' | 'error', data: Record<string, unknown>): void {
+    this.sendControl(client, type, { id: id ?? null, ...data });
+  }
+
+  private onClientMessage(client: Client, data: unknown, isBinary: boolean): void {
+    const now = Date.now();
+    if (now - client.opsWindowStart >= 1000) {
+      client.opsWindowStart = now;
+      client.opsInWindow = 0;
+    }
+    if (++client.opsInWindow > MAX_OPS_PER_SECOND) {
+      client.closing = true;
+      client.socket.close(CLOSE_POLICY, `more than ${MAX_OPS_PER_SECOND} requests per second`);
+      return;
+    }
+    if (isBinary)
+      return this.reply(client, null, 'error', {
+        code: 'BAD_MESSAGE',
+        message: 'binary frames are not accepted; send JSON text',
+      });
+    let msg: unknown;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      return this.reply(client, null, 'error', {
+        code: 'BAD_MESSAGE',
+        message: 'the message is not valid JSON',
+      });
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+      return this.reply(client, null, 'error', {
+        code: 'BAD_MESSAGE',
+        message: 'a request is a JSON object with "op"',
+      });
+    const m = msg as Record<string, unknown>;
+    const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+    switch (m.op) {
+      case 'ping':
+        return this.reply(client, id, 'ack', { op: 'ping', seq: this.daemon.hub.currentSeq });
+      case 'subscribe':
+      case 'unsubscribe': {
+        const topics = m.topics ?? [];
+        if (!Array.isArray(topics) || topics.some((t) => !(TOPICS as readonly unknown[]).includes(t)))
+          return this.reply(client, id, 'error', {
+            code: 'BAD_TOPIC',
+            message: `topics must be an array of: ${TOPICS.join(', ')}`,
+          });
+        if (m.op === 'subscribe') {
+          for (const t of topics) client.topics.add(t as Topic);
+          if (m.filter !== undefined) {
+            const f = parseFilter(m.filter);
+            if (typeof f === 'string')
+              return this.reply(client, id, 'error', { code: 'BAD_FILTER', message: f });
+            client.filter = f;
+          }
+        } else for (const t of topics) client.topics.delete(t as Topic);
+        return this.reply(client, id, 'ack', {
+          op: m.op,
+          topics: [...client.topics],
+          filter: {
+            devices: client.filter.devices ? [...client.filter.devices] : null,
+            keys: client.filter.keys ? [...client.filter.keys] : null,
+          },
+        });
+      }
+      default:
+        return this.reply(client, id, 'error', {
+          code: 'UNKNOWN_OP',
+          message: `unknown op ${JSON.stringify(m.op)?.slice(0, 40)} (expected subscribe, unsubscribe or ping)`,
+        });
+    }
+  }
+
+  private beat(): void {
+    const now = Date.now();
+    for (const c of this.clients) {
+      if (now - c.lastPong > PONG_TIMEOUT_MS) {
+        c.socket.terminate();
+        this.clients.delete(c);
+      } else c.socket.ping();
+    }
+  }
+}
+
+function frameOf(events: HubEvent[]): string {
+  return events.length === 1 ? eventJson(events[0]) : `[${events.map(eventJson).join(',')}]`;
+}
+
+function parseFilter(f: unknown): Filter | string {
+  if (typeof f !== 'object' || f === null || Array.isArray(f))
+    return 'filter must be an object {devices?, keys?}';
+  const out: Filter = { devices: null, keys: null };
+  for (const field of ['devices', 'keys'] as const) {
+    const v = (f as Record<string, unknown>)[field];
+    if (v === undefined || v === null) continue;
+    if (!Array.isArray(v) || v.length > 1000 || v.some((x) => typeof x !== 'string' || x.length > 256))
+      return `filter.${field} must be an array of at most 1000 strings`;
+    out[field] = new Set(v as string[]);
+  }
+  return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFastify = FastifyInstance<any, any, any, any, any>;
+
+export async function registerWebSocket(app: AnyFastify, daemon: Daemon): Promise<WsHub> {
+  const { default: websocket } = await import('@fastify/websocket');
+  await app.register(websocket, {
+    options: { maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false },
+    // Shutdown never waits for a client to answer a close handshake (a stalled one never would).
+    preClose(this: AnyFastify, done: () => void) {
+      const server = this.websocketServer as import('ws').WebSocketServer;
+      for (const client of server.clients) client.terminate();
+      server.close(() => done());
+    },
+  });
+  const hub = new WsHub(daemon);
+  hub.start();
+  app.addHook('onClose', async () => hub.stop());
+  app.get(
+    '/ws',
+    { websocket: true, schema: { summary: 'the event stream (WebSocket; see docs/websocket.md)' } },
+    (socket, req) => {
+      void hub.connect(socket, req);
+    },
+  );
+  return hub;
+}

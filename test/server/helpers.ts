@@ -1,0 +1,36 @@
+/** A real daemon and server on a temp config dir, for route tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Daemon } from '../../src/daemon/daemon.ts';
+import { buildServer } from '../../src/server/app.ts';
+
+export interface TestDaemon {
+  daemon: Daemon;
+  app: Awaited<ReturnType<typeof buildServer>>['app'];
+  dir: string;
+  token: string;
+  auth: { authorization: string };
+  close(): Promise<void>;
+}
+
+export async function startTestDaemon(opts: { dir?: string; auth?: boolean } = {}): Promise<TestDaemon> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keyrx-test-'));
+  const daemon = new Daemon({ configDir: dir, logger: pino({ level: 'silent' }) });
+  await daemon.start('virtual');
+  const { app } = await buildServer(daemon, { auth: opts.auth ?? true });
+  await app.ready();
+  return {
+    daemon,
+    app,
+    dir,
+    token: daemon.token,
+    auth: { authorization: `Bearer ${daemon.token}` },
+    async close() {
+      await app.close();
+      await daemon.stop();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

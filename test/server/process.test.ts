@@ -1,0 +1,190 @@
+/** The daemon as a real process over real HTTP: restarts, SIGKILL, signals, hot reload. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+const root = join(import.meta.dirname, '../..');
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+interface Running {
+  proc: ChildProcess;
+  url: string;
+  token: string;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+async function startDaemon(dir: string): Promise<Running> {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/cli/main.ts'),
+      'daemon',
+      '--config-dir',
+      dir,
+      '--port',
+      '0',
+      '--backend',
+      'virtual',
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.add(proc);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      children.delete(proc);
+      resolve({ code, signal });
+    }),
+  );
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start: ${out}\n${err}`)), 20_000);
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    void exited.then(() => reject(new Error(`daemon exited: ${out}\n${err}`)));
+  });
+  const token = readFileSync(join(dir, 'token'), 'utf8').trim();
+  return {
+    proc,
+    url,
+    token,
+    exited,
+    async api(method, path, body) {
+      const res = await fetch(url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, json: await res.json() };
+    },
+  };
+}
+
+test('the last acknowledged activation survives SIGKILL', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyrx-restart-'));
+  const first = await startDaemon(dir);
+  assert.equal(
+    (await first.api('POST', '/api/profiles', { name: 'nav', template: 'vim_navigation' })).status,
+    201,
+  );
+  assert.equal(
+    (await first.api('POST', '/api/profiles', { name: 'caps', template: 'capslock_escape' })).status,
+    201,
+  );
+  assert.equal((await first.api('POST', '/api/profiles/nav/activate')).json.profile, 'nav');
+  assert.equal((await first.api('POST', '/api/profiles/activate', { name: 'caps' })).json.profile, 'caps');
+  first.proc.kill('SIGKILL');
+  assert.equal((await first.exited).signal, 'SIGKILL');
+
+  const second = await startDaemon(dir);
+  const status = (await second.api('GET', '/api/status')).json;
+  assert.equal(status.activeProfile, 'caps');
+  await second.api('POST', '/api/inject?instant=true', { events: 'd:CapsLock u:CapsLock' });
+  const out = (await second.api('GET', '/api/output?limit=2')).json;
+  assert.equal(out.script, 'd:Escape u:Escape');
+  second.proc.kill('SIGTERM');
+  assert.equal((await second.exited).code, 0);
+});
+
+test('hot reload: PUT changes the mapping without a restart and no key stays down; SIGHUP picks up disk edits', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyrx-reload-'));
+  const d = await startDaemon(dir);
+  const src = (to: string): string =>
+    `device_start("*");\n  map("A", "VK_${to}");\n  map("CapsLock", "MD_00");\n  when_start("MD_00"); map("H", "VK_Left"); when_end();\ndevice_end();\n`;
+  await d.api('PUT', '/api/profiles/default', { source: src('B') });
+  await d.api('POST', '/api/inject', { events: 'd:A t:5 u:A' });
+  // a key held across the swap: its output is released by the swap, not left down
+  await d.api('POST', '/api/inject?instant=true', { events: 'd:CapsLock d:H' });
+  const put = await d.api('PUT', '/api/profiles/default', { source: src('C') });
+  assert.equal(put.json.reloaded, true);
+  const state = (await d.api('GET', '/api/state')).json;
+  assert.deepEqual([state.outputDown, state.modifiers, state.held], [[], [], []]);
+  await d.api('POST', '/api/inject?instant=true', { events: 'u:H u:CapsLock d:A u:A' });
+  const out = (await d.api('GET', '/api/output?limit=10')).json.events.map(
+    (e: { action: string; key: string }) => `${e.action[0]}:${e.key}`,
+  );
+  assert.deepEqual(out, ['p:B', 'r:B', 'p:Left', 'r:Left', 'p:C', 'r:C']);
+
+  writeFileSync(join(dir, 'profiles', 'default.rhai'), src('D'));
+  d.proc.kill('SIGHUP');
+  let script = '';
+  for (let i = 0; i < 50 && script !== 'd:D u:D'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    await d.api('POST', '/api/inject?instant=true', { events: 'd:A u:A' });
+    script = (await d.api('GET', '/api/output?limit=2')).json.script;
+  }
+  assert.equal(script, 'd:D u:D');
+
+  await d.api('POST', '/api/inject?instant=true', { events: 'd:A' });
+  const stopStart = Date.now();
+  d.proc.kill('SIGTERM');
+  const exit = await d.exited;
+  assert.equal(exit.code, 0);
+  assert.ok(Date.now() - stopStart < 2000, 'SIGTERM stops within 2 s');
+});
+
+test('corrupt state.json and settings.json: reported, defaults used, files kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyrx-corrupt-'));
+  const d = await startDaemon(dir);
+  d.proc.kill('SIGTERM');
+  await d.exited;
+  writeFileSync(join(dir, 'state.json'), '{"activeProfile": ');
+  writeFileSync(join(dir, 'settings.json'), '{"wsMaxLagEvents": "lots"}');
+  const again = await startDaemon(dir);
+  const status = (await again.api('GET', '/api/status')).json;
+  assert.equal(status.activeProfile, null, 'pass-through');
+  assert.equal((await again.api('GET', '/api/settings')).json.wsMaxLagEvents, 3);
+  assert.equal(
+    readFileSync(join(dir, 'state.json'), 'utf8'),
+    '{"activeProfile": ',
+    'the user file is not rewritten',
+  );
+  assert.equal((await again.api('GET', '/api/profiles/default')).status, 200, 'profiles are untouched');
+  again.proc.kill('SIGTERM');
+  await again.exited;
+});
+
+test('--no-auth is refused on a non-loopback address', async () => {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/cli/main.ts'),
+      'daemon',
+      '--no-auth',
+      '--host',
+      '0.0.0.0',
+      '--config-dir',
+      mkdtempSync(join(tmpdir(), 'keyrx-noauth-')),
+    ],
+    { cwd: root },
+  );
+  let err = '';
+  proc.stderr.on('data', (d) => (err += d));
+  const code = await new Promise((resolve) => proc.on('exit', resolve));
+  assert.equal(code, 2);
+  assert.match(err, /--no-auth is refused on 0\.0\.0\.0/);
+});

@@ -1,0 +1,289 @@
+/** The WebSocket stream over real sockets on 127.0.0.1 with the `ws` client. */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import type { TestDaemon } from './helpers.ts';
+import { startTestDaemon } from './helpers.ts';
+
+let t: TestDaemon;
+let base = '';
+before(async () => {
+  t = await startTestDaemon();
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = t.app.server.address() as { port: number };
+  base = `127.0.0.1:${addr.port}`;
+  await t.daemon.updateProfile(
+    'default',
+    'device_start("*");\n map("A", "VK_B");\n map("CapsLock", "MD_00");\ndevice_end();\n',
+  );
+});
+const allClients: Client[] = [];
+after(async () => {
+  for (const c of allClients) c.ws.terminate();
+  await t.close();
+});
+
+interface Env {
+  type: string;
+  seq: number;
+  time: number;
+  data: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+class Client {
+  readonly ws: WebSocket;
+  readonly messages: Env[] = [];
+  private waiters: (() => void)[] = [];
+  closeCode: number | null = null;
+  closed: Promise<number>;
+  constructor(query = '', headers: Record<string, string> = {}) {
+    this.ws = new WebSocket(`ws://${base}/ws?token=${t.token}${query}`, { headers });
+    allClients.push(this);
+    this.ws.on('message', (d) => {
+      const parsed = JSON.parse(String(d));
+      for (const e of Array.isArray(parsed) ? parsed : [parsed]) this.messages.push(e);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) =>
+      this.ws.on('close', (code) => {
+        this.closeCode = code;
+        resolve(code);
+      }),
+    );
+  }
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+  }
+  async until(pred: (m: Env[]) => boolean, ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!pred(this.messages)) {
+      if (Date.now() > end)
+        throw new Error(`timeout; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+  send(msg: unknown): void {
+    this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  }
+  keys(): Env[] {
+    return this.messages.filter((m) => m.type === 'key');
+  }
+}
+
+async function inject(events: string): Promise<void> {
+  await t.daemon.inject(events, { instant: true });
+}
+
+test('hello, then snapshot; key events only after subscribing; ack with the request id', async () => {
+  const c = new Client();
+  await c.until((m) => m.length >= 2);
+  assert.equal(c.messages[0].type, 'hello');
+  assert.equal(c.messages[0].data.protocol, 1);
+  assert.ok(!c.messages[0].data.topics.includes('key'));
+  assert.equal(c.messages[1].type, 'snapshot');
+  assert.equal(c.messages[1].data.activeProfile, 'default');
+  await inject('d:A u:A');
+  await c.until((m) => m.some((e) => e.type === 'state' || e.type === 'device'));
+  assert.equal(c.keys().length, 0, 'no key events without a subscription');
+  c.send({ op: 'subscribe', id: 'sub-1', topics: ['key'] });
+  await c.until((m) => m.some((e) => e.type === 'ack' && e.data.id === 'sub-1'));
+  await inject('d:A u:A');
+  await c.until(() => c.keys().length === 2);
+  assert.deepEqual(
+    c
+      .keys()
+      .map((k) => [k.data.key, k.data.action, k.data.outputs.map((o: { key: string }) => o.key).join()]),
+    [
+      ['A', 'press', 'B'],
+      ['A', 'release', 'B'],
+    ],
+  );
+  assert.equal(c.keys()[0].data.mapping, 'simple');
+  assert.equal(typeof c.keys()[0].data.latencyUs, 'number');
+  c.ws.close();
+});
+
+test('ordering: concurrent injections arrive with strictly increasing seqs, none lost', async () => {
+  const c = new Client('&topics=key,state');
+  await c.until((m) => m.some((e) => e.type === 'snapshot'));
+  await Promise.all(Array.from({ length: 8 }, (_, i) => inject(`dev:kb${i} ${'d:A u:A '.repeat(50)}`)));
+  await c.until(() => c.keys().length === 800);
+  const seqs = c.messages.filter((m) => m.type === 'key' || m.type === 'state').map((m) => m.seq);
+  for (let i = 1; i < seqs.length; i++)
+    assert.ok(seqs[i] > seqs[i - 1], `seq ${seqs[i]} after ${seqs[i - 1]}`);
+  c.ws.close();
+});
+
+test('resume with ?since= across a reconnect: no gap, no duplicate', async () => {
+  const a = new Client('&topics=key');
+  await a.until((m) => m.some((e) => e.type === 'snapshot'));
+  await inject('d:A u:A d:X u:X');
+  await a.until(() => a.keys().length === 4);
+  const last = a.keys()[3].seq;
+  a.ws.close();
+  await a.closed;
+  await inject('d:Y u:Y d:Z u:Z');
+  const b = new Client(`&topics=key&since=${last}`);
+  await b.until(() => b.keys().length === 4);
+  assert.equal(b.messages[0].type, 'hello');
+  assert.ok(!b.messages.some((m) => m.type === 'snapshot'), 'a resumable client gets no snapshot');
+  assert.deepEqual(
+    b.keys().map((k) => `${k.data.action}:${k.data.key}`),
+    ['press:Y', 'release:Y', 'press:Z', 'release:Z'],
+  );
+  await inject('d:Q u:Q');
+  await b.until(() => b.keys().length === 6);
+  const seqs = b.keys().map((k) => k.seq);
+  assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
+  assert.ok(seqs[0] > last);
+  b.ws.close();
+});
+
+test('a since older than the ring gives a snapshot with resync: true', async () => {
+  await t.daemon.patchSettings({ wsRingSize: 100 });
+  const first = t.daemon.hub.currentSeq;
+  await inject('d:A u:A '.repeat(150));
+  const c = new Client(`&topics=key&since=${first}`);
+  await c.until((m) => m.some((e) => e.type === 'snapshot'));
+  assert.equal(c.messages.find((m) => m.type === 'snapshot')!.data.resync, true);
+  assert.equal(c.keys().length, 0);
+  c.ws.close();
+  await t.daemon.patchSettings({ wsRingSize: 10_000 });
+});
+
+test('filters by device and key', async () => {
+  const c = new Client();
+  await c.until((m) => m.some((e) => e.type === 'snapshot'));
+  c.send({ op: 'subscribe', id: 2, topics: ['key'], filter: { devices: ['left'], keys: ['A'] } });
+  await c.until((m) => m.some((e) => e.type === 'ack' && e.data.id === 2));
+  await inject('dev:left d:A u:A d:X u:X dev:right d:A u:A');
+  await inject('dev:left d:A u:A');
+  await c.until(() => c.keys().length === 4);
+  assert.ok(c.keys().every((k) => k.data.device === 'left' && k.data.key === 'A'));
+  c.send({ op: 'unsubscribe', id: 3, topics: ['key'] });
+  await c.until((m) => m.some((e) => e.type === 'ack' && e.data.id === 3));
+  await inject('dev:left d:A u:A');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(c.keys().length, 4);
+  c.ws.close();
+});
+
+test('a stalled client is told it lagged and closed with 4008 while a fast client gets everything; memory stays bounded', async () => {
+  await t.daemon.patchSettings({ wsQueueMessages: 16, wsQueueBytes: 65_536, wsMaxLagEvents: 3 });
+  const fast = new Client('&topics=key');
+  const slow = new Client('&topics=key');
+  await fast.until((m) => m.some((e) => e.type === 'snapshot'));
+  await slow.until((m) => m.some((e) => e.type === 'snapshot'));
+  const slowSocket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  slowSocket.pause();
+  const rssBefore = process.memoryUsage().rss;
+  // Loopback socket buffers take several MB before the server sees backpressure: keep typing
+  // (bounded) until the stalled client has been dropped.
+  let rounds = 0;
+  while (t.daemon.status().wsClients > 1 && rounds < 400) {
+    await inject('d:A u:A '.repeat(250));
+    rounds++;
+  }
+  assert.equal(t.daemon.status().wsClients, 1, `the stalled client was dropped after ${rounds} rounds`);
+  await fast.until(() => fast.keys().length === rounds * 500, 30_000);
+  const rssAfter = process.memoryUsage().rss;
+  slowSocket.resume();
+  const code = await Promise.race([slow.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))]);
+  assert.ok(code === 4008 || code === 1006, `slow client closed (code ${code})`);
+  if (code === 4008)
+    assert.ok(
+      slow.messages.some((m) => m.type === 'lagged'),
+      'it was told it lagged',
+    );
+  for (const l of slow.messages.filter((m) => m.type === 'lagged'))
+    assert.ok(l.data.from <= l.data.to && l.data.dropped > 0);
+  assert.ok(slow.keys().length < rounds * 500, 'the slow client missed events');
+  const seqs = fast.keys().map((k) => k.seq);
+  for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1]);
+  // every event went to the fast client, none was kept for the stalled one
+  assert.ok(
+    rssAfter - rssBefore < 96 * 1024 * 1024,
+    `RSS grew by ${((rssAfter - rssBefore) / 1e6).toFixed(1)} MB`,
+  );
+  fast.ws.close();
+  await t.daemon.patchSettings({ wsQueueMessages: 1000, wsQueueBytes: 1_048_576 });
+});
+
+test('auth and origin are enforced on the upgrade', async () => {
+  const noToken = new WebSocket(`ws://${base}/ws`);
+  const status = await new Promise<number>((resolve) =>
+    noToken.on('unexpected-response', (req, res) => {
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    }),
+  );
+  assert.equal(status, 401);
+  const foreign = new WebSocket(`ws://${base}/ws?token=${t.token}`, {
+    headers: { origin: 'https://evil.example' },
+  });
+  const fstatus = await new Promise<number>((resolve) =>
+    foreign.on('unexpected-response', (req, res) => {
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    }),
+  );
+  assert.equal(fstatus, 403);
+  const bearer = new WebSocket(`ws://${base}/ws`, { headers: { authorization: `Bearer ${t.token}` } });
+  await new Promise((resolve, reject) => {
+    bearer.on('open', resolve);
+    bearer.on('error', reject);
+  });
+  bearer.close();
+});
+
+test('malformed, unknown, binary and oversized frames: error replies or a clean close, the server lives on', async () => {
+  const c = new Client();
+  await c.until((m) => m.some((e) => e.type === 'snapshot'));
+  c.send('{not json');
+  c.send({ op: 'dance', id: 7 });
+  c.send({ op: 'subscribe', id: 8, topics: ['nope'] });
+  c.send({ op: 'subscribe', id: 9, topics: ['key'], filter: { devices: 'kb' } });
+  c.send([1, 2]);
+  c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  await c.until((m) => m.filter((e) => e.type === 'error').length === 6);
+  assert.deepEqual(
+    c.messages.filter((e) => e.type === 'error').map((e) => e.data.code),
+    ['BAD_MESSAGE', 'UNKNOWN_OP', 'BAD_TOPIC', 'BAD_FILTER', 'BAD_MESSAGE', 'BAD_MESSAGE'],
+  );
+  assert.equal(c.messages.find((e) => e.type === 'error' && e.data.code === 'UNKNOWN_OP')!.data.id, 7);
+  c.send('x'.repeat(70_000));
+  assert.equal(await c.closed, 1009);
+  const after = new Client();
+  await after.until((m) => m.some((e) => e.type === 'snapshot'));
+  after.ws.close();
+});
+
+test('error events reach subscribers when a profile fails to compile', async () => {
+  const c = new Client();
+  await c.until((m) => m.some((e) => e.type === 'snapshot'));
+  writeFileSync(
+    join(t.dir, 'profiles', 'default.rhai'),
+    'device_start("*");\nmap("A", "VK_Nope");\ndevice_end();\n',
+  );
+  await assert.rejects(t.daemon.reloadActive());
+  await c.until((m) => m.some((e) => e.type === 'error'));
+  const err = c.messages.find((e) => e.type === 'error')!;
+  assert.equal(err.data.code, 'PROFILE_COMPILE_FAILED');
+  assert.equal(err.data.context.line, 2);
+  assert.equal(typeof err.data.timestamp, 'string');
+  assert.equal(t.daemon.activeProfileName(), 'default', 'the previous version stays active');
+  await inject('d:A u:A');
+  assert.deepEqual(
+    t.daemon.recentOutput(2).map((o) => o.key),
+    ['B', 'B'],
+  );
+  c.ws.close();
+});
