@@ -79,6 +79,17 @@ function buildProgram(io: Output): Command {
   registerClientCommands(program, io);
 
   program
+    .command('doctor')
+    .description('check that keyboards can be grabbed on this machine, and say how to fix what is missing')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { runDoctor, formatDoctorReport } = await import('../platform/linux/index.ts');
+      const report = await runDoctor();
+      print(opts.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
+      if (!report.ok) throw new CliError('some checks failed (see above)', 1);
+    });
+
+  program
     .command('keys')
     .description('list every key name profiles and scripts accept')
     .option('--json', 'print as JSON')

@@ -180,6 +180,7 @@ export class Daemon {
   private watcher: FSWatcher | null = null;
   private readonly reindexTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
+  private wakeFd = -1;
 
   constructor(opts: DaemonOptions) {
     this.paths = configPaths(opts.configDir);
@@ -205,6 +206,11 @@ export class Daemon {
 
     this.backend = await this.chooseBackend(backend);
     this.input = new InputThread();
+    if (this.backend === 'linux') {
+      const { createWakeFd, signalWake } = await import('../platform/linux/index.ts');
+      this.wakeFd = createWakeFd();
+      this.input.setWake(this.wakeFd, signalWake);
+    }
     this.input.on('message', (m) => this.onInputMessage(m));
     this.input.on('exit', (code) => {
       if (!this.stopping) {
@@ -219,6 +225,7 @@ export class Daemon {
       devices: this.enabledMap(),
       emergencyChord: this.settings.emergencyExitChord,
       latencyIntervalMs: this.settings.latencyIntervalMs,
+      wakeFd: this.wakeFd,
     });
     for (const d of ready.devices) this.connected.set(d.id, d);
 
@@ -239,6 +246,11 @@ export class Daemon {
     for (const t of this.reindexTimers.values()) clearTimeout(t);
     await this.input?.shutdown();
     await this.compiler.close();
+    if (this.wakeFd >= 0) {
+      const { closeWakeFd } = await import('../platform/linux/index.ts');
+      closeWakeFd(this.wakeFd);
+      this.wakeFd = -1;
+    }
   }
 
   get isStopping(): boolean {
@@ -247,9 +259,15 @@ export class Daemon {
 
   private async chooseBackend(choice: BackendChoice): Promise<'virtual' | 'linux'> {
     if (choice === 'virtual') return 'virtual';
-    const reason = 'the Linux evdev/uinput backend is not part of this build yet';
-    if (choice === 'linux') throw new DaemonError('BACKEND_UNAVAILABLE', `--backend linux: ${reason}`);
-    this.log.info(`backend auto: using the virtual backend (${reason})`);
+    const { canUseLinuxBackend } = await import('../platform/linux/index.ts');
+    const available = await canUseLinuxBackend();
+    if (available.ok) return 'linux';
+    const why = `${available.reason}${available.fix ? `\nfix: ${available.fix}` : ''}`;
+    if (choice === 'linux') throw new DaemonError('BACKEND_UNAVAILABLE', `--backend linux: ${why}`);
+    this.log.warn(
+      { reason: available.reason, fix: available.fix },
+      'backend auto: keyboards cannot be grabbed, using the virtual backend',
+    );
     return 'virtual';
   }
 
@@ -393,6 +411,9 @@ export class Daemon {
             ...m.window,
             eventsPerSecond: Math.round((m.window.count * 1000) / m.intervalMs),
           });
+        return;
+      case 'log':
+        this.log.info(m.context ?? {}, m.message);
         return;
       case 'emergency':
         this.log.warn({ keys: m.keys }, 'emergency exit chord pressed: releasing everything and stopping');

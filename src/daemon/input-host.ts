@@ -17,6 +17,9 @@ export class InputThread extends EventEmitter<InputThreadEvents> {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited = false;
+  /** linux backend: written after each message so the loop blocked in ppoll wakes up */
+  private wake: ((fd: number) => void) | null = null;
+  private wakeFd = -1;
 
   constructor() {
     super();
@@ -45,6 +48,16 @@ export class InputThread extends EventEmitter<InputThreadEvents> {
     this.pending.clear();
   }
 
+  setWake(fd: number, signal: (fd: number) => void): void {
+    this.wakeFd = fd;
+    this.wake = signal;
+  }
+
+  private postToWorker(msg: ToInput): void {
+    this.worker.postMessage(msg);
+    if (this.wake && this.wakeFd >= 0) this.wake(this.wakeFd);
+  }
+
   /** Starts the backend; resolves with the `ready` message. */
   init(msg: Extract<ToInput, { t: 'init' }>): Promise<Extract<FromInput, { t: 'ready' }>> {
     return new Promise((resolve, reject) => {
@@ -55,7 +68,8 @@ export class InputThread extends EventEmitter<InputThreadEvents> {
       };
       this.on('message', onMessage);
       this.worker.once('error', reject);
-      this.worker.postMessage(msg);
+      this.once('exit', (code) => reject(new Error(`the input thread exited during start (${code})`)));
+      this.postToWorker(msg);
     });
   }
 
@@ -64,12 +78,12 @@ export class InputThread extends EventEmitter<InputThreadEvents> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...msg, id } as Request);
+      this.postToWorker({ ...msg, id } as Request);
     });
   }
 
   post(msg: Exclude<ToInput, { id: number }>): void {
-    if (!this.exited) this.worker.postMessage(msg);
+    if (!this.exited) this.postToWorker(msg);
   }
 
   /** Asks for a clean stop (release everything) and waits at most `timeoutMs`, then terminates. */

@@ -47,6 +47,8 @@ export type ToInput =
       devices: Record<string, DeviceSetting>;
       emergencyChord: string[];
       latencyIntervalMs: number;
+      /** linux: the eventfd the main thread signals after posting a message (the loop blocks in ppoll) */
+      wakeFd?: number;
     }
   | { t: 'swap'; id: number; config: Config }
   | { t: 'inject'; id: number; steps: ScriptStep[]; instant: boolean }
@@ -62,7 +64,8 @@ export type FromInput =
   | { t: 'device'; change: 'added' | 'removed'; device: DeviceDescriptor }
   | { t: 'error'; code: string; message: string; context?: Record<string, unknown> }
   | { t: 'latency'; window: LatencyStats; total: LatencyStats; eventsProcessed: number; intervalMs: number }
-  | { t: 'emergency'; keys: string[] };
+  | { t: 'emergency'; keys: string[] }
+  | { t: 'log'; message: string; context?: Record<string, unknown> };
 
 export interface InjectResult {
   events: number;

@@ -4,9 +4,10 @@
  * batched, for the main thread's event hub.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Config, OutputEvent } from '../core/index.ts';
 import { Engine, keyName, layerName, resolveKey } from '../core/index.ts';
+import type { LinuxBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
 import { monotonicUs } from '../platform/types.ts';
 import { ScriptPlayer, VirtualBackend } from '../platform/virtual.ts';
@@ -51,6 +52,12 @@ class EngineHost implements KeyProcessor {
   window = createHistogram();
   eventsProcessed = 0;
   writer: (events: OutputEvent[]) => void = () => undefined;
+  /** linux mode: the loop blocks in ppoll, so no timers or setImmediate run; the loop flushes */
+  synchronous = false;
+  latencyIntervalMs = 1000;
+  private lastLatencyReport = monotonicUs();
+  /** the emergency chord was pressed: the backend stops right here, even if the main thread is stuck */
+  onEmergency: () => void = () => undefined;
 
   constructor(config: Config, devices: Record<string, DeviceSetting>, chord: string[]) {
     this.engine = new Engine(config, { trace: true });
@@ -79,6 +86,7 @@ class EngineHost implements KeyProcessor {
       this.chord.every((k) => this.physicalDown.has(k))
     ) {
       send({ t: 'emergency', keys: this.chord.map(keyName) });
+      this.onEmergency();
     }
     if (!this.isDeviceEnabled(input.device))
       return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
@@ -126,6 +134,17 @@ class EngineHost implements KeyProcessor {
     });
     this.noteState();
     this.armDeadline();
+    if (this.synchronous && writtenAtUs - this.lastLatencyReport >= this.latencyIntervalMs * 1000) {
+      const intervalMs = (writtenAtUs - this.lastLatencyReport) / 1000;
+      this.lastLatencyReport = writtenAtUs;
+      this.reportLatency(intervalMs);
+    }
+  }
+
+  reportLatency(intervalMs: number): void {
+    const { window, total, eventsProcessed } = this;
+    send({ t: 'latency', window: stats(window), total: stats(total), eventsProcessed, intervalMs });
+    this.window = createHistogram();
   }
 
   /** Releases every held output (profile swap, shutdown) and reports it. */
@@ -171,6 +190,7 @@ class EngineHost implements KeyProcessor {
 
   /** Virtual mode: a timer fires tap-hold deadlines (the Linux loop uses its poll timeout). */
   armDeadline(): void {
+    if (this.synchronous) return; // the linux loop's ppoll timeout is the deadline
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
     const deadline = this.engine.nextDeadline();
@@ -199,6 +219,7 @@ class EngineHost implements KeyProcessor {
 
   private push(record: MonitorRecord): void {
     this.records.push(record);
+    if (this.synchronous) return; // flushed by the loop after each iteration
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -217,38 +238,88 @@ class EngineHost implements KeyProcessor {
 let host: EngineHost | null = null;
 let backend: InputBackend | null = null;
 let player: ScriptPlayer | null = null;
+let linux: LinuxBackend | null = null;
 let latencyTimer: NodeJS.Timeout | null = null;
+/** resolves when the linux loop has ended (after stop()) */
+let loopDone: Promise<void> = Promise.resolve();
+/** async work the linux loop waits for after breaking out of ppoll (a real-time script) */
+let pendingAsync: Promise<unknown> = Promise.resolve();
 
 function startLatencyReports(intervalMs: number): void {
   if (latencyTimer) clearInterval(latencyTimer);
-  latencyTimer = setInterval(() => {
-    if (!host) return;
-    send({
-      t: 'latency',
-      window: stats(host.window),
-      total: stats(host.total),
-      eventsProcessed: host.eventsProcessed,
-      intervalMs,
-    });
-    host.window = createHistogram();
-  }, intervalMs);
+  if (host) host.latencyIntervalMs = intervalMs;
+  latencyTimer = setInterval(() => host?.reportLatency(intervalMs), intervalMs);
   latencyTimer.unref();
+}
+
+async function startVirtual(h: EngineHost): Promise<void> {
+  const virtual = new VirtualBackend();
+  backend = virtual;
+  await virtual.start(h);
+  h.writer = (events) => virtual.write(events);
+  player = virtual.player;
+  send({ t: 'ready', backend: 'virtual', devices: virtual.devices() });
+}
+
+async function startLinux(h: EngineHost, wakeFd: number): Promise<void> {
+  const { LinuxBackend } = await import('../platform/linux/index.ts');
+  const b = new LinuxBackend({
+    wakeFd: wakeFd >= 0 ? wakeFd : undefined,
+    log: (message, context) => send({ t: 'log', message, context }),
+  });
+  await b.start(h);
+  linux = b;
+  backend = b;
+  h.synchronous = true;
+  h.writer = (events) => b.write(events);
+  h.onEmergency = () => {
+    const released = h.releaseAll();
+    if (released.length > 0) b.write(released);
+    h.flush();
+    void b.stop();
+  };
+  // scripts injected through the API play into the same engine and output device
+  player = new ScriptPlayer(h, (events) => b.write(events));
+  send({ t: 'ready', backend: 'linux', devices: b.devices() });
+  loopDone = runLinuxLoop(h, b);
+}
+
+async function runLinuxLoop(h: EngineHost, b: LinuxBackend): Promise<void> {
+  for (;;) {
+    let exit;
+    try {
+      exit = b.runLoop({
+        // control messages posted while the loop blocks in ppoll: the main thread signals the wake fd
+        onWake: () => {
+          for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port))
+            dispatch(m.message as ToInput);
+          h.flush();
+        },
+        afterIteration: () => h.flush(),
+      });
+    } catch (e) {
+      send({
+        t: 'error',
+        code: 'INPUT_LOOP_FAILED',
+        message: `the Linux input loop failed: ${(e as Error).message}`,
+      });
+      return;
+    }
+    h.flush();
+    if (exit === 'stopped') return;
+    await pendingAsync;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 async function handle(msg: ToInput): Promise<void> {
   switch (msg.t) {
-    case 'init': {
+    case 'init':
       host = new EngineHost(msg.config, msg.devices, msg.emergencyChord);
-      const virtual = new VirtualBackend();
-      backend = virtual;
-      await backend.start(host);
-      const b = backend;
-      host.writer = (events) => b.write(events);
-      player = virtual.player;
       startLatencyReports(msg.latencyIntervalMs);
-      send({ t: 'ready', backend: backend.kind, devices: backend.devices() });
+      if (msg.backend === 'linux') await startLinux(host, msg.wakeFd ?? -1);
+      else await startVirtual(host);
       return;
-    }
     case 'swap': {
       const released = host!.releaseAll();
       if (released.length > 0) backend!.write(released);
@@ -272,6 +343,7 @@ async function handle(msg: ToInput): Promise<void> {
       return;
     case 'devices':
       host!.setDeviceSettings(msg.devices);
+      linux?.refreshDevices();
       return;
     case 'settings':
       host!.setChord(msg.emergencyChord);
@@ -283,6 +355,7 @@ async function handle(msg: ToInput): Promise<void> {
         if (released.length > 0) backend.write(released);
         host.flush();
         await backend.stop();
+        await loopDone;
       }
       if (latencyTimer) clearInterval(latencyTimer);
       send({ t: 'ack', id: msg.id, result: { stopped: true } });
@@ -292,10 +365,19 @@ async function handle(msg: ToInput): Promise<void> {
   }
 }
 
-port.on('message', (msg: ToInput) => {
+function dispatch(msg: ToInput): void {
+  // A real-time script needs timers, which cannot run while the loop blocks in ppoll: leave the
+  // loop while it plays (keyboard events wait in the kernel's queue meanwhile).
+  if (linux && msg.t === 'inject' && !msg.instant) {
+    pendingAsync = handle(msg);
+    linux.breakLoop();
+    return;
+  }
   handle(msg).catch((e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
     if ('id' in msg) send({ t: 'ack', id: msg.id, error: message });
     else send({ t: 'error', code: 'INPUT_THREAD_ERROR', message });
   });
-});
+}
+
+port.on('message', (msg: ToInput) => dispatch(msg));

@@ -112,6 +112,8 @@ export interface LinuxBackendOptions {
 export interface RunLoopHooks {
   /** called after the wake fd fired (drain the MessagePort here) */
   onWake?: () => void;
+  /** called after every poll iteration, once its outputs are written (flush monitoring here) */
+  afterIteration?: () => void;
 }
 
 export type LoopExit = 'stopped' | 'interrupted';
@@ -292,6 +294,7 @@ export class LinuxBackend implements InputBackend {
           throw new SyscallError('ppoll', errno);
         }
         this.iteration();
+        hooks.afterIteration?.();
         if (this.pollBuf.readInt16LE(6) & POLLIN) {
           while (c.read(this.wake, this.wakeBuf, 8) > 0);
           hooks.onWake?.();
