@@ -13,8 +13,9 @@
  *
  * Flags: --quick (short runs, fewer samples), --json (the result as JSON on stdout).
  */
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn } from 'node:child_process';
+import type { DaemonProcess } from '../test/support/daemon-process.ts';
+import { spawnDaemon } from '../test/support/daemon-process.ts';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -198,72 +199,10 @@ function setAffinity(pid: number, list: string): void {
 
 // ---------------------------------------------------------------- the daemon
 
-interface RunningDaemon {
-  url: string;
-  token: string;
-  dir: string;
-  child: ChildProcess;
-  startupMs: number;
-  stop(): Promise<void>;
-}
+type RunningDaemon = DaemonProcess;
 
-async function startDaemon(dir: string, cpu: number | null): Promise<RunningDaemon> {
-  const args = [
-    '--import',
-    'tsx',
-    join(root, 'src/cli/main.ts'),
-    'daemon',
-    '--config-dir',
-    dir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--backend',
-    'virtual',
-  ];
-  const [cmd, argv] =
-    cpu === null ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
-  const start = performance.now();
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('KEYRX_')) delete env[k];
-  const child = spawn(cmd, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the daemon did not start in 60 s:\n${stderr}`)), 60_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the daemon exited with ${code}:\n${out}\n${stderr}`));
-    });
-  });
-  const startupMs = performance.now() - start;
-  child.removeAllListeners('exit');
-  const token = readFileSync(join(dir, 'token'), 'utf8').trim();
-  return {
-    url,
-    token,
-    dir,
-    child,
-    startupMs,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+function startDaemon(dir: string, cpu: number | null): Promise<RunningDaemon> {
+  return spawnDaemon({ dir, cpu });
 }
 
 async function call(d: RunningDaemon, method: string, path: string, body?: unknown): Promise<unknown> {

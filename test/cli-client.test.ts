@@ -2,8 +2,9 @@
  * The daemon clients (`keyrx status`, `profiles …`, `devices list`, `login-url`) run as real
  * processes against a real daemon started on a temp config dir and a free port.
  */
+import type { DaemonProcess } from './support/daemon-process.ts';
+import { spawnDaemon } from './support/daemon-process.ts';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,7 +21,7 @@ const dir = join(work, 'config');
 /** the CLI's temp files (the editor's copies) go here, so nothing is left behind */
 const cliTmp = join(work, 'tmp');
 mkdirSync(cliTmp);
-let daemon: ChildProcess;
+let daemon: DaemonProcess;
 let url = '';
 let token = '';
 
@@ -89,35 +90,13 @@ async function freePort(): Promise<number> {
 }
 
 before(async () => {
-  daemon = spawn(
-    process.execPath,
-    ['--import', 'tsx', main, 'daemon', '--config-dir', dir, '--port', '0', '--backend', 'virtual'],
-    { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  daemon.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the daemon did not start:\n${out}\n${stderr}`)), 30_000);
-    daemon.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    daemon.on('exit', (code) => reject(new Error(`the daemon exited (${code}):\n${out}\n${stderr}`)));
-  });
-  token = readFileSync(join(dir, 'token'), 'utf8').trim();
+  daemon = await spawnDaemon({ dir, env: cleanEnv() });
+  url = daemon.url;
+  token = daemon.token;
 });
 
 after(async () => {
-  if (daemon.exitCode === null) {
-    const exited = new Promise((resolve) => daemon.once('exit', resolve));
-    daemon.kill('SIGTERM');
-    await exited;
-  }
+  await daemon.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { KEYS } from '../core/index.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerMonitorCommand } from './monitor.ts';
 import { runDemo } from './demo.ts';
 import { CliError } from './errors.ts';
 import { runSimulate } from './simulate.ts';
@@ -77,6 +78,7 @@ function buildProgram(io: Output): Command {
   }
 
   registerClientCommands(program, io);
+  registerMonitorCommand(program, io);
 
   program
     .command('doctor')

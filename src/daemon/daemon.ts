@@ -20,6 +20,7 @@ import {
 import { BUNDLED_PREFIX, BUNDLED_STDLIB } from '../dsl/bundled-stdlib.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import { decodeKrx, encodeKrx, KrxError } from '../dsl/krx.ts';
+import type { PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor } from '../platform/types.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
 import type { CompileOutcome } from './compiler.ts';
@@ -46,6 +47,11 @@ export interface DaemonOptions {
   configDir: string;
   backend?: BackendChoice;
   logger: Logger;
+  /**
+   * Benchmarks and host tests only: the linux backend on pipes instead of devices
+   * (LinuxBackendOptions.pipes; bench/pipeline.bench.ts). Implies the linux backend.
+   */
+  linuxPipes?: PipeBackend;
 }
 
 export interface CompileErrorSummary {
@@ -157,6 +163,8 @@ export class Daemon {
   readonly paths: ConfigPaths;
   readonly hub: EventHub;
   readonly startedAt = new Date();
+  /** differs on every start, so a client can tell a restarted daemon (whose seqs start again) */
+  readonly instanceId = randomBytes(8).toString('hex');
   readonly log: Logger;
   settings: Settings = defaultSettings();
   token = '';
@@ -181,8 +189,11 @@ export class Daemon {
   private readonly reindexTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
   private wakeFd = -1;
+  private lastLatencyCount = 0;
+  private readonly linuxPipes: PipeBackend | undefined;
 
   constructor(opts: DaemonOptions) {
+    this.linuxPipes = opts.linuxPipes;
     this.paths = configPaths(opts.configDir);
     this.store = new ProfileStore(this.paths);
     this.log = opts.logger;
@@ -226,6 +237,7 @@ export class Daemon {
       emergencyChord: this.settings.emergencyExitChord,
       latencyIntervalMs: this.settings.latencyIntervalMs,
       wakeFd: this.wakeFd,
+      pipes: this.linuxPipes,
     });
     for (const d of ready.devices) this.connected.set(d.id, d);
 
@@ -259,6 +271,7 @@ export class Daemon {
 
   private async chooseBackend(choice: BackendChoice): Promise<'virtual' | 'linux'> {
     if (choice === 'virtual') return 'virtual';
+    if (this.linuxPipes) return 'linux';
     const { canUseLinuxBackend } = await import('../platform/linux/index.ts');
     const available = await canUseLinuxBackend();
     if (available.ok) return 'linux';
@@ -404,9 +417,11 @@ export class Daemon {
         this.reportError(m.code, m.message, m.context);
         return;
       case 'latency':
+        this.lastLatencyCount = this.latency?.window.count ?? 0;
         this.latency = { window: m.window, total: m.total, intervalMs: m.intervalMs };
         this.eventsProcessed = m.eventsProcessed;
-        if (this.wsClientCount() > 0)
+        // an idle daemon sends one zero-count report after activity stops, not one every second
+        if (this.wsClientCount() > 0 && (m.window.count > 0 || this.lastLatencyCount > 0))
           this.hub.publish('latency', {
             ...m.window,
             eventsPerSecond: Math.round((m.window.count * 1000) / m.intervalMs),

@@ -50,9 +50,11 @@ export class EventHub {
     return () => this.listeners.delete(listener);
   }
 
-  /** Retained events with seq > `seq`, or null when some of them are no longer retained. */
+  /** Retained events with seq > `seq`, or null when some are no longer retained (or `seq` is from another run). */
   since(seq: number): HubEvent[] | null {
-    if (seq >= this.seq) return [];
+    if (seq === this.seq) return [];
+    // ahead of us: a seq from an earlier daemon run — the client must resync
+    if (seq > this.seq) return null;
     const oldest = this.size === 0 ? this.seq + 1 : this.ring[this.head]!.seq;
     if (seq + 1 < oldest) return null;
     return this.retained().filter((e) => e.seq > seq);

@@ -1,5 +1,6 @@
 /** Messages between the daemon's main thread and the input thread. Plain data only. */
 import type { Config, Decision, EngineState, KeyAction, MappingKind, ScriptStep } from '../core/index.ts';
+import type { PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor } from '../platform/types.ts';
 
 export interface LatencyStats {
@@ -49,6 +50,8 @@ export type ToInput =
       latencyIntervalMs: number;
       /** linux: the eventfd the main thread signals after posting a message (the loop blocks in ppoll) */
       wakeFd?: number;
+      /** linux, benchmarks and host tests only: pipes instead of devices (LinuxBackendOptions.pipes) */
+      pipes?: PipeBackend;
     }
   | { t: 'swap'; id: number; config: Config }
   | { t: 'inject'; id: number; steps: ScriptStep[]; instant: boolean }

@@ -7,7 +7,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Config, OutputEvent } from '../core/index.ts';
 import { Engine, keyName, layerName, resolveKey } from '../core/index.ts';
-import type { LinuxBackend } from '../platform/linux/index.ts';
+import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
 import { monotonicUs } from '../platform/types.ts';
 import { ScriptPlayer, VirtualBackend } from '../platform/virtual.ts';
@@ -87,6 +87,8 @@ class EngineHost implements KeyProcessor {
     ) {
       send({ t: 'emergency', keys: this.chord.map(keyName) });
       this.onEmergency();
+      // Everything was just released: the chord's last key must not go out after that.
+      return [];
     }
     if (!this.isDeviceEnabled(input.device))
       return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
@@ -94,6 +96,7 @@ class EngineHost implements KeyProcessor {
   }
 
   tick(nowUs: number): OutputEvent[] {
+    this.reportLatencyIfDue(nowUs);
     const outputs = this.engine.tick(nowUs);
     for (const t of this.engine.trace)
       this.push({
@@ -111,8 +114,15 @@ class EngineHost implements KeyProcessor {
     return outputs;
   }
 
+  /**
+   * The engine's next deadline; in linux mode also the next latency report while samples wait
+   * for one, so the loop (blocked in ppoll, no timers) reports the last keys of a burst too.
+   */
   nextDeadline(): number | null {
-    return this.engine.nextDeadline();
+    const deadline = this.engine.nextDeadline();
+    if (!this.synchronous || this.window.count === 0) return deadline;
+    const report = this.lastLatencyReport + this.latencyIntervalMs * 1000;
+    return deadline === null || report < deadline ? report : deadline;
   }
 
   processed(input: KeyInput, outputs: OutputEvent[], writtenAtUs: number): void {
@@ -134,11 +144,16 @@ class EngineHost implements KeyProcessor {
     });
     this.noteState();
     this.armDeadline();
-    if (this.synchronous && writtenAtUs - this.lastLatencyReport >= this.latencyIntervalMs * 1000) {
-      const intervalMs = (writtenAtUs - this.lastLatencyReport) / 1000;
-      this.lastLatencyReport = writtenAtUs;
-      this.reportLatency(intervalMs);
-    }
+    this.reportLatencyIfDue(writtenAtUs);
+  }
+
+  /** linux mode: the loop reports latency (after a key, or at the deadline nextDeadline() adds). */
+  private reportLatencyIfDue(nowUs: number): void {
+    if (!this.synchronous || this.window.count === 0) return;
+    if (nowUs - this.lastLatencyReport < this.latencyIntervalMs * 1000) return;
+    const intervalMs = (nowUs - this.lastLatencyReport) / 1000;
+    this.lastLatencyReport = nowUs;
+    this.reportLatency(intervalMs);
   }
 
   reportLatency(intervalMs: number): void {
@@ -261,11 +276,12 @@ async function startVirtual(h: EngineHost): Promise<void> {
   send({ t: 'ready', backend: 'virtual', devices: virtual.devices() });
 }
 
-async function startLinux(h: EngineHost, wakeFd: number): Promise<void> {
+async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): Promise<void> {
   const { LinuxBackend } = await import('../platform/linux/index.ts');
   const b = new LinuxBackend({
     wakeFd: wakeFd >= 0 ? wakeFd : undefined,
     log: (message, context) => send({ t: 'log', message, context }),
+    pipes,
   });
   await b.start(h);
   linux = b;
@@ -317,7 +333,7 @@ async function handle(msg: ToInput): Promise<void> {
     case 'init':
       host = new EngineHost(msg.config, msg.devices, msg.emergencyChord);
       startLatencyReports(msg.latencyIntervalMs);
-      if (msg.backend === 'linux') await startLinux(host, msg.wakeFd ?? -1);
+      if (msg.backend === 'linux') await startLinux(host, msg.wakeFd ?? -1, msg.pipes);
       else await startVirtual(host);
       return;
     case 'swap': {

@@ -76,7 +76,10 @@ export class ScriptPlayer {
   }
 
   private playInstant(steps: ScriptStep[], device: string): PlayResult {
-    const start = this.now();
+    // Anchor the script so it ends now when it can: the engine's clock then stays with the real
+    // one, and a real-time script played next is not compressed.
+    const span = steps.reduce((sum, s) => sum + (s.type === 'wait' ? Math.round(s.ms * 1000) : 0), 0);
+    const start = Math.max(this.lastUs, monotonicUs() - span);
     let t = start;
     let events = 0;
     for (const step of steps) {
@@ -84,6 +87,9 @@ export class ScriptPlayer {
       else if (step.type === 'device') device = step.name;
       else if (step.type === 'key') {
         this.ensureDevice(device);
+        // deadlines passed during the wait decide (and are reported) before the next key
+        const due = this.processor.tick(t);
+        if (due.length > 0) this.write(due);
         this.dispatch({ key: step.key, action: step.action, timeUs: t, device });
         events++;
       }

@@ -151,6 +151,8 @@ export class WsHub {
       capabilities: ['resume', 'filter', 'batch', 'lagged'],
       topics: [...topics],
       seq: this.daemon.hub.currentSeq,
+      instance: this.daemon.instanceId,
+      startedAt: this.daemon.startedAt.toISOString(),
     });
     if (since === null || replay === null) {
       const snapshot = await this.snapshot(replay === null);
@@ -310,13 +312,12 @@ export class WsHub {
             message: `topics must be an array of: ${TOPICS.join(', ')}`,
           });
         if (m.op === 'subscribe') {
+          // validate everything before changing anything: a refused request changes nothing
+          const f = m.filter === undefined ? null : parseFilter(m.filter);
+          if (typeof f === 'string')
+            return this.reply(client, id, 'error', { code: 'BAD_FILTER', message: f });
           for (const t of topics) client.topics.add(t as Topic);
-          if (m.filter !== undefined) {
-            const f = parseFilter(m.filter);
-            if (typeof f === 'string')
-              return this.reply(client, id, 'error', { code: 'BAD_FILTER', message: f });
-            client.filter = f;
-          }
+          if (f) client.filter = f;
         } else for (const t of topics) client.topics.delete(t as Topic);
         return this.reply(client, id, 'ack', {
           op: m.op,

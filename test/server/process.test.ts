@@ -1,85 +1,23 @@
 /** The daemon as a real process over real HTTP: restarts, SIGKILL, signals, hot reload. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { DaemonProcess } from '../support/daemon-process.ts';
+import { CLI, ROOT, spawnDaemon } from '../support/daemon-process.ts';
 
-const root = join(import.meta.dirname, '../..');
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const c of children) c.kill('SIGKILL');
+const started = new Set<DaemonProcess>();
+after(async () => {
+  for (const d of started) d.child.kill('SIGKILL');
 });
 
-interface Running {
-  proc: ChildProcess;
-  url: string;
-  token: string;
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startDaemon(dir: string): Promise<Running> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(root, 'src/cli/main.ts'),
-      'daemon',
-      '--config-dir',
-      dir,
-      '--port',
-      '0',
-      '--backend',
-      'virtual',
-    ],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.add(proc);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal });
-    }),
-  );
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start: ${out}\n${err}`)), 20_000);
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    void exited.then(() => reject(new Error(`daemon exited: ${out}\n${err}`)));
-  });
-  const token = readFileSync(join(dir, 'token'), 'utf8').trim();
-  return {
-    proc,
-    url,
-    token,
-    exited,
-    async api(method, path, body) {
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, json: await res.json() };
-    },
-  };
+async function startDaemon(dir: string): Promise<DaemonProcess> {
+  const d = await spawnDaemon({ dir });
+  started.add(d);
+  void d.exited.then(() => started.delete(d));
+  return d;
 }
 
 test('the last acknowledged activation survives SIGKILL', async () => {
@@ -95,7 +33,7 @@ test('the last acknowledged activation survives SIGKILL', async () => {
   );
   assert.equal((await first.api('POST', '/api/profiles/nav/activate')).json.profile, 'nav');
   assert.equal((await first.api('POST', '/api/profiles/activate', { name: 'caps' })).json.profile, 'caps');
-  first.proc.kill('SIGKILL');
+  first.child.kill('SIGKILL');
   assert.equal((await first.exited).signal, 'SIGKILL');
 
   const second = await startDaemon(dir);
@@ -104,7 +42,7 @@ test('the last acknowledged activation survives SIGKILL', async () => {
   await second.api('POST', '/api/inject?instant=true', { events: 'd:CapsLock u:CapsLock' });
   const out = (await second.api('GET', '/api/output?limit=2')).json;
   assert.equal(out.script, 'd:Escape u:Escape');
-  second.proc.kill('SIGTERM');
+  second.child.kill('SIGTERM');
   assert.equal((await second.exited).code, 0);
 });
 
@@ -128,7 +66,7 @@ test('hot reload: PUT changes the mapping without a restart and no key stays dow
   assert.deepEqual(out, ['p:B', 'r:B', 'p:Left', 'r:Left', 'p:C', 'r:C']);
 
   writeFileSync(join(dir, 'profiles', 'default.rhai'), src('D'));
-  d.proc.kill('SIGHUP');
+  d.child.kill('SIGHUP');
   let script = '';
   for (let i = 0; i < 50 && script !== 'd:D u:D'; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -139,7 +77,7 @@ test('hot reload: PUT changes the mapping without a restart and no key stays dow
 
   await d.api('POST', '/api/inject?instant=true', { events: 'd:A' });
   const stopStart = Date.now();
-  d.proc.kill('SIGTERM');
+  d.child.kill('SIGTERM');
   const exit = await d.exited;
   assert.equal(exit.code, 0);
   assert.ok(Date.now() - stopStart < 2000, 'SIGTERM stops within 2 s');
@@ -148,7 +86,7 @@ test('hot reload: PUT changes the mapping without a restart and no key stays dow
 test('corrupt state.json and settings.json: reported, defaults used, files kept', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyrx-corrupt-'));
   const d = await startDaemon(dir);
-  d.proc.kill('SIGTERM');
+  d.child.kill('SIGTERM');
   await d.exited;
   writeFileSync(join(dir, 'state.json'), '{"activeProfile": ');
   writeFileSync(join(dir, 'settings.json'), '{"wsMaxLagEvents": "lots"}');
@@ -162,7 +100,7 @@ test('corrupt state.json and settings.json: reported, defaults used, files kept'
     'the user file is not rewritten',
   );
   assert.equal((await again.api('GET', '/api/profiles/default')).status, 200, 'profiles are untouched');
-  again.proc.kill('SIGTERM');
+  again.child.kill('SIGTERM');
   await again.exited;
 });
 
@@ -172,7 +110,7 @@ test('--no-auth is refused on a non-loopback address', async () => {
     [
       '--import',
       'tsx',
-      join(root, 'src/cli/main.ts'),
+      CLI,
       'daemon',
       '--no-auth',
       '--host',
@@ -180,7 +118,7 @@ test('--no-auth is refused on a non-loopback address', async () => {
       '--config-dir',
       mkdtempSync(join(tmpdir(), 'keyrx-noauth-')),
     ],
-    { cwd: root },
+    { cwd: ROOT },
   );
   let err = '';
   proc.stderr.on('data', (d) => (err += d));

@@ -20,6 +20,8 @@ import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../
 import { monotonicUs } from '../types.ts';
 import {
   anyBit,
+  classify,
+  deviceId,
   eventTimeUs,
   encodeEvent,
   encodeReport,
@@ -32,7 +34,9 @@ import {
   BTN_TASK,
   BUS_USB,
   EV_KEY,
+  EV_MAX,
   EV_REL,
+  EV_REP,
   EV_SYN,
   INPUT_EVENT_SIZE,
   KEY_BITS_BYTES,
@@ -107,6 +111,32 @@ export interface LinuxBackendOptions {
   keyHook?: (input: KeyInput) => boolean;
   /** diagnostics that are not errors (device grabbed, rescans); errors go to processor.error */
   log?: (message: string, context?: Record<string, unknown>) => void;
+  /**
+   * Test and benchmark seam (hosts without uinput): pipes instead of devices. See PipeBackend.
+   * When set, start() creates no device, issues no ioctl and does no discovery or hotplug; the
+   * loop itself (ppoll → read → processor → one write per report) is the one real devices use.
+   */
+  pipes?: PipeBackend;
+}
+
+/**
+ * Pre-opened, non-blocking pipe (or socketpair) fds standing in for evdev devices and the uinput
+ * output. Each device fd carries 24-byte `input_event` records (stamp them with monotonicUs():
+ * the event time is the latency origin, as the kernel's is) and is a grabbed keyboard from the
+ * start; the output fd receives exactly the reports uinput would (events + SYN_REPORT, one
+ * write each). The backend owns the fds once start() ran and closes them in stop(). A device
+ * whose writer closes (POLLHUP) is removed like an unplugged keyboard.
+ */
+export interface PipeBackend {
+  devices: PipeDevice[];
+  output: number;
+}
+
+export interface PipeDevice {
+  fd: number;
+  name: string;
+  vendor?: number;
+  product?: number;
 }
 
 export interface RunLoopHooks {
@@ -144,6 +174,8 @@ interface Device {
   dropping: boolean;
   /** a selected pointer: its motion and buttons are forwarded, not remapped */
   forwardPointer: boolean;
+  /** a PipeDevice (options.pipes): no ioctl is ever issued on its fd */
+  pipe: boolean;
   /** this pointer's pending report (one per device: reads of two devices never interleave in it) */
   pointerBuf: Buffer | null;
   pointerEvents: number;
@@ -232,6 +264,10 @@ export class LinuxBackend implements InputBackend {
     libc(); // throws LinuxBackendUnavailable without koffi
     this.processor = processor;
     this.stopRequested = false;
+    if (this.opts.pipes) {
+      this.startPipes(this.opts.pipes);
+      return;
+    }
     try {
       this.output = UinputDevice.create({
         name: this.opts.outputName ?? OUTPUT_KEYBOARD_NAME,
@@ -249,11 +285,7 @@ export class LinuxBackend implements InputBackend {
     this.started = true;
     if (this.output.devnode) this.ownNodes.add(this.output.devnode);
     try {
-      if (this.opts.wakeFd !== undefined) this.wake = this.opts.wakeFd;
-      else {
-        this.wake = createWakeFd();
-        this.ownsWake = true;
-      }
+      this.openWake();
       try {
         this.watch = new InputDirWatch(this.inputDir);
       } catch (err) {
@@ -269,6 +301,33 @@ export class LinuxBackend implements InputBackend {
       this.cleanup();
       throw err;
     }
+  }
+
+  private openWake(): void {
+    if (this.opts.wakeFd !== undefined) this.wake = this.opts.wakeFd;
+    else {
+      this.wake = createWakeFd();
+      this.ownsWake = true;
+    }
+  }
+
+  /** options.pipes: the output and the devices are the given fds; no ioctl, no discovery. */
+  private startPipes(pipes: PipeBackend): void {
+    const probes = pipes.devices.map((p, i) => pipeProbe(p, i)); // throws EBADF first, if it must
+    this.output = UinputDevice.adopt(pipes.output, this.opts.outputName ?? OUTPUT_KEYBOARD_NAME);
+    this.started = true;
+    this.openWake();
+    pipes.devices.forEach((p, i) => {
+      const probe = probes[i];
+      const d = this.newDevice(probe, this.uniqueId(probe.baseId), p.fd);
+      d.pipe = true;
+      d.state = 'grabbed';
+      d.grabbedAtUs = 0;
+      d.desc.grabbed = true;
+      this.byPath.set(probe.path, d);
+      this.announce(d);
+    });
+    this.pollDirty = true;
   }
 
   /**
@@ -669,6 +728,7 @@ export class LinuxBackend implements InputBackend {
       down: new Uint8Array(KEY_BITS_BYTES),
       dropping: false,
       forwardPointer: false,
+      pipe: false,
       pointerBuf: null,
       pointerEvents: 0,
       announced: false,
@@ -844,6 +904,7 @@ export class LinuxBackend implements InputBackend {
 
   /** After SYN_DROPPED: bring the engine in line with the kernel's key state. */
   private resync(d: Device): void {
+    if (d.pipe) return; // a pipe has no kernel key state to resync from
     const held = keysDown(d.fd, this.keyBuf);
     if (typeof held === 'number') return;
     const now = monotonicUs();
@@ -873,7 +934,7 @@ export class LinuxBackend implements InputBackend {
         } else this.key(d, code, 0, now);
       }
       this.flushPointer(d);
-      setGrab(d.fd, false);
+      if (!d.pipe) setGrab(d.fd, false);
       this.pollDirty = true;
     }
     if (d.fd >= 0) {
@@ -901,7 +962,7 @@ export class LinuxBackend implements InputBackend {
     if (!this.started) return;
     this.started = false;
     for (const d of this.byPath.values()) {
-      if (d.state === 'grabbed') setGrab(d.fd, false);
+      if (d.state === 'grabbed' && !d.pipe) setGrab(d.fd, false);
       if (d.fd >= 0) {
         try {
           fs.closeSync(d.fd);
@@ -936,6 +997,35 @@ export class LinuxBackend implements InputBackend {
     this.ownsWake = false;
     this.processor = null;
   }
+}
+
+const BUS_VIRTUAL = 0x06;
+
+/** What discovery would have learnt about a keyboard, for a PipeDevice. */
+function pipeProbe(p: PipeDevice, index: number): ProbedDevice {
+  const ev = new Uint8Array(Math.ceil((EV_MAX + 1) / 8));
+  for (const type of [EV_SYN, EV_KEY, EV_REP]) ev[type >> 3] |= 1 << (type & 7);
+  const key = new Uint8Array(KEY_BITS_BYTES);
+  for (let code = 1; code < 256; code++) key[code >> 3] |= 1 << (code & 7);
+  const caps = { ev, key, rel: new Uint8Array(2), abs: new Uint8Array(8) };
+  const vendor = p.vendor ?? 0;
+  const product = p.product ?? 0;
+  const phys = `pipe/${index}`;
+  return {
+    path: `pipe:${p.fd}`,
+    ino: fs.fstatSync(p.fd).ino,
+    bus: BUS_VIRTUAL,
+    vendor,
+    product,
+    version: 1,
+    name: p.name,
+    phys,
+    uniq: '',
+    caps,
+    own: false,
+    baseId: deviceId(vendor, product, p.name, phys),
+    ...classify(caps),
+  };
 }
 
 const isMouseButton = (code: number): boolean => code >= BTN_LEFT && code <= BTN_TASK;

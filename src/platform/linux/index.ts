@@ -2,7 +2,14 @@
  * The Linux input backend (evdev in, uinput out) and its helpers. Importing this module loads
  * no native code: koffi is loaded on first use, so machines without /dev/input can import it.
  */
-export type { LinuxBackendOptions, LoopExit, OutputDeviceInfo, RunLoopHooks } from './backend.ts';
+export type {
+  LinuxBackendOptions,
+  LoopExit,
+  OutputDeviceInfo,
+  PipeBackend,
+  PipeDevice,
+  RunLoopHooks,
+} from './backend.ts';
 export { closeWakeFd, createWakeFd, defaultSelect, LinuxBackend, signalWake } from './backend.ts';
 export type { Availability } from './availability.ts';
 export { canUseLinuxBackend } from './availability.ts';

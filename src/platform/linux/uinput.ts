@@ -92,12 +92,21 @@ export class UinputDevice {
   /** /dev/input/eventN of the created device, '' if evdev is not loaded */
   readonly devnode: string;
   private destroyed = false;
+  /** adopt(): not a uinput fd, so destroy() only closes it */
+  private adopted = false;
 
   private constructor(fd: number, name: string, sysname: string, devnode: string) {
     this.fd = fd;
     this.name = name;
     this.sysname = sysname;
     this.devnode = devnode;
+  }
+
+  /** A pipe standing in for the output device (LinuxBackendOptions.pipes): writes, then a close. */
+  static adopt(fd: number, name: string): UinputDevice {
+    const device = new UinputDevice(fd, name, '', '');
+    device.adopted = true;
+    return device;
   }
 
   /** Opens /dev/uinput and creates the device; errors from open() keep Node's `code` (ENOENT, EACCES). */
@@ -143,7 +152,7 @@ export class UinputDevice {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    tryIoctl(this.fd, UI_DEV_DESTROY, 0);
+    if (!this.adopted) tryIoctl(this.fd, UI_DEV_DESTROY, 0);
     try {
       fs.closeSync(this.fd);
     } catch {

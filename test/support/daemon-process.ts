@@ -1,0 +1,130 @@
+/**
+ * Starts the real `keyrx daemon` as a child process on a free port and waits for the URL it
+ * prints. Shared by the process-level tests and the benchmarks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'src/cli/main.ts');
+
+export interface DaemonProcess {
+  url: string;
+  token: string;
+  dir: string;
+  child: ChildProcess;
+  startupMs: number;
+  /** resolves with the exit code and signal once the process is gone */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** everything the daemon wrote to stdout so far */
+  stdout(): string;
+  /** the last 4 KB of stderr (logs) */
+  stderr(): string;
+  /** authorised JSON request to the daemon's API */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** SIGTERM, then SIGKILL after `graceMs` */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnDaemonOptions {
+  dir: string;
+  /** pin to this CPU with taskset */
+  cpu?: number | null;
+  port?: number;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** The environment without KEYRX_* variables, so a developer's own settings never leak into tests. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('KEYRX_')) delete env[k];
+  return { ...env, ...extra };
+}
+
+export async function spawnDaemon(opts: SpawnDaemonOptions): Promise<DaemonProcess> {
+  const args = [
+    '--import',
+    'tsx',
+    CLI,
+    'daemon',
+    '--config-dir',
+    opts.dir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(opts.port ?? 0),
+    '--backend',
+    'virtual',
+    ...(opts.extraArgs ?? []),
+  ];
+  const [cmd, argv] =
+    opts.cpu === undefined || opts.cpu === null
+      ? [process.execPath, args]
+      : ['taskset', ['-c', String(opts.cpu), process.execPath, ...args]];
+  const start = performance.now();
+  const child = spawn(cmd, argv, {
+    cwd: ROOT,
+    env: opts.env ?? cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timeout = opts.timeoutMs ?? 60_000;
+    const timer = setTimeout(
+      () => reject(new Error(`the daemon did not start in ${timeout} ms:\n${out}\n${err}`)),
+      timeout,
+    );
+    const check = (): void => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`the daemon exited (${code}) before listening:\n${out}\n${err}`));
+    });
+  });
+  const startupMs = performance.now() - start;
+  const token = readFileSync(join(opts.dir, 'token'), 'utf8').trim();
+  return {
+    url,
+    token,
+    dir: opts.dir,
+    child,
+    startupMs,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    async api(method, path, body) {
+      const res = await fetch(url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      return { status: res.status, json: await res.json() };
+    },
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
