@@ -1,29 +1,37 @@
 #!/usr/bin/env bash
-# Real-kernel test of the Linux input backend.
+# Real-kernel test of the Linux input backend and of the daemon that uses it.
 #
 # Boots a stock Debian kernel under qemu with an initramfs holding busybox, this machine's node,
-# evdev.ko/uinput.ko and the project compiled to JS, and runs test/vm/vm-test.ts inside (see
-# that file for the scenarios). Exit status 0 only when the VM prints "KEYRX-VM RESULT: PASS".
+# evdev.ko/uinput.ko, the project compiled to JS (the same layout as `npm run build`: /app/dist/src,
+# plus /app/dist/test/vm) and its production node_modules. test/vm/init then runs two parts:
+#   backend  test/vm/vm-test.ts     LinuxBackend with a real engine, driven from a worker
+#   daemon   test/vm/daemon-test.ts `node dist/src/cli/main.js daemon --backend linux`, driven
+#                                   through the REST API, uinput test devices and the CLI
+# Exit status 0 only when the VM prints "KEYRX-VM RESULT: PASS" (both parts passed).
 #
 # It installs nothing. Needed (Debian):
 #   apt-get install -y --no-install-recommends qemu-system-x86 busybox-static cpio
 #   apt lists (apt-get update) the first time, to `apt-get download` the kernel package
-#   npm dependencies installed, including koffi
+#   npm dependencies installed (npm ci), including koffi
 #
 # Environment:
 #   KEYRX_VM_CACHE    cache directory (kernel, base initramfs, compiled app); default /tmp/keyrx-vm-cache
 #   KEYRX_VM_KERNEL   kernel package; default: what linux-image-amd64 depends on (linux-image-6.1.0-N-amd64)
-#   KEYRX_VM_MODULES  node_modules packages to copy into the VM; default "koffi @koromix/koffi-linux-x64"
-#   KEYRX_VM_DEBUG=1  list devices and dump /proc/bus/input/devices from inside the VM
+#   KEYRX_VM_MODULES  node_modules packages to copy into the VM; default: every production
+#                     dependency (npm ls --omit=dev), koffi and its prebuilt binary included
+#   KEYRX_VM_ONLY     backend|daemon: run one part only
+#   KEYRX_VM_DEBUG=1  list devices, dump /proc/bus/input/devices and the daemon log from inside the VM
 #   ACCEL=kvm|tcg     default: kvm when /dev/kvm is usable and the CPU has vmx/svm, else tcg
-#   MEM (1024 MiB), TIMEOUT (180 s, for qemu as a whole)
+#   MEM (1024 MiB), SMP (2 vCPUs, 1 on a one-CPU host), TIMEOUT (240 s, for qemu as a whole)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${KEYRX_VM_CACHE:-/tmp/keyrx-vm-cache}
-MODULES=${KEYRX_VM_MODULES:-koffi @koromix/koffi-linux-x64}
 MEM=${MEM:-1024}
-TIMEOUT=${TIMEOUT:-180}
+# Two vCPUs when the host has them: the daemon part runs several node threads and processes at
+# once (TCG runs each vCPU on its own host thread); with one, `keyrx doctor` alone takes 7 s.
+SMP=${SMP:-$(($(nproc) >= 2 ? 2 : 1))}
+TIMEOUT=${TIMEOUT:-240}
 T_START=$(date +%s.%N)
 say() { echo "keyrx-vm: $*"; }
 fail() {
@@ -48,8 +56,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "KEYRX-VM RESULT: FAIL (missing tools)"
   exit 2
 fi
-for pkg in $MODULES; do
-  [ -d "$ROOT/node_modules/$pkg" ] || fail "node_modules/$pkg is missing: run npm install (koffi is a dependency)"
+if [ -n "${KEYRX_VM_MODULES:-}" ]; then
+  MODULES=$KEYRX_VM_MODULES
+else
+  # The production dependency tree, as top-level packages (nested ones come with their parent).
+  MODULES=$( (cd "$ROOT" && npm ls --omit=dev --all --parseable 2>/dev/null || true) |
+    sed -n "s|^$ROOT/node_modules/||p" | grep -v '/node_modules/' | sort -u | tr '\n' ' ')
+fi
+for pkg in koffi $MODULES; do
+  [ -d "$ROOT/node_modules/$pkg" ] || fail "node_modules/$pkg is missing: run npm ci (koffi is a dependency)"
 done
 [ -x "$ROOT/node_modules/.bin/tsc" ] || fail "node_modules/.bin/tsc is missing: run npm install"
 mkdir -p "$CACHE"
@@ -117,7 +132,7 @@ fi
 SRC_KEY=$( (
   cd "$ROOT"
   find src test/vm -type f | sort | xargs sha256sum
-  sha256sum package.json tsconfig.json
+  sha256sum package.json package-lock.json tsconfig.json
   echo "$MODULES"
 ) | sha256sum | cut -c1-16)
 APP=$CACHE/app-$SRC_KEY.cpio
@@ -126,13 +141,16 @@ if [ ! -f "$APP" ]; then
   rm -f "$CACHE"/app-*.cpio
   A=$CACHE/app-root
   rm -rf "$A" && mkdir -p "$A/app/node_modules"
-  "$ROOT/node_modules/.bin/tsc" -p "$HERE/tsconfig.json" --outDir "$A/app" || fail "tsc failed"
-  cp "$ROOT/package.json" "$A/app/" # "type": "module" for the emitted .js
+  # /app/dist/src/cli/main.js is `keyrx`, as after npm run build; /app/dist/test/vm holds the tests.
+  "$ROOT/node_modules/.bin/tsc" -p "$HERE/tsconfig.json" --outDir "$A/app/dist" || fail "tsc failed"
+  cp "$ROOT/package.json" "$A/app/" # "type": "module" for the emitted .js, and the version
   for pkg in $MODULES; do
     mkdir -p "$A/app/node_modules/$(dirname "$pkg")"
     cp -r "$ROOT/node_modules/$pkg" "$A/app/node_modules/$pkg"
   done
   rm -rf "$A/app/node_modules/@koromix/koffi-linux-x64/musl_x64" # glibc node: the musl build is dead weight
+  # Typings, source maps and docs are never loaded: less to unpack at every boot.
+  find "$A/app/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.md' \) -delete
   cp "$HERE/init" "$A/init" && chmod 755 "$A/init"
   (cd "$A" && find . -print0 | cpio --null -o -H newc --quiet) >"$APP.tmp"
   mv "$APP.tmp" "$APP"
@@ -150,11 +168,16 @@ CPU=max
 [ "$ACCEL" = kvm ] && CPU=host
 APPEND="console=ttyS0 quiet loglevel=3 panic=-1"
 [ "${KEYRX_VM_DEBUG:-0}" = 1 ] && APPEND="$APPEND keyrx.debug"
+case "${KEYRX_VM_ONLY:-}" in
+  '') ;;
+  backend | daemon) APPEND="$APPEND keyrx.only=$KEYRX_VM_ONLY" ;;
+  *) fail "KEYRX_VM_ONLY must be backend or daemon" ;;
+esac
 LOG=$CACHE/serial.log
-say "booting $KPKG (accel $ACCEL), prepared in $(elapsed "$T_START") s"
+say "booting $KPKG (accel $ACCEL, $SMP vCPU), prepared in $(elapsed "$T_START") s"
 t=$(date +%s.%N)
 set +e
-timeout "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -cpu "$CPU" -m "$MEM" -smp 1 \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -cpu "$CPU" -m "$MEM" -smp "$SMP" \
   -nographic -no-reboot -nodefaults -serial stdio -display none \
   -kernel "$KDIR/vmlinuz" -initrd "$CACHE/initrd.img" -append "$APPEND" </dev/null >"$LOG" 2>&1
 rc=$?
