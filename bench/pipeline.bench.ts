@@ -716,6 +716,9 @@ export function formatPipelineBench(r: PipelineBenchResult): string {
     `  load: GET ${r.load.api.path} ${r.load.api.perSec} req/s (target ${r.load.api.targetPerSec}; ${r.load.api.requests} requests, ${r.load.api.errors + r.load.api.non2xx} errors);` +
       ` ${r.load.ws.clients} WebSocket clients, ${r.load.ws.complete} received all ${r.load.ws.expectedEach} key events (${r.load.ws.messagesPerSec} events/s delivered, ${r.load.ws.lagged} lagged)`,
     `  floor: the same ppoll/read/write on the same pipes in a process with no keyrx code (what this machine costs by itself)`,
+    ...(r.load.api.perSec < 2_000
+      ? [`  the API load reached only ${r.load.api.perSec} req/s (< 2,000): the load figures understate it`]
+      : []),
     `  missing output reports: floor ${r.floor.missing}, idle ${r.idle.missing}, load ${r.load.missing}`,
     `  GET /api/metrics over the whole run: n=${r.daemonMetrics.count} p50=${r.daemonMetrics.p50} µs p99=${r.daemonMetrics.p99} µs max=${r.daemonMetrics.max} µs`,
     '',
