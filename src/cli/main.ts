@@ -8,11 +8,12 @@ import { registerClientCommands } from './client-commands.ts';
 import { registerMonitorCommand } from './monitor.ts';
 import { runDemo } from './demo.ts';
 import { CliError } from './errors.ts';
-import { runSimulate } from './simulate.ts';
 import type { DaemonCliOptions } from './daemon-command.ts';
 import type { Output } from './profile-commands.ts';
-import { runCheck, runCompile, runParse, runView } from './profile-commands.ts';
 import { VERSION } from './version.ts';
+
+/** Commands load their modules on demand, so `keyrx status` does not load the compiler. */
+const profileCommands = () => import('./profile-commands.ts');
 
 function buildProgram(io: Output): Command {
   const print = io.out;
@@ -31,27 +32,33 @@ function buildProgram(io: Output): Command {
     .option('--device <name>', 'device name for events before any dev: token', 'virtual')
     .option('--settle', 'after the script, let pending tap-holds time out')
     .option('--json', 'print the full timeline as JSON')
-    .action(async (profile: string, opts) => print(await runSimulate(profile, opts, io)));
+    .action(async (profile: string, opts) =>
+      print(await (await import('./simulate.ts')).runSimulate(profile, opts, io)),
+    );
 
   program
     .command('compile')
     .description('compile a .rhai profile to a .krx cache')
     .argument('<input>', 'profile source (.rhai)')
     .option('-o, --output <file>', 'output file (default: the input with .krx)')
-    .action((input: string, opts: { output?: string }) => runCompile(input, opts, io));
+    .action(async (input: string, opts: { output?: string }) =>
+      (await profileCommands()).runCompile(input, opts, io),
+    );
 
   program
     .command('check')
     .description('check a profile and print every diagnostic (exit 1 on errors)')
     .argument('<input>', 'profile source (.rhai)')
-    .action((input: string) => runCheck(input, io));
+    .action(async (input: string) => (await profileCommands()).runCheck(input, io));
 
   program
     .command('parse')
     .description('print the compiled config of a profile')
     .argument('<input>', 'profile: .rhai, .krx or .json')
     .option('--json', 'print the config model as JSON')
-    .action((input: string, opts: { json?: boolean }) => runParse(input, opts, io));
+    .action(async (input: string, opts: { json?: boolean }) =>
+      (await profileCommands()).runParse(input, opts, io),
+    );
 
   program
     .command('view')
@@ -59,7 +66,9 @@ function buildProgram(io: Output): Command {
     .argument('<input>', 'profile: .rhai, .krx or .json')
     .option('-o, --output <file>', 'output file (default: the input with .html)')
     .option('--layout <name>', 'keyboard layout: ansi, iso or jis', 'ansi')
-    .action((input: string, opts: { output?: string; layout?: string }) => runView(input, opts, io));
+    .action(async (input: string, opts: { output?: string; layout?: string }) =>
+      (await profileCommands()).runView(input, opts, io),
+    );
 
   for (const name of ['daemon', 'run']) {
     program
