@@ -13,9 +13,9 @@
  *
  * Flags: --quick (short runs, fewer samples), --json (the result as JSON on stdout).
  */
+import { affinity, int, parseCpuList, setAffinity, table } from './support.ts';
 import type { DaemonProcess } from '../test/support/daemon-process.ts';
 import { spawnDaemon } from '../test/support/daemon-process.ts';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -173,29 +173,6 @@ function timing(values: number[]): Timing {
 }
 
 // ---------------------------------------------------------------- CPU pinning
-
-function parseCpuList(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.trim().split('-').map(Number);
-    if (!Number.isInteger(a)) continue;
-    for (let c = a; c <= (Number.isInteger(b) ? b : a); c++) out.push(c);
-  }
-  return out;
-}
-
-function affinity(pid: number): string | null {
-  try {
-    const out = execFileSync('taskset', ['-cp', String(pid)], { encoding: 'utf8', stdio: 'pipe' });
-    return /:\s*([\d,\s-]+)\s*$/.exec(out)?.[1].trim() ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function setAffinity(pid: number, list: string): void {
-  execFileSync('taskset', ['-a', '-cp', list, String(pid)], { stdio: 'ignore' });
-}
 
 // ---------------------------------------------------------------- the daemon
 
@@ -432,17 +409,6 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<ApiBenchR
 
 // ---------------------------------------------------------------- report
 
-function table(header: string[], rows: string[][], left = 1): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number, digits = 2): string => `${n.toFixed(digits)} ms`;
 
 export function formatApiBench(r: ApiBenchResult): string {

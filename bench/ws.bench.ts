@@ -25,6 +25,7 @@
  *
  * Flags: --quick (fewer samples, shorter runs), --json (the result as JSON on stdout).
  */
+import { affinity, int, parseCpuList, table } from './support.ts';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -181,25 +182,6 @@ const nowUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- CPU pinning
-
-function parseCpuList(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.trim().split('-').map(Number);
-    if (!Number.isInteger(a)) continue;
-    for (let c = a; c <= (Number.isInteger(b) ? b : a); c++) out.push(c);
-  }
-  return out;
-}
-
-function affinity(pid: number): string | null {
-  try {
-    const out = execFileSync('taskset', ['-cp', String(pid)], { encoding: 'utf8', stdio: 'pipe' });
-    return /:\s*([\d,\s-]+)\s*$/.exec(out)?.[1].trim() ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** The open-file limit of this process (Node raised its soft limit to the hard one at start). */
 function fdLimit(): string {
@@ -857,17 +839,6 @@ export async function runWsBench(opts: WsBenchOptions = {}): Promise<WsBenchResu
 
 // ---------------------------------------------------------------- report
 
-function table(header: string[], rows: string[][], left = 1): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => (n < 10 ? `${n.toFixed(3)} ms` : `${n.toFixed(1)} ms`);
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
