@@ -164,6 +164,17 @@ export interface LexResult {
   diagnostics: Diagnostic[];
 }
 
+/** One-character escapes and what they stand for. */
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '0': '\0',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+};
+
 export function tokenize(source: string, file: string, opts?: LexOptions): LexResult {
   const lexer = new Lexer(source, file, opts?.maxDepth ?? 64);
   const tokens = lexer.run();
@@ -404,28 +415,12 @@ class Lexer {
     this.pos++; // the backslash
     const ch = src[this.pos];
     const span = (): SourceSpan => this.spanAt(escStart, escLine, escLineStart, this.pos - escStart);
+    const simple = SIMPLE_ESCAPES[ch];
+    if (simple !== undefined) {
+      this.pos++;
+      return simple;
+    }
     switch (ch) {
-      case 'n':
-        this.pos++;
-        return '\n';
-      case 't':
-        this.pos++;
-        return '\t';
-      case 'r':
-        this.pos++;
-        return '\r';
-      case '0':
-        this.pos++;
-        return '\0';
-      case '\\':
-        this.pos++;
-        return '\\';
-      case '"':
-        this.pos++;
-        return '"';
-      case "'":
-        this.pos++;
-        return "'";
       case '\r':
       case '\n': {
         // Line continuation: skip the line break and the next line's indentation.
