@@ -40,26 +40,33 @@ function withNav(rows: LayoutKey[][]): LayoutKey[][] {
   return rows.map((row, i) => [...row, GAP, ...nav[i]]);
 }
 
+// ANSI and ISO share these rows
+const NUMBER_ROW = [
+  ...keys('Grave Num1 Num2 Num3 Num4 Num5 Num6 Num7 Num8 Num9 Num0 Minus Equal'),
+  k('Backspace', 2),
+];
+const BOTTOM_ROW = [
+  k('LCtrl', 1.25),
+  k('LMeta', 1.25),
+  k('LAlt', 1.25),
+  k('Space', 6.25),
+  k('RAlt', 1.25),
+  k('RMeta', 1.25),
+  k('Menu', 1.25),
+  k('RCtrl', 1.25),
+];
+
 export const LAYOUTS: Record<KeyboardLayout['id'], KeyboardLayout> = {
   ansi: {
     id: 'ansi',
     name: 'ANSI (US)',
     rows: withNav([
       FUNCTION_ROW,
-      [...keys('Grave Num1 Num2 Num3 Num4 Num5 Num6 Num7 Num8 Num9 Num0 Minus Equal'), k('Backspace', 2)],
+      NUMBER_ROW,
       [k('Tab', 1.5), ...keys('Q W E R T Y U I O P LeftBracket RightBracket'), k('Backslash', 1.5)],
       [k('CapsLock', 1.75), ...keys('A S D F G H J K L Semicolon Quote'), k('Enter', 2.25)],
       [k('LShift', 2.25), ...keys('Z X C V B N M Comma Period Slash'), k('RShift', 2.75)],
-      [
-        k('LCtrl', 1.25),
-        k('LMeta', 1.25),
-        k('LAlt', 1.25),
-        k('Space', 6.25),
-        k('RAlt', 1.25),
-        k('RMeta', 1.25),
-        k('Menu', 1.25),
-        k('RCtrl', 1.25),
-      ],
+      BOTTOM_ROW,
     ]),
   },
   iso: {
@@ -67,20 +74,11 @@ export const LAYOUTS: Record<KeyboardLayout['id'], KeyboardLayout> = {
     name: 'ISO (EU)',
     rows: withNav([
       FUNCTION_ROW,
-      [...keys('Grave Num1 Num2 Num3 Num4 Num5 Num6 Num7 Num8 Num9 Num0 Minus Equal'), k('Backspace', 2)],
+      NUMBER_ROW,
       [k('Tab', 1.5), ...keys('Q W E R T Y U I O P LeftBracket RightBracket'), k('Enter', 1.5)],
       [k('CapsLock', 1.75), ...keys('A S D F G H J K L Semicolon Quote Backslash'), k(null, 1.25)],
       [k('LShift', 1.25), ...keys('Iso102nd Z X C V B N M Comma Period Slash'), k('RShift', 2.75)],
-      [
-        k('LCtrl', 1.25),
-        k('LMeta', 1.25),
-        k('LAlt', 1.25),
-        k('Space', 6.25),
-        k('RAlt', 1.25),
-        k('RMeta', 1.25),
-        k('Menu', 1.25),
-        k('RCtrl', 1.25),
-      ],
+      BOTTOM_ROW,
     ]),
   },
   jis: {
