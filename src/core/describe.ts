@@ -11,6 +11,14 @@ export interface KeyDescription {
   label: string;
   /** one-line explanation */
   detail: string;
+  /** where the mapping was declared, when the caller knows (see describeConfig's `locate`) */
+  source?: MappingSource;
+}
+
+export interface MappingSource {
+  file: string;
+  line: number;
+  column: number;
 }
 
 export interface LayerView {
@@ -94,7 +102,15 @@ export function describeMapping(m: BaseMapping): KeyDescription {
 }
 
 /** Layers of each device block: the base layer, then one per distinct condition, in declaration order. */
-export function describeConfig(config: Config): DeviceView[] {
+export function describeConfig(
+  config: Config,
+  locate?: (m: BaseMapping) => MappingSource | undefined,
+): DeviceView[] {
+  const describe = (m: BaseMapping): KeyDescription => {
+    const d = describeMapping(m);
+    const source = locate?.(m);
+    return source ? { ...d, source: { file: source.file, line: source.line, column: source.column } } : d;
+  };
   return config.devices.map((block) => {
     const base: LayerView = { name: 'base', condition: null, keys: {} };
     const layers = new Map<string, LayerView>();
@@ -103,8 +119,8 @@ export function describeConfig(config: Config): DeviceView[] {
         const name = conditionName(m.condition);
         let layer = layers.get(name);
         if (!layer) layers.set(name, (layer = { name, condition: m.condition, keys: {} }));
-        for (const inner of m.mappings) layer.keys[inner.from] ??= describeMapping(inner);
-      } else base.keys[m.from] ??= describeMapping(m);
+        for (const inner of m.mappings) layer.keys[inner.from] ??= describe(inner);
+      } else base.keys[m.from] ??= describe(m);
     }
     return { pattern: block.pattern, layers: [base, ...layers.values()] };
   });

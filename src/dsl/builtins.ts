@@ -72,6 +72,8 @@ export class ProfileBuilder {
   readonly diagnostics: Diagnostic[] = [];
   device: OpenDevice | null = null;
   when: OpenWhen | null = null;
+  /** where each mapping was declared (keyboard views jump from a key to its line) */
+  readonly mappingSpans = new Map<BaseMapping, SourceSpan>();
 
   error(
     message: string,
@@ -132,6 +134,7 @@ export class ProfileBuilder {
       );
     if (this.when) this.when.mappings.push(m);
     else this.device.mappings.push(m);
+    this.mappingSpans.set(m, span);
   }
 }
 

@@ -11,7 +11,7 @@
  * A loaded file runs with a fresh variable scope against the same open device/when blocks,
  * with every built-in available; a load cycle is an error.
  */
-import type { Config } from '../core/index.ts';
+import type { BaseMapping, Config } from '../core/index.ts';
 import { CONFIG_VERSION } from '../core/index.ts';
 import { createBuiltins, ProfileBuilder } from './builtins.ts';
 import type { Diagnostic, SourceSpan } from './diagnostics.ts';
@@ -58,6 +58,8 @@ export interface CompileResult {
   /** print()/debug() output of the script */
   output: string[];
   operations: number;
+  /** where each mapping of `config` was declared (the call's span; may be in a loaded file) */
+  mappingSpans: ReadonlyMap<BaseMapping, SourceSpan>;
 }
 
 export const MAX_DIAGNOSTICS = 100;
@@ -72,6 +74,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     config: Config | null,
     output: string[] = [],
     operations = 0,
+    mappingSpans: ReadonlyMap<BaseMapping, SourceSpan> = new Map(),
   ): CompileResult => {
     const sorted = tidy(diagnostics, file);
     const ok = !sorted.some((d) => d.severity === 'error');
@@ -84,6 +87,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
       sources,
       output,
       operations,
+      mappingSpans,
     };
   };
 
@@ -166,6 +170,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     config,
     run.output,
     run.operations,
+    builder.mappingSpans,
   );
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { simulate } from '../../src/core/index.ts';
+import { describeConfig, simulate } from '../../src/core/index.ts';
 import type { CompileOptions, CompileResult } from '../../src/dsl/compile.ts';
 import { compileProfile } from '../../src/dsl/compile.ts';
 import { formatDiagnostic } from '../../src/dsl/diagnostics.ts';
@@ -299,4 +299,33 @@ test('unknown functions get did-you-mean suggestions from the built-ins', () => 
   const r = compile('device_start("*"); tap_hld("A", "VK_B", "MD_00", 200); device_end();');
   assert.equal(r.ok, false);
   assert.ok(r.diagnostics[0].suggestions?.includes('tap_hold'), JSON.stringify(r.diagnostics[0]));
+});
+
+test('keyboard views learn where each mapping was declared, including in loaded files', () => {
+  const r = ok(
+    [
+      'load("extra.rhai");',
+      'device_start("*");',
+      '  map("A", "VK_B");',
+      '  when_start("MD_00");',
+      '    map("H", "VK_Left");',
+      '  when_end();',
+      'device_end();',
+    ].join('\n'),
+    {
+      fs: memoryFs({
+        '/p/extra.rhai':
+          'device_start("kbd*");\n  tap_hold("Space", "VK_Space", "MD_00", 200);\ndevice_end();',
+      }),
+    },
+  );
+  const views = describeConfig(r.config!, (m) => r.mappingSpans.get(m));
+  const where = (device: number, layer: string, key: string) => {
+    const s = views[device].layers.find((l) => l.name === layer)!.keys[key].source!;
+    return `${s.file}:${s.line}:${s.column}`;
+  };
+  assert.equal(where(0, 'base', 'Space'), '/p/extra.rhai:2:3');
+  assert.equal(where(1, 'base', 'A'), '/p/main.rhai:3:3');
+  assert.equal(where(1, 'MD_00', 'H'), '/p/main.rhai:5:5');
+  assert.equal(describeConfig(r.config!)[1].layers[0].keys.A.source, undefined);
 });
