@@ -38,7 +38,7 @@ import { ProfileStore } from './profile-store.ts';
 import type { Settings } from './settings.ts';
 import { defaultSettings, mergeSettings, validateSettings } from './settings.ts';
 import type { TemplateName } from './templates.ts';
-import { isTemplateName, renderTemplate, TEMPLATE_NAMES } from './templates.ts';
+import { isTemplateName, renderTemplate, TEMPLATE_DESCRIPTIONS, TEMPLATE_NAMES } from './templates.ts';
 import { VERSION } from './version.ts';
 
 export type BackendChoice = 'virtual' | 'linux' | 'auto';
@@ -630,8 +630,8 @@ export class Daemon {
     return this.active?.name ?? null;
   }
 
-  templates(): readonly string[] {
-    return TEMPLATE_NAMES;
+  templates(): { name: string; description: string }[] {
+    return TEMPLATE_NAMES.map((name) => ({ name, description: TEMPLATE_DESCRIPTIONS[name] }));
   }
 
   async createProfile(input: { name: string; template?: string; source?: string }): Promise<ProfileDetail> {

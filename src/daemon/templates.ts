@@ -9,6 +9,16 @@ export const TEMPLATE_NAMES = [
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
+/** One line per template, for pickers (web UI, `GET /api/templates`). */
+export const TEMPLATE_DESCRIPTIONS: Record<TemplateName, string> = {
+  default: 'CapsLock: tap for Escape, hold for a Vim-style arrow layer',
+  blank: 'an empty device block: every key passes through',
+  simple_remap: 'two one-to-one remaps to start from (A types B, Q types W)',
+  capslock_escape: 'CapsLock becomes Escape',
+  vim_navigation: 'hold CapsLock for H/J/K/L arrows and U/D page up/down',
+  gaming: 'CapsLock is a second Ctrl; ScrollLock locks the Windows key off',
+};
+
 export function isTemplateName(name: string): name is TemplateName {
   return (TEMPLATE_NAMES as readonly string[]).includes(name);
 }

@@ -1,6 +1,6 @@
 /**
  * The HTTP server: REST API under /api (every route with a JSON schema for its input and
- * reply), login, and (later) the web UI and the WebSocket stream.
+ * reply), login, the web UI (ui-static.ts) and the WebSocket stream (ws.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -15,6 +15,7 @@ import { Auth } from './auth.ts';
 import type { CollectedRoute } from './openapi.ts';
 import { buildOpenApi, collectRoute } from './openapi.ts';
 import * as S from './schemas.ts';
+import { defaultUiDir, registerUi } from './ui-static.ts';
 import { registerWebSocket } from './ws.ts';
 
 export interface ServerOptions {
@@ -22,6 +23,8 @@ export interface ServerOptions {
   auth: boolean;
   allowedOrigins?: string[];
   logger?: Logger;
+  /** the built web UI (index.html + assets); default: dist/ui next to this module, null for none */
+  uiDir?: string | null;
 }
 
 export const BODY_LIMIT = 1_048_576;
@@ -150,9 +153,11 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     return reply.code(500).send(envelope('INTERNAL', 'internal error; see the daemon log'));
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(envelope('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
-  );
+  const servePage = await registerUi(app, opts.uiDir === undefined ? defaultUiDir() : opts.uiDir);
+  app.setNotFoundHandler((req, reply) => {
+    if (servePage(req, reply)) return reply;
+    return reply.code(404).send(envelope('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
 
   // ---------------------------------------------------------------- public
 
@@ -256,6 +261,21 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       return reply.code(201).send(await daemon.createProfile(req.body));
     },
   );
+  app.get(
+    '/api/templates',
+    {
+      schema: {
+        summary: 'templates new profiles can start from',
+        response: {
+          200: Type.Object({
+            templates: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })),
+          }),
+        },
+      },
+    },
+    async () => ({ templates: daemon.templates() }),
+  );
+
   app.get(
     '/api/profiles/active',
     {
@@ -507,14 +527,6 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   );
 
   const ws = await registerWebSocket(app, daemon);
-
-  app.get('/', async (_req, reply) =>
-    reply
-      .type('text/html')
-      .send(
-        `<!doctype html><meta charset="utf-8"><title>keyrx</title><h1>keyrx ${VERSION}</h1><p>The daemon is running. API: <a href="/api/status">/api/status</a>, <a href="/api/profiles">/api/profiles</a>, <a href="/api/openapi.json">/api/openapi.json</a>. See docs/api.md.</p>`,
-      ),
-  );
 
   return { app, auth, ws };
 }

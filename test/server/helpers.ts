@@ -15,11 +15,13 @@ export interface TestDaemon {
   close(): Promise<void>;
 }
 
-export async function startTestDaemon(opts: { dir?: string; auth?: boolean } = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  opts: { dir?: string; auth?: boolean; uiDir?: string | null } = {},
+): Promise<TestDaemon> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keyrx-test-'));
   const daemon = new Daemon({ configDir: dir, logger: pino({ level: 'silent' }) });
   await daemon.start('virtual');
-  const { app } = await buildServer(daemon, { auth: opts.auth ?? true });
+  const { app } = await buildServer(daemon, { auth: opts.auth ?? true, uiDir: opts.uiDir ?? null });
   await app.ready();
   return {
     daemon,

@@ -1,0 +1,79 @@
+/**
+ * Serves the built web UI (Vite's output in dist/ui) at `/`, with the SPA fallback: any GET
+ * outside /api and /ws that is not a file gets index.html, so /profiles/work can be reloaded.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { VERSION } from '../daemon/version.ts';
+
+/** Where the build puts the UI, seen from dist/src/server (installed) and from src/server (tsx). */
+export function defaultUiDir(): string | null {
+  for (const rel of ['../../ui', '../../dist/ui']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(join(dir, 'index.html'))) return dir;
+  }
+  return null;
+}
+
+// CodeMirror and uPlot set inline styles, hence 'unsafe-inline' for styles only; scripts are
+// the bundle's own files.
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>keyrx</title><h1>keyrx ${VERSION}</h1>
+<p>The daemon is running, but its web UI is not built. Run <code>npm run build</code> (or start the daemon with <code>npm start</code>, which builds it) and reload.</p>
+<p>The API works: <a href="/api/status">/api/status</a>, <a href="/api/openapi.json">/api/openapi.json</a>; see docs/api.md.</p>`;
+
+function wantsPage(req: FastifyRequest): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = req.url.split('?')[0];
+  if (path.startsWith('/api/') || path === '/api' || path === '/ws' || path.startsWith('/assets/'))
+    return false;
+  return true;
+}
+
+/**
+ * Registers the UI routes; returns the handler the server's not-found handler calls first
+ * (true when it answered).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any logger/type provider
+type AnyFastify = FastifyInstance<any, any, any, any, any>;
+
+export async function registerUi(
+  app: AnyFastify,
+  uiDir: string | null,
+): Promise<(req: FastifyRequest, reply: FastifyReply) => boolean> {
+  if (!uiDir) {
+    app.get('/', async (_req, reply) => reply.type('text/html').send(NOT_BUILT));
+    return () => false;
+  }
+  await app.register(fastifyStatic, {
+    root: uiDir,
+    prefix: '/',
+    index: ['index.html'],
+    // Vite names assets by content hash: they never change under the same URL.
+    setHeaders(res, path) {
+      if (path.includes(`${join('/', 'assets', '/')}`))
+        res.header('cache-control', 'public, max-age=31536000, immutable');
+      else res.header('cache-control', 'no-cache');
+      if (path.endsWith('.html')) res.header('content-security-policy', CSP);
+    },
+  });
+  return (req, reply) => {
+    if (!wantsPage(req)) return false;
+    reply.header('cache-control', 'no-cache').header('content-security-policy', CSP);
+    void reply.sendFile('index.html');
+    return true;
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * End-to-end test of the web UI in a real browser: Debian's chromium driven by playwright-core,
+ * against a real daemon on a temp config dir. Run with `npm run test:e2e` (builds the UI first).
+ * Screenshots of each page go to test/e2e/artifacts/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { DaemonProcess } from '../support/daemon-process.ts';
+import { ROOT, spawnDaemon } from '../support/daemon-process.ts';
+
+const ARTIFACTS = join(ROOT, 'test/e2e/artifacts');
+const CHROMIUM =
+  process.env.KEYRX_CHROMIUM ?? ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find(existsSync);
+
+let daemon: DaemonProcess;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let dir: string;
+const consoleErrors: string[] = [];
+
+async function shot(name: string, p: Page = page): Promise<void> {
+  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Replaces the editor's whole text the way a paste does (no auto-closed brackets). */
+async function setEditorText(text: string): Promise<void> {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
+}
+
+before(async () => {
+  assert.ok(CHROMIUM, 'chromium is not installed: apt-get install -y chromium (or set KEYRX_CHROMIUM)');
+  assert.ok(existsSync(join(ROOT, 'dist/ui/index.html')), 'the UI is not built: npm run build:ui');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'keyrx-e2e-'));
+  daemon = await spawnDaemon({ dir });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await daemon?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('without a session the UI explains how to log in', async () => {
+  await page.goto(daemon.url);
+  await page.getByRole('heading', { name: 'Log in to keyrx' }).waitFor();
+  await shot('login');
+});
+
+test('the one-time login link starts a session and shows the profiles', async () => {
+  const loginUrl = /one-time login link[^\n]*?(http:\/\/\S+)/.exec(daemon.stdout())?.[1];
+  assert.ok(loginUrl, `no login URL in the daemon's output:\n${daemon.stdout()}`);
+  await page.goto(loginUrl);
+  await page.waitForURL(`${daemon.url}/`);
+  const row = page.locator('[data-testid=profile-row][data-profile=default]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /active/);
+  // a used code does not work twice
+  const again = await fetch(loginUrl, { redirect: 'manual' });
+  assert.equal(again.status, 401);
+});
+
+test('create a profile from a template; it opens in the editor', async () => {
+  await page.getByRole('button', { name: 'New profile' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New profile' });
+  await dialog.getByLabel('Name').fill('e2e');
+  await dialog.getByLabel('Start from').selectOption('blank');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(`${daemon.url}/profiles/e2e`);
+  await page.locator('.cm-content').waitFor();
+});
+
+const BROKEN = [
+  '// e2e profile',
+  'device_start("*");',
+  '    map("Nope", "VK_B");',
+  '    tap_hold("CapsLock", "VK_Escape", "MD_00", 200);',
+  'device_end();',
+].join('\n');
+
+const FIXED = [
+  '// e2e profile',
+  'device_start("*");',
+  '    map("A", "VK_B");',
+  '    tap_hold("CapsLock", "VK_Escape", "MD_00", 200);',
+  '    when_start("MD_00");',
+  '        map("H", "VK_Left");',
+  '    when_end();',
+  'device_end();',
+].join('\n');
+
+test('a typed mistake is diagnosed at its line while typing; the fix clears it', async () => {
+  await setEditorText(BROKEN);
+  const first = page.locator('[data-testid=diagnostics] li').first();
+  await first.waitFor();
+  const text = await first.innerText();
+  assert.match(text, /^3:\d+/, text);
+  assert.match(text, /Unknown key name: 'Nope'/);
+  await shot('editor-diagnostic');
+  await setEditorText(FIXED);
+  await page.locator('[data-testid=diagnostics] li').first().waitFor({ state: 'detached' });
+});
+
+test('save and activate makes it the active profile', async () => {
+  await page.getByRole('button', { name: 'Save & activate' }).click();
+  await page.locator('.active-profile', { hasText: 'e2e' }).waitFor();
+  const active = await daemon.api('GET', '/api/profiles/active');
+  assert.equal(active.json.name, 'e2e');
+  const saved = await daemon.api('GET', '/api/profiles/e2e');
+  assert.equal(saved.json.source, FIXED);
+  await shot('editor');
+});
+
+test('keys injected through the API appear in the Monitor', async () => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Monitor' }).click();
+  await page.locator('[data-testid=monitor-connection]', { hasText: 'live' }).waitFor();
+  const r = await daemon.api('POST', '/api/inject', { events: 'd:A u:A d:H u:H' });
+  assert.equal(r.status, 200);
+  const rows = page.locator('[data-testid=monitor-row]');
+  await rows.filter({ hasText: 'A' }).first().waitFor();
+  const all = await page.locator('[data-testid=monitor-events]').innerText();
+  assert.match(all, /B/, 'the A row shows its output B');
+  await shot('monitor');
+});
+
+test('the simulator tells tap from hold by real timing', async () => {
+  await page.goto(`${daemon.url}/simulator?profile=e2e`);
+  const capture = page.locator('[data-testid=sim-capture]');
+  await capture.waitFor();
+  await capture.click();
+  // a quick tap: Escape
+  await page.keyboard.down('CapsLock');
+  await page.waitForTimeout(40);
+  await page.keyboard.up('CapsLock');
+  const timeline = page.locator('[data-testid=sim-timeline]');
+  await timeline.getByText('tap', { exact: true }).first().waitFor();
+  // held past the 200 ms threshold with no other key: the timer decides hold
+  await page.keyboard.down('CapsLock');
+  await timeline.getByText('hold', { exact: true }).first().waitFor();
+  await page.keyboard.press('KeyH');
+  await page.keyboard.up('CapsLock');
+  await shot('simulator');
+});
+
+test('devices: the virtual device can be renamed', async () => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Devices' }).click();
+  const row = page.locator('[data-testid=device-row]').first();
+  await row.waitFor();
+  const name = row.getByRole('textbox');
+  await name.fill('laptop');
+  await name.press('Enter');
+  await page.getByTestId('toast').filter({ hasText: 'Renamed to laptop' }).waitFor();
+  const devices = await daemon.api('GET', '/api/devices');
+  assert.equal(devices.json.devices[0].name, 'laptop');
+  await shot('devices');
+});
+
+test('settings: invalid values are caught before saving; valid ones are saved', async () => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  const field = page.getByLabel('Latency interval (ms)');
+  await field.fill('5');
+  await page.getByText('at least 100').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Save settings' }).isDisabled(), true);
+  await field.fill('500');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByTestId('toast').filter({ hasText: 'Saved latencyIntervalMs' }).waitFor();
+  const settings = await daemon.api('GET', '/api/settings');
+  assert.equal(settings.json.latencyIntervalMs, 500);
+  await shot('settings');
+});
+
+test('a reload of a deep link works (the daemon serves the app for client routes)', async () => {
+  await page.goto(`${daemon.url}/profiles/e2e`);
+  await page.locator('.cm-content').waitFor();
+  assert.match(await page.locator('.cm-content').innerText(), /map\("A", "VK_B"\)/);
+});
+
+test('at 360 px wide nothing overflows, and the dark theme renders', async () => {
+  const small = await context.newPage();
+  await small.setViewportSize({ width: 360, height: 740 });
+  await small.emulateMedia({ colorScheme: 'dark' });
+  for (const path of ['/', '/profiles/e2e', '/monitor', '/devices', '/settings', '/simulator?profile=e2e']) {
+    await small.goto(`${daemon.url}${path}`);
+    await small.locator('main').waitFor();
+    await small.waitForTimeout(300);
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path} overflows by ${overflow}px at 360 px`);
+  }
+  await small.goto(`${daemon.url}/`);
+  await small.locator('[data-testid=profile-row]').first().waitFor();
+  await shot('profiles-mobile-dark', small);
+  await small.close();
+  await page.goto(`${daemon.url}/`);
+  await page.locator('[data-testid=profile-row]').first().waitFor();
+  await shot('profiles');
+});
+
+test('no console errors on any page', () => {
+  assert.deepEqual(consoleErrors, []);
+});

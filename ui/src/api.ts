@@ -1,0 +1,210 @@
+/**
+ * The daemon's REST API as typed functions. Same-origin fetches carry the session cookie the
+ * login URL set; every failure becomes an ApiError with the server's error envelope.
+ */
+import type { Diagnostic } from '../../src/dsl/diagnostics.ts';
+
+export type { Diagnostic };
+
+export interface ProfileMeta {
+  name: string;
+  active: boolean;
+  size: number;
+  modifiedAt: string;
+  devices: number | null;
+  mappings: number | null;
+  layers: number | null;
+  lastCompileError: { message: string; line: number; column: number; count: number } | null;
+}
+
+export interface ProfileDetail extends ProfileMeta {
+  source: string;
+  diagnostics: Diagnostic[];
+}
+
+export interface Activation {
+  profile: string;
+  compileMs: number;
+  cached: boolean;
+  activatedAt: string;
+}
+
+export interface CompileReport {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  stats: { devices: number; mappings: number; layers: number } | null;
+  compileMs: number;
+}
+
+export type LayoutId = 'ansi' | 'iso' | 'jis';
+
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  deviceName: string;
+  enabled: boolean;
+  connected: boolean;
+  grabbed: boolean;
+  backend: string;
+  path: string | null;
+  layout: LayoutId | null;
+  matchedBlock: { index: number; pattern: string } | null;
+}
+
+export interface Status {
+  version: string;
+  pid: number;
+  startedAt: string;
+  uptimeSec: number;
+  backend: string;
+  activeProfile: string | null;
+  activatedAt: string | null;
+  profiles: number;
+  devices: number;
+  eventsProcessed: number;
+  wsClients: number;
+}
+
+export interface LatencyStats {
+  count: number;
+  min: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface Metrics {
+  latencyUs: LatencyStats;
+  latencyWindowUs: LatencyStats;
+  eventsPerSecond: number;
+  eventsProcessed: number;
+  memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
+  wsClients: number;
+  uptimeSec: number;
+}
+
+export type Settings = Record<string, unknown>;
+
+/** A JSON schema as served by GET /api/settings/schema (the subset the settings form reads). */
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: JsonSchema[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  pattern?: string;
+  default?: unknown;
+  required?: string[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** Compiler diagnostics carried by PROFILE_INVALID and similar errors. */
+  get diagnostics(): Diagnostic[] {
+    const d = (this.details as { diagnostics?: Diagnostic[] } | undefined)?.diagnostics;
+    return Array.isArray(d) ? d : [];
+  }
+}
+
+type UnauthorizedListener = () => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/** Called whenever the daemon answers 401: the app then shows how to log in. */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK', `cannot reach the daemon: ${(e as Error).message}`);
+  }
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  if (text.length > 0) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ApiError(
+        res.status,
+        'BAD_RESPONSE',
+        `the daemon sent something that is not JSON (${res.status})`,
+      );
+    }
+  }
+  if (!res.ok) {
+    const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)
+      ?.error;
+    if (res.status === 401) for (const l of unauthorizedListeners) l();
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? res.statusText,
+      err?.details,
+    );
+  }
+  return parsed as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  status: () => request<Status>('GET', '/api/status'),
+  metrics: () => request<Metrics>('GET', '/api/metrics'),
+  profiles: () =>
+    request<{ profiles: ProfileMeta[]; total: number }>('GET', '/api/profiles?limit=10000').then(
+      (r) => r.profiles,
+    ),
+  templates: () =>
+    request<{ templates: { name: string; description: string }[] }>('GET', '/api/templates').then(
+      (r) => r.templates,
+    ),
+  profile: (name: string) => request<ProfileDetail>('GET', `/api/profiles/${enc(name)}`),
+  createProfile: (body: { name: string; template?: string; source?: string }) =>
+    request<ProfileMeta>('POST', '/api/profiles', body),
+  saveProfile: (name: string, source: string) =>
+    request<ProfileMeta>('PUT', `/api/profiles/${enc(name)}`, { source }),
+  deleteProfile: (name: string, force = false) =>
+    request<unknown>('DELETE', `/api/profiles/${enc(name)}${force ? '?force=true' : ''}`),
+  activate: (name: string) => request<Activation>('POST', `/api/profiles/${enc(name)}/activate`),
+  duplicate: (name: string, newName: string) =>
+    request<ProfileMeta>('POST', `/api/profiles/${enc(name)}/duplicate`, { name: newName }),
+  rename: (name: string, newName: string) =>
+    request<ProfileMeta>('POST', `/api/profiles/${enc(name)}/rename`, { name: newName }),
+  compile: (source: string) => request<CompileReport>('POST', '/api/compile', { source }),
+  settings: () => request<Settings>('GET', '/api/settings'),
+  settingsSchema: () => request<JsonSchema>('GET', '/api/settings/schema'),
+  patchSettings: (patch: Settings) => request<Settings>('PATCH', '/api/settings', patch),
+  devices: () => request<{ devices: DeviceInfo[] }>('GET', '/api/devices').then((r) => r.devices),
+  patchDevice: (id: string, patch: { name?: string; enabled?: boolean; layout?: LayoutId | null }) =>
+    request<DeviceInfo>('PATCH', `/api/devices/${enc(id)}`, patch),
+  inject: (events: string) =>
+    request<{ events: number; durationMs: number }>('POST', '/api/inject', { events }),
+};

@@ -1,0 +1,184 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { DeviceInfo, LayoutId } from '../api.ts';
+import { api } from '../api.ts';
+import { useApp, useStreamEvents } from '../app-context.ts';
+import { useToasts } from '../toasts.tsx';
+
+const LAYOUTS: { id: LayoutId | ''; label: string }[] = [
+  { id: '', label: 'not set' },
+  { id: 'ansi', label: 'ANSI' },
+  { id: 'iso', label: 'ISO' },
+  { id: 'jis', label: 'JIS' },
+];
+
+export function DevicesPage() {
+  const [devices, setDevices] = useState<DeviceInfo[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const { status } = useApp();
+  const load = useCallback(() => {
+    api
+      .devices()
+      .then((d) => {
+        setDevices(d);
+        setError(null);
+      })
+      .catch((e: Error) => setError(e.message));
+  }, []);
+  useEffect(load, [load]);
+  useStreamEvents(['device', 'profile'], load);
+
+  return (
+    <section className="page" aria-labelledby="devices-title">
+      <div className="toolbar">
+        <h1 id="devices-title" style={{ margin: 0 }}>
+          Devices
+        </h1>
+        <button type="button" onClick={load}>
+          Refresh
+        </button>
+      </div>
+      <p className="muted">
+        Backend: <strong>{status?.backend ?? '…'}</strong>.{' '}
+        {status?.backend === 'virtual'
+          ? 'No keyboard is grabbed: keys come from the simulator and the inject API. The virtual device appears with the first injected key.'
+          : 'Keyboards are grabbed while enabled; a disabled keyboard is released and types unchanged.'}
+      </p>
+      {error && (
+        <p className="error-text" role="alert">
+          Could not load the devices: {error}
+        </p>
+      )}
+      {devices === null && !error && <p className="loading">Loading devices…</p>}
+      {devices && devices.length === 0 && <p className="card">No input devices yet.</p>}
+      {devices && devices.length > 0 && (
+        <div className="table-wrap">
+          <table data-testid="devices-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Grab</th>
+                <th scope="col">Layout</th>
+                <th scope="col">Profile block</th>
+                <th scope="col" className="hide-narrow">
+                  Device
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {devices.map((d) => (
+                <DeviceRow key={d.id} device={d} onChange={load} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function DeviceRow({ device, onChange }: { device: DeviceInfo; onChange(): void }) {
+  const [name, setName] = useState(device.name);
+  const [saving, setSaving] = useState(false);
+  const toasts = useToasts();
+  const [seen, setSeen] = useState(device.name);
+  // A rename elsewhere (another tab, the CLI) replaces the field unless the user is typing.
+  if (device.name !== seen) {
+    setSeen(device.name);
+    setName(device.name);
+  }
+  const patch = async (p: { name?: string; enabled?: boolean; layout?: LayoutId | null }, what: string) => {
+    setSaving(true);
+    try {
+      await api.patchDevice(device.id, p);
+      toasts.show('success', what);
+      onChange();
+    } catch (e) {
+      toasts.show('error', (e as Error).message);
+      setName(device.name);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const commitName = () => {
+    const n = name.trim();
+    if (n === device.name) return;
+    if (n === '') {
+      setName(device.name);
+      return;
+    }
+    void patch({ name: n }, `Renamed to ${n}`);
+  };
+  return (
+    <tr data-testid="device-row">
+      <td>
+        <input
+          aria-label={`Name of ${device.deviceName}`}
+          value={name}
+          maxLength={64}
+          disabled={saving}
+          onChange={(e) => setName(e.target.value)}
+          onBlur={commitName}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') commitName();
+            if (e.key === 'Escape') setName(device.name);
+          }}
+        />{' '}
+        <span className={`badge${device.connected ? '' : ' muted'}`}>
+          {device.connected ? (device.grabbed ? 'grabbed' : 'connected') : 'disconnected'}
+        </span>
+      </td>
+      <td>
+        <label>
+          <input
+            type="checkbox"
+            checked={device.enabled}
+            disabled={saving}
+            onChange={(e) =>
+              void patch(
+                { enabled: e.target.checked },
+                `${e.target.checked ? 'Enabled' : 'Disabled'} ${device.name}`,
+              )
+            }
+          />
+          <span className="visually-hidden">Remap {device.name}</span>
+          <span aria-hidden="true">{device.enabled ? 'on' : 'off'}</span>
+        </label>
+      </td>
+      <td>
+        <select
+          aria-label={`Layout of ${device.name}`}
+          value={device.layout ?? ''}
+          disabled={saving}
+          onChange={(e) =>
+            void patch(
+              { layout: e.target.value === '' ? null : (e.target.value as LayoutId) },
+              `Layout of ${device.name}: ${e.target.value || 'not set'}`,
+            )
+          }
+        >
+          {LAYOUTS.map((l) => (
+            <option key={l.id} value={l.id}>
+              {l.label}
+            </option>
+          ))}
+        </select>
+      </td>
+      <td>
+        {device.matchedBlock ? (
+          <code title={`device block #${device.matchedBlock.index + 1} of the active profile`}>
+            device_start("{device.matchedBlock.pattern}")
+          </code>
+        ) : (
+          <span className="muted">none: keys pass through</span>
+        )}
+      </td>
+      <td className="hide-narrow muted">
+        <div>{device.deviceName}</div>
+        <small>
+          {device.backend}
+          {device.path ? ` · ${device.path}` : ''} · id {device.id}
+        </small>
+      </td>
+    </tr>
+  );
+}

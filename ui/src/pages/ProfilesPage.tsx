@@ -1,0 +1,390 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { ProfileMeta } from '../api.ts';
+import { api, ApiError } from '../api.ts';
+import { useApp, useStreamEvents } from '../app-context.ts';
+import { Dialog } from '../components/Dialog.tsx';
+import { bytes, plural, relativeTime } from '../lib/format.ts';
+import { Link, navigate } from '../router.tsx';
+import { useToasts } from '../toasts.tsx';
+
+type Pending =
+  | { kind: 'create' }
+  | { kind: 'duplicate'; from: string }
+  | { kind: 'rename'; from: string }
+  | { kind: 'delete'; profile: ProfileMeta };
+
+export function ProfilesPage() {
+  const [profiles, setProfiles] = useState<ProfileMeta[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const { refreshStatus } = useApp();
+  const toasts = useToasts();
+
+  const load = useCallback(() => {
+    api
+      .profiles()
+      .then((p) => {
+        setProfiles(p);
+        setLoadError(null);
+      })
+      .catch((e: Error) => setLoadError(e.message));
+  }, []);
+  useEffect(load, [load]);
+  // Changes made elsewhere (another tab, the CLI) show up without a reload.
+  useStreamEvents(['profile'], load);
+
+  const activate = async (name: string) => {
+    setBusy(name);
+    try {
+      const r = await api.activate(name);
+      toasts.show('success', `Activated ${name} (${r.compileMs.toFixed(1)} ms${r.cached ? ', cached' : ''})`);
+      refreshStatus();
+      load();
+    } catch (e) {
+      toasts.show('error', (e as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section className="page" aria-labelledby="profiles-title">
+      <div className="toolbar">
+        <h1 id="profiles-title" style={{ margin: 0 }}>
+          Profiles
+        </h1>
+        <button type="button" className="primary" onClick={() => setPending({ kind: 'create' })}>
+          New profile
+        </button>
+      </div>
+      {loadError && (
+        <p className="error-text" role="alert">
+          Could not load the profiles: {loadError}{' '}
+          <button type="button" onClick={load}>
+            Retry
+          </button>
+        </p>
+      )}
+      {profiles === null && !loadError && <p className="loading">Loading profiles…</p>}
+      {profiles && profiles.length === 0 && (
+        <p className="card">No profiles yet. Create one from a template to start.</p>
+      )}
+      {profiles && profiles.length > 0 && (
+        <div className="table-wrap">
+          <table data-testid="profiles-table">
+            <caption className="visually-hidden">Profiles, {profiles.length} in total</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col" className="hide-narrow">
+                  Contents
+                </th>
+                <th scope="col" className="hide-narrow">
+                  Modified
+                </th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {profiles.map((p) => (
+                <tr key={p.name} data-testid="profile-row" data-profile={p.name}>
+                  <td>
+                    <Link href={`/profiles/${encodeURIComponent(p.name)}`} className="profile-name">
+                      {p.name}
+                    </Link>{' '}
+                    {p.active && <span className="badge badge-active">active</span>}
+                    {p.lastCompileError && (
+                      <div className="error-text" data-testid="profile-error">
+                        <span className="badge badge-error">error</span> line {p.lastCompileError.line}:
+                        {p.lastCompileError.column} {p.lastCompileError.message}
+                        {p.lastCompileError.count > 1 && ` (+${p.lastCompileError.count - 1} more)`}
+                      </div>
+                    )}
+                  </td>
+                  <td className="hide-narrow muted">
+                    {p.mappings === null
+                      ? '—'
+                      : `${plural(p.mappings, 'mapping')}, ${plural(p.layers ?? 0, 'layer')}`}
+                    <br />
+                    <small>{bytes(p.size)}</small>
+                  </td>
+                  <td className="hide-narrow muted" title={new Date(p.modifiedAt).toLocaleString()}>
+                    {relativeTime(p.modifiedAt)}
+                  </td>
+                  <td>
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        onClick={() => void activate(p.name)}
+                        disabled={p.active || busy !== null}
+                        aria-label={`Activate ${p.name}`}
+                      >
+                        {busy === p.name ? 'Activating…' : 'Activate'}
+                      </button>
+                      <button
+                        type="button"
+                        onClick={() => navigate(`/profiles/${encodeURIComponent(p.name)}`)}
+                        aria-label={`Edit ${p.name}`}
+                      >
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        onClick={() => setPending({ kind: 'duplicate', from: p.name })}
+                        aria-label={`Duplicate ${p.name}`}
+                      >
+                        Duplicate
+                      </button>
+                      <button
+                        type="button"
+                        onClick={() => setPending({ kind: 'rename', from: p.name })}
+                        aria-label={`Rename ${p.name}`}
+                      >
+                        Rename
+                      </button>
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() => setPending({ kind: 'delete', profile: p })}
+                        aria-label={`Delete ${p.name}`}
+                      >
+                        Delete
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {pending?.kind === 'create' && (
+        <CreateDialog
+          onDone={(name) => {
+            setPending(null);
+            if (name) navigate(`/profiles/${encodeURIComponent(name)}`);
+          }}
+        />
+      )}
+      {(pending?.kind === 'duplicate' || pending?.kind === 'rename') && (
+        <NameDialog
+          mode={pending.kind}
+          from={pending.from}
+          onDone={(changed) => {
+            setPending(null);
+            if (changed) {
+              load();
+              refreshStatus();
+            }
+          }}
+        />
+      )}
+      {pending?.kind === 'delete' && (
+        <DeleteDialog
+          profile={pending.profile}
+          onDone={(deleted) => {
+            setPending(null);
+            if (deleted) {
+              toasts.show('success', `Deleted ${pending.profile.name}`);
+              load();
+              refreshStatus();
+            }
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function CreateDialog({ onDone }: { onDone(name: string | null): void }) {
+  const [name, setName] = useState('');
+  const [template, setTemplate] = useState('default');
+  const [templates, setTemplates] = useState<{ name: string; description: string }[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  useEffect(() => {
+    api
+      .templates()
+      .then(setTemplates)
+      .catch((e: Error) => setError(e.message));
+  }, []);
+  const cancel = useCallback(() => onDone(null), [onDone]);
+  const submit = async () => {
+    setSaving(true);
+    setError(null);
+    try {
+      const p = await api.createProfile({ name: name.trim(), template });
+      onDone(p.name);
+    } catch (e) {
+      setError((e as Error).message);
+      setSaving(false);
+    }
+  };
+  const description = templates.find((t) => t.name === template)?.description;
+  return (
+    <Dialog
+      title="New profile"
+      onCancel={cancel}
+      onSubmit={() => void submit()}
+      actions={
+        <>
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={saving || name.trim() === ''}>
+            {saving ? 'Creating…' : 'Create'}
+          </button>
+        </>
+      }
+    >
+      <label className="field">
+        <span className="label">Name</span>
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          autoFocus
+          required
+          maxLength={64}
+          aria-invalid={error !== null}
+          aria-describedby="create-name-hint"
+        />
+        <span className="hint" id="create-name-hint">
+          Letters, digits, <code>-</code> and <code>_</code>; it becomes the file name.
+        </span>
+      </label>
+      <label className="field">
+        <span className="label">Start from</span>
+        <select value={template} onChange={(e) => setTemplate(e.target.value)}>
+          {templates.length === 0 && <option value="default">default</option>}
+          {templates.map((t) => (
+            <option key={t.name} value={t.name}>
+              {t.name}
+            </option>
+          ))}
+        </select>
+        {description && <span className="hint">{description}</span>}
+      </label>
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
+  );
+}
+
+function NameDialog({
+  mode,
+  from,
+  onDone,
+}: {
+  mode: 'duplicate' | 'rename';
+  from: string;
+  onDone(changed: boolean): void;
+}) {
+  const [name, setName] = useState(mode === 'duplicate' ? `${from}-copy` : from);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const toasts = useToasts();
+  const cancel = useCallback(() => onDone(false), [onDone]);
+  const submit = async () => {
+    setSaving(true);
+    setError(null);
+    try {
+      const target = name.trim();
+      if (mode === 'duplicate') await api.duplicate(from, target);
+      else await api.rename(from, target);
+      toasts.show(
+        'success',
+        mode === 'duplicate' ? `Copied ${from} to ${target}` : `Renamed ${from} to ${target}`,
+      );
+      onDone(true);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+      setSaving(false);
+    }
+  };
+  const verb = mode === 'duplicate' ? 'Duplicate' : 'Rename';
+  return (
+    <Dialog
+      title={`${verb} ${from}`}
+      onCancel={cancel}
+      onSubmit={() => void submit()}
+      actions={
+        <>
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className="primary"
+            disabled={saving || name.trim() === '' || name.trim() === from}
+          >
+            {verb}
+          </button>
+        </>
+      }
+    >
+      <label className="field">
+        <span className="label">{mode === 'duplicate' ? 'Name of the copy' : 'New name'}</span>
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          autoFocus
+          required
+          aria-invalid={error !== null}
+        />
+      </label>
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
+  );
+}
+
+function DeleteDialog({ profile, onDone }: { profile: ProfileMeta; onDone(deleted: boolean): void }) {
+  const [error, setError] = useState<string | null>(null);
+  const cancel = useCallback(() => onDone(false), [onDone]);
+  const submit = async () => {
+    try {
+      await api.deleteProfile(profile.name, profile.active);
+      onDone(true);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <Dialog
+      title={`Delete ${profile.name}?`}
+      onCancel={cancel}
+      onSubmit={() => void submit()}
+      actions={
+        <>
+          <button type="button" onClick={cancel} autoFocus>
+            Cancel
+          </button>
+          <button type="submit" className="danger">
+            Delete
+          </button>
+        </>
+      }
+    >
+      <p>
+        The file <code>{profile.name}.rhai</code> is removed. This cannot be undone.
+      </p>
+      {profile.active && (
+        <p className="error-text">
+          It is the active profile: keys pass through unchanged until you activate another one.
+        </p>
+      )}
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
+  );
+}
