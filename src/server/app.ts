@@ -29,6 +29,9 @@ export interface ServerOptions {
 
 export const BODY_LIMIT = 1_048_576;
 
+/** Routes that answer without credentials. */
+const PUBLIC_PATHS = new Set(['/api/health', '/api/session', '/login']);
+
 const strictAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
 const coercingAjv = new Ajv({
   coerceTypes: 'array',
@@ -104,7 +107,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
         .code(413)
         .send(envelope('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT} bytes`));
     }
-    if (path === '/api/health' || path === '/login' || !(path.startsWith('/api/') || path === '/ws')) return;
+    if (PUBLIC_PATHS.has(path) || !(path.startsWith('/api/') || path === '/ws')) return;
     if (!auth.isAuthenticated(req, path === '/ws'))
       return reply
         .code(401)
@@ -172,6 +175,19 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     async () => ({
       status: 'ok' as const,
     }),
+  );
+
+  // The web UI asks this first, so a browser without a session sees the login page instead of a
+  // failed request.
+  app.get(
+    '/api/session',
+    {
+      schema: {
+        summary: 'whether this request is authenticated (no credentials needed)',
+        response: { 200: Type.Object({ authenticated: Type.Boolean(), authRequired: Type.Boolean() }) },
+      },
+    },
+    async (req) => ({ authenticated: auth.isAuthenticated(req), authRequired: opts.auth }),
   );
 
   app.get(

@@ -11,7 +11,9 @@ import { VERSION } from '../daemon/version.ts';
 
 /** Where the build puts the UI, seen from dist/src/server (installed) and from src/server (tsx). */
 export function defaultUiDir(): string | null {
-  for (const rel of ['../../ui', '../../dist/ui']) {
+  // From the sources, ../../ui is the UI's source folder, not a build.
+  const installed = fileURLToPath(import.meta.url).includes(join('dist', 'src', 'server'));
+  for (const rel of installed ? ['../../ui'] : ['../../dist/ui']) {
     const dir = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(join(dir, 'index.html'))) return dir;
   }

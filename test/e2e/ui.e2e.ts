@@ -211,7 +211,7 @@ test('at 360 px wide nothing overflows, and the dark theme renders', async () =>
     await small.goto(`${daemon.url}${path}`);
     await small.locator('main').waitFor();
     await small.waitForTimeout(300);
-    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await small.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 0, `${path} overflows by ${overflow}px at 360 px`);
   }
   await small.goto(`${daemon.url}/`);

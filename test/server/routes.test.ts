@@ -62,7 +62,12 @@ describe('auth and origin', () => {
     const health = await t.app.inject({ url: '/api/health' });
     assert.equal(health.statusCode, 200);
     assert.deepEqual(health.json(), { status: 'ok' });
+    const anonymous = await t.app.inject({ url: '/api/session' });
+    assert.deepEqual(anonymous.json(), { authenticated: false, authRequired: true });
+    const withToken = await t.app.inject({ url: '/api/session', headers: t.auth });
+    assert.deepEqual(withToken.json(), { authenticated: true, authRequired: true });
     for (const url of [
+      '/api/templates',
       '/api/status',
       '/api/profiles',
       '/api/settings',

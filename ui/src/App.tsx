@@ -27,7 +27,11 @@ export function App() {
 
   const refreshStatus = useCallback(() => {
     api
-      .status()
+      .session()
+      .then((session) => {
+        if (!session.authenticated) throw new ApiError(401, 'UNAUTHORIZED', 'not logged in');
+        return api.status();
+      })
       .then((s) => {
         setStatus(s);
         setAuth({ kind: 'ok' });

@@ -176,6 +176,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 const enc = encodeURIComponent;
 
 export const api = {
+  session: () => request<{ authenticated: boolean; authRequired: boolean }>('GET', '/api/session'),
   status: () => request<Status>('GET', '/api/status'),
   metrics: () => request<Metrics>('GET', '/api/metrics'),
   profiles: () =>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DeviceInfo, LayoutId } from '../api.ts';
 import { api } from '../api.ts';
 import { useApp, useStreamEvents } from '../app-context.ts';
@@ -86,8 +86,10 @@ function DeviceRow({ device, onChange }: { device: DeviceInfo; onChange(): void 
     setSeen(device.name);
     setName(device.name);
   }
+  const inFlight = useRef<string | null>(null);
   const patch = async (p: { name?: string; enabled?: boolean; layout?: LayoutId | null }, what: string) => {
     setSaving(true);
+    inFlight.current = p.name ?? null;
     try {
       await api.patchDevice(device.id, p);
       toasts.show('success', what);
@@ -97,11 +99,13 @@ function DeviceRow({ device, onChange }: { device: DeviceInfo; onChange(): void 
       setName(device.name);
     } finally {
       setSaving(false);
+      inFlight.current = null;
     }
   };
   const commitName = () => {
     const n = name.trim();
-    if (n === device.name) return;
+    // Enter commits, then disabling the input blurs it: one rename, not two.
+    if (n === device.name || inFlight.current === n) return;
     if (n === '') {
       setName(device.name);
       return;
