@@ -43,7 +43,10 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': ['error', { patterns: ['node:*', '../../src/daemon/*', '../../src/server/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', '../../src/daemon/*', '../../src/server/*'] },
+      ],
       'no-restricted-globals': ['error', 'process', 'Buffer', '__dirname', 'require'],
     },
   },

@@ -823,8 +823,10 @@ export class Daemon {
     return report(await this.compile(name, source));
   }
 
-  async compileSource(source: string): Promise<CompileReport> {
-    return report(await this.compiler.compile(source, join(this.paths.profiles, 'unsaved.rhai')));
+  /** Compiles a source without saving it: as profile `name`'s file when given (it need not exist). */
+  async compileSource(source: string, name?: string): Promise<CompileReport> {
+    const file = name === undefined ? 'unsaved' : checkProfileName(name);
+    return report(await this.compiler.compile(source, join(this.paths.profiles, `${file}.rhai`)));
   }
 
   // ---------------------------------------------------------------- settings

@@ -408,11 +408,11 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     {
       schema: {
         summary: 'compile a source and return its diagnostics',
-        body: S.SourceBody,
+        body: S.CompileBody,
         response: { 200: S.CompileReportSchema, ...errorResponses },
       },
     },
-    async (req) => daemon.compileSource(req.body.source),
+    async (req) => daemon.compileSource(req.body.source, req.body.name),
   );
 
   // ---------------------------------------------------------------- settings, devices, state

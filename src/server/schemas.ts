@@ -81,6 +81,14 @@ export const SourceBody = Type.Object(
   { source: Type.String({ maxLength: 1_048_576 }) },
   { additionalProperties: false },
 );
+export const CompileBody = Type.Object(
+  {
+    source: Type.String({ maxLength: 1_048_576 }),
+    /** compile as this profile's file (diagnostics name it; relative load() resolves next to it) */
+    name: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
 export const NewNameBody = Type.Object(
   { name: Type.String({ maxLength: 256 }) },
   { additionalProperties: false },

@@ -148,6 +148,11 @@ test('keys injected through the API appear in the Monitor', async () => {
   await rows.filter({ hasText: 'A' }).first().waitFor();
   const all = await page.locator('[data-testid=monitor-events]').innerText();
   assert.match(all, /B/, 'the A row shows its output B');
+  // three seconds of typing, so the latency chart and figures have data for the screenshot
+  for (let i = 0; i < 12; i++) {
+    await daemon.api('POST', '/api/inject', { events: 'd:A u:A d:CapsLock t:30 u:CapsLock d:H u:H' });
+    await page.waitForTimeout(250);
+  }
   await shot('monitor');
 });
 
@@ -197,10 +202,17 @@ test('settings: invalid values are caught before saving; valid ones are saved', 
   await shot('settings');
 });
 
-test('a reload of a deep link works (the daemon serves the app for client routes)', async () => {
-  await page.goto(`${daemon.url}/profiles/e2e`);
+test('a reload of a deep link works, and ?line= puts the cursor on that line', async () => {
+  await page.goto(`${daemon.url}/profiles/e2e?line=6&column=9`);
   await page.locator('.cm-content').waitFor();
   assert.match(await page.locator('.cm-content').innerText(), /map\("A", "VK_B"\)/);
+  await page.locator('.cm-activeLine', { hasText: 'map("H", "VK_Left")' }).waitFor();
+});
+
+test('clicking a key on the keyboard view jumps to the line that maps it', async () => {
+  await page.getByRole('tab', { name: 'Keyboard' }).click();
+  await page.locator('[data-key=CapsLock]').first().click();
+  await page.locator('.cm-activeLine', { hasText: 'tap_hold("CapsLock"' }).waitFor();
 });
 
 test('at 360 px wide nothing overflows, and the dark theme renders', async () => {

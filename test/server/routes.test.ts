@@ -270,6 +270,19 @@ describe('profiles', () => {
     assert.equal(e.json.ok, false);
     assert.deepEqual([e.json.diagnostics[0].span.line, e.json.diagnostics[0].span.column], [2, 2]);
     assert.ok(e.json.diagnostics[0].suggestions.includes('tap_hold'));
+    // as a named profile's file: diagnostics name it, and load() resolves next to the profiles
+    writeFileSync(join(t.dir, 'profiles', 'lib.rhai'), 'map("B", "VK_C");\n');
+    const named = await call('POST', '/api/compile', {
+      source: 'device_start("*");\nload("lib.rhai");\nmap("A", "VK_Nope");\ndevice_end();',
+      name: 'draft',
+    });
+    assert.equal(named.json.ok, false);
+    assert.equal(named.json.diagnostics.length, 1);
+    assert.equal(named.json.diagnostics[0].span.file, join(t.dir, 'profiles', 'draft.rhai'));
+    assert.ok(!existsSync(join(t.dir, 'profiles', 'draft.rhai')), 'compiling saves nothing');
+    const badName = await call('POST', '/api/compile', { source: GOOD, name: '../x' });
+    assert.equal(badName.status, 400);
+    assert.equal(badName.json.error.code, 'INVALID_NAME');
   });
 
   test('duplicate, rename (the active one stays active, persisted), delete', async () => {

@@ -199,7 +199,8 @@ export const api = {
     request<ProfileMeta>('POST', `/api/profiles/${enc(name)}/duplicate`, { name: newName }),
   rename: (name: string, newName: string) =>
     request<ProfileMeta>('POST', `/api/profiles/${enc(name)}/rename`, { name: newName }),
-  compile: (source: string) => request<CompileReport>('POST', '/api/compile', { source }),
+  compile: (source: string, name?: string) =>
+    request<CompileReport>('POST', '/api/compile', name === undefined ? { source } : { source, name }),
   settings: () => request<Settings>('GET', '/api/settings'),
   settingsSchema: () => request<JsonSchema>('GET', '/api/settings/schema'),
   patchSettings: (patch: Settings) => request<Settings>('PATCH', '/api/settings', patch),

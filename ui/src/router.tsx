@@ -13,7 +13,19 @@ function notify(): void {
   for (const l of listeners) l();
 }
 
-if (typeof window !== 'undefined') window.addEventListener('popstate', notify);
+/** Where the app is; Back/Forward that a guard vetoes are undone by returning here. */
+let shownLocation = typeof window !== 'undefined' ? currentLocation() : '/';
+
+if (typeof window !== 'undefined')
+  window.addEventListener('popstate', () => {
+    for (const g of guards)
+      if (!g()) {
+        window.history.pushState(null, '', shownLocation);
+        return;
+      }
+    shownLocation = currentLocation();
+    notify();
+  });
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
@@ -43,6 +55,7 @@ export function navigate(to: string, opts: { replace?: boolean; force?: boolean 
   if (!opts.force) for (const g of guards) if (!g()) return false;
   if (opts.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
+  shownLocation = currentLocation();
   notify();
   return true;
 }

@@ -55,6 +55,8 @@ export class EventStream {
   private attempt = 0;
   private lastSeqSeen: number | null = null;
   private connState: ConnectionState = 'closed';
+  /** the daemon instance of the last hello (changes when the daemon restarts) */
+  private instance: string | null = null;
   private readonly eventListeners = new Set<EventsListener>();
   private readonly stateListeners = new Set<StateListener>();
   /** why the last connection ended, for the connection indicator's tooltip */
@@ -84,7 +86,12 @@ export class EventStream {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.connect();
+    // Connect on the next task: a start/stop/start in the same task (React StrictMode's effect
+    // check) then never closes a socket that is still connecting.
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.stopped) this.connect();
+    }, 0);
   }
 
   stop(): void {
@@ -135,6 +142,18 @@ export class EventStream {
       const envs = (Array.isArray(parsed) ? parsed : [parsed]) as Envelope[];
       for (const e of envs) {
         if (e.type === 'hello') {
+          // A restarted daemon numbers its events anew: a `since` from the old one means nothing,
+          // so start over with a snapshot.
+          const instance = (e.data as { instance?: string } | null)?.instance ?? null;
+          if (instance && this.instance && instance !== this.instance && this.lastSeqSeen !== null) {
+            this.instance = instance;
+            this.lastSeqSeen = null;
+            this.socket = null;
+            socket.close(1000, 'daemon restarted');
+            this.connect();
+            return;
+          }
+          this.instance = instance ?? this.instance;
           this.attempt = 0;
           this.setState('open');
         }
@@ -147,7 +166,12 @@ export class EventStream {
       if (this.socket !== socket) return;
       this.socket = null;
       this.lastCloseReason = ev.reason || `closed (${ev.code})`;
-      if (!this.stopped) this.scheduleReconnect();
+      // 1008: the server refused what this client asked (a bad topic or since); asking again
+      // would be refused again.
+      if (ev.code === CLOSE_POLICY) {
+        this.stopped = true;
+        this.setState('closed');
+      } else if (!this.stopped) this.scheduleReconnect();
     };
     socket.onerror = () => {
       /* onclose follows and reconnects */
@@ -174,6 +198,7 @@ export class EventStream {
 }
 
 const CONTROL = new Set(['hello', 'snapshot', 'ack', 'lagged']);
+const CLOSE_POLICY = 1008;
 
 /** Events carry their own seq; control messages (and error replies, which have data.id) do not. */
 export function isEvent(e: Envelope): boolean {
