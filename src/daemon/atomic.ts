@@ -8,14 +8,24 @@ import { basename, dirname, join } from 'node:path';
 
 const TEMP_MARK = '.keyrx-tmp-';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * `durable: false` skips both fsyncs: readers still see the old or the new file (rename is atomic),
+ * but after a power loss the file may be empty; only for data that is verified when read (caches).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
+  const durable = opts.durable !== false;
   const dir = dirname(path);
   const tmp = join(dir, `${TEMP_MARK}${basename(path)}.${randomBytes(4).toString('hex')}`);
   let handle;
   try {
     handle = await open(tmp, 'wx', mode);
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     handle = undefined;
     await rename(tmp, path);
@@ -24,7 +34,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
-  await syncDir(dir);
+  if (durable) await syncDir(dir);
 }
 
 /** fsync a directory so a rename in it is durable. */

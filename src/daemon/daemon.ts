@@ -178,8 +178,17 @@ export class Daemon {
   private readonly compiler = new CompilerService();
   private input: InputThread | null = null;
   private readonly lock = new Mutex();
-  private readonly index = new Map<string, IndexEntry>();
-  private active: { name: string; activatedAt: Date; config: Config } | null = null;
+  /** bumped by every change the profile list shows (entries, the active one), for reply caches */
+  private listVersion = 0;
+  private readonly index = new ChangeCountingMap<string, IndexEntry>(() => this.listVersion++);
+  private activeProfile: { name: string; activatedAt: Date; config: Config } | null = null;
+  private get active(): { name: string; activatedAt: Date; config: Config } | null {
+    return this.activeProfile;
+  }
+  private set active(value: { name: string; activatedAt: Date; config: Config } | null) {
+    this.activeProfile = value;
+    this.listVersion++;
+  }
   private storedDevices: Record<string, StoredDevice> = {};
   private readonly connected = new Map<string, DeviceDescriptor>();
   private outputs: OutputRecord[] = [];
@@ -598,7 +607,10 @@ export class Daemon {
     if (cached) return { config: cached, compileMs: performance.now() - start, cached: true, source };
     const outcome = await this.compile(name, source);
     const entry = this.index.get(name);
-    if (entry && entry.sourceHash === sourceHash) entry.diagnostics = outcome.diagnostics;
+    if (entry && entry.sourceHash === sourceHash) {
+      entry.diagnostics = outcome.diagnostics;
+      this.listVersion++;
+    }
     if (!outcome.config)
       throw new DaemonError(
         'PROFILE_INVALID',
@@ -612,6 +624,11 @@ export class Daemon {
   }
 
   // ---------------------------------------------------------------- profiles API
+
+  /** Changes whenever listProfiles() would answer differently. */
+  get profilesVersion(): number {
+    return this.listVersion;
+  }
 
   listProfiles(opts: { limit?: number; offset?: number } = {}): { profiles: ProfileMeta[]; total: number } {
     const all = [...this.index.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -1061,5 +1078,27 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** A Map that reports every change (the profile index: replies derived from it are cached). */
+class ChangeCountingMap<K, V> extends Map<K, V> {
+  constructor(private readonly changed: () => void) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    super.set(key, value);
+    // Map's constructor calls set() before `changed` is assigned
+    this.changed?.();
+    return this;
+  }
+  override delete(key: K): boolean {
+    const had = super.delete(key);
+    if (had) this.changed();
+    return had;
+  }
+  override clear(): void {
+    super.clear();
+    this.changed();
   }
 }

@@ -124,7 +124,9 @@ export class ProfileStore {
   /** The cache is an optimisation: failing to write it is not an error for the caller. */
   async writeCache(name: string, bytes: Uint8Array): Promise<boolean> {
     try {
-      await writeFileAtomic(this.cachePath(name), bytes, 0o600);
+      // Not fsynced: a cache is checked against its hashes on every load, so one lost or torn by a
+      // crash is only recompiled; activation does not wait for the disk twice more.
+      await writeFileAtomic(this.cachePath(name), bytes, 0o600, { durable: false });
       return true;
     } catch {
       return false;

@@ -5,7 +5,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import Fastify, { LogController, type FastifyError } from 'fastify';
+import fastJson from 'fast-json-stringify';
 import type { Logger } from 'pino';
+import type { Static } from 'typebox';
 import { Type } from 'typebox';
 import { formatEvents, resolveKey } from '../core/index.ts';
 import type { Daemon } from '../daemon/daemon.ts';
@@ -245,6 +247,8 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
 
   // ---------------------------------------------------------------- profiles
 
+  const listCache = { version: -1, replies: new Map<string, string>() };
+  const listSerializer = fastJson(S.ProfileList);
   app.get(
     '/api/profiles',
     {
@@ -254,10 +258,25 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
         response: { 200: S.ProfileList, ...errorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const limit = req.query.limit ?? 1000;
       const offset = req.query.offset ?? 0;
-      return { ...daemon.listProfiles({ limit, offset }), limit, offset };
+      // The list changes rarely and is read often (UI, CLI, monitors): its JSON is reused until
+      // the daemon says the profiles changed.
+      const key = `${limit}:${offset}`;
+      if (listCache.version !== daemon.profilesVersion) {
+        listCache.version = daemon.profilesVersion;
+        listCache.replies.clear();
+      }
+      let json = listCache.replies.get(key);
+      if (json === undefined) {
+        json = listSerializer({ ...daemon.listProfiles({ limit, offset }), limit, offset });
+        if (listCache.replies.size < 16) listCache.replies.set(key, json);
+      }
+      // a string is sent as it is: it already is this route's reply schema, serialised
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(json as unknown as Static<typeof S.ProfileList>);
     },
   );
   app.post(

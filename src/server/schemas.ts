@@ -1,4 +1,5 @@
 /** JSON schemas of the REST API: validation of every input and fast serialisation of every reply. */
+import type { Static, TInteger, TObject, TString } from 'typebox';
 import { Type } from 'typebox';
 import { SettingsPatchSchema, SettingsSchema } from '../daemon/settings.ts';
 
@@ -35,15 +36,23 @@ export const DiagnosticSchema = Type.Object({
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+/**
+ * A nullable integer, string or object as `type: [x, 'null']` instead of `anyOf`: replies are
+ * serialised with fast-json-stringify, which checks every `anyOf` branch with a validator per
+ * value — for the profile list that was most of the reply's cost.
+ */
+const NullableValue = <T extends TInteger | TString | TObject>(t: T) =>
+  Type.Unsafe<Static<T> | null>({ ...t, type: [t.type, 'null'] });
+
 export const ProfileMetaSchema = Type.Object({
   name: Type.String(),
   active: Type.Boolean(),
   size: Type.Integer(),
   modifiedAt: Type.String(),
-  devices: Nullable(Type.Integer()),
-  mappings: Nullable(Type.Integer()),
-  layers: Nullable(Type.Integer()),
-  lastCompileError: Nullable(
+  devices: NullableValue(Type.Integer()),
+  mappings: NullableValue(Type.Integer()),
+  layers: NullableValue(Type.Integer()),
+  lastCompileError: NullableValue(
     Type.Object({
       message: Type.String(),
       line: Type.Integer(),
@@ -104,7 +113,9 @@ export const ActivationSchema = Type.Object({
 export const CompileReportSchema = Type.Object({
   ok: Type.Boolean(),
   diagnostics: Type.Array(DiagnosticSchema),
-  stats: Nullable(Type.Object({ devices: Type.Integer(), mappings: Type.Integer(), layers: Type.Integer() })),
+  stats: NullableValue(
+    Type.Object({ devices: Type.Integer(), mappings: Type.Integer(), layers: Type.Integer() }),
+  ),
   compileMs: Type.Number(),
 });
 
@@ -116,9 +127,9 @@ export const DeviceSchema = Type.Object({
   connected: Type.Boolean(),
   grabbed: Type.Boolean(),
   backend: Type.String(),
-  path: Nullable(Type.String()),
-  layout: Nullable(Type.String()),
-  matchedBlock: Nullable(Type.Object({ index: Type.Integer(), pattern: Type.String() })),
+  path: NullableValue(Type.String()),
+  layout: NullableValue(Type.String()),
+  matchedBlock: NullableValue(Type.Object({ index: Type.Integer(), pattern: Type.String() })),
 });
 
 export const DevicePatchBody = Type.Object(
@@ -138,8 +149,8 @@ export const StatusSchema = Type.Object({
   startedAt: Type.String(),
   uptimeSec: Type.Integer(),
   backend: Type.String(),
-  activeProfile: Nullable(Type.String()),
-  activatedAt: Nullable(Type.String()),
+  activeProfile: NullableValue(Type.String()),
+  activatedAt: NullableValue(Type.String()),
   profiles: Type.Integer(),
   devices: Type.Integer(),
   eventsProcessed: Type.Integer(),
@@ -147,7 +158,7 @@ export const StatusSchema = Type.Object({
 });
 
 export const StateSchema = Type.Object({
-  activeProfile: Nullable(Type.String()),
+  activeProfile: NullableValue(Type.String()),
   modifiers: Type.Array(Type.String()),
   locks: Type.Array(Type.String()),
   held: Type.Array(Type.Object({ device: Type.String(), key: Type.String() })),

@@ -205,8 +205,9 @@ export class WsHub {
     const batch = this.batch;
     this.batch = [];
     if (batch.length === 0 || this.clients.size === 0) return;
-    // one frame for every client that takes the whole batch
-    let shared: string | null = null;
+    // one frame for every client that takes the whole batch, encoded once (ws would convert a
+    // string to bytes again for each of hundreds of clients)
+    let shared: Buffer | null = null;
     for (const client of this.clients) {
       if (client.holding) {
         client.holding.push(...batch);
@@ -215,7 +216,7 @@ export class WsHub {
       const selected = batch.filter((e) => e.seq > client.lastSeq && this.wants(client, e));
       if (selected.length === 0) continue;
       if (selected.length === batch.length) {
-        shared ??= frameOf(batch);
+        shared ??= Buffer.from(frameOf(batch));
         this.sendEvents(client, selected, shared);
       } else this.sendEvents(client, selected, null);
     }
@@ -226,7 +227,7 @@ export class WsHub {
     return client.inFlight >= s.wsQueueMessages || client.socket.bufferedAmount >= s.wsQueueBytes;
   }
 
-  private sendEvents(client: Client, events: HubEvent[], frame: string | null): void {
+  private sendEvents(client: Client, events: HubEvent[], frame: Buffer | null): void {
     if (client.closing || client.socket.readyState !== client.socket.OPEN) return;
     const from = events[0].seq;
     const to = events[events.length - 1].seq;
@@ -250,9 +251,9 @@ export class WsHub {
     setTimeout(() => client.socket.terminate(), 1000).unref();
   }
 
-  private write(client: Client, frame: string): void {
+  private write(client: Client, frame: string | Buffer): void {
     client.inFlight++;
-    client.socket.send(frame, () => {
+    client.socket.send(frame, { binary: false }, () => {
       client.inFlight--;
     });
   }

@@ -451,3 +451,43 @@ describe('settings, devices, state', () => {
     assert.ok(doc.json.paths['/api/profiles/{name}'].put.requestBody);
   });
 });
+
+test('the profile list reply (cached between changes) follows every change at once', async () => {
+  const names = async () =>
+    ((await call('GET', '/api/profiles?limit=10000')).json.profiles as { name: string; active: boolean }[])
+      .filter((p) => p.name.startsWith('lc-'))
+      .map((p) => `${p.name}${p.active ? '*' : ''}`);
+  const lastError = async (name: string) =>
+    (
+      (await call('GET', '/api/profiles?limit=10000')).json.profiles as {
+        name: string;
+        lastCompileError: unknown;
+      }[]
+    ).find((p) => p.name === name)?.lastCompileError;
+  const before = (await call('GET', '/api/status')).json.activeProfile as string;
+  assert.deepEqual(await names(), []);
+  await call('POST', '/api/profiles', { name: 'lc-a', template: 'blank' });
+  assert.deepEqual(await names(), ['lc-a']);
+  await call('POST', '/api/profiles/lc-a/activate');
+  assert.deepEqual(await names(), ['lc-a*']);
+  await call('POST', '/api/profiles/lc-a/duplicate', { name: 'lc-b' });
+  assert.deepEqual(await names(), ['lc-a*', 'lc-b']);
+  await call('POST', '/api/profiles/lc-a/rename', { name: 'lc-c' });
+  assert.deepEqual(await names(), ['lc-b', 'lc-c*']);
+  // an edit on disk by another program: the watcher re-reads it and the list shows its error
+  writeFileSync(
+    join(t.dir, 'profiles', 'lc-b.rhai'),
+    'device_start("*");\nmap("Nope", "VK_A");\ndevice_end();\n',
+  );
+  for (let i = 0; i < 100 && (await lastError('lc-b')) == null; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.equal(((await lastError('lc-b')) as { line: number } | null)?.line, 2);
+  await call('POST', `/api/profiles/${before}/activate`);
+  await call('DELETE', '/api/profiles/lc-b');
+  await call('DELETE', '/api/profiles/lc-c');
+  assert.deepEqual(await names(), []);
+  // paging is cached per page
+  const page = (await call('GET', '/api/profiles?limit=1&offset=0')).json;
+  assert.equal(page.profiles.length, 1);
+  assert.deepEqual([page.limit, page.offset], [1, 0]);
+});
