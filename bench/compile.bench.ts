@@ -64,7 +64,7 @@ export function runCompileBench(opts: { rounds?: number; path?: string } = {}): 
   for (const d of config.devices)
     for (const m of d.mappings) mappings += m.kind === 'conditional' ? m.mappings.length : 1;
   return {
-    profileLines: source.split('\n').length,
+    profileLines: source.split('\n').length - (source.endsWith('\n') ? 1 : 0),
     mappings,
     coldCompileMs,
     warmCompileMedianMs: median(warm),
