@@ -90,9 +90,9 @@ function mdEscape(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-/** The goals, one line each: what the README shows. */
+/** The figures with a goal, one line each: what the README shows. */
 export function headline(r: RunResult): ReportFigure[] {
-  return r.figures.filter((f) => f.goal && f.seed);
+  return r.figures.filter((f) => f.goal);
 }
 
 export function figureTable(figures: ReportFigure[]): string {
