@@ -47,6 +47,8 @@ export interface CyclePhase {
 }
 
 export interface LifecycleBenchResult {
+  /** what was pinned to which CPU */
+  pinningNote: string;
   node: string;
   daemonStartupMs: number;
   profiles: CyclePhase;
@@ -245,7 +247,7 @@ export async function runLifecycleBench(
       `connections: ${cycles} cycles, p50 ${connections.cycleMs.p50.toFixed(2)} ms; heap ${int(connections.heapGrowthPerCycleBytes)} B/cycle; ${connectionsAfter.wsClients} client(s) after`,
     );
 
-    return { node: process.version, daemonStartupMs: d.startupMs, profiles, connections };
+    return { pinningNote, node: process.version, daemonStartupMs: d.startupMs, profiles, connections };
   } finally {
     await daemon?.stop();
     if (pinned && originalAffinity) setAffinity(process.pid, originalAffinity);

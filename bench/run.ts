@@ -126,12 +126,18 @@ export async function runSuite(
     const count = args.quick ? suite.runs.quick : suite.runs.full;
     const t0 = Date.now();
     const measured: Measured[] = [];
-    const run: SuiteRun = { name: suite.name, title: suite.title, runs: 0, seconds: 0 };
+    const run: SuiteRun = { name: suite.name, title: suite.title, runs: 0, seconds: 0, pinning: [] };
     for (let i = 1; i <= count; i++) {
       log(`${suite.name}: run ${i} of ${count}`);
       try {
         measured.push(
-          await suite.measure({ quick: args.quick, progress: (l) => log(`  ${suite.name}: ${l}`) }),
+          await suite.measure({
+            quick: args.quick,
+            progress: (l) => log(`  ${suite.name}: ${l}`),
+            pinned: (note) => {
+              if (!run.pinning.includes(note)) run.pinning.push(note);
+            },
+          }),
         );
         run.runs++;
       } catch (e) {

@@ -37,6 +37,8 @@ export interface SerializeRun {
 }
 
 export interface SerializeBenchResult {
+  /** what was pinned to which CPU */
+  pinningNote: string;
   node: string;
   runs: SerializeRun[];
   daemonStartupMs: number;
@@ -189,6 +191,7 @@ export async function runSerializeBench(
     }
 
     return {
+      pinningNote,
       node: process.version,
       runs,
       daemonStartupMs: d.startupMs,

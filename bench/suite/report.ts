@@ -8,6 +8,8 @@ export interface SuiteRun {
   title: string;
   runs: number;
   seconds: number;
+  /** what the suite pinned to which CPU, as it reported it */
+  pinning: string[];
   error?: string;
 }
 
@@ -125,10 +127,10 @@ export function renderMarkdown(r: RunResult): string {
   for (const [section, figures] of sections(r.figures))
     out.push(`## ${section}`, '', figureTable(figures), '');
   const failed = r.suites.filter((s) => s.error);
-  out.push('## Suites', '', '| suite | what | runs | time |', '|---|---|---:|---:|');
+  out.push('## Suites', '', '| suite | what | runs | time | pinning |', '|---|---|---:|---:|---|');
   for (const s of r.suites)
     out.push(
-      `| ${s.name} | ${mdEscape(s.title)}${s.error ? ` — **failed: ${mdEscape(s.error)}**` : ''} | ${s.runs} | ${Math.round(s.seconds)} s |`,
+      `| ${s.name} | ${mdEscape(s.title)}${s.error ? ` — **failed: ${mdEscape(s.error)}**` : ''} | ${s.runs} | ${Math.round(s.seconds)} s | ${mdEscape((s.pinning ?? []).join('; ') || '—')} |`,
     );
   out.push('');
   if (failed.length > 0) out.push(`**${failed.length} suite(s) failed**; their figures are missing.`, '');

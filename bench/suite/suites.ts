@@ -15,6 +15,8 @@ import type { FigureSpec, Measured } from './figures.ts';
 export interface SuiteContext {
   quick: boolean;
   progress(line: string): void;
+  /** what the suite pinned to which CPU, for the report */
+  pinned(note: string): void;
 }
 
 export interface Suite {
@@ -153,8 +155,9 @@ const api: Suite = {
   name: 'api',
   title: 'REST API (autocannon; 101 profiles; daemon and load pinned to different CPUs)',
   runs: { full: 3, quick: 1 },
-  async measure({ quick, progress }) {
+  async measure({ quick, progress, pinned }) {
     const r = await runApiBench({ quick, concurrency: [1, 10], durationSec: quick ? 1 : 2, progress });
+    pinned(r.pinningNote);
     const out: Measured = [];
     const seedC1: Record<string, number> = { '/api/status': 47, '/api/profiles': 78, '/api/settings': 42 };
     const seedC10: Record<string, { ms: number; rps: number }> = {
@@ -277,8 +280,9 @@ const ws: Suite = {
   name: 'ws',
   title: 'WebSocket stream (daemon and clients pinned to different CPUs)',
   runs: { full: 2, quick: 1 },
-  async measure({ quick, progress }) {
+  async measure({ quick, progress, pinned }) {
     const r = await runWsBench({ quick, stallSeconds: quick ? 10 : 20, progress });
+    pinned(r.pinningNote);
     const out: Measured = [];
     const base = { section: S.ws, scale: 'cpu' as const, tolerance: 0.5 };
     add(
@@ -417,8 +421,9 @@ const pipeline: Suite = {
   name: 'pipeline',
   title: 'key path through the real input loop (linux backend on pipes), idle and under API + WS load',
   runs: { full: 2, quick: 1 },
-  async measure({ quick, progress }) {
+  async measure({ quick, progress, pinned }) {
     const r = await runPipelineBench({ quick, progress });
+    pinned(r.pinningNote);
     const out: Measured = [];
     const base = { section: S.keyPath, scale: 'cpu' as const, tolerance: 1 };
     add(
@@ -484,8 +489,9 @@ const serialize: Suite = {
   name: 'serialize',
   title: 'profile list JSON (GET /api/profiles with 100 and 1,000 profiles)',
   runs: { full: 2, quick: 1 },
-  async measure({ quick, progress }) {
+  async measure({ quick, progress, pinned }) {
     const r = await runSerializeBench({ quick, progress });
+    pinned(r.pinningNote);
     const out: Measured = [];
     for (const run of r.runs) {
       add(
@@ -524,8 +530,9 @@ const lifecycle: Suite = {
   name: 'lifecycle',
   title: 'create/destroy cycles of profiles and WebSocket connections (leak check)',
   runs: { full: 2, quick: 1 },
-  async measure({ quick, progress }) {
+  async measure({ quick, progress, pinned }) {
     const r = await runLifecycleBench({ quick, progress });
+    pinned(r.pinningNote);
     const out: Measured = [];
     const phases = [
       [
