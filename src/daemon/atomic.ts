@@ -3,7 +3,7 @@
  * fsync(directory). A crash at any instant leaves the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const TEMP_MARK = '.keyrx-tmp-';
@@ -23,7 +23,7 @@ export async function writeFileAtomic(
   const tmp = join(dir, `${TEMP_MARK}${basename(path)}.${randomBytes(4).toString('hex')}`);
   let handle;
   try {
-    handle = await open(tmp, 'wx', mode);
+    handle = await openNew(tmp, mode);
     await handle.writeFile(data);
     if (durable) await handle.sync();
     await handle.close();
@@ -35,6 +35,20 @@ export async function writeFileAtomic(
     throw e;
   }
   if (durable) await syncDir(dir);
+}
+
+/**
+ * Creates `path`; recreates its directory first if it was removed while the daemon runs
+ * (`rm -rf` of the config dir), so the next save works instead of failing until a restart.
+ */
+async function openNew(path: string, mode: number) {
+  try {
+    return await open(path, 'wx', mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    return await open(path, 'wx', mode);
+  }
 }
 
 /** fsync a directory so a rename in it is durable. */

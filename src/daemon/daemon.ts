@@ -30,7 +30,7 @@ import { EventHub } from './event-hub.ts';
 import { InputThread } from './input-host.ts';
 import type { DeviceSetting, FromInput, InjectResult, KeyRecord, LatencyStats } from './input-protocol.ts';
 import { Mutex } from './mutex.ts';
-import { checkProfileName } from './names.ts';
+import { checkProfileName, isValidProfileName } from './names.ts';
 import type { ConfigPaths } from './paths.ts';
 import { configPaths } from './paths.ts';
 import { nodeSha256, nodeSha256Hex } from './profile-files.ts';
@@ -379,8 +379,17 @@ export class Daemon {
   private async restoreActive(): Promise<void> {
     const data = await this.readJson(this.paths.state, 'state.json');
     if (data === undefined) return;
-    const name = (data as { activeProfile?: unknown }).activeProfile;
+    let name = (data as { activeProfile?: unknown }).activeProfile;
     if (name === null) return;
+    // a crash during the rename of the active profile: the rename may not have happened
+    const renamedFrom = (data as { renamedFrom?: unknown }).renamedFrom;
+    if (
+      isValidProfileName(name) &&
+      isValidProfileName(renamedFrom) &&
+      !(await this.store.stat(name)) &&
+      (await this.store.stat(renamedFrom))
+    )
+      name = renamedFrom;
     if (typeof name !== 'string') {
       this.reportError(
         'CONFIG_LOAD_FAILED',
@@ -389,8 +398,11 @@ export class Daemon {
       return;
     }
     try {
-      await this.activate(name, { persist: false });
+      const restored = await this.activate(name, { persist: false });
       this.log.info({ profile: name }, 'restored the active profile');
+      // settle an interrupted rename, so its other name can never be picked later
+      if (renamedFrom !== undefined)
+        await this.writeState(name, new Date(restored.activatedAt)).catch(() => undefined);
     } catch (e) {
       const detail = e instanceof DaemonError ? e.message : String(e);
       this.reportError(
@@ -720,8 +732,9 @@ export class Daemon {
           `'${name}' is the active profile; activate another one first, or delete with ?force=true (keys then pass through unchanged)`,
         );
       if (wasActive) {
-        await this.swap(PASS_THROUGH);
+        // state first: if it cannot be saved, nothing changes
         await this.writeState(null);
+        await this.swap(PASS_THROUGH);
         this.active = null;
       }
       await this.store.remove(name);
@@ -754,12 +767,23 @@ export class Daemon {
       if (name === newName) return this.getProfile(name);
       if (this.index.has(newName) || (await this.store.stat(newName)))
         throw new DaemonError('PROFILE_EXISTS', `a profile named '${newName}' already exists`);
-      await this.store.rename(name, newName);
+      const active = this.active?.name === name ? this.active : null;
+      // The active profile's name is in state.json too. It is saved first, with the old name as a
+      // fallback: if it cannot be saved nothing is renamed, and a crash around the rename restores
+      // whichever name exists (restoreActive).
+      if (active) await this.writeState(newName, active.activatedAt, name);
+      try {
+        await this.store.rename(name, newName);
+      } catch (e) {
+        if (active) await this.writeState(name, active.activatedAt).catch(() => undefined);
+        throw e;
+      }
       this.index.delete(name);
       this.index.set(newName, { ...entry, name: newName });
-      if (this.active?.name === name) {
-        this.active = { ...this.active, name: newName };
-        await this.writeState(newName);
+      if (active) {
+        this.active = { ...active, name: newName };
+        // without the fallback now; if this fails, the fallback still restores the right one
+        await this.writeState(newName, active.activatedAt).catch(() => undefined);
       }
       this.hub.publish('profile', { action: 'renamed', name: newName, from: name });
       return this.getProfile(newName);
@@ -791,11 +815,12 @@ export class Daemon {
         throw e;
       }
       const { config, compileMs, cached } = loaded;
-      await this.swap(config);
       const activatedAt = new Date();
-      this.active = { name, activatedAt, config };
-      // Persisted before the reply: the last acknowledged activation survives a crash.
+      // Persisted before the reply, so the last acknowledged activation survives a crash, and
+      // before the swap, so a failed write (disk full, read-only) leaves the previous one active.
       if (opts.persist !== false) await this.writeState(name, activatedAt);
+      await this.swap(config);
+      this.active = { name, activatedAt, config };
       const result = {
         profile: name,
         compileMs: Math.round(compileMs * 1000) / 1000,
@@ -822,13 +847,15 @@ export class Daemon {
     await this.input!.request({ t: 'swap', config });
   }
 
-  private async writeState(name: string | null, at = new Date()): Promise<void> {
+  /** `renamedFrom`: the active profile is being renamed from that name (see renameProfile). */
+  private async writeState(name: string | null, at = new Date(), renamedFrom?: string): Promise<void> {
+    const state = {
+      activeProfile: name,
+      activatedAt: at.toISOString(),
+      ...(renamedFrom ? { renamedFrom } : {}),
+    };
     try {
-      await writeFileAtomic(
-        this.paths.state,
-        `${JSON.stringify({ activeProfile: name, activatedAt: at.toISOString() }, null, 2)}\n`,
-        0o600,
-      );
+      await writeFileAtomic(this.paths.state, `${JSON.stringify(state, null, 2)}\n`, 0o600);
     } catch (e) {
       throw storageError('saving the active profile', e);
     }
