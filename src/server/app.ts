@@ -4,7 +4,10 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { ConnectionError } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fastJson from 'fast-json-stringify';
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
@@ -50,6 +53,28 @@ function envelope(
   return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
 }
 
+/**
+ * Requests Node's HTTP parser refuses (oversized headers, bad header syntax, timeouts): answered
+ * with the error envelope. Fastify's default handler logs Node's `rawPacket` at trace level, the
+ * request's bytes with its `Authorization` header or `?token=`: only the parser's code is logged.
+ */
+function refuseMalformedRequest(this: FastifyInstance, err: ConnectionError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'the request line and headers are larger than the server accepts']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+        : [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
+  this.log.debug({ code: err.code }, 'malformed HTTP request refused');
+  const body = JSON.stringify(envelope(code, message));
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy();
+}
+
 const errorResponses = {
   400: S.ErrorEnvelope,
   401: S.ErrorEnvelope,
@@ -74,6 +99,18 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     return503OnClosing: false,
     // shutdown must not wait for idle keep-alive or half-open connections (SIGTERM exits within 2 s)
     forceCloseConnections: true,
+    // a path that is not valid percent-encoded UTF-8, or a parameter over the router's limit:
+    // the error envelope, as for any other invalid parameter
+    frameworkErrors: (error, _req, reply) => {
+      const problem =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path parameter is longer than 100 characters'
+          : 'the URL path is not valid percent-encoded UTF-8';
+      return (reply as FastifyReply)
+        .code(400)
+        .send(envelope('VALIDATION_FAILED', problem, { problems: [problem] }));
+    },
+    clientErrorHandler: refuseMalformedRequest,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Query strings and params are text, so they are coerced (?limit=10 → 10); bodies are JSON and

@@ -57,7 +57,7 @@ export function buildOpenApi(routes: CollectedRoute[], version: string): unknown
     };
     if (r.schema.body)
       op.requestBody = { required: true, content: { 'application/json': { schema: r.schema.body } } };
-    if (r.url !== '/api/health') op.security = [{ bearer: [] }, { session: [] }];
+    if (r.url !== '/api/health' && r.url !== '/api/session') op.security = [{ bearer: [] }, { session: [] }];
     (paths[path] ??= {})[r.method] = op;
   }
   return {

@@ -269,7 +269,8 @@ export const MetricsSchema = Type.Object({
 export const ListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    // bounded: '?offset=1e400' is coerced to Infinity, which passes an unbounded integer check
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   },
   { additionalProperties: false },
 );

@@ -96,7 +96,13 @@ export class WsHub {
   // ---------------------------------------------------------------- connection
 
   async connect(socket: WebSocket, req: FastifyRequest): Promise<void> {
-    const query = req.query as Record<string, string | undefined>;
+    // a repeated parameter (?topics=key&topics=state) arrives as an array: its values, joined
+    const query = Object.fromEntries(
+      Object.entries(req.query as Record<string, string | string[] | undefined>).map(([k, v]) => [
+        k,
+        Array.isArray(v) ? v.join(',') : v,
+      ]),
+    );
     const topics = new Set<Topic>(DEFAULT_TOPICS);
     if (query.topics !== undefined) {
       topics.clear();
@@ -383,12 +389,25 @@ export async function registerWebSocket(app: AnyFastify, daemon: Daemon): Promis
   const hub = new WsHub(daemon);
   hub.start();
   app.addHook('onClose', async () => hub.stop());
-  app.get(
-    '/ws',
-    { websocket: true, schema: { summary: 'the event stream (WebSocket; see docs/websocket.md)' } },
-    (socket, req) => {
-      void hub.connect(socket, req);
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    schema: { summary: 'the event stream (WebSocket; see docs/websocket.md)' },
+    // a plain GET without the upgrade: the error envelope, like every other refusal
+    handler: (_req, reply) =>
+      reply.code(404).send({
+        error: {
+          code: 'NOT_FOUND',
+          message: 'GET /ws is the WebSocket event stream: connect with a WebSocket upgrade',
+        },
+      }),
+    wsHandler: (socket, req) => {
+      // a failure in one connection must not take the daemon down (an unhandled rejection would)
+      hub.connect(socket, req).catch((err: unknown) => {
+        req.log.error({ err }, 'WebSocket connection failed');
+        socket.terminate();
+      });
     },
-  );
+  });
   return hub;
 }
