@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { vi } from 'vitest';
 import type { Config } from '../../src/core/index.ts';
@@ -408,7 +408,8 @@ describe('SimulatorPage', () => {
     expect((screen.getByLabelText('Profile') as HTMLSelectElement).value).toBe('good');
     expect(screen.getByRole('link', { name: 'Edit' }).getAttribute('href')).toBe('/profiles/good');
     fireEvent.pointerDown(keyCap('A'), { pointerId: 1, button: 0 });
-    expect(rows()[0]).toEqual(['d:A', 'remap', 'remap', 'd:B', '']);
+    // the timeline renders from the session's next snapshot (slow under CI load)
+    await waitFor(() => expect(rows()[0]).toEqual(['d:A', 'remap', 'remap', 'd:B', '']));
 
     fireEvent.change(screen.getByLabelText('Profile'), { target: { value: 'broken' } });
     expect(window.location.search).toBe('?profile=broken');
