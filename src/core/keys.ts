@@ -267,6 +267,8 @@ export function editDistance(a: string, b: string, limit = Infinity): number {
 
 /** Up to `max` candidates within edit distance 3, closest first (ties keep table order). */
 export function closestNames(name: string, candidates: Iterable<string>, max = 3): string[] {
+  // Nothing is close to a very long name, and comparing a megabyte with every candidate is slow.
+  if (name.length > 256) return [];
   const scored: { candidate: string; distance: number; index: number }[] = [];
   let index = 0;
   for (const candidate of candidates) {

@@ -47,6 +47,8 @@ class EngineHost implements KeyProcessor {
   private deviceSettings: Record<string, DeviceSetting>;
   private layerKey = '';
   private readonly physicalDown = new Set<number>();
+  /** held keys (`device\0key`): through the engine, or out unmapped (their device was disabled) */
+  private readonly routes = new Map<string, 'engine' | 'raw'>();
   private chord: number[] = [];
   readonly total = createHistogram();
   window = createHistogram();
@@ -90,8 +92,16 @@ class EngineHost implements KeyProcessor {
       // Everything was just released: the chord's last key must not go out after that.
       return [];
     }
-    if (!this.isDeviceEnabled(input.device))
-      return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
+    // A key's release and repeats go the way its press went (a second press without a release,
+    // too), even when its device was enabled or disabled in between: the other way would leave
+    // an output key down for good. Without a press seen, the engine ignores them.
+    const id = `${input.device}\u0000${input.key}`;
+    let route = this.routes.get(id);
+    if (route === undefined && input.action === 'press') {
+      route = this.isDeviceEnabled(input.device) ? 'engine' : 'raw';
+      this.routes.set(id, route);
+    } else if (input.action === 'release') this.routes.delete(id);
+    if (route === 'raw') return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
     return this.engine.process(input);
   }
 

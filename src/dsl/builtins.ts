@@ -54,6 +54,8 @@ interface OpenWhen {
 }
 
 export const MAX_SEQUENCE_LENGTH = 8;
+/** Operations a recorded problem costs (suggestions are costly): a loop repeating a mistake stops soon. */
+const PROBLEM_COST = 64;
 const PHYSICAL_MODIFIERS = new Set(['LShift', 'RShift', 'LCtrl', 'RCtrl', 'LAlt', 'RAlt', 'LMeta', 'RMeta']);
 
 /** A problem in the call's arguments: recorded as a diagnostic, the call does nothing. */
@@ -66,6 +68,12 @@ class Invalid extends Error {
     super(message);
   }
 }
+
+/** A message quoting a megabyte-long name stays readable (and a loop repeating it, cheap). */
+function clip(message: string): string {
+  return message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH)}…`;
+}
+const MAX_MESSAGE_LENGTH = 500;
 
 export class ProfileBuilder {
   readonly devices: DeviceBlock[] = [];
@@ -80,14 +88,19 @@ export class ProfileBuilder {
     span: SourceSpan,
     extra: { hint?: string; suggestions?: string[]; code?: string } = {},
   ): void {
-    const d: Diagnostic = { severity: 'error', code: extra.code ?? 'E_PROFILE', message, span };
+    const d: Diagnostic = {
+      severity: 'error',
+      code: extra.code ?? 'E_PROFILE',
+      message: clip(message),
+      span,
+    };
     if (extra.hint) d.hint = extra.hint;
     if (extra.suggestions?.length) d.suggestions = extra.suggestions;
     this.diagnostics.push(d);
   }
 
   warning(message: string, span: SourceSpan, hint?: string): void {
-    const d: Diagnostic = { severity: 'warning', code: 'W_PROFILE', message, span };
+    const d: Diagnostic = { severity: 'warning', code: 'W_PROFILE', message: clip(message), span };
     if (hint) d.hint = hint;
     this.diagnostics.push(d);
   }
@@ -246,11 +259,13 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       } catch (e) {
         if (e instanceof Invalid) {
           b.error(e.message, e.span, e.extra);
+          ctx.interpreter.chargeOperations(PROBLEM_COST, ctx.span);
           return returnsValue ? INVALID_VALUE : UNIT;
         }
         if (e instanceof ScriptError && e.code === 'E_TYPE') {
           // a wrong argument type is independent of the rest: record it and go on
           b.error(e.message, e.span ?? ctx.span, { code: 'E_TYPE', hint: e.hint });
+          ctx.interpreter.chargeOperations(PROBLEM_COST, ctx.span);
           return returnsValue ? INVALID_VALUE : UNIT;
         }
         throw e;

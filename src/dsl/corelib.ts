@@ -216,6 +216,8 @@ function truthy(c: StdContext, v: Value, what: string): boolean {
   throw err(c, `${c.name}(): the ${what} must return a bool, got ${typeName(v)}`, ErrorCode.Type);
 }
 
+const PARSE_INT_CAP = 1n << 64n;
+
 function parseIntText(s: string, radix: number): bigint | null {
   const t = s.trim();
   const m = /^([+-]?)(.+)$/.exec(t);
@@ -225,7 +227,8 @@ function parseIntText(s: string, radix: number): bigint | null {
   for (const ch of m[2].toLowerCase()) {
     const d = parseInt(ch, 36);
     if (Number.isNaN(d) || d >= radix) return null;
-    n = n * r + BigInt(d);
+    // Past 2^64 the caller reports an overflow anyway: stop growing (quadratic on a long text).
+    if (n <= PARSE_INT_CAP) n = n * r + BigInt(d);
   }
   return m[1] === '-' ? -n : n;
 }

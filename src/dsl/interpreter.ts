@@ -76,6 +76,7 @@ import {
   isValue,
   toDisplayString,
   typeName,
+  takeEqualityWork,
   valueEquals,
 } from './values.ts';
 
@@ -213,6 +214,34 @@ const NO_SPAN: SourceSpan = { file: '', line: 1, column: 1, length: 0, offset: 0
 function isContainer(v: Value): v is Value[] | ScriptMap {
   return v !== null && typeof v === 'object' && (Array.isArray(v) || v instanceof Map);
 }
+
+/** Operations a caught error costs: a loop that fails and catches forever stops soon enough. */
+const CAUGHT_ERROR_COST = 32;
+
+/**
+ * Operations a pass over a long string (one per 4 code units: some passes split it into
+ * characters and join them again) or an array (one per 16 elements) costs. Maps are hashed, never
+ * walked, except by functions that charge for it themselves.
+ */
+function sizeCharge(v: Value): number {
+  if (typeof v === 'string') return v.length > 256 ? v.length >> 2 : 0;
+  if (Array.isArray(v)) return v.length >> 4;
+  return 0;
+}
+
+/** Built-ins that do not walk an array they get as first argument (building one stays linear). */
+const CONSTANT_TIME_ON_ARRAYS = new Set([
+  'len',
+  'is_empty',
+  'get',
+  'set',
+  'push',
+  'pop',
+  'append',
+  'truncate',
+  'clear',
+  'type_of',
+]);
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -424,6 +453,12 @@ export class Interpreter {
     return this.ops;
   }
 
+  /** Charge work a host function did to the operation budget (throws the limit error when exceeded). */
+  chargeOperations(n: number, span: SourceSpan): void {
+    if (!this.running) throw new Error('chargeOperations() can only be used while a script runs');
+    this.charge(n, span);
+  }
+
   /** Parse with this interpreter's limits, then run if there is no syntax error. */
   runSource(source: string, file: string): RunResult {
     const parsed = parse(source, file, {
@@ -541,6 +576,25 @@ export class Interpreter {
     if (this.ops > this.limits.maxOperations) throw this.opsError(span);
   }
 
+  /** A value's text (interpolation, `+`, `throw`): building it is a pass over the value and the text. */
+  private display(v: Value, span: SourceSpan): string {
+    if (typeof v === 'string') return v;
+    this.chargeSizes([v], span);
+    const text = toDisplayString(v);
+    this.charge(sizeCharge(text), span);
+    return text;
+  }
+
+  /**
+   * Functions, comparisons and string indexing walk their string, array and map operands: charge
+   * that work by size, as copies are, or one operation could be a pass over a megabyte.
+   */
+  private chargeSizes(values: readonly Value[], span: SourceSpan, from = 0): void {
+    let n = 0;
+    for (let i = from; i < values.length; i++) n += sizeCharge(values[i]);
+    if (n > 0) this.charge(n, span);
+  }
+
   private opsError(span: SourceSpan): ScriptError {
     return this.error(
       `operation limit exceeded (${this.limits.maxOperations} operations): does the script loop forever?`,
@@ -586,7 +640,7 @@ export class Interpreter {
   }
 
   private emit(kind: 'print' | 'debug', text: string, span: SourceSpan): void {
-    this.charge(text.length >> 6, span);
+    this.charge(sizeCharge(text), span);
     this.output.push(text);
     this.onOutput?.(text, kind, span);
   }
@@ -733,7 +787,7 @@ export class Interpreter {
         return RETURN;
       case 'Throw': {
         const v = s.value === null ? UNIT : this.evalExpr(s.value);
-        const text = toDisplayString(v);
+        const text = this.display(v, s.span);
         throw new ThrownValue(text.length > 0 ? text : 'exception thrown', s.span, v);
       }
       case 'Try':
@@ -793,6 +847,7 @@ export class Interpreter {
           if (r !== -1) return r;
         }
       } else if (typeof iterable === 'string') {
+        this.chargeSizes([iterable], s.iterable.span);
         for (const ch of charsOf(iterable)) {
           const r = step(new Char(ch));
           if (r !== -1) return r;
@@ -820,6 +875,8 @@ export class Interpreter {
     } catch (e) {
       // Resource limits are not catchable: a script must not be able to outlive its budget.
       if (!(e instanceof ScriptError) || e.code === ErrorCode.Limit) throw e;
+      // An error costs far more than an operation (the exception, its message and suggestions).
+      this.charge(CAUGHT_ERROR_COST, s.span);
       if (s.errorName === null) return this.execBlock(s.catchBody);
       const value: Value = e instanceof ThrownValue ? e.value : e.message;
       const mark = f.scope.length;
@@ -1007,6 +1064,7 @@ export class Interpreter {
     if (container instanceof Map)
       return new KeyRef(container, this.mapKey(idx, idxSpan), base, this.limits.maxMapSize);
     if (typeof container === 'string') {
+      this.chargeSizes([container], span);
       const chars = charsOf(container);
       return new CharRef(chars, this.arrayIndex(chars.length, idx, idxSpan, 'string'), base);
     }
@@ -1165,6 +1223,7 @@ export class Interpreter {
     if (Array.isArray(base)) return base[this.arrayIndex(base.length, idx, idxSpan, 'array')];
     if (base instanceof Map) return base.get(this.mapKey(idx, idxSpan)) ?? UNIT;
     if (typeof base === 'string') {
+      this.chargeSizes([base], span);
       const chars = charsOf(base);
       return new Char(chars[this.arrayIndex(chars.length, idx, idxSpan, 'string')]);
     }
@@ -1193,7 +1252,7 @@ export class Interpreter {
       case 'Template': {
         let out = '';
         for (const p of e.parts) {
-          out += typeof p === 'string' ? p : toDisplayString(this.evalPeek(p));
+          out += typeof p === 'string' ? p : this.display(this.evalPeek(p), e.span);
           if (out.length > this.limits.maxStringLength) break;
         }
         return this.checkString(out, e.span);
@@ -1346,22 +1405,29 @@ export class Interpreter {
           return op === '&' ? a && b : op === '|' ? a || b : a !== b;
         throw this.typeError(`cannot apply '${op}' to ${typeName(a)} and ${typeName(b)}`, span);
       case '==':
-        return valueEquals(a, b);
-      case '!=':
-        return !valueEquals(a, b);
+      case '!=': {
+        this.chargeSizes([a, b], span);
+        const equal = valueEquals(a, b);
+        this.charge(takeEqualityWork() >> 4, span);
+        return op === '==' ? equal : !equal;
+      }
       case '<':
       case '<=':
       case '>':
       case '>=': {
+        this.chargeSizes([a, b], span);
         const c = compareValues(a, b);
         if (c === null)
           throw this.typeError(`cannot compare ${typeName(a)} with ${typeName(b)} using '${op}'`, span);
         return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
       }
       case 'in':
-        return this.contains(b, a, span);
-      case '!in':
-        return !this.contains(b, a, span);
+      case '!in': {
+        this.chargeSizes([b], span);
+        const found = this.contains(b, a, span);
+        this.charge(takeEqualityWork() >> 4, span);
+        return op === 'in' ? found : !found;
+      }
       case '..':
       case '..=':
         if (typeof a === 'bigint' && typeof b === 'bigint') return new RangeValue(a, b, op === '..=');
@@ -1380,8 +1446,8 @@ export class Interpreter {
       return Number(a) + Number(b);
     }
     if (typeof a === 'string' || typeof b === 'string' || (a instanceof Char && b instanceof Char)) {
-      const left = toDisplayString(a);
-      const right = toDisplayString(b);
+      const left = this.display(a, span);
+      const right = this.display(b, span);
       if (left.length + right.length > this.limits.maxStringLength)
         this.checkString(' '.repeat(this.limits.maxStringLength + 1), span);
       return this.checkString(left + right, span);
@@ -1626,7 +1692,11 @@ export class Interpreter {
       target = null;
     }
     const c: StdContext = { span, argSpans, name: b.name, receiver: target, host: this.std };
-    return o.fn(args, c);
+    this.chargeSizes(args, span, Array.isArray(args[0]) && CONSTANT_TIME_ON_ARRAYS.has(b.name) ? 1 : 0);
+    const result = o.fn(args, c);
+    const work = sizeCharge(typeof result === 'string' ? result : null) + (takeEqualityWork() >> 4);
+    if (work > 0) this.charge(work, span);
+    return result;
   }
 
   private callHost(
@@ -1637,6 +1707,9 @@ export class Interpreter {
     name: string,
     method: boolean,
   ): Value {
+    // host functions read their arguments whole, key names in arrays too
+    this.chargeSizes(args, span);
+    for (const a of args) if (Array.isArray(a)) this.chargeSizes(a, span);
     const file = this.frame.module.file;
     const ctx: CallContext = { span, argSpans, interpreter: this, file, name, method };
     let r: Value | void;

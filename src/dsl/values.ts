@@ -149,30 +149,18 @@ export function formatFloat(f: number): string {
   return Number.isInteger(f) ? `${s}.0` : s;
 }
 
-function quoteString(s: string, quote: string): string {
-  let out = quote;
-  for (const ch of s) {
-    switch (ch) {
-      case '\\':
-        out += '\\\\';
-        break;
-      case '\n':
-        out += '\\n';
-        break;
-      case '\t':
-        out += '\\t';
-        break;
-      case '\r':
-        out += '\\r';
-        break;
-      case '\0':
-        out += '\\0';
-        break;
-      default:
-        out += ch === quote ? '\\' + ch : ch;
-    }
-  }
-  return out + quote;
+const ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\t': '\\t',
+  '\r': '\\r',
+  '\0': '\\0',
+};
+const NEEDS_ESCAPE = { '"': /[\\\n\t\r\0"]/g, "'": /[\\\n\t\r\0']/g } as const;
+
+function quoteString(s: string, quote: '"' | "'"): string {
+  // one regex pass: a character at a time would take ~0.1 s for a megabyte
+  return quote + s.replace(NEEDS_ESCAPE[quote], (ch) => ESCAPES[ch] ?? '\\' + ch) + quote;
 }
 
 /** Map keys in Rhai's (sorted) order. */
@@ -180,7 +168,14 @@ export function sortedKeys(m: ScriptMap): string[] {
   return [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function show(v: Value, debug: boolean, depth: number): string {
+/**
+ * Longest text `show` builds. An array can hold the same long string many times at no cost, so
+ * its text could be far larger than anything the script paid for: past this length the rest is
+ * left out (`…`), and the caller's string length check reports it.
+ */
+export const MAX_SHOWN_LENGTH = 16 * 1024 * 1024;
+
+function show(v: Value, debug: boolean, depth: number, room: { left: number }): string {
   switch (typeof v) {
     case 'string':
       return debug ? quoteString(v, '"') : v;
@@ -193,11 +188,33 @@ function show(v: Value, debug: boolean, depth: number): string {
   }
   if (v === null) return debug ? '()' : '';
   if (depth > MAX_VALUE_DEPTH) return '…';
-  if (Array.isArray(v)) return `[${v.map((e) => show(e, true, depth + 1)).join(', ')}]`;
+  if (Array.isArray(v)) {
+    const parts: string[] = [];
+    for (const e of v) {
+      if (room.left <= 0) {
+        parts.push('…');
+        break;
+      }
+      const text = show(e, true, depth + 1, room);
+      // a nested container has counted its own parts already
+      room.left -= 2 + (Array.isArray(e) || e instanceof Map ? 0 : text.length);
+      parts.push(text);
+    }
+    return `[${parts.join(', ')}]`;
+  }
   if (v instanceof Map) {
-    return `#{${sortedKeys(v)
-      .map((k) => `${quoteString(k, '"')}: ${show(v.get(k) ?? null, true, depth + 1)}`)
-      .join(', ')}}`;
+    const parts: string[] = [];
+    for (const k of sortedKeys(v)) {
+      if (room.left <= 0) {
+        parts.push('…');
+        break;
+      }
+      const e = v.get(k) ?? null;
+      const text = `${quoteString(k, '"')}: ${show(e, true, depth + 1, room)}`;
+      room.left -= 2 + (Array.isArray(e) || e instanceof Map ? k.length + 4 : text.length);
+      parts.push(text);
+    }
+    return `#{${parts.join(', ')}}`;
   }
   if (v instanceof Char) return debug ? quoteString(v.value, "'") : v.value;
   if (v instanceof RangeValue) {
@@ -211,12 +228,21 @@ function show(v: Value, debug: boolean, depth: number): string {
 
 /** What `print` and `to_string` show: strings and chars bare, `()` as nothing. */
 export function toDisplayString(v: Value): string {
-  return show(v, false, 0);
+  return show(v, false, 0, { left: MAX_SHOWN_LENGTH });
 }
 
 /** What `debug` shows: strings quoted, `()` as `()`. */
 export function toDebugString(v: Value): string {
-  return show(v, true, 0);
+  return show(v, true, 0, { left: MAX_SHOWN_LENGTH });
+}
+
+/** Entries valueEquals compared since the last takeEqualityWork(): the interpreter charges them. */
+let equalityWork = 0;
+
+export function takeEqualityWork(): number {
+  const n = equalityWork;
+  equalityWork = 0;
+  return n;
 }
 
 /** Structural equality with Rhai's rules: ints equal floats of the same value, strings equal chars. */
@@ -229,11 +255,13 @@ export function valueEquals(a: Value, b: Value, depth = 0): boolean {
   if (a instanceof Char) return (b instanceof Char && b.value === a.value) || b === a.value;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
+    equalityWork += a.length;
     for (let i = 0; i < a.length; i++) if (!valueEquals(a[i], b[i], depth + 1)) return false;
     return true;
   }
   if (a instanceof Map) {
     if (!(b instanceof Map) || a.size !== b.size) return false;
+    equalityWork += a.size;
     for (const [k, v] of a) {
       if (!b.has(k) || !valueEquals(v, b.get(k) ?? null, depth + 1)) return false;
     }
@@ -315,7 +343,8 @@ export function cloneValue(v: Value, stats?: CopyStats, span?: SourceSpan, depth
     if (depth >= MAX_VALUE_DEPTH) throw valueTooDeep(span);
     if (stats) {
       stats.containers++;
-      stats.elements += v.size;
+      // an entry costs about 16 times an array element to copy (a hash insert)
+      stats.elements += v.size * 16;
     }
     const out: ScriptMap = new Map();
     for (const [k, e] of v)

@@ -1,0 +1,373 @@
+/**
+ * Engine properties under the daemon's life cycle: random configs, random timed input on two
+ * devices, and at random points what the input thread does around the engine — profile swaps,
+ * releaseAll(), devices appearing, devices disabled and enabled again.
+ *
+ * `HostModel` does what EngineHost (src/daemon/input-thread.ts) does around its Engine: a swap is
+ * `releaseAll()` on the old engine, then a new Engine on the new config that learns the devices
+ * seen so far; a disabled device's keys go out unmapped, and a key's release goes the way its
+ * press went; the press completing the emergency chord is swallowed (the virtual backend's way).
+ * EngineHost runs in a worker and cannot be imported: test/fuzz/host-cases.ts checks the real one
+ * end to end through a daemon.
+ *
+ * Invariants, checked on the whole output stream of a run:
+ *   - no press of a key already down, no release or repeat of a key not down, time never goes back
+ *     (with a device disabled during the run, unmapped keys share the output with mapped ones, so
+ *     there only the weaker rule holds: nothing released that was never pressed);
+ *   - right after releaseAll() or a swap, no output key is down but those of unmapped presses;
+ *   - once every input is released and every deadline passed, no output key is down, and the
+ *     engine holds nothing (no held key, no pending tap-hold, no deadline);
+ *   - the same run twice gives the same output.
+ */
+import assert from 'node:assert/strict';
+import type {
+  BaseMapping,
+  Condition,
+  ConditionItem,
+  Config,
+  DeviceBlock,
+  Mapping,
+  OutputEvent,
+} from '../../src/core/index.ts';
+import { Engine, resolveKey } from '../../src/core/index.ts';
+import type { Case, Rng, SyncTarget } from './harness.ts';
+
+export const KEY_NAMES = [
+  'A',
+  'B',
+  'C',
+  'D',
+  'E',
+  'H',
+  'J',
+  'Space',
+  'CapsLock',
+  'Tab',
+  'Escape',
+  'Num1',
+  'LShift',
+  'LCtrl',
+  'LAlt',
+  'LMeta',
+];
+const CODES = KEY_NAMES.map((k) => resolveKey(k));
+export const DEVICES = ['kb-one', 'kb-two'];
+/** the default emergency exit chord (settings.emergencyExitChord) */
+const CHORD = ['LCtrl', 'Space', 'Escape'].map((k) => resolveKey(k));
+const PATTERNS = ['*', 'kb-one', '*two', 'kb-*', 'Keyboard*', 'usb-*', 'nothing'];
+
+// ---------------------------------------------------------------- random configs
+
+function layerId(rng: Rng): number {
+  return rng.chance(0.9) ? rng.int(4) : rng.pick([0x7f, 0xfe]);
+}
+
+function baseMapping(rng: Rng): BaseMapping {
+  const from = rng.pick(KEY_NAMES);
+  const key = (): string => rng.pick(KEY_NAMES);
+  switch (rng.int(7)) {
+    case 0:
+      return { kind: 'simple', from, to: key() };
+    case 1:
+      return { kind: 'modifier', from, id: layerId(rng) };
+    case 2:
+      return { kind: 'lock', from, id: layerId(rng) };
+    case 3:
+      return { kind: 'tapHold', from, tap: key(), hold: layerId(rng), thresholdMs: rng.range(1, 300) };
+    case 4:
+      return { kind: 'holdOnly', from, hold: layerId(rng), thresholdMs: rng.range(1, 300) };
+    case 5:
+      return {
+        kind: 'modifiedOutput',
+        from,
+        to: key(),
+        shift: rng.chance(0.5),
+        ctrl: rng.chance(0.5),
+        alt: rng.chance(0.3),
+        win: rng.chance(0.2),
+      };
+    default:
+      return { kind: 'sequence', from, keys: Array.from({ length: rng.range(1, 8) }, key) };
+  }
+}
+
+function conditionItem(rng: Rng): ConditionItem {
+  switch (rng.int(6)) {
+    case 0:
+    case 1:
+      return { kind: 'modifier', id: layerId(rng) };
+    case 2:
+    case 3:
+      return { kind: 'lock', id: layerId(rng) };
+    case 4:
+      return { kind: 'ime' };
+    default:
+      return { kind: 'lang', lang: rng.pick(['ja', 'ko', 'en-US']) };
+  }
+}
+
+function condition(rng: Rng): Condition {
+  switch (rng.int(5)) {
+    case 0:
+    case 1:
+      return conditionItem(rng);
+    case 2:
+      return { kind: 'allOf', items: Array.from({ length: rng.range(1, 3) }, () => conditionItem(rng)) };
+    case 3:
+      return { kind: 'noneOf', items: Array.from({ length: rng.range(1, 3) }, () => conditionItem(rng)) };
+    default:
+      return { kind: 'device', pattern: rng.pick(PATTERNS) };
+  }
+}
+
+export function randomConfig(rng: Rng): Config {
+  const devices: DeviceBlock[] = Array.from({ length: rng.range(1, 3) }, () => ({
+    pattern: rng.pick(PATTERNS),
+    mappings: Array.from({ length: rng.int(26) }, (): Mapping => {
+      if (rng.chance(0.6)) return baseMapping(rng);
+      return {
+        kind: 'conditional',
+        condition: condition(rng),
+        mappings: Array.from({ length: rng.range(1, 6) }, () => baseMapping(rng)),
+      };
+    }),
+  }));
+  return { version: 1, devices };
+}
+
+// ---------------------------------------------------------------- the host model
+
+/** What EngineHost does around its engine (see the file comment). */
+export class HostModel {
+  engine: Engine;
+  private readonly identities = new Map<string, { name: string; id: string }>();
+  private readonly disabled = new Set<string>();
+  private readonly physicalDown = new Set<number>();
+  /** held keys (`device\0key`) and the way their press went */
+  readonly routes = new Map<string, 'engine' | 'raw'>();
+
+  constructor(config: Config) {
+    this.engine = new Engine(config, { trace: true });
+  }
+
+  deviceAdded(handle: string, name: string, id: string): void {
+    this.identities.set(handle, { name, id });
+    this.engine.describeDevice(handle, { name, id });
+  }
+
+  setEnabled(device: string, enabled: boolean): void {
+    if (enabled) this.disabled.delete(device);
+    else this.disabled.add(device);
+  }
+
+  process(
+    key: number,
+    action: 'press' | 'release' | 'repeat',
+    timeUs: number,
+    device: string,
+  ): OutputEvent[] {
+    if (action === 'press') this.physicalDown.add(key);
+    else if (action === 'release') this.physicalDown.delete(key);
+    // the emergency chord: the virtual backend's host swallows the press that completes it
+    if (action === 'press' && CHORD.every((k) => this.physicalDown.has(k))) return [];
+    const id = `${device}\u0000${key}`;
+    let route = this.routes.get(id);
+    if (route === undefined && action === 'press') {
+      route = this.disabled.has(device) ? 'raw' : 'engine';
+      this.routes.set(id, route);
+    } else if (action === 'release') this.routes.delete(id);
+    if (route === 'raw') return [{ key, action, timeUs }];
+    return this.engine.process({ key, action, timeUs, device });
+  }
+
+  tick(nowUs: number): OutputEvent[] {
+    return this.engine.tick(nowUs);
+  }
+
+  releaseAll(nowUs: number): OutputEvent[] {
+    return this.engine.releaseAll(nowUs);
+  }
+
+  /** The input thread's 'swap': release everything, then a fresh engine that knows the devices. */
+  swap(config: Config, nowUs: number): OutputEvent[] {
+    const released = this.engine.releaseAll(nowUs);
+    this.engine = new Engine(config, { trace: true });
+    for (const [handle, identity] of this.identities) this.engine.describeDevice(handle, identity);
+    return released;
+  }
+}
+
+// ---------------------------------------------------------------- runs
+
+type Op =
+  | { op: 'press' | 'release' | 'repeat'; device: number; pick: number }
+  | { op: 'glitch-press' | 'glitch-release'; device: number; pick: number }
+  | { op: 'wait'; ms: number }
+  | { op: 'releaseAll' }
+  | { op: 'swap'; to: number }
+  | { op: 'deviceAdded'; device: number }
+  | { op: 'disable' | 'enable'; device: number }
+  | { op: 'context'; ime: boolean; language: string };
+
+function randomOps(rng: Rng, configs: number, toggles: boolean): Op[] {
+  const n = rng.range(0, 120);
+  const ops: Op[] = [];
+  for (let i = 0; i < n; i++) {
+    const device = rng.int(DEVICES.length);
+    const pick = rng.int(1 << 30);
+    ops.push(
+      rng.weighted<() => Op>([
+        [30, () => ({ op: 'press', device, pick })],
+        [30, () => ({ op: 'release', device, pick })],
+        [4, () => ({ op: 'repeat', device, pick })],
+        [1, () => ({ op: 'glitch-press', device, pick })],
+        [1, () => ({ op: 'glitch-release', device, pick })],
+        [18, () => ({ op: 'wait', ms: rng.pick([0, 1, 5, 50, 150, 199, 200, 201, 299, 400]) })],
+        [3, () => ({ op: 'releaseAll' })],
+        [4, () => ({ op: 'swap', to: rng.int(configs) })],
+        [2, () => ({ op: 'deviceAdded', device })],
+        [toggles ? 3 : 0, () => ({ op: 'disable', device })],
+        [toggles ? 3 : 0, () => ({ op: 'enable', device })],
+        [1, () => ({ op: 'context', ime: rng.chance(0.5), language: rng.pick(['', 'ja', 'ko-KR', 'en']) })],
+      ])(),
+    );
+  }
+  return ops;
+}
+
+interface RunOutput {
+  out: OutputEvent[];
+  /** indexes into `out` right after each releaseAll/swap, with the keys pressed unmapped then */
+  checkpoints: { at: number; raw: Set<number> }[];
+}
+
+/** Plays the ops, then releases every held input and lets every deadline pass. */
+export function play(configs: Config[], ops: Op[]): RunOutput {
+  const host = new HostModel(configs[0]);
+  const out: OutputEvent[] = [];
+  const checkpoints: RunOutput['checkpoints'] = [];
+  const down = DEVICES.map(() => new Set<number>());
+  let now = 1_000_000;
+  const rawKeys = (): Set<number> =>
+    new Set([...host.routes].filter(([, r]) => r === 'raw').map(([id]) => Number(id.split('\u0000')[1])));
+  for (const op of ops) {
+    switch (op.op) {
+      case 'press':
+      case 'release':
+      case 'repeat':
+      case 'glitch-press':
+      case 'glitch-release': {
+        const d = DEVICES[op.device];
+        const held = down[op.device];
+        let key: number;
+        let action: 'press' | 'release' | 'repeat';
+        if (op.op === 'glitch-press' || op.op === 'glitch-release') {
+          // a lost event: a press of a held key, or a release of a key that is up
+          key = CODES[op.pick % CODES.length];
+          action = op.op === 'glitch-press' ? 'press' : 'release';
+        } else {
+          const candidates = CODES.filter((c) => (op.op === 'press' ? !held.has(c) : held.has(c)));
+          if (candidates.length === 0) continue;
+          key = candidates[op.pick % candidates.length];
+          action = op.op;
+        }
+        if (action === 'press') held.add(key);
+        else if (action === 'release') held.delete(key);
+        out.push(...host.process(key, action, now, d));
+        break;
+      }
+      case 'wait':
+        now += op.ms * 1000;
+        out.push(...host.tick(now));
+        break;
+      case 'releaseAll':
+        out.push(...host.releaseAll(now));
+        checkpoints.push({ at: out.length, raw: rawKeys() });
+        break;
+      case 'swap':
+        out.push(...host.swap(configs[op.to], now));
+        checkpoints.push({ at: out.length, raw: rawKeys() });
+        break;
+      case 'deviceAdded': {
+        const handle = DEVICES[op.device];
+        host.deviceAdded(handle, op.device === 0 ? 'Keyboard One' : 'Keyboard Two', `usb-${op.device}`);
+        break;
+      }
+      case 'disable':
+      case 'enable':
+        host.setEnabled(DEVICES[op.device], op.op === 'enable');
+        break;
+      case 'context':
+        host.engine.setContext({ ime: op.ime, language: op.language });
+        break;
+    }
+  }
+  // every input up, in a fixed order, then every deadline passes
+  for (const [i, held] of down.entries())
+    for (const key of [...held]) out.push(...host.process(key, 'release', now, DEVICES[i]));
+  const deadline = host.engine.nextDeadline();
+  if (deadline !== null) out.push(...host.tick(deadline));
+  const s = host.engine.state();
+  assert.equal(host.engine.nextDeadline(), null, 'a deadline remains once every key is up');
+  assert.deepEqual(s.held, [], 'the engine still holds keys once every key is up');
+  assert.deepEqual(s.pending, [], 'a tap-hold is still pending once every key is up');
+  assert.deepEqual(s.outputDown, [], 'the engine has output keys down once every key is up');
+  assert.deepEqual([...host.routes.keys()], [], 'presses without their release');
+  return { out, checkpoints };
+}
+
+/**
+ * Checks an output stream; `strict` unless unmapped keys shared the output with mapped ones.
+ * `inTimeOrder`: one clock for every event (the daemon's injected scripts run on a virtual one).
+ */
+export function checkStream(run: RunOutput, strict: boolean, inTimeOrder = true): void {
+  const down = new Set<number>();
+  const everPressed = new Set<number>();
+  let last = -Infinity;
+  let next = 0;
+  const atCheckpoint = (i: number): void => {
+    while (next < run.checkpoints.length && run.checkpoints[next].at === i) {
+      const { raw } = run.checkpoints[next++];
+      const stuck = [...down].filter((k) => !raw.has(k));
+      assert.deepEqual(stuck, [], `output keys still down right after releaseAll/swap (event ${i})`);
+    }
+  };
+  for (const [i, e] of run.out.entries()) {
+    atCheckpoint(i);
+    if (inTimeOrder) assert.ok(e.timeUs >= last, `event ${i} goes back in time`);
+    last = e.timeUs;
+    if (e.action === 'press') {
+      if (strict) assert.ok(!down.has(e.key), `event ${i}: press of key ${e.key}, which is already down`);
+      down.add(e.key);
+      everPressed.add(e.key);
+    } else if (e.action === 'release') {
+      if (strict) assert.ok(down.has(e.key), `event ${i}: release of key ${e.key}, which is not down`);
+      else assert.ok(everPressed.has(e.key), `event ${i}: release of key ${e.key}, which was never pressed`);
+      down.delete(e.key);
+    } else if (strict) assert.ok(down.has(e.key), `event ${i}: repeat of key ${e.key}, which is not down`);
+  }
+  atCheckpoint(run.out.length);
+  assert.deepEqual([...down], [], 'output keys left down after every input was released');
+}
+
+export const engineTarget: SyncTarget = {
+  name: 'engine',
+  makeCase(rng: Rng, index: number): Case {
+    const configs = Array.from({ length: rng.range(1, 3) }, () => randomConfig(rng));
+    const toggles = rng.chance(0.3);
+    const ops = randomOps(rng, configs.length, toggles);
+    const counts = ops.reduce<Record<string, number>>((c, o) => ((c[o.op] = (c[o.op] ?? 0) + 1), c), {});
+    return {
+      category: toggles ? 'swaps + device toggles' : 'swaps + releaseAll',
+      label: `${configs.length} config(s), ${ops.length} ops (${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+      execute() {
+        const run = play(configs, ops);
+        checkStream(run, !toggles);
+        if (index % 4 === 0)
+          assert.deepEqual(play(configs, ops).out, run.out, 'the same run gave other output');
+      },
+    };
+  },
+};
