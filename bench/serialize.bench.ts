@@ -16,7 +16,7 @@
  *
  * Flags: --quick (100 and 300 profiles, fewer samples), --json (the result as JSON on stdout).
  */
-import { affinity, int, parseCpuList, setAffinity, table } from './support.ts';
+import { int, pinAwayFromDaemon, table } from './support.ts';
 import type { DaemonProcess } from '../test/support/daemon-process.ts';
 import { spawnDaemon } from '../test/support/daemon-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -117,32 +117,13 @@ export async function runSerializeBench(
   const samples = quick ? 10 : 30;
   const progress = opts.progress ?? (() => undefined);
 
-  // CPUs: the daemon on the first allowed one, this process (the client) on the second
-  const originalAffinity = affinity(process.pid);
-  const allowed = originalAffinity ? parseCpuList(originalAffinity) : [];
-  let pinning: { daemonCpu: number; clientCpu: number } | null = null;
-  let pinningNote = 'not pinned: taskset is not available';
-  if (originalAffinity && allowed.length < 2)
-    pinningNote = `not pinned: only CPU ${allowed.join(',')} is available`;
-  else if (originalAffinity) {
-    pinning = { daemonCpu: allowed[0], clientCpu: allowed[1] };
-    pinningNote = `daemon pinned to CPU ${allowed[0]}, client to CPU ${allowed[1]} (taskset)`;
-  }
-
   const dir = mkdtempSync(join(tmpdir(), 'keyrx-bench-serialize-'));
   let daemon: DaemonProcess | null = null;
-  let pinned = false;
+  const pinning = pinAwayFromDaemon();
+  const pinningNote = pinning.note;
   try {
-    if (pinning)
-      try {
-        setAffinity(process.pid, String(pinning.clientCpu));
-        pinned = true;
-      } catch (e) {
-        pinningNote = `not pinned: taskset failed (${(e as Error).message.split('\n')[0]})`;
-        pinning = null;
-      }
     progress(`starting the daemon on ${dir} (${pinningNote})`);
-    daemon = await spawnDaemon({ dir, cpu: pinning?.daemonCpu ?? null });
+    daemon = await spawnDaemon({ dir, cpu: pinning.daemonCpu });
     const d = daemon;
 
     const runs: SerializeRun[] = [];
@@ -199,7 +180,7 @@ export async function runSerializeBench(
     };
   } finally {
     await daemon?.stop();
-    if (pinned && originalAffinity) setAffinity(process.pid, originalAffinity);
+    pinning.restore();
     rmSync(dir, { recursive: true, force: true });
   }
 }

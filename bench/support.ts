@@ -39,3 +39,34 @@ export function table(header: string[], rows: string[][], left = 1): string {
 }
 
 export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export interface Pinning {
+  /** the CPU to start the daemon on (spawnDaemon's `cpu`), or null when not pinned */
+  daemonCpu: number | null;
+  /** what was pinned, for the report */
+  note: string;
+  /** gives this process its CPUs back */
+  restore(): void;
+}
+
+/**
+ * The daemon on the first allowed CPU, this process (the load generator, called `client` in the
+ * note) on the second, when taskset and two CPUs are available.
+ */
+export function pinAwayFromDaemon(client = 'client'): Pinning {
+  const original = affinity(process.pid);
+  const allowed = original ? parseCpuList(original) : [];
+  const unpinned = (note: string): Pinning => ({ daemonCpu: null, note, restore: () => undefined });
+  if (!original) return unpinned('not pinned: taskset is not available');
+  if (allowed.length < 2) return unpinned(`not pinned: only CPU ${allowed.join(',')} is available`);
+  try {
+    setAffinity(process.pid, String(allowed[1]));
+  } catch (e) {
+    return unpinned(`not pinned: taskset failed (${(e as Error).message.split('\n')[0]})`);
+  }
+  return {
+    daemonCpu: allowed[0],
+    note: `daemon pinned to CPU ${allowed[0]}, ${client} to CPU ${allowed[1]} (taskset)`,
+    restore: () => setAffinity(process.pid, original),
+  };
+}
