@@ -3,7 +3,8 @@
  * same shape KeyRx compiles to. The DSL compiler produces it, `.krx` files store it, and
  * the engine turns it into lookup tables when it loads it.
  */
-import { resolveKey, UnknownKeyError } from './keys.ts';
+import { isModifierKey, resolveKey, UnknownKeyError } from './keys.ts';
+import { untypable } from './text.ts';
 
 export const CONFIG_VERSION = 1;
 /** MD_00–MD_FE and LK_00–LK_FE: 255 ids each; FF is reserved (KeyRx). */
@@ -27,13 +28,38 @@ export interface LockMapping {
   /** LK_xx id, 0–254 */
   id: number;
 }
+/** How a tap-hold key decides between tap and hold while another key is involved. */
+export type TapHoldMode = 'permissive' | 'hold_on_press' | 'balanced' | 'tap_preferred';
+export const TAP_HOLD_MODES: readonly TapHoldMode[] = [
+  'permissive',
+  'hold_on_press',
+  'balanced',
+  'tap_preferred',
+];
+
+/** Which physical keys each hand types (for `oppositeHand`). */
+export interface HandMap {
+  left: string[];
+  right: string[];
+}
+
 export interface TapHoldMapping {
   kind: 'tapHold';
   from: string;
   tap: string;
-  /** MD_xx id activated while held */
-  hold: number;
+  /** MD_xx id activated while held (absent when `holdKey` is set) */
+  hold?: number;
+  /** an output modifier key held instead of a layer: home-row mods (`LShift`) */
+  holdKey?: string;
   thresholdMs: number;
+  /** absent: `permissive`, KeyRx's behaviour */
+  mode?: TapHoldMode;
+  /** pressed again within this long after its tap: the tap key again (held, so it repeats) */
+  quickTapMs?: number;
+  /** pressed within this long after another key's press: a tap at once (fast typing) */
+  requirePriorIdleMs?: number;
+  /** a key of the same hand pressed while undecided makes it a tap */
+  oppositeHand?: HandMap;
 }
 export interface HoldOnlyMapping {
   kind: 'holdOnly';
@@ -56,6 +82,89 @@ export interface SequenceMapping {
   keys: string[];
 }
 
+/** Next key gets the modifier key or layer, then it is released (held: an ordinary modifier). */
+export interface OneShotMapping {
+  kind: 'oneShot';
+  from: string;
+  /** output modifier key (`LShift`), or */
+  key?: string;
+  /** MD_xx id */
+  layer?: number;
+  /** armed this long at most after its release */
+  timeoutMs: number;
+}
+
+/** Keys pressed together (within `windowMs` of the first) produce `to`; the only kind without `from`. */
+export interface ComboMapping {
+  kind: 'combo';
+  keys: string[];
+  to: string;
+  windowMs: number;
+}
+
+/** What the nth tap of a tap dance does: tapped, or held (a key held down, or a layer). */
+export interface DanceAction {
+  tap?: string;
+  holdKey?: string;
+  holdLayer?: number;
+}
+
+export interface TapDanceMapping {
+  kind: 'tapDance';
+  from: string;
+  actions: DanceAction[];
+  /** a next tap must come within this long */
+  windowMs: number;
+}
+
+export type MacroStep =
+  | { op: 'press' | 'release' | 'tap'; key: string }
+  | { op: 'wait'; ms: number }
+  | { op: 'text'; text: string };
+
+export interface MacroMapping {
+  kind: 'macro';
+  from: string;
+  steps: MacroStep[];
+}
+
+/** Press: MD_xx on until pressed again. */
+export interface LayerToggleMapping {
+  kind: 'layerToggle';
+  from: string;
+  id: number;
+}
+
+/** Press: MD_xx becomes the base layer (replacing another switched one); again: back to none. */
+export interface LayerSwitchMapping {
+  kind: 'layerSwitch';
+  from: string;
+  id: number;
+}
+
+/** Letters come out shifted until a key that is not part of a word, or `timeoutMs` idle. */
+export interface CapsWordMapping {
+  kind: 'capsWord';
+  from: string;
+  timeoutMs: number;
+}
+
+/** `from` with every listed modifier down gives `to`, those modifiers lifted meanwhile. */
+export interface KeyOverrideMapping {
+  kind: 'keyOverride';
+  from: string;
+  /** `Shift`, `Ctrl`, `Alt`, `Meta` (either side) or one side: `LShift`, `RCtrl` … */
+  mods: string[];
+  to: string;
+}
+
+/** Types `text` through the unicode entry (Linux: Ctrl+Shift+U, hex, Space). */
+export interface UnicodeMapping {
+  kind: 'unicode';
+  from: string;
+  text: string;
+}
+
 export type BaseMapping =
   | SimpleMapping
   | ModifierMapping
@@ -63,13 +172,34 @@ export type BaseMapping =
   | TapHoldMapping
   | HoldOnlyMapping
   | ModifiedOutputMapping
-  | SequenceMapping;
+  | SequenceMapping
+  | OneShotMapping
+  | ComboMapping
+  | TapDanceMapping
+  | MacroMapping
+  | LayerToggleMapping
+  | LayerSwitchMapping
+  | CapsWordMapping
+  | KeyOverrideMapping
+  | UnicodeMapping;
+
+/** Every mapping but a combo is triggered by one key. */
+export type KeyMapping = Exclude<BaseMapping, ComboMapping>;
+
+/** The keys that trigger a mapping: `from`, or a combo's keys. */
+export function triggerKeys(m: BaseMapping): string[] {
+  return m.kind === 'combo' ? m.keys : [m.from];
+}
 
 export type ConditionItem =
   | { kind: 'modifier'; id: number }
   | { kind: 'lock'; id: number }
   | { kind: 'ime' }
-  | { kind: 'lang'; lang: string };
+  | { kind: 'lang'; lang: string }
+  /** the focused application (`PUT /api/context`) matches the glob */
+  | { kind: 'app'; pattern: string }
+  /** the focused window's title matches the glob */
+  | { kind: 'title'; pattern: string };
 
 export type Condition =
   | ConditionItem
@@ -103,9 +233,19 @@ export interface ConfigMetadata {
   inputs?: { path: string; sha256: string }[];
 }
 
+/** How `unicode()` and non-ASCII `text()` type a code point: hold `start`, type hex, tap `end`. */
+export interface UnicodeEntry {
+  start: string[];
+  end: string;
+}
+
+export const DEFAULT_UNICODE_ENTRY: UnicodeEntry = { start: ['LCtrl', 'LShift', 'U'], end: 'Space' };
+
 export interface Config {
   version: number;
   devices: DeviceBlock[];
+  /** absent: DEFAULT_UNICODE_ENTRY */
+  unicodeEntry?: UnicodeEntry;
   metadata?: ConfigMetadata;
 }
 
@@ -117,7 +257,27 @@ export const BASE_MAPPING_KINDS = [
   'holdOnly',
   'modifiedOutput',
   'sequence',
+  'oneShot',
+  'combo',
+  'tapDance',
+  'macro',
+  'layerToggle',
+  'layerSwitch',
+  'capsWord',
+  'keyOverride',
+  'unicode',
 ] as const;
+
+/** Bounds of the newer mappings: a decoded file is as safe to run as a compiled profile. */
+export const LIMITS = {
+  comboKeys: 8,
+  danceActions: 16,
+  macroSteps: 1000,
+  macroWaitMs: 60_000,
+  textLength: 1000,
+  unicodeLength: 64,
+  handKeys: 128,
+} as const;
 
 export class ConfigError extends Error {
   readonly path: string;
@@ -191,6 +351,156 @@ function checkKeys(o: Obj, allowed: string[], path: string): void {
       throw new ConfigError(path, `unknown field '${k}' (allowed: ${allowed.join(', ')})`);
 }
 
+function ms(o: Obj, name: string, path: string, min: number, max = 65535): number {
+  const v = field(o, name, path);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new ConfigError(
+      `${path}.${name}`,
+      `must be an integer from ${min} to ${max} ms, got ${describe(v)}`,
+    );
+  return v;
+}
+
+function optionalMs(o: Obj, name: string, path: string): number | undefined {
+  return o[name] === undefined ? undefined : ms(o, name, path, 0);
+}
+
+function modifierKey(o: Obj, name: string, path: string): string {
+  const k = key(o, name, path);
+  if (!isModifierKey(resolveKey(k)))
+    throw new ConfigError(
+      `${path}.${name}`,
+      `must be a modifier key (LShift, RCtrl, LAlt, LMeta …), got '${k}'`,
+    );
+  return k;
+}
+
+function keyList(o: Obj, name: string, path: string, min: number, max: number): string[] {
+  const list = field(o, name, path);
+  if (!Array.isArray(list) || list.length < min || list.length > max)
+    throw new ConfigError(`${path}.${name}`, `must be an array of ${min} to ${max} key names`);
+  return list.map((k, i) => key({ k }, 'k', `${path}.${name}[${i}]`));
+}
+
+function typedText(o: Obj, name: string, path: string, max: number): string {
+  const text = str(o, name, path);
+  const length = [...text].length;
+  if (length === 0 || length > max)
+    throw new ConfigError(`${path}.${name}`, `must have 1 to ${max} characters, got ${length}`);
+  const bad = untypable(text);
+  if (bad) throw new ConfigError(`${path}.${name}`, `cannot type ${bad}`);
+  return text;
+}
+
+const OVERRIDE_MODIFIERS = new Set([
+  'Shift',
+  'Ctrl',
+  'Alt',
+  'Meta',
+  'LShift',
+  'RShift',
+  'LCtrl',
+  'RCtrl',
+  'LAlt',
+  'RAlt',
+  'LMeta',
+  'RMeta',
+]);
+
+function tapHold(v: Obj, path: string): TapHoldMapping {
+  checkKeys(
+    v,
+    [
+      'kind',
+      'from',
+      'tap',
+      'hold',
+      'holdKey',
+      'thresholdMs',
+      'mode',
+      'quickTapMs',
+      'requirePriorIdleMs',
+      'oppositeHand',
+    ],
+    path,
+  );
+  const out: TapHoldMapping = {
+    kind: 'tapHold',
+    from: key(v, 'from', path),
+    tap: key(v, 'tap', path),
+    thresholdMs: threshold(v, path),
+  };
+  if ((v.hold === undefined) === (v.holdKey === undefined))
+    throw new ConfigError(path, "needs exactly one of 'hold' (an MD id) and 'holdKey' (a modifier key)");
+  if (v.hold !== undefined) out.hold = layerId(v, 'hold', path);
+  else out.holdKey = modifierKey(v, 'holdKey', path);
+  if (v.mode !== undefined) {
+    if (typeof v.mode !== 'string' || !(TAP_HOLD_MODES as readonly string[]).includes(v.mode))
+      throw new ConfigError(
+        `${path}.mode`,
+        `must be one of ${TAP_HOLD_MODES.join(', ')}, got ${describe(v.mode)}`,
+      );
+    out.mode = v.mode as TapHoldMode;
+  }
+  const quick = optionalMs(v, 'quickTapMs', path);
+  if (quick !== undefined) out.quickTapMs = quick;
+  const idle = optionalMs(v, 'requirePriorIdleMs', path);
+  if (idle !== undefined) out.requirePriorIdleMs = idle;
+  if (v.oppositeHand !== undefined) {
+    const h = v.oppositeHand;
+    const hp = `${path}.oppositeHand`;
+    if (!isObj(h)) throw new ConfigError(hp, `must be an object {left, right}, got ${describe(h)}`);
+    checkKeys(h, ['left', 'right'], hp);
+    out.oppositeHand = {
+      left: keyList(h, 'left', hp, 0, LIMITS.handKeys),
+      right: keyList(h, 'right', hp, 0, LIMITS.handKeys),
+    };
+  }
+  return out;
+}
+
+function danceAction(v: unknown, path: string): DanceAction {
+  if (!isObj(v)) throw new ConfigError(path, `must be an object, got ${describe(v)}`);
+  checkKeys(v, ['tap', 'holdKey', 'holdLayer'], path);
+  const out: DanceAction = {};
+  if (v.tap !== undefined) out.tap = key(v, 'tap', path);
+  if (v.holdKey !== undefined && v.holdLayer !== undefined)
+    throw new ConfigError(path, "has both 'holdKey' and 'holdLayer'");
+  if (v.holdKey !== undefined) out.holdKey = key(v, 'holdKey', path);
+  if (v.holdLayer !== undefined) out.holdLayer = layerId(v, 'holdLayer', path);
+  if (Object.keys(out).length === 0) throw new ConfigError(path, "needs 'tap', 'holdKey' or 'holdLayer'");
+  return out;
+}
+
+function macroStep(v: unknown, path: string): MacroStep {
+  if (!isObj(v)) throw new ConfigError(path, `must be an object, got ${describe(v)}`);
+  const op = str(v, 'op', path);
+  switch (op) {
+    case 'press':
+    case 'release':
+    case 'tap':
+      checkKeys(v, ['op', 'key'], path);
+      return { op, key: key(v, 'key', path) };
+    case 'wait':
+      checkKeys(v, ['op', 'ms'], path);
+      return { op, ms: ms(v, 'ms', path, 0, LIMITS.macroWaitMs) };
+    case 'text':
+      checkKeys(v, ['op', 'text'], path);
+      return { op, text: typedText(v, 'text', path, LIMITS.textLength) };
+    default:
+      throw new ConfigError(
+        `${path}.op`,
+        `unknown macro step '${op}' (expected press, release, tap, wait, text)`,
+      );
+  }
+}
+
+function globPattern(o: Obj, path: string): string {
+  const pattern = str(o, 'pattern', path);
+  if (pattern === '') throw new ConfigError(`${path}.pattern`, 'must not be empty');
+  return pattern;
+}
+
 function baseMapping(v: unknown, path: string): BaseMapping {
   if (!isObj(v)) throw new ConfigError(path, `must be an object, got ${describe(v)}`);
   const kind = str(v, 'kind', path);
@@ -203,14 +513,7 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       checkKeys(v, ['kind', 'from', 'id'], path);
       return { kind, from: key(v, 'from', path), id: layerId(v, 'id', path) };
     case 'tapHold':
-      checkKeys(v, ['kind', 'from', 'tap', 'hold', 'thresholdMs'], path);
-      return {
-        kind,
-        from: key(v, 'from', path),
-        tap: key(v, 'tap', path),
-        hold: layerId(v, 'hold', path),
-        thresholdMs: threshold(v, path),
-      };
+      return tapHold(v, path);
     case 'holdOnly':
       checkKeys(v, ['kind', 'from', 'hold', 'thresholdMs'], path);
       return {
@@ -241,6 +544,73 @@ function baseMapping(v: unknown, path: string): BaseMapping {
         keys: keys.map((k, i) => key({ k }, 'k', `${path}.keys[${i}]`)),
       };
     }
+    case 'oneShot': {
+      checkKeys(v, ['kind', 'from', 'key', 'layer', 'timeoutMs'], path);
+      const out: OneShotMapping = {
+        kind,
+        from: key(v, 'from', path),
+        timeoutMs: ms(v, 'timeoutMs', path, 1),
+      };
+      if ((v.key === undefined) === (v.layer === undefined))
+        throw new ConfigError(path, "needs exactly one of 'key' (a modifier key) and 'layer' (an MD id)");
+      if (v.key !== undefined) out.key = modifierKey(v, 'key', path);
+      else out.layer = layerId(v, 'layer', path);
+      return out;
+    }
+    case 'combo': {
+      checkKeys(v, ['kind', 'keys', 'to', 'windowMs'], path);
+      const keys = keyList(v, 'keys', path, 2, LIMITS.comboKeys);
+      if (new Set(keys.map(resolveKey)).size !== keys.length)
+        throw new ConfigError(`${path}.keys`, 'must not name a key twice');
+      return { kind, keys, to: key(v, 'to', path), windowMs: ms(v, 'windowMs', path, 1, 5000) };
+    }
+    case 'tapDance': {
+      checkKeys(v, ['kind', 'from', 'actions', 'windowMs'], path);
+      const actions = field(v, 'actions', path);
+      if (!Array.isArray(actions) || actions.length === 0 || actions.length > LIMITS.danceActions)
+        throw new ConfigError(`${path}.actions`, `must be an array of 1 to ${LIMITS.danceActions} actions`);
+      return {
+        kind,
+        from: key(v, 'from', path),
+        actions: actions.map((a, i) => danceAction(a, `${path}.actions[${i}]`)),
+        windowMs: ms(v, 'windowMs', path, 1),
+      };
+    }
+    case 'macro': {
+      checkKeys(v, ['kind', 'from', 'steps'], path);
+      const steps = field(v, 'steps', path);
+      if (!Array.isArray(steps) || steps.length === 0 || steps.length > LIMITS.macroSteps)
+        throw new ConfigError(`${path}.steps`, `must be an array of 1 to ${LIMITS.macroSteps} steps`);
+      return {
+        kind,
+        from: key(v, 'from', path),
+        steps: steps.map((st, i) => macroStep(st, `${path}.steps[${i}]`)),
+      };
+    }
+    case 'layerToggle':
+    case 'layerSwitch':
+      checkKeys(v, ['kind', 'from', 'id'], path);
+      return { kind, from: key(v, 'from', path), id: layerId(v, 'id', path) };
+    case 'capsWord':
+      checkKeys(v, ['kind', 'from', 'timeoutMs'], path);
+      return { kind, from: key(v, 'from', path), timeoutMs: ms(v, 'timeoutMs', path, 1) };
+    case 'keyOverride': {
+      checkKeys(v, ['kind', 'from', 'mods', 'to'], path);
+      const mods = field(v, 'mods', path);
+      if (!Array.isArray(mods) || mods.length === 0 || mods.length > 8)
+        throw new ConfigError(`${path}.mods`, 'must be an array of 1 to 8 modifier names');
+      mods.forEach((m, i) => {
+        if (typeof m !== 'string' || !OVERRIDE_MODIFIERS.has(m))
+          throw new ConfigError(
+            `${path}.mods[${i}]`,
+            `must be one of ${[...OVERRIDE_MODIFIERS].join(', ')}, got ${describe(m)}`,
+          );
+      });
+      return { kind, from: key(v, 'from', path), mods: mods as string[], to: key(v, 'to', path) };
+    }
+    case 'unicode':
+      checkKeys(v, ['kind', 'from', 'text'], path);
+      return { kind, from: key(v, 'from', path), text: typedText(v, 'text', path, LIMITS.unicodeLength) };
     default:
       throw new ConfigError(
         `${path}.kind`,
@@ -266,6 +636,10 @@ function conditionItem(v: unknown, path: string): ConditionItem {
       if (lang === '') throw new ConfigError(`${path}.lang`, 'must not be empty');
       return { kind, lang: lang.toLowerCase() };
     }
+    case 'app':
+    case 'title':
+      checkKeys(v, ['kind', 'pattern'], path);
+      return { kind, pattern: globPattern(v, path) };
     default:
       throw new ConfigError(`${path}.kind`, `unknown condition kind '${kind}'`);
   }
@@ -307,7 +681,7 @@ function mapping(v: unknown, path: string): Mapping {
 /** Checks untrusted data (a JSON config file, a decoded cache) and returns a typed Config. */
 export function validateConfig(data: unknown): Config {
   if (!isObj(data)) throw new ConfigError('config', `must be an object, got ${describe(data)}`);
-  checkKeys(data, ['version', 'devices', 'metadata'], 'config');
+  checkKeys(data, ['version', 'devices', 'metadata', 'unicodeEntry'], 'config');
   const version = data.version ?? CONFIG_VERSION;
   if (version !== CONFIG_VERSION)
     throw new ConfigError('config.version', `unsupported version ${describe(version)} (expected 1)`);
@@ -327,6 +701,13 @@ export function validateConfig(data: unknown): Config {
       };
     }),
   };
+  if (data.unicodeEntry !== undefined) {
+    const e = data.unicodeEntry;
+    const path = 'config.unicodeEntry';
+    if (!isObj(e)) throw new ConfigError(path, `must be an object {start, end}, got ${describe(e)}`);
+    checkKeys(e, ['start', 'end'], path);
+    out.unicodeEntry = { start: keyList(e, 'start', path, 0, 8), end: key(e, 'end', path) };
+  }
   if (data.metadata !== undefined) {
     if (!isObj(data.metadata)) throw new ConfigError('config.metadata', 'must be an object');
     const md: ConfigMetadata = {};

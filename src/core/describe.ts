@@ -2,7 +2,15 @@
  * What each key does, per layer, in words short enough for a keycap: the data behind
  * keyboard views (CLI `keyrx view`, the web UI).
  */
-import type { BaseMapping, Condition, Config, ConditionItem } from './config.ts';
+import type {
+  BaseMapping,
+  Condition,
+  Config,
+  ConditionItem,
+  DanceAction,
+  KeyMapping,
+  MacroStep,
+} from './config.ts';
 import { layerName } from './config.ts';
 
 export interface KeyDescription {
@@ -26,6 +34,14 @@ export interface LayerView {
   name: string;
   condition: Condition | null;
   keys: Record<string, KeyDescription>;
+  /** combos of this layer: keys pressed together, and what they give */
+  combos: ComboDescription[];
+  /** key overrides by key: what the key gives while the listed modifiers are down */
+  overrides?: Record<string, KeyDescription>;
+}
+
+export interface ComboDescription extends KeyDescription {
+  keys: string[];
 }
 
 export interface DeviceView {
@@ -43,6 +59,10 @@ function itemName(c: ConditionItem): string {
       return 'IME';
     case 'lang':
       return `LANG_${c.lang}`;
+    case 'app':
+      return `APP:${c.pattern}`;
+    case 'title':
+      return `TITLE:${c.pattern}`;
   }
 }
 
@@ -69,7 +89,37 @@ const SHORT: Record<string, string> = {
 };
 const short = (name: string): string => SHORT[name] ?? name.replace(/^Num(\d)$/, '$1');
 
-export function describeMapping(m: BaseMapping): KeyDescription {
+function holdName(m: { hold?: number; holdKey?: string }): string {
+  return m.holdKey ?? layerName('MD', m.hold ?? 0);
+}
+
+function danceText(a: DanceAction): string {
+  const hold = a.holdKey ?? (a.holdLayer !== undefined ? layerName('MD', a.holdLayer) : undefined);
+  return [a.tap && `tap ${a.tap}`, hold && `hold ${hold}`].filter(Boolean).join(', ');
+}
+
+function stepText(s: MacroStep): string {
+  switch (s.op) {
+    case 'wait':
+      return `wait ${s.ms} ms`;
+    case 'text':
+      return `text ${JSON.stringify(s.text)}`;
+    default:
+      return `${s.op} ${s.key}`;
+  }
+}
+
+/** `tap_hold` options in the words of the DSL, for the detail line. */
+function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
+  const parts: string[] = [];
+  if (m.mode && m.mode !== 'permissive') parts.push(m.mode.replace(/_/g, ' '));
+  if (m.quickTapMs) parts.push(`quick tap ${m.quickTapMs} ms`);
+  if (m.requirePriorIdleMs) parts.push(`tap after typing within ${m.requirePriorIdleMs} ms`);
+  if (m.oppositeHand) parts.push('opposite hand');
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+export function describeMapping(m: KeyMapping): KeyDescription {
   switch (m.kind) {
     case 'simple':
       return { kind: m.kind, label: short(m.to), detail: `${m.from} → ${m.to}` };
@@ -80,8 +130,8 @@ export function describeMapping(m: BaseMapping): KeyDescription {
     case 'tapHold':
       return {
         kind: m.kind,
-        label: `${short(m.tap)}/${layerName('MD', m.hold)}`,
-        detail: `tap: ${m.tap}, hold ≥ ${m.thresholdMs} ms: ${layerName('MD', m.hold)}`,
+        label: `${short(m.tap)}/${holdName(m)}`,
+        detail: `tap: ${m.tap}, hold ≥ ${m.thresholdMs} ms: ${holdName(m)}${tapHoldOptions(m)}`,
       };
     case 'holdOnly':
       return {
@@ -98,7 +148,51 @@ export function describeMapping(m: BaseMapping): KeyDescription {
     }
     case 'sequence':
       return { kind: m.kind, label: m.keys.map(short).join(''), detail: `types ${m.keys.join(' ')}` };
+    case 'oneShot': {
+      const target = m.key ?? layerName('MD', m.layer ?? 0);
+      return {
+        kind: m.kind,
+        label: `1×${short(target)}`,
+        detail: `one-shot ${target}: the next key gets it (armed ${m.timeoutMs} ms)`,
+      };
+    }
+    case 'tapDance':
+      return {
+        kind: m.kind,
+        label: m.actions.map((a) => short(a.tap ?? a.holdKey ?? layerName('MD', a.holdLayer ?? 0))).join('|'),
+        detail: `tap dance (${m.windowMs} ms): ${m.actions.map((a, i) => `${i + 1}× ${danceText(a)}`).join('; ')}`,
+      };
+    case 'macro':
+      return { kind: m.kind, label: 'macro', detail: `macro: ${m.steps.map(stepText).join(', ')}` };
+    case 'layerToggle':
+      return {
+        kind: m.kind,
+        label: `⇄${layerName('MD', m.id)}`,
+        detail: `toggles layer ${layerName('MD', m.id)}`,
+      };
+    case 'layerSwitch':
+      return {
+        kind: m.kind,
+        label: `→${layerName('MD', m.id)}`,
+        detail: `switches the base layer to ${layerName('MD', m.id)} (again: back)`,
+      };
+    case 'capsWord':
+      return { kind: m.kind, label: 'CapsWd', detail: `caps word (ends after ${m.timeoutMs} ms idle)` };
+    case 'keyOverride':
+      return { kind: m.kind, label: short(m.to), detail: `${m.mods.join('+')}+${m.from} → ${m.to}` };
+    case 'unicode':
+      return { kind: m.kind, label: m.text, detail: `types ${JSON.stringify(m.text)} (unicode entry)` };
   }
+}
+
+/** A combo, for keyboard views: on each of its keys, and in the layer's list. */
+export function describeCombo(m: Extract<BaseMapping, { kind: 'combo' }>): ComboDescription {
+  return {
+    kind: m.kind,
+    keys: m.keys,
+    label: short(m.to),
+    detail: `${m.keys.join('+')} together (within ${m.windowMs} ms) → ${m.to}`,
+  };
 }
 
 /** Layers of each device block: the base layer, then one per distinct condition, in declaration order. */
@@ -106,21 +200,26 @@ export function describeConfig(
   config: Config,
   locate?: (m: BaseMapping) => MappingSource | undefined,
 ): DeviceView[] {
-  const describe = (m: BaseMapping): KeyDescription => {
-    const d = describeMapping(m);
+  const located = <T extends KeyDescription>(m: BaseMapping, d: T): T => {
     const source = locate?.(m);
     return source ? { ...d, source: { file: source.file, line: source.line, column: source.column } } : d;
   };
+  const add = (layer: LayerView, m: BaseMapping): void => {
+    if (m.kind === 'combo') layer.combos.push(located(m, describeCombo(m)));
+    // key overrides apply while their modifiers are down: they do not hide the key's base mapping
+    else if (m.kind !== 'keyOverride') layer.keys[m.from] ??= located(m, describeMapping(m));
+    else (layer.overrides ??= {})[m.from] ??= located(m, describeMapping(m));
+  };
   return config.devices.map((block) => {
-    const base: LayerView = { name: 'base', condition: null, keys: {} };
+    const base: LayerView = { name: 'base', condition: null, keys: {}, combos: [] };
     const layers = new Map<string, LayerView>();
     for (const m of block.mappings) {
       if (m.kind === 'conditional') {
         const name = conditionName(m.condition);
         let layer = layers.get(name);
-        if (!layer) layers.set(name, (layer = { name, condition: m.condition, keys: {} }));
-        for (const inner of m.mappings) layer.keys[inner.from] ??= describe(inner);
-      } else base.keys[m.from] ??= describe(m);
+        if (!layer) layers.set(name, (layer = { name, condition: m.condition, keys: {}, combos: [] }));
+        for (const inner of m.mappings) add(layer, inner);
+      } else add(base, m);
     }
     return { pattern: block.pattern, layers: [base, ...layers.values()] };
   });

@@ -2,7 +2,7 @@
  * The remapping engine: a pure, deterministic state machine with virtual time.
  *
  *   process(event)  → output events for one input event (fires due deadlines first)
- *   tick(nowUs)     → output events of deadlines that are due (tap-hold timeouts)
+ *   tick(nowUs)     → output events of deadlines that are due (tap-hold timeouts, macro waits …)
  *   nextDeadline()  → when the host must call tick next, or null: no polling
  *   releaseAll()    → releases every output key still down (profile swap, shutdown)
  *
@@ -12,10 +12,25 @@
  * Output keys are reference-counted: two held inputs that produce the same output keep it
  * down until both are released, and a non-modifier output pressed again while down is
  * re-triggered (release + press) so the second keystroke still registers.
+ *
+ * Beyond KeyRx: some decisions need to see what comes next (a balanced tap-hold waits for
+ * another key's release, a combo for its other keys, a macro for its waits). While such a
+ * decision is open, later input is held back in order, and replayed through the engine once
+ * it is made — so nothing is lost or reordered, only delayed.
  */
-import type { BaseMapping, Condition, Config, ConditionItem, DeviceBlock } from './config.ts';
+import type {
+  BaseMapping,
+  Condition,
+  Config,
+  ConditionItem,
+  DeviceBlock,
+  KeyMapping,
+  UnicodeEntry,
+} from './config.ts';
+import { DEFAULT_UNICODE_ENTRY, layerName } from './config.ts';
 import { globMatch } from './glob.ts';
-import { isModifierKey, KEY_CODE_LIMIT, MODIFIER_KEY_CODES, resolveKey } from './keys.ts';
+import { isModifierKey, KEY_CODE_LIMIT, keyByCode, keyName, MODIFIER_KEY_CODES, resolveKey } from './keys.ts';
+import { textSteps } from './text.ts';
 
 export type KeyAction = 'press' | 'release' | 'repeat';
 
@@ -51,7 +66,30 @@ export type Decision =
   | 'sequence'
   | 'release'
   | 'repeat'
-  | 'ignored';
+  | 'ignored'
+  /** held back until an open decision is made, then replayed */
+  | 'queued'
+  /** tap-hold pressed again soon after its tap: the tap key, held */
+  | 'quick-tap'
+  /** tap-hold pressed soon after another key (fast typing): a tap at once */
+  | 'idle-tap'
+  /** tap-hold interrupted by a key of the same hand: a tap */
+  | 'same-hand-tap'
+  | 'combo'
+  | 'dance-tap'
+  | 'dance-hold'
+  | 'macro'
+  | 'one-shot'
+  | 'one-shot-armed'
+  | 'one-shot-used'
+  | 'one-shot-timeout'
+  | 'one-shot-cancel'
+  | 'layer-toggle'
+  | 'layer-switch'
+  | 'caps-word-on'
+  | 'caps-word-off'
+  | 'override'
+  | 'unicode';
 
 export interface TraceEntry {
   timeUs: number;
@@ -61,6 +99,8 @@ export interface TraceEntry {
   action: KeyAction | 'timeout';
   mapping: MappingKind;
   decision: Decision;
+  /** the decision about the input of this process() call itself (others: keys it resolved or replayed) */
+  own: boolean;
 }
 
 export interface EngineState {
@@ -73,6 +113,21 @@ export interface EngineState {
   outputDown: number[];
   ime: boolean;
   language: string;
+  /** focused application and window title (`APP:` / `TITLE:` conditions) */
+  app: string;
+  title: string;
+  /** input events held back until an open decision is made */
+  queued: number;
+  capsWord: boolean;
+  /** one-shot modifiers and layers waiting for the next key: `LShift`, `MD_01` */
+  oneShots: string[];
+}
+
+export interface EngineContext {
+  ime?: boolean;
+  language?: string;
+  app?: string;
+  title?: string;
 }
 
 export interface EngineOptions {
@@ -91,17 +146,74 @@ const K_TAPHOLD = 3;
 const K_HOLDONLY = 4;
 const K_MODIFIED = 5;
 const K_SEQUENCE = 6;
+const K_ONESHOT = 7;
+const K_DANCE = 8;
+const K_MACRO = 9;
+const K_TOGGLE = 10;
+const K_SWITCH = 11;
+const K_CAPSWORD = 12;
+const K_OVERRIDE = 13;
+const K_UNICODE = 14;
 
+const MODE_PERMISSIVE = 0;
+const MODE_HOLD_ON_PRESS = 1;
+const MODE_BALANCED = 2;
+const MODE_TAP_PREFERRED = 3;
+const MODES: Record<string, number> = {
+  permissive: MODE_PERMISSIVE,
+  hold_on_press: MODE_HOLD_ON_PRESS,
+  balanced: MODE_BALANCED,
+  tap_preferred: MODE_TAP_PREFERRED,
+};
+
+/** Macro program: (op, value) pairs. */
+const OP_PRESS = 0;
+const OP_RELEASE = 1;
+const OP_WAIT = 2;
+const OP_LIFT = 3;
+const OP_RESTORE = 4;
+const OP_RAW_PRESS = 5;
+const OP_RAW_RELEASE = 6;
+
+const LSHIFT = MODIFIER_KEY_CODES.LShift;
+const ALL_MODIFIERS: readonly number[] = Object.values(MODIFIER_KEY_CODES);
+const MODIFIER_GROUPS: Record<string, number[]> = {
+  Shift: [MODIFIER_KEY_CODES.LShift, MODIFIER_KEY_CODES.RShift],
+  Ctrl: [MODIFIER_KEY_CODES.LCtrl, MODIFIER_KEY_CODES.RCtrl],
+  Alt: [MODIFIER_KEY_CODES.LAlt, MODIFIER_KEY_CODES.RAlt],
+  Meta: [MODIFIER_KEY_CODES.LMeta, MODIFIER_KEY_CODES.RMeta],
+};
+
+interface DanceStep {
+  tap: number;
+  holdKey: number;
+  holdLayer: number;
+}
+
+/** One shape for every mapping kind (fields a kind does not use keep their defaults). */
 interface Compiled {
   k: number;
-  kind: BaseMapping['kind'];
-  /** output key (simple, modifiedOutput) or tap key (tapHold) */
+  kind: KeyMapping['kind'];
+  /** output key: simple/modifiedOutput `to`, tap-hold tap, override output, one-shot key */
   to: number;
-  /** MD/LK id */
+  /** MD/LK id: modifier, lock, toggle, switch, tap-hold hold layer, one-shot layer; else -1 */
   id: number;
+  /** tap-hold threshold, tap-dance window, one-shot and caps-word timeouts */
   thresholdUs: number;
-  /** modifier keys then `to` (modifiedOutput) or the sequence keys */
+  /** modifier keys then `to` (modifiedOutput), or the sequence keys */
   keys: number[];
+  /** tap-hold: output modifier held instead of a layer, else -1 */
+  holdKey: number;
+  mode: number;
+  quickTapUs: number;
+  idleUs: number;
+  /** per key code: 1 left hand, 2 right hand, 0 neither (opposite-hand tap-holds) */
+  hands: Uint8Array | null;
+  hand: number;
+  dance: DanceStep[];
+  ops: number[];
+  /** key override: the modifiers it lifts while held */
+  lifts: number[];
 }
 
 const C_MODIFIER = 0;
@@ -111,12 +223,17 @@ const C_LANG = 3;
 const C_ALL = 4;
 const C_NONE = 5;
 const C_DEVICE = 6;
+const C_APP = 7;
+const C_TITLE = 8;
+/** every group has a key down in the output (key overrides) */
+const C_OUTPUT_MODS = 9;
 
 interface CompiledCondition {
   c: number;
   id: number;
   text: string;
   items: CompiledCondition[];
+  groups: number[][];
 }
 
 interface Entry {
@@ -124,9 +241,19 @@ interface Entry {
   m: Compiled;
 }
 
+interface CompiledCombo {
+  keys: number[];
+  to: number;
+  windowUs: number;
+  cond: CompiledCondition | null;
+}
+
 interface CompiledBlock {
   pattern: string;
   table: (Entry[] | undefined)[];
+  combos: CompiledCombo[];
+  /** 1 where a key is part of some combo */
+  comboKey: Uint8Array;
 }
 
 interface DeviceSlot {
@@ -136,11 +263,134 @@ interface DeviceSlot {
   block: CompiledBlock | null;
 }
 
-interface PendingTapHold {
-  record: PressRecord;
-  m: Compiled;
-  sinceUs: number;
+/** Something with a deadline: the engine fires it when time reaches it. */
+interface Timed {
   deadlineUs: number;
+  fire(engine: Engine, out: OutputEvent[]): void;
+}
+
+/** An input event inside the engine: resolved device slot, and its place in the replay order. */
+interface Queued {
+  slot: DeviceSlot;
+  key: number;
+  id: number;
+  action: KeyAction;
+  timeUs: number;
+  /** process() call that received it (its first decision is that call's own) */
+  seq: number;
+  /** a combo already declined it: handle it as a plain key */
+  skipCombo: boolean;
+}
+
+/** Something that holds later input back until it is decided. */
+interface Blocker {
+  observe(engine: Engine, ev: Queued, out: OutputEvent[]): void;
+}
+
+const TH_PENDING = 0;
+const TH_HOLD = 1;
+const TH_TAP = 2;
+
+class PendingTapHold implements Timed, Blocker {
+  state = TH_PENDING;
+  /** hold_on_press: a release before this (with no key between) is still a tap */
+  tapUntilUs = 0;
+  constructor(
+    readonly record: PressRecord,
+    readonly m: Compiled,
+    readonly sinceUs: number,
+    public deadlineUs: number,
+  ) {}
+  fire(engine: Engine, out: OutputEvent[]): void {
+    engine.tapHoldTimeout(this, out);
+  }
+  observe(engine: Engine, ev: Queued, out: OutputEvent[]): void {
+    engine.observeTapHold(this, ev, out);
+  }
+}
+
+class ComboRun implements Timed, Blocker {
+  readonly members: Queued[] = [];
+  deadlineUs: number;
+  constructor(
+    readonly candidates: CompiledCombo[],
+    first: Queued,
+  ) {
+    this.members.push(first);
+    let window = 0;
+    for (const c of candidates) if (c.windowUs > window) window = c.windowUs;
+    this.deadlineUs = first.timeUs + window;
+  }
+  fire(engine: Engine, out: OutputEvent[]): void {
+    engine.decideCombo(this, this.deadlineUs, out, 'timeout');
+  }
+  observe(engine: Engine, ev: Queued, out: OutputEvent[]): void {
+    engine.observeCombo(this, ev, out);
+  }
+}
+
+class DanceRun implements Timed {
+  count = 0;
+  down = false;
+  record: PressRecord | null = null;
+  deadlineUs = 0;
+  constructor(
+    readonly m: Compiled,
+    readonly slot: DeviceSlot,
+    readonly key: number,
+    readonly id: number,
+    readonly sinceUs: number,
+  ) {}
+  fire(engine: Engine, out: OutputEvent[]): void {
+    engine.resolveDance(this, this.deadlineUs, out, 'timeout');
+  }
+}
+
+class MacroRun implements Timed, Blocker {
+  pc = 0;
+  deadlineUs = 0;
+  /** keys the macro pressed and has not released: released when it ends */
+  readonly held: number[] = [];
+  lifted: number[] = [];
+  constructor(
+    readonly m: Compiled,
+    readonly slot: DeviceSlot,
+    readonly key: number,
+  ) {}
+  fire(engine: Engine, out: OutputEvent[]): void {
+    engine.continueMacro(this, this.deadlineUs, out);
+  }
+  observe(): void {
+    // a running macro holds everything back until it ends
+  }
+}
+
+class OneShot implements Timed {
+  armed = false;
+  /** another key was pressed while the one-shot key was held: it acted as a plain modifier */
+  used = false;
+  deadlineUs = 0;
+  constructor(
+    readonly m: Compiled,
+    readonly slot: DeviceSlot,
+    readonly key: number,
+  ) {}
+  fire(engine: Engine, out: OutputEvent[]): void {
+    engine.endOneShot(this, this.deadlineUs, 'one-shot-timeout', out);
+  }
+}
+
+class CapsWord implements Timed {
+  deadlineUs = 0;
+  constructor(
+    readonly slot: DeviceSlot,
+    readonly key: number,
+    readonly timeoutUs: number,
+  ) {}
+  fire(engine: Engine, out: OutputEvent[]): void {
+    void out;
+    engine.endCapsWord(this.deadlineUs, 'timeout');
+  }
 }
 
 interface PressRecord {
@@ -152,38 +402,93 @@ interface PressRecord {
   /** MD id held by this press (modifier mapping or resolved hold), else -1 */
   modifier: number;
   tapHold: PendingTapHold | null;
+  dance: DanceRun | null;
+  oneShot: OneShot | null;
+  /** modifiers a key override lifted while it is held */
+  lifted: number[] | null;
+  /** a combo: every member key's id points at this record */
+  ids: number[] | null;
   /** key re-sent on auto-repeat, else -1 */
   repeatKey: number;
+  /** the press ended as a tap of a tap-hold (quick-tap counts from its release) */
+  tapped: boolean;
 }
 
-function compileMapping(m: BaseMapping): Compiled {
-  const c: Compiled = { k: 0, kind: m.kind, to: -1, id: -1, thresholdUs: 0, keys: [] };
+function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
+  return {
+    k,
+    kind,
+    to: -1,
+    id: -1,
+    thresholdUs: 0,
+    keys: [],
+    holdKey: -1,
+    mode: MODE_PERMISSIVE,
+    quickTapUs: 0,
+    idleUs: 0,
+    hands: null,
+    hand: 0,
+    dance: [],
+    ops: [],
+    lifts: [],
+  };
+}
+
+/** Hand tables are shared between the mappings that use the same map. */
+function handTable(cache: Map<string, Uint8Array>, left: string[], right: string[]): Uint8Array {
+  const id = `${left.join(',')}|${right.join(',')}`;
+  let table = cache.get(id);
+  if (!table) {
+    table = new Uint8Array(KEY_CODE_LIMIT);
+    for (const k of left) table[resolveKey(k)] = 1;
+    for (const k of right) table[resolveKey(k)] = 2;
+    cache.set(id, table);
+  }
+  return table;
+}
+
+function textProgram(ops: number[], text: string, entry: UnicodeEntry): void {
+  ops.push(OP_LIFT, 0);
+  for (const step of textSteps(text, entry)) ops.push(step.press ? OP_RAW_PRESS : OP_RAW_RELEASE, step.code);
+  ops.push(OP_RESTORE, 0);
+}
+
+function compileMapping(m: KeyMapping, entry: UnicodeEntry, hands: Map<string, Uint8Array>): Compiled {
   switch (m.kind) {
-    case 'simple':
-      c.k = K_SIMPLE;
+    case 'simple': {
+      const c = blankCompiled(m.kind, K_SIMPLE);
       c.to = resolveKey(m.to);
-      break;
+      return c;
+    }
     case 'modifier':
-      c.k = K_MODIFIER;
+    case 'lock': {
+      const c = blankCompiled(m.kind, m.kind === 'modifier' ? K_MODIFIER : K_LOCK);
       c.id = m.id;
-      break;
-    case 'lock':
-      c.k = K_LOCK;
-      c.id = m.id;
-      break;
-    case 'tapHold':
-      c.k = K_TAPHOLD;
+      return c;
+    }
+    case 'tapHold': {
+      const c = blankCompiled(m.kind, K_TAPHOLD);
       c.to = resolveKey(m.tap);
+      c.id = m.hold ?? -1;
+      c.holdKey = m.holdKey === undefined ? -1 : resolveKey(m.holdKey);
+      c.thresholdUs = m.thresholdMs * 1000;
+      c.mode = MODES[m.mode ?? 'permissive'];
+      c.quickTapUs = (m.quickTapMs ?? 0) * 1000;
+      c.idleUs = (m.requirePriorIdleMs ?? 0) * 1000;
+      if (m.oppositeHand) {
+        c.hands = handTable(hands, m.oppositeHand.left, m.oppositeHand.right);
+        c.hand = c.hands[resolveKey(m.from)];
+      }
+      return c;
+    }
+    case 'holdOnly': {
+      const c = blankCompiled(m.kind, K_HOLDONLY);
       c.id = m.hold;
       c.thresholdUs = m.thresholdMs * 1000;
-      break;
-    case 'holdOnly':
-      c.k = K_HOLDONLY;
-      c.id = m.hold;
-      c.thresholdUs = m.thresholdMs * 1000;
-      break;
-    case 'modifiedOutput':
-      c.k = K_MODIFIED;
+      return c;
+    }
+    case 'modifiedOutput': {
+      const c = blankCompiled(m.kind, K_MODIFIED);
       c.to = resolveKey(m.to);
       // KeyRx's order: Shift, Ctrl, Alt, Meta (always the left ones), then the key.
       if (m.shift) c.keys.push(MODIFIER_KEY_CODES.LShift);
@@ -191,53 +496,166 @@ function compileMapping(m: BaseMapping): Compiled {
       if (m.alt) c.keys.push(MODIFIER_KEY_CODES.LAlt);
       if (m.win) c.keys.push(MODIFIER_KEY_CODES.LMeta);
       c.keys.push(c.to);
-      break;
-    case 'sequence':
-      c.k = K_SEQUENCE;
+      return c;
+    }
+    case 'sequence': {
+      const c = blankCompiled(m.kind, K_SEQUENCE);
       c.keys = m.keys.map(resolveKey);
-      break;
+      return c;
+    }
+    case 'oneShot': {
+      const c = blankCompiled(m.kind, K_ONESHOT);
+      if (m.key !== undefined) c.to = resolveKey(m.key);
+      else c.id = m.layer ?? -1;
+      c.thresholdUs = m.timeoutMs * 1000;
+      return c;
+    }
+    case 'tapDance': {
+      const c = blankCompiled(m.kind, K_DANCE);
+      c.thresholdUs = m.windowMs * 1000;
+      c.dance = m.actions.map((a) => ({
+        tap: a.tap === undefined ? -1 : resolveKey(a.tap),
+        holdKey: a.holdKey === undefined ? -1 : resolveKey(a.holdKey),
+        holdLayer: a.holdLayer ?? -1,
+      }));
+      return c;
+    }
+    case 'macro': {
+      const c = blankCompiled(m.kind, K_MACRO);
+      for (const step of m.steps)
+        switch (step.op) {
+          case 'press':
+            c.ops.push(OP_PRESS, resolveKey(step.key));
+            break;
+          case 'release':
+            c.ops.push(OP_RELEASE, resolveKey(step.key));
+            break;
+          case 'tap':
+            c.ops.push(OP_PRESS, resolveKey(step.key), OP_RELEASE, resolveKey(step.key));
+            break;
+          case 'wait':
+            c.ops.push(OP_WAIT, step.ms * 1000);
+            break;
+          case 'text':
+            textProgram(c.ops, step.text, entry);
+        }
+      return c;
+    }
+    case 'unicode': {
+      const c = blankCompiled(m.kind, K_UNICODE);
+      textProgram(c.ops, m.text, entry);
+      return c;
+    }
+    case 'layerToggle':
+    case 'layerSwitch': {
+      const c = blankCompiled(m.kind, m.kind === 'layerToggle' ? K_TOGGLE : K_SWITCH);
+      c.id = m.id;
+      return c;
+    }
+    case 'capsWord': {
+      const c = blankCompiled(m.kind, K_CAPSWORD);
+      c.thresholdUs = m.timeoutMs * 1000;
+      return c;
+    }
+    case 'keyOverride': {
+      const c = blankCompiled(m.kind, K_OVERRIDE);
+      c.to = resolveKey(m.to);
+      c.lifts = m.mods.flatMap((name) => MODIFIER_GROUPS[name] ?? [resolveKey(name)]);
+      return c;
+    }
   }
-  return c;
+}
+
+function condition(c: number, fields: Partial<CompiledCondition> = {}): CompiledCondition {
+  return { c, id: -1, text: '', items: [], groups: [], ...fields };
 }
 
 function compileItem(item: ConditionItem | Condition): CompiledCondition {
   switch (item.kind) {
     case 'modifier':
-      return { c: C_MODIFIER, id: item.id, text: '', items: [] };
+      return condition(C_MODIFIER, { id: item.id });
     case 'lock':
-      return { c: C_LOCK, id: item.id, text: '', items: [] };
+      return condition(C_LOCK, { id: item.id });
     case 'ime':
-      return { c: C_IME, id: -1, text: '', items: [] };
+      return condition(C_IME);
     case 'lang':
-      return { c: C_LANG, id: -1, text: item.lang.toLowerCase(), items: [] };
+      return condition(C_LANG, { text: item.lang.toLowerCase() });
+    case 'app':
+      return condition(C_APP, { text: item.pattern });
+    case 'title':
+      return condition(C_TITLE, { text: item.pattern });
     case 'allOf':
-      return { c: C_ALL, id: -1, text: '', items: item.items.map(compileItem) };
+      return condition(C_ALL, { items: item.items.map(compileItem) });
     case 'noneOf':
-      return { c: C_NONE, id: -1, text: '', items: item.items.map(compileItem) };
+      return condition(C_NONE, { items: item.items.map(compileItem) });
     case 'device':
-      return { c: C_DEVICE, id: -1, text: item.pattern, items: [] };
+      return condition(C_DEVICE, { text: item.pattern });
   }
 }
 
-function compileBlock(block: DeviceBlock): CompiledBlock {
+function outputModsCondition(mods: string[]): CompiledCondition {
+  return condition(C_OUTPUT_MODS, {
+    groups: mods.map((name) => MODIFIER_GROUPS[name] ?? [resolveKey(name)]),
+  });
+}
+
+function both(a: CompiledCondition | null, b: CompiledCondition): CompiledCondition {
+  return a === null ? b : condition(C_ALL, { items: [a, b] });
+}
+
+function compileBlock(
+  block: DeviceBlock,
+  entry: UnicodeEntry,
+  hands: Map<string, Uint8Array>,
+): CompiledBlock {
   const table: (Entry[] | undefined)[] = new Array(KEY_CODE_LIMIT);
+  const combos: CompiledCombo[] = [];
+  const comboKey = new Uint8Array(KEY_CODE_LIMIT);
   const add = (m: BaseMapping, cond: CompiledCondition | null): void => {
-    const code = resolveKey(m.from);
-    (table[code] ??= []).push({ cond, m: compileMapping(m) });
+    if (m.kind === 'combo') {
+      const keys = m.keys.map(resolveKey);
+      for (const k of keys) comboKey[k] = 1;
+      combos.push({ keys, to: resolveKey(m.to), windowUs: m.windowMs * 1000, cond });
+      return;
+    }
+    if (m.kind === 'keyOverride') cond = both(cond, outputModsCondition(m.mods));
+    (table[resolveKey(m.from)] ??= []).push({ cond, m: compileMapping(m, entry, hands) });
   };
   // KeyRx's lookup order: every conditional entry (in declaration order) before any base one.
+  // A key override is conditional too (on its modifiers).
   for (const m of block.mappings)
     if (m.kind === 'conditional') {
       const cond = compileItem(m.condition);
       for (const inner of m.mappings) add(inner, cond);
-    }
-  for (const m of block.mappings) if (m.kind !== 'conditional') add(m, null);
-  return { pattern: block.pattern, table };
+    } else if (m.kind === 'keyOverride') add(m, null);
+  for (const m of block.mappings) if (m.kind !== 'conditional' && m.kind !== 'keyOverride') add(m, null);
+  return { pattern: block.pattern, table, combos, comboKey };
 }
 
 function languageMatches(want: string, have: string): boolean {
   // BCP-47 style prefix match both ways: `ja` matches `ja-JP` and vice versa.
   return want === have || have.startsWith(want + '-') || want.startsWith(have + '-');
+}
+
+function isTapHoldLike(m: Compiled | null): boolean {
+  return m !== null && (m.k === K_TAPHOLD || m.k === K_HOLDONLY);
+}
+
+/** Keys caps word lets through unshifted without ending the word. */
+function continuesWord(code: number): boolean {
+  const info = keyByCode(code);
+  return (
+    info !== undefined &&
+    (info.group === 'digit' ||
+      info.group === 'modifier' ||
+      info.name === 'Backspace' ||
+      info.name === 'Delete')
+  );
+}
+
+function shiftedInWord(code: number): boolean {
+  const info = keyByCode(code);
+  return info !== undefined && (info.group === 'letter' || info.name === 'Minus');
 }
 
 // ---------------------------------------------------------------- engine
@@ -247,12 +665,38 @@ export class Engine {
   private readonly slots = new Map<string, DeviceSlot>();
   private readonly identities = new Map<string, string[]>();
   private readonly records = new Map<number, PressRecord>();
-  private pending: PendingTapHold[] = [];
+  /** every object with a deadline: pending tap-holds, combos, dances, macros, one-shots, caps word */
+  private timers: Timed[] = [];
+  /** permissive tap-holds and hold-only keys that another key's press decides */
+  private interruptible: PendingTapHold[] = [];
+  /** hold_on_press tap-holds that are still a tap if released before another key */
+  private tentative: PendingTapHold[] = [];
+  private dances: DanceRun[] = [];
+  private oneShots: OneShot[] = [];
+  private capsWord: CapsWord | null = null;
+  private blocker: Blocker | null = null;
+  private queue: Queued[] = [];
   private readonly modifierCount = new Int32Array(256);
   private readonly lockState = new Uint8Array(256);
+  private readonly toggled = new Uint8Array(256);
+  private baseLayer = -1;
+  /** holders of each output key */
   private readonly outputCount = new Int32Array(KEY_CODE_LIMIT);
+  /** what the outputs say now: 1 = down */
+  private readonly isDown = new Uint8Array(KEY_CODE_LIMIT);
+  /** active lifts of a held modifier (key overrides, typed text): kept up while > 0 */
+  private readonly lifted = new Uint8Array(KEY_CODE_LIMIT);
+  /** last tap of a tap-hold key, by press id (quick tap) */
+  private readonly lastTapUs = new Map<number, number>();
+  private lastPressUs = -Infinity;
+  private lastOutUs = -Infinity;
+  private seq = 0;
+  private current: Queued | null = null;
+  private ownOpen = false;
   private ime = false;
   private language = '';
+  private app = '';
+  private title = '';
   private readonly tracing: boolean;
   /** decisions of the last process/tick/releaseAll call (only with `trace: true`) */
   readonly trace: TraceEntry[] = [];
@@ -261,7 +705,9 @@ export class Engine {
   lastDecision: Decision = 'passthrough';
 
   constructor(config: Config, options: EngineOptions = {}) {
-    this.blocks = config.devices.map(compileBlock);
+    const hands = new Map<string, Uint8Array>();
+    const entry = config.unicodeEntry ?? DEFAULT_UNICODE_ENTRY;
+    this.blocks = config.devices.map((b) => compileBlock(b, entry, hands));
     this.tracing = options.trace ?? false;
   }
 
@@ -284,69 +730,80 @@ export class Engine {
     return slot.block ? this.blocks.indexOf(slot.block) : -1;
   }
 
-  setContext(context: { ime?: boolean; language?: string }): void {
+  setContext(context: EngineContext): void {
     if (context.ime !== undefined) this.ime = context.ime;
     if (context.language !== undefined) this.language = context.language.toLowerCase();
+    if (context.app !== undefined) this.app = context.app;
+    if (context.title !== undefined) this.title = context.title;
   }
 
   process(event: InputEvent): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.tracing) this.trace.length = 0;
-    this.runDeadlines(event.timeUs);
-    const slot = this.slot(event.device ?? DEFAULT_DEVICE);
-    const id = slot.index * 1024 + event.key;
     const t = event.timeUs;
-    if (event.action === 'press') {
-      const stale = this.records.get(id);
-      // A second press without a release (a glitch, or a press from before a grab):
-      // finish the first one so nothing stays down.
-      if (stale) this.finish(stale, id, t, out);
-      this.press(slot, event.key, id, t, out);
-    } else if (event.action === 'release') {
-      const record = this.records.get(id);
-      if (record) this.finish(record, id, t, out);
-      else this.note(t, event.key, slot, 'release', 'passthrough', 'ignored');
-    } else {
-      const record = this.records.get(id);
-      if (record && record.repeatKey >= 0 && this.outputCount[record.repeatKey] > 0) {
-        out.push({ key: record.repeatKey, action: 'repeat', timeUs: t });
-        this.note(t, event.key, slot, 'repeat', record.kind, 'repeat');
-      } else this.note(t, event.key, slot, 'repeat', record?.kind ?? 'passthrough', 'ignored');
-    }
+    if (this.timers.length > 0) this.runDeadlines(t, out);
+    const slot = this.slot(event.device ?? DEFAULT_DEVICE);
+    const ev: Queued = {
+      slot,
+      key: event.key,
+      id: slot.index * 1024 + event.key,
+      action: event.action,
+      timeUs: t,
+      seq: ++this.seq,
+      skipCombo: false,
+    };
+    this.ownOpen = true;
+    this.handle(ev, out);
+    this.ownOpen = false;
+    // replayed presses may have deadlines that are already due
+    if (this.timers.length > 0) this.runDeadlines(t, out);
     return out;
   }
 
   tick(nowUs: number): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.tracing) this.trace.length = 0;
-    this.runDeadlines(nowUs);
+    this.runDeadlines(nowUs, out);
     return out;
   }
 
   nextDeadline(): number | null {
     let next: number | null = null;
-    for (const p of this.pending) if (next === null || p.deadlineUs < next) next = p.deadlineUs;
+    for (const p of this.timers) if (next === null || p.deadlineUs < next) next = p.deadlineUs;
     return next;
   }
 
-  /** Releases every output still down, drops pending tap-holds and held layers; locks stay. */
+  /**
+   * Releases every output still down, drops open decisions, held-back input, one-shots, caps
+   * word and held layers; locks, toggled layers and the switched base layer stay.
+   */
   releaseAll(timeUs = 0): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.tracing) this.trace.length = 0;
-    const records = [...this.records.values()].reverse();
+    const records = [...new Set(this.records.values())].reverse();
     this.records.clear();
-    this.pending = [];
+    this.timers = [];
+    this.interruptible = [];
+    this.tentative = [];
+    this.dances = [];
+    this.oneShots = [];
+    this.capsWord = null;
+    this.blocker = null;
+    this.queue = [];
     for (const r of records) {
       for (let i = r.outputs.length - 1; i >= 0; i--) this.releaseOut(r.outputs[i], timeUs, out);
       r.outputs.length = 0;
     }
-    this.modifierCount.fill(0);
     // Defensive: nothing can be left, but a keyboard daemon must never leave a key down.
-    for (let code = 0; code < KEY_CODE_LIMIT; code++)
-      if (this.outputCount[code] > 0) {
-        this.outputCount[code] = 0;
-        out.push({ key: code, action: 'release', timeUs });
-      }
+    for (let code = 0; code < KEY_CODE_LIMIT; code++) {
+      if (this.isDown[code]) this.emit(code, 'release', timeUs, out);
+      this.outputCount[code] = 0;
+      this.isDown[code] = 0;
+      this.lifted[code] = 0;
+    }
+    this.modifierCount.fill(0);
+    for (let id = 0; id < 256; id++) if (this.toggled[id]) this.modifierCount[id]++;
+    if (this.baseLayer >= 0) this.modifierCount[this.baseLayer]++;
     return out;
   }
 
@@ -358,20 +815,32 @@ export class Engine {
       if (this.lockState[i]) locks.push(i);
     }
     const outputDown: number[] = [];
-    for (let code = 0; code < KEY_CODE_LIMIT; code++) if (this.outputCount[code] > 0) outputDown.push(code);
+    for (let code = 0; code < KEY_CODE_LIMIT; code++) if (this.isDown[code]) outputDown.push(code);
+    const pending: EngineState['pending'] = [];
+    for (const p of this.timers) {
+      if (p instanceof PendingTapHold && p.state === TH_PENDING)
+        pending.push({
+          device: p.record.slot.handle,
+          key: p.record.key,
+          sinceUs: p.sinceUs,
+          deadlineUs: p.deadlineUs,
+        });
+      else if (p instanceof DanceRun)
+        pending.push({ device: p.slot.handle, key: p.key, sinceUs: p.sinceUs, deadlineUs: p.deadlineUs });
+    }
     return {
       modifiers,
       locks,
-      held: [...this.records.values()].map((r) => ({ device: r.slot.handle, key: r.key })),
-      pending: this.pending.map((p) => ({
-        device: p.record.slot.handle,
-        key: p.record.key,
-        sinceUs: p.sinceUs,
-        deadlineUs: p.deadlineUs,
-      })),
+      held: [...new Set(this.records.values())].map((r) => ({ device: r.slot.handle, key: r.key })),
+      pending,
       outputDown,
       ime: this.ime,
       language: this.language,
+      app: this.app,
+      title: this.title,
+      queued: this.queue.length,
+      capsWord: this.capsWord !== null,
+      oneShots: this.oneShots.map((s) => (s.m.to >= 0 ? keyName(s.m.to) : layerName('MD', s.m.id))),
     };
   }
 
@@ -383,7 +852,7 @@ export class Engine {
     return this.lockState[id] === 1;
   }
 
-  // ---------------------------------------------------------------- internals
+  // ---------------------------------------------------------------- input flow
 
   private slot(handle: string): DeviceSlot {
     let slot = this.slots.get(handle);
@@ -400,6 +869,59 @@ export class Engine {
     for (const block of this.blocks)
       for (const identity of identities) if (globMatch(block.pattern, identity)) return block;
     return null;
+  }
+
+  /** An event goes to the open decision, if any, or is handled now. */
+  private handle(ev: Queued, out: OutputEvent[]): void {
+    const previous = this.current;
+    this.current = ev;
+    if (this.blocker !== null) {
+      this.queue.push(ev);
+      this.note(ev.timeUs, ev.key, ev.slot, ev.action, 'passthrough', 'queued');
+      this.blocker.observe(this, ev, out);
+    } else this.dispatch(ev, out);
+    this.current = previous;
+  }
+
+  /** The open decision is made: what it held back goes through the engine again, in order. */
+  private unblock(out: OutputEvent[], t: number): void {
+    // what was held back comes out now, not at the (earlier) times it came in
+    if (t > this.lastOutUs) this.lastOutUs = t;
+    this.blocker = null;
+    const queue = this.queue;
+    this.queue = [];
+    for (const ev of queue) {
+      if (this.timers.length > 0) this.runDeadlines(ev.timeUs, out);
+      this.handle(ev, out);
+    }
+  }
+
+  private dispatch(ev: Queued, out: OutputEvent[]): void {
+    const t = ev.timeUs;
+    if (ev.action === 'press') {
+      const stale = this.records.get(ev.id);
+      // A second press without a release (a glitch, or a press from before a grab):
+      // finish the first one so nothing stays down.
+      if (stale) this.finish(stale, ev.id, t, out);
+      if (
+        !ev.skipCombo &&
+        ev.slot.block !== null &&
+        ev.slot.block.comboKey[ev.key] === 1 &&
+        this.startCombo(ev)
+      )
+        return;
+      this.press(ev.slot, ev.key, ev.id, t, out);
+    } else if (ev.action === 'release') {
+      const record = this.records.get(ev.id);
+      if (record) this.finish(record, ev.id, t, out);
+      else this.note(t, ev.key, ev.slot, 'release', 'passthrough', 'ignored');
+    } else {
+      const record = this.records.get(ev.id);
+      if (record && record.repeatKey >= 0 && this.isDown[record.repeatKey] === 1) {
+        this.emit(record.repeatKey, 'repeat', t, out);
+        this.note(t, ev.key, ev.slot, 'repeat', record.kind, 'repeat');
+      } else this.note(t, ev.key, ev.slot, 'repeat', record?.kind ?? 'passthrough', 'ignored');
+    }
   }
 
   private lookup(slot: DeviceSlot, key: number): Compiled | null {
@@ -422,6 +944,10 @@ export class Engine {
         return this.ime;
       case C_LANG:
         return this.language !== '' && languageMatches(c.text, this.language);
+      case C_APP:
+        return this.app !== '' && globMatch(c.text, this.app);
+      case C_TITLE:
+        return this.title !== '' && globMatch(c.text, this.title);
       case C_ALL:
         for (const item of c.items) if (!this.holds(item, slot)) return false;
         return true;
@@ -431,138 +957,761 @@ export class Engine {
       case C_DEVICE:
         for (const identity of slot.identities) if (globMatch(c.text, identity)) return true;
         return false;
+      case C_OUTPUT_MODS:
+        for (const group of c.groups) {
+          let down = false;
+          for (const code of group) if (this.isDown[code] === 1) down = true;
+          if (!down) return false;
+        }
+        return true;
       default:
         return false;
     }
   }
 
-  private press(slot: DeviceSlot, key: number, id: number, t: number, out: OutputEvent[]): void {
-    let m = this.lookup(slot, key);
-    if (this.pending.length > 0 && (m === null || (m.k !== K_TAPHOLD && m.k !== K_HOLDONLY))) {
-      // Permissive hold: another key's press decides every pending tap-hold as hold, and
-      // that key is then looked up under the new layer state.
-      this.resolvePendingAsHold(t);
-      m = this.lookup(slot, key);
-    }
-    const record: PressRecord = {
+  private newRecord(slot: DeviceSlot, key: number, kind: MappingKind): PressRecord {
+    return {
       slot,
       key,
-      kind: m ? m.kind : 'passthrough',
+      kind,
       outputs: [],
       modifier: -1,
       tapHold: null,
+      dance: null,
+      oneShot: null,
+      lifted: null,
+      ids: null,
       repeatKey: -1,
+      tapped: false,
     };
+  }
+
+  private press(slot: DeviceSlot, key: number, id: number, t: number, out: OutputEvent[]): void {
+    let m = this.lookup(slot, key);
+    // Another key's press decides open tap-holds, hold_on_press taps and tap dances; the key is
+    // then looked up again under the new layer state.
+    if (
+      (this.interruptible.length > 0 || this.tentative.length > 0 || this.dances.length > 0) &&
+      this.interrupt(slot, key, m, t, out)
+    )
+      m = this.lookup(slot, key);
+    const record = this.newRecord(slot, key, m ? m.kind : 'passthrough');
     this.records.set(id, record);
-    let decision: Decision;
-    if (m === null) {
-      this.pressOut(key, t, out);
-      record.outputs.push(key);
-      record.repeatKey = key;
-      decision = 'passthrough';
-    } else
-      switch (m.k) {
-        case K_SIMPLE:
-          this.pressOut(m.to, t, out);
-          record.outputs.push(m.to);
-          record.repeatKey = m.to;
-          decision = 'remap';
-          break;
-        case K_MODIFIER:
-          this.modifierCount[m.id]++;
-          record.modifier = m.id;
-          decision = 'layer-on';
-          break;
-        case K_LOCK:
-          this.lockState[m.id] ^= 1;
-          decision = 'lock-toggle';
-          break;
-        case K_TAPHOLD:
-        case K_HOLDONLY: {
-          const pending = { record, m, sinceUs: t, deadlineUs: t + m.thresholdUs };
-          record.tapHold = pending;
-          this.pending.push(pending);
-          decision = 'pending';
-          break;
-        }
-        case K_MODIFIED:
-          for (const k of m.keys) {
-            this.pressOut(k, t, out);
-            record.outputs.push(k);
-          }
-          record.repeatKey = m.to;
-          decision = 'remap';
-          break;
-        default: // K_SEQUENCE
-          for (const k of m.keys) {
-            this.pressOut(k, t, out);
-            this.releaseOut(k, t, out);
-          }
-          decision = 'sequence';
-      }
+    const decision = m === null ? this.passthrough(record, t, out) : this.apply(m, record, id, t, out);
     this.note(t, key, slot, 'press', record.kind, decision);
+    this.lastPressUs = t;
+  }
+
+  private passthrough(record: PressRecord, t: number, out: OutputEvent[]): Decision {
+    this.typeHeld(record, record.key, t, out);
+    if (!isModifierKey(record.key)) this.typed(t, out);
+    return 'passthrough';
+  }
+
+  private apply(m: Compiled, record: PressRecord, id: number, t: number, out: OutputEvent[]): Decision {
+    switch (m.k) {
+      case K_SIMPLE:
+        this.typeHeld(record, m.to, t, out);
+        if (!isModifierKey(m.to)) this.typed(t, out);
+        return 'remap';
+      case K_MODIFIER:
+        this.modifierCount[m.id]++;
+        record.modifier = m.id;
+        return 'layer-on';
+      case K_LOCK:
+        this.lockState[m.id] ^= 1;
+        return 'lock-toggle';
+      case K_TAPHOLD:
+        return this.pressTapHold(m, record, id, t, out);
+      case K_HOLDONLY: {
+        const pending = new PendingTapHold(record, m, t, t + m.thresholdUs);
+        record.tapHold = pending;
+        this.timers.push(pending);
+        this.interruptible.push(pending);
+        return 'pending';
+      }
+      case K_MODIFIED:
+        if (this.capsWord !== null) this.capsShift(m.to, t);
+        for (const k of m.keys) {
+          this.pressOut(k, t, out);
+          record.outputs.push(k);
+        }
+        record.repeatKey = m.to;
+        this.typed(t, out);
+        return 'remap';
+      case K_SEQUENCE:
+        for (const k of m.keys) {
+          this.pressOut(k, t, out);
+          this.releaseOut(k, t, out);
+        }
+        this.typed(t, out);
+        return 'sequence';
+      case K_ONESHOT:
+        return this.pressOneShot(m, record, t, out);
+      case K_DANCE:
+        return this.pressDance(m, record, id, t);
+      case K_MACRO: {
+        const run = new MacroRun(m, record.slot, record.key);
+        if (!this.runMacro(run, t, out)) {
+          this.blocker = run;
+          this.timers.push(run);
+        }
+        this.typed(t, out);
+        return 'macro';
+      }
+      case K_UNICODE:
+        this.runMacro(new MacroRun(m, record.slot, record.key), t, out);
+        this.typed(t, out);
+        return 'unicode';
+      case K_TOGGLE:
+        this.toggled[m.id] ^= 1;
+        this.modifierCount[m.id] += this.toggled[m.id] ? 1 : -1;
+        return 'layer-toggle';
+      case K_SWITCH: {
+        const previous = this.baseLayer;
+        if (previous >= 0) this.modifierCount[previous]--;
+        this.baseLayer = previous === m.id ? -1 : m.id;
+        if (this.baseLayer >= 0) this.modifierCount[this.baseLayer]++;
+        return 'layer-switch';
+      }
+      case K_CAPSWORD:
+        if (this.capsWord !== null) {
+          this.endCapsWord(t, 'toggle');
+          return 'caps-word-off';
+        }
+        this.capsWord = new CapsWord(record.slot, record.key, m.thresholdUs);
+        this.capsWord.deadlineUs = t + m.thresholdUs;
+        this.timers.push(this.capsWord);
+        return 'caps-word-on';
+      default: {
+        // K_OVERRIDE: its modifiers are down (its condition); lift them while it is held.
+        const lifted: number[] = [];
+        for (const code of m.lifts) if (this.isDown[code] === 1) lifted.push(code);
+        record.lifted = this.lift(lifted, t, out);
+        this.pressOut(m.to, t, out);
+        record.outputs.push(m.to);
+        record.repeatKey = m.to;
+        this.typed(t, out);
+        return 'override';
+      }
+    }
   }
 
   /** The release side of a press: undo exactly what the press did. */
   private finish(record: PressRecord, id: number, t: number, out: OutputEvent[]): void {
-    this.records.delete(id);
+    if (record.ids !== null) for (const member of record.ids) this.records.delete(member);
+    else this.records.delete(id);
     let decision: Decision = 'release';
     for (let i = record.outputs.length - 1; i >= 0; i--) this.releaseOut(record.outputs[i], t, out);
     record.outputs.length = 0;
+    if (record.lifted !== null) {
+      this.restore(record.lifted, t, out);
+      record.lifted = null;
+    }
     if (record.modifier >= 0) {
       this.modifierCount[record.modifier]--;
       decision = record.kind === 'modifier' ? 'layer-off' : 'hold-release';
     }
     const th = record.tapHold;
-    if (th !== null && record.modifier < 0) {
-      // Still pending: the threshold has not been reached (deadlines ran first), so a tap.
-      this.pending.splice(this.pending.indexOf(th), 1);
-      if (th.m.k === K_TAPHOLD) {
-        this.pressOut(th.m.to, t, out);
-        this.releaseOut(th.m.to, t, out);
-      }
-      decision = 'tap';
-    }
+    if (th !== null)
+      decision = this.releaseTapHold(th, t, out) ?? (th.state === TH_HOLD ? 'hold-release' : decision);
+    if (record.tapped) this.lastTapUs.set(id, t);
+    if (record.dance !== null) decision = this.releaseDance(record.dance, t, out);
+    if (record.oneShot !== null) decision = this.releaseOneShot(record.oneShot, t, out);
     this.note(t, record.key, record.slot, 'release', record.kind, decision);
   }
 
-  private runDeadlines(now: number): void {
-    // Earliest deadline first, so decisions come out in time order.
-    while (this.pending.length > 0) {
-      let first = 0;
-      for (let i = 1; i < this.pending.length; i++)
-        if (this.pending[i].deadlineUs < this.pending[first].deadlineUs) first = i;
-      const p = this.pending[first];
-      if (p.deadlineUs > now) return;
-      this.pending.splice(first, 1);
-      this.activateHold(p, p.deadlineUs, 'timeout');
+  /**
+   * A press of another key: open permissive tap-holds become holds (KeyRx) — or taps when the
+   * key is of the same hand —, hold_on_press keys stop being taps, tap dances end. Returns
+   * whether anything changed that the key's lookup depends on.
+   */
+  private interrupt(
+    slot: DeviceSlot,
+    key: number,
+    m: Compiled | null,
+    t: number,
+    out: OutputEvent[],
+  ): boolean {
+    let changed = false;
+    if (this.dances.length > 0)
+      for (const dance of [...this.dances])
+        if (dance.key !== key || dance.slot !== slot) {
+          this.resolveDance(dance, t, out, 'press');
+          changed = true;
+        }
+    if (this.interruptible.length > 0) {
+      const all = this.interruptible;
+      this.interruptible = [];
+      for (const p of all) {
+        if (p.state !== TH_PENDING) continue;
+        if (p.m.hands !== null && p.m.hand !== 0 && p.m.hands[key] === p.m.hand) {
+          this.tapNow(p, t, 'same-hand-tap', out);
+          changed = true;
+        } else if (isTapHoldLike(m)) {
+          // KeyRx: another tap-hold key does not decide (rolls of tap-hold keys stay taps)
+          this.interruptible.push(p);
+        } else {
+          this.holdNow(p, t, 'press', out);
+          changed = true;
+        }
+      }
+    }
+    if (this.tentative.length > 0) {
+      const all = this.tentative;
+      this.tentative = [];
+      for (const p of all) {
+        if (p.m.hands !== null && p.m.hand !== 0 && p.m.hands[key] === p.m.hand) {
+          // same hand: it was a tap after all; undo the hold first
+          this.undoHold(p, t, out);
+          this.tapNow(p, t, 'same-hand-tap', out);
+        } else {
+          p.state = TH_HOLD;
+          this.note(t, p.record.key, p.record.slot, 'press', p.m.kind, 'hold');
+        }
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  // ---------------------------------------------------------------- tap-hold
+
+  private pressTapHold(
+    m: Compiled,
+    record: PressRecord,
+    id: number,
+    t: number,
+    out: OutputEvent[],
+  ): Decision {
+    const lastTap = this.lastTapUs.get(id);
+    if (m.quickTapUs > 0 && lastTap !== undefined && t - lastTap < m.quickTapUs) {
+      this.typeHeld(record, m.to, t, out);
+      record.tapped = true;
+      this.typed(t, out);
+      return 'quick-tap';
+    }
+    if (m.idleUs > 0 && t - this.lastPressUs < m.idleUs) {
+      this.typeHeld(record, m.to, t, out);
+      record.tapped = true;
+      this.typed(t, out);
+      return 'idle-tap';
+    }
+    const pending = new PendingTapHold(record, m, t, t + m.thresholdUs);
+    record.tapHold = pending;
+    if (m.mode === MODE_HOLD_ON_PRESS) {
+      pending.tapUntilUs = t + m.thresholdUs;
+      pending.state = TH_HOLD;
+      this.startHold(pending, t, out);
+      this.tentative.push(pending);
+      return 'pending';
+    }
+    this.timers.push(pending);
+    if (m.mode === MODE_PERMISSIVE) this.interruptible.push(pending);
+    else this.blocker = pending;
+    return 'pending';
+  }
+
+  /** Returns the release's decision when the tap-hold decides it. */
+  private releaseTapHold(p: PendingTapHold, t: number, out: OutputEvent[]): Decision | null {
+    if (p.state === TH_PENDING) {
+      // Still pending: the threshold has not been reached (deadlines ran first), so a tap.
+      this.removeTimer(p);
+      const i = this.interruptible.indexOf(p);
+      if (i >= 0) this.interruptible.splice(i, 1);
+      p.state = TH_TAP;
+      if (p.m.k === K_TAPHOLD) {
+        this.typeTap(p.m.to, t, out);
+        p.record.tapped = true;
+        this.typed(t, out);
+      }
+      return 'tap';
+    }
+    const i = this.tentative.indexOf(p);
+    if (i >= 0) {
+      // hold_on_press released with no other key in between, within the threshold: a tap
+      // (its hold was undone by the release above)
+      this.tentative.splice(i, 1);
+      if (t < p.tapUntilUs) {
+        p.state = TH_TAP;
+        this.typeTap(p.m.to, t, out);
+        p.record.tapped = true;
+        this.typed(t, out);
+        return 'tap';
+      }
+    }
+    return null;
+  }
+
+  /** @internal the threshold passed: a hold */
+  tapHoldTimeout(p: PendingTapHold, out: OutputEvent[]): void {
+    const i = this.interruptible.indexOf(p);
+    if (i >= 0) this.interruptible.splice(i, 1);
+    this.holdNow(p, p.deadlineUs, 'timeout', out);
+    if (this.blocker === p) this.unblock(out, p.deadlineUs);
+  }
+
+  /** @internal a balanced or tap_preferred tap-hold sees held-back input */
+  observeTapHold(p: PendingTapHold, ev: Queued, out: OutputEvent[]): void {
+    const own = ev.slot === p.record.slot && ev.key === p.record.key;
+    if (own && ev.action === 'release') {
+      // released before the threshold: a tap (its release replays after it, and ends the record)
+      this.removeTimer(p);
+      this.tapNow(p, ev.timeUs, 'tap', out, 'release');
+      this.unblock(out, ev.timeUs);
+    } else if (
+      ev.action === 'press' &&
+      !own &&
+      p.m.hands !== null &&
+      p.m.hand !== 0 &&
+      p.m.hands[ev.key] === p.m.hand
+    ) {
+      this.removeTimer(p);
+      this.tapNow(p, ev.timeUs, 'same-hand-tap', out);
+      this.unblock(out, ev.timeUs);
+    } else if (
+      p.m.mode === MODE_BALANCED &&
+      ev.action === 'release' &&
+      this.queue.some((q) => q.action === 'press' && q.slot === ev.slot && q.key === ev.key)
+    ) {
+      // balanced: a key pressed and released while it was undecided makes it a hold
+      this.removeTimer(p);
+      this.holdNow(p, ev.timeUs, 'press', out);
+      this.unblock(out, ev.timeUs);
     }
   }
 
-  private resolvePendingAsHold(t: number): void {
-    const all = this.pending;
-    this.pending = [];
-    for (const p of all) this.activateHold(p, t, 'press');
+  private tapNow(
+    p: PendingTapHold,
+    t: number,
+    decision: Decision,
+    out: OutputEvent[],
+    action: 'press' | 'release' = 'press',
+  ): void {
+    p.state = TH_TAP;
+    this.removeTimer(p);
+    this.typeTap(p.m.to, t, out);
+    p.record.tapped = true;
+    this.note(t, p.record.key, p.record.slot, action, p.m.kind, decision);
+    this.typed(t, out);
   }
 
-  private activateHold(p: PendingTapHold, t: number, cause: 'timeout' | 'press'): void {
-    this.modifierCount[p.m.id]++;
-    p.record.modifier = p.m.id;
-    this.note(t, p.record.key, p.record.slot, cause === 'timeout' ? 'timeout' : 'press', p.m.kind, 'hold');
+  private holdNow(p: PendingTapHold, t: number, cause: 'timeout' | 'press', out: OutputEvent[]): void {
+    p.state = TH_HOLD;
+    this.removeTimer(p);
+    this.startHold(p, t, out);
+    this.note(t, p.record.key, p.record.slot, cause, p.m.kind, 'hold');
+  }
+
+  private startHold(p: PendingTapHold, t: number, out: OutputEvent[]): void {
+    if (p.m.holdKey >= 0) {
+      this.pressOut(p.m.holdKey, t, out);
+      p.record.outputs.push(p.m.holdKey);
+    } else {
+      this.modifierCount[p.m.id]++;
+      p.record.modifier = p.m.id;
+    }
+  }
+
+  private undoHold(p: PendingTapHold, t: number, out: OutputEvent[]): void {
+    if (p.m.holdKey >= 0) {
+      const i = p.record.outputs.lastIndexOf(p.m.holdKey);
+      if (i >= 0) p.record.outputs.splice(i, 1);
+      this.releaseOut(p.m.holdKey, t, out);
+    } else if (p.record.modifier >= 0) {
+      this.modifierCount[p.record.modifier]--;
+      p.record.modifier = -1;
+    }
+  }
+
+  // ---------------------------------------------------------------- combos
+
+  /** A press of a combo key: wait for the combo's other keys when one could still complete. */
+  private startCombo(ev: Queued): boolean {
+    const block = ev.slot.block!;
+    let candidates: CompiledCombo[] | null = null;
+    for (const combo of block.combos)
+      if (combo.keys.includes(ev.key) && (combo.cond === null || this.holds(combo.cond, ev.slot)))
+        (candidates ??= []).push(combo);
+    if (candidates === null) return false;
+    const run = new ComboRun(candidates, ev);
+    this.blocker = run;
+    this.queue.push(ev);
+    this.timers.push(run);
+    this.note(ev.timeUs, ev.key, ev.slot, 'press', 'combo', 'queued');
+    return true;
+  }
+
+  /** @internal */
+  observeCombo(run: ComboRun, ev: Queued, out: OutputEvent[]): void {
+    const member = run.members.some((q) => q.key === ev.key && q.slot === ev.slot);
+    // (a key whose earlier press is still held, its release held back, cannot join)
+    if (ev.action === 'press' && !member && ev.slot === run.members[0].slot && !this.records.has(ev.id)) {
+      const keys = [...run.members.map((q) => q.key), ev.key];
+      const first = run.members[0].timeUs;
+      const possible = run.candidates.filter(
+        (c) => ev.timeUs - first <= c.windowUs && keys.every((k) => c.keys.includes(k)),
+      );
+      if (possible.length > 0) {
+        run.members.push(ev);
+        // complete, and no longer combo could still grow out of these keys: fire now
+        const exact = possible.find((c) => c.keys.length === keys.length);
+        if (exact !== undefined && possible.every((c) => c.keys.length === keys.length))
+          this.fireCombo(run, exact, ev.timeUs, out, 'press');
+        return;
+      }
+    } else if (ev.action !== 'release' || !member) return;
+    this.decideCombo(run, ev.timeUs, out);
+  }
+
+  /** @internal the window ended, or a key that cannot belong to the combo came: fire or let the keys go. */
+  decideCombo(run: ComboRun, t: number, out: OutputEvent[], cause: 'press' | 'timeout' = 'press'): void {
+    const first = run.members[0].timeUs;
+    const last = run.members[run.members.length - 1].timeUs;
+    const exact = run.candidates.find(
+      (c) =>
+        c.keys.length === run.members.length &&
+        last - first <= c.windowUs &&
+        run.members.every((q) => c.keys.includes(q.key)),
+    );
+    if (exact !== undefined) {
+      this.fireCombo(run, exact, t, out, cause);
+      return;
+    }
+    this.removeTimer(run);
+    for (const q of run.members) q.skipCombo = true;
+    this.unblock(out, t);
+  }
+
+  private fireCombo(
+    run: ComboRun,
+    combo: CompiledCombo,
+    t: number,
+    out: OutputEvent[],
+    action: 'press' | 'timeout',
+  ): void {
+    this.removeTimer(run);
+    const first = run.members[0];
+    this.queue = this.queue.filter((q) => !run.members.includes(q));
+    if (this.interruptible.length > 0 || this.tentative.length > 0 || this.dances.length > 0)
+      this.interrupt(first.slot, first.key, null, t, out);
+    const record = this.newRecord(first.slot, first.key, 'combo');
+    record.ids = run.members.map((q) => q.id);
+    for (const id of record.ids) {
+      const stale = this.records.get(id);
+      if (stale) this.finish(stale, id, t, out);
+      this.records.set(id, record);
+    }
+    this.typeHeld(record, combo.to, t, out);
+    const last = run.members[run.members.length - 1];
+    this.note(t, last.key, last.slot, action, 'combo', 'combo');
+    this.typed(t, out);
+    this.lastPressUs = t;
+    this.unblock(out, t);
+  }
+
+  // ---------------------------------------------------------------- tap dance
+
+  private pressDance(m: Compiled, record: PressRecord, id: number, t: number): Decision {
+    let run = this.dances.find((d) => d.id === id && d.m === m);
+    if (run === undefined) {
+      run = new DanceRun(m, record.slot, record.key, id, t);
+      this.dances.push(run);
+      this.timers.push(run);
+    }
+    run.count++;
+    run.down = true;
+    run.record = record;
+    run.deadlineUs = t + m.thresholdUs;
+    record.dance = run;
+    return 'pending';
+  }
+
+  private releaseDance(run: DanceRun, t: number, out: OutputEvent[]): Decision {
+    run.down = false;
+    run.record = null;
+    if (run.count >= run.m.dance.length) return this.resolveDance(run, t, out, 'release');
+    run.deadlineUs = t + run.m.thresholdUs;
+    return 'pending';
+  }
+
+  /** @internal the dance ends: the nth action, held if its key is still down. */
+  resolveDance(
+    run: DanceRun,
+    t: number,
+    out: OutputEvent[],
+    cause: 'timeout' | 'press' | 'release',
+  ): Decision {
+    this.dances.splice(this.dances.indexOf(run), 1);
+    this.removeTimer(run);
+    const action = run.m.dance[Math.min(run.count, run.m.dance.length) - 1];
+    const record = run.record;
+    let decision: Decision;
+    if (run.down && record !== null) {
+      record.dance = null;
+      if (action.holdLayer >= 0) {
+        this.modifierCount[action.holdLayer]++;
+        record.modifier = action.holdLayer;
+      } else if (action.holdKey >= 0) {
+        this.pressOut(action.holdKey, t, out);
+        record.outputs.push(action.holdKey);
+      } else if (action.tap >= 0) {
+        this.typeHeld(record, action.tap, t, out);
+        this.typed(t, out);
+      }
+      decision = 'dance-hold';
+    } else {
+      if (action.tap >= 0) {
+        this.typeTap(action.tap, t, out);
+        this.typed(t, out);
+      }
+      decision = 'dance-tap';
+    }
+    this.note(t, run.key, run.slot, cause, 'tapDance', decision);
+    return decision;
+  }
+
+  // ---------------------------------------------------------------- macros and text
+
+  /** Runs a macro until a wait or its end; returns whether it ended. */
+  private runMacro(run: MacroRun, t: number, out: OutputEvent[]): boolean {
+    const ops = run.m.ops;
+    while (run.pc < ops.length) {
+      const op = ops[run.pc];
+      const v = ops[run.pc + 1];
+      run.pc += 2;
+      switch (op) {
+        case OP_PRESS:
+          this.pressOut(v, t, out);
+          run.held.push(v);
+          break;
+        case OP_RELEASE: {
+          // only what the macro pressed: a key the user holds stays down
+          const i = run.held.lastIndexOf(v);
+          if (i >= 0) {
+            run.held.splice(i, 1);
+            this.releaseOut(v, t, out);
+          }
+          break;
+        }
+        case OP_WAIT:
+          if (v > 0) {
+            run.deadlineUs = t + v;
+            return false;
+          }
+          break;
+        case OP_LIFT: {
+          const down: number[] = [];
+          for (const code of ALL_MODIFIERS) if (this.isDown[code] === 1) down.push(code);
+          run.lifted = this.lift(down, t, out);
+          break;
+        }
+        case OP_RESTORE:
+          this.restore(run.lifted, t, out);
+          run.lifted = [];
+          break;
+        case OP_RAW_PRESS:
+          // typed text: a key held down is let up first, so the keystroke registers
+          if (this.isDown[v] === 1) {
+            this.isDown[v] = 0;
+            this.emit(v, 'release', t, out);
+          }
+          this.emit(v, 'press', t, out);
+          break;
+        default: // OP_RAW_RELEASE
+          this.emit(v, 'release', t, out);
+      }
+    }
+    for (let i = run.held.length - 1; i >= 0; i--) this.releaseOut(run.held[i], t, out);
+    run.held.length = 0;
+    return true;
+  }
+
+  /** @internal a macro's wait is over */
+  continueMacro(run: MacroRun, t: number, out: OutputEvent[]): void {
+    if (this.runMacro(run, t, out)) {
+      this.note(t, run.key, run.slot, 'timeout', 'macro', 'macro');
+      if (this.blocker === run) this.unblock(out, t);
+    } else this.timers.push(run);
+  }
+
+  // ---------------------------------------------------------------- one-shot
+
+  private pressOneShot(m: Compiled, record: PressRecord, t: number, out: OutputEvent[]): Decision {
+    const armed = this.oneShots.find((s) => s.m === m && s.armed);
+    if (armed !== undefined) {
+      // pressed again while waiting: cancel
+      this.endOneShot(armed, t, null, out);
+      return 'one-shot-cancel';
+    }
+    const shot = new OneShot(m, record.slot, record.key);
+    if (m.to >= 0) this.pressOut(m.to, t, out);
+    else this.modifierCount[m.id]++;
+    this.oneShots.push(shot);
+    record.oneShot = shot;
+    return 'one-shot';
+  }
+
+  private releaseOneShot(shot: OneShot, t: number, out: OutputEvent[]): Decision {
+    if (!this.oneShots.includes(shot)) return 'release';
+    if (shot.used) {
+      this.endOneShot(shot, t, null, out);
+      return 'release';
+    }
+    shot.armed = true;
+    shot.deadlineUs = t + shot.m.thresholdUs;
+    this.timers.push(shot);
+    return 'one-shot-armed';
+  }
+
+  /** @internal */
+  endOneShot(shot: OneShot, t: number, decision: Decision | null, out: OutputEvent[]): void {
+    const i = this.oneShots.indexOf(shot);
+    if (i < 0) return;
+    this.oneShots.splice(i, 1);
+    this.removeTimer(shot);
+    if (shot.m.to >= 0) this.releaseOut(shot.m.to, t, out);
+    else this.modifierCount[shot.m.id]--;
+    if (decision !== null)
+      this.note(
+        t,
+        shot.key,
+        shot.slot,
+        decision === 'one-shot-timeout' ? 'timeout' : 'press',
+        'oneShot',
+        decision,
+      );
+  }
+
+  /** A key was typed: armed one-shots are used up, held ones become plain modifiers. */
+  private typed(t: number, out: OutputEvent[]): void {
+    if (this.oneShots.length === 0) return;
+    for (const shot of [...this.oneShots]) {
+      if (shot.armed) this.endOneShot(shot, t, 'one-shot-used', out);
+      else shot.used = true;
+    }
+  }
+
+  // ---------------------------------------------------------------- caps word
+
+  /** Whether caps word shifts this key; a key that is not part of a word ends it. */
+  private capsShift(code: number, t: number): boolean {
+    const word = this.capsWord!;
+    if (shiftedInWord(code) || continuesWord(code)) {
+      word.deadlineUs = t + word.timeoutUs;
+      return shiftedInWord(code);
+    }
+    this.endCapsWord(t, 'key');
+    return false;
+  }
+
+  /** @internal */
+  endCapsWord(t: number, cause: 'timeout' | 'key' | 'toggle'): void {
+    const word = this.capsWord;
+    if (word === null) return;
+    this.capsWord = null;
+    this.removeTimer(word);
+    if (cause !== 'toggle')
+      this.note(
+        t,
+        word.key,
+        word.slot,
+        cause === 'timeout' ? 'timeout' : 'press',
+        'capsWord',
+        'caps-word-off',
+      );
+  }
+
+  /** A key typed and held (caps word may shift it). */
+  private typeHeld(record: PressRecord, code: number, t: number, out: OutputEvent[]): void {
+    if (this.capsWord !== null && !isModifierKey(code) && this.capsShift(code, t)) {
+      this.pressOut(LSHIFT, t, out);
+      record.outputs.push(LSHIFT);
+    }
+    this.pressOut(code, t, out);
+    record.outputs.push(code);
+    record.repeatKey = code;
+  }
+
+  /** A key typed as a tap: press and release (caps word may shift it). */
+  private typeTap(code: number, t: number, out: OutputEvent[]): void {
+    const shift = this.capsWord !== null && !isModifierKey(code) && this.capsShift(code, t);
+    if (shift) this.pressOut(LSHIFT, t, out);
+    this.pressOut(code, t, out);
+    this.releaseOut(code, t, out);
+    if (shift) this.releaseOut(LSHIFT, t, out);
+  }
+
+  // ---------------------------------------------------------------- deadlines
+
+  private runDeadlines(now: number, out: OutputEvent[]): void {
+    // Earliest deadline first, so decisions come out in time order.
+    while (this.timers.length > 0) {
+      let first = 0;
+      for (let i = 1; i < this.timers.length; i++)
+        if (this.timers[i].deadlineUs < this.timers[first].deadlineUs) first = i;
+      const due = this.timers[first];
+      if (due.deadlineUs > now) return;
+      this.timers.splice(first, 1);
+      due.fire(this, out);
+    }
+  }
+
+  private removeTimer(timer: Timed): void {
+    const i = this.timers.indexOf(timer);
+    if (i >= 0) this.timers.splice(i, 1);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private emit(key: number, action: KeyAction, t: number, out: OutputEvent[]): void {
+    // Output times never go back (a replayed key is emitted when it is decided).
+    if (t > this.lastOutUs) this.lastOutUs = t;
+    out.push({ key, action, timeUs: this.lastOutUs });
   }
 
   private pressOut(key: number, t: number, out: OutputEvent[]): void {
-    const count = this.outputCount[key]++;
-    if (count === 0) out.push({ key, action: 'press', timeUs: t });
-    else if (!isModifierKey(key)) {
-      out.push({ key, action: 'release', timeUs: t });
-      out.push({ key, action: 'press', timeUs: t });
+    this.outputCount[key]++;
+    if (this.isDown[key] === 1) {
+      if (!isModifierKey(key)) {
+        this.emit(key, 'release', t, out);
+        this.emit(key, 'press', t, out);
+      }
+    } else if (this.lifted[key] === 0) {
+      this.isDown[key] = 1;
+      this.emit(key, 'press', t, out);
     }
   }
 
   private releaseOut(key: number, t: number, out: OutputEvent[]): void {
     if (this.outputCount[key] === 0) return;
-    if (--this.outputCount[key] === 0) out.push({ key, action: 'release', timeUs: t });
+    if (--this.outputCount[key] === 0 && this.isDown[key] === 1) {
+      this.isDown[key] = 0;
+      this.emit(key, 'release', t, out);
+    }
+  }
+
+  /** Lets these (held) keys up until restore(); returns them. */
+  private lift(keys: number[], t: number, out: OutputEvent[]): number[] {
+    for (const key of keys) {
+      this.lifted[key]++;
+      if (this.isDown[key] === 1) {
+        this.isDown[key] = 0;
+        this.emit(key, 'release', t, out);
+      }
+    }
+    return keys;
+  }
+
+  /** Ends a lift: keys still held go down again. */
+  private restore(keys: number[], t: number, out: OutputEvent[]): void {
+    for (const key of keys) {
+      if (this.lifted[key] > 0) this.lifted[key]--;
+      if (this.lifted[key] === 0 && this.outputCount[key] > 0 && this.isDown[key] === 0) {
+        this.isDown[key] = 1;
+        this.emit(key, 'press', t, out);
+      }
+    }
   }
 
   private note(
@@ -573,11 +1722,21 @@ export class Engine {
     mapping: MappingKind,
     decision: Decision,
   ): void {
-    if (action !== 'timeout') {
+    // The decision about this call's input: `queued` is provisional, the next one is final.
+    const cur = this.current;
+    const own =
+      this.ownOpen &&
+      cur !== null &&
+      cur.seq === this.seq &&
+      action === cur.action &&
+      key === cur.key &&
+      slot === cur.slot;
+    if (own) {
+      if (decision !== 'queued') this.ownOpen = false;
       this.lastKind = mapping;
       this.lastDecision = decision;
     }
-    if (this.tracing) this.trace.push({ timeUs, key, device: slot.handle, action, mapping, decision });
+    if (this.tracing) this.trace.push({ timeUs, key, device: slot.handle, action, mapping, decision, own });
   }
 }
 

@@ -8,3 +8,4 @@ export * from './simulate.ts';
 export * from './scenario.ts';
 export * from './layouts.ts';
 export * from './describe.ts';
+export * from './text.ts';

@@ -13,6 +13,7 @@
  *   layers: MD_00          (optional: active MD_/LK_ ids at the end, or none)
  *   device: kb1            (optional: device of the case's first events)
  *   settle: true           (optional: let pending tap-holds time out at the end)
+ *   decisions: pending tap (optional: the simulator timeline's decision per row, in order)
  */
 import type { Config } from './config.ts';
 import { keyName } from './keys.ts';
@@ -28,6 +29,7 @@ export interface ScenarioCase {
   layers?: string;
   device?: string;
   settle?: boolean;
+  decisions?: string;
 }
 
 export interface ScenarioFile {
@@ -86,9 +88,13 @@ export function parseScenario(text: string, file = 'scenario'): ScenarioFile {
         lineNo,
         'expected "== config", "== profile", "== profile-file: PATH" or "== case: NAME"',
       );
-    const field = /^(in|out|held|layers|device|settle):\s?(.*)$/.exec(line.trim());
+    const field = /^(in|out|held|layers|device|settle|decisions):\s?(.*)$/.exec(line.trim());
     if (!field)
-      throw new ScenarioFormatError(file, lineNo, `expected in:, out:, held:, layers:, device: or settle:`);
+      throw new ScenarioFormatError(
+        file,
+        lineNo,
+        `expected in:, out:, held:, layers:, device:, settle: or decisions:`,
+      );
     const value = field[2].trim();
     switch (field[1]) {
       case 'in':
@@ -101,7 +107,7 @@ export function parseScenario(text: string, file = 'scenario'): ScenarioFile {
         current.settle = value === 'true';
         break;
       default:
-        current[field[1] as 'held' | 'layers' | 'device'] = value;
+        current[field[1] as 'held' | 'layers' | 'device' | 'decisions'] = value;
     }
   }
   closeProfile();
@@ -115,7 +121,7 @@ export function parseScenario(text: string, file = 'scenario'): ScenarioFile {
 export interface CaseResult {
   case: ScenarioCase;
   ok: boolean;
-  actual: { output: string; held: string; layers: string };
+  actual: { output: string; held: string; layers: string; decisions: string };
   problems: string[];
 }
 
@@ -140,6 +146,14 @@ export function runScenario(config: Config, scenario: ScenarioFile): CaseResult[
       problems.push(`held keys: expected ${normalise(c.held)}, actual ${held}`);
     if (c.layers !== undefined && normalise(c.layers) !== layers)
       problems.push(`layers: expected ${normalise(c.layers)}, actual ${layers}`);
-    return { case: c, ok: problems.length === 0, actual: { output: result.output, held, layers }, problems };
+    const decisions = result.timeline.map((e) => e.decision).join(' ');
+    if (c.decisions !== undefined && normalise(c.decisions) !== decisions)
+      problems.push(`decisions: expected ${normalise(c.decisions)}, actual ${decisions}`);
+    return {
+      case: c,
+      ok: problems.length === 0,
+      actual: { output: result.output, held, layers, decisions },
+      problems,
+    };
   });
 }

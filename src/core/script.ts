@@ -4,6 +4,8 @@
  *   d:KEY  press        u:KEY  release        r:KEY  auto-repeat
  *   t:N    advance N ms (decimals allowed)   dev:NAME  device of the following keys
  *   ime:on|off, lang:xx   the input-method context (`IME` / `LANG_xx` conditions)
+ *   app:NAME, title:TEXT  the focused application and window title (`APP:` / `TITLE:` conditions);
+ *                         `app:""` clears
  *
  * Tokens are separated by whitespace or commas; KeyRx's `press:A,wait:50,release:A` and
  * `VK_` prefixes are accepted too. Values with spaces may be quoted: `dev:"My Keyboard"`.
@@ -16,7 +18,7 @@ export type ScriptStep =
   | { type: 'key'; action: KeyAction; key: number; token: string }
   | { type: 'wait'; ms: number; token: string }
   | { type: 'device'; name: string; token: string }
-  | { type: 'context'; ime?: boolean; language?: string; token: string };
+  | { type: 'context'; ime?: boolean; language?: string; app?: string; title?: string; token: string };
 
 export class ScriptSyntaxError extends Error {
   /** 1-based column of the offending token in the script text */
@@ -87,6 +89,10 @@ export function parseScript(text: string): ScriptStep[] {
       );
     const kind = token.slice(0, colon).toLowerCase();
     const value = token.slice(colon + 1);
+    if (kind === 'app' || kind === 'title') {
+      steps.push({ type: 'context', [kind]: value, token });
+      continue;
+    }
     if (value === '') throw new ScriptSyntaxError(token, column, `missing value after '${kind}:'`);
     const action = KEY_ACTIONS[kind];
     if (action) {
@@ -117,7 +123,7 @@ export function parseScript(text: string): ScriptStep[] {
       throw new ScriptSyntaxError(
         token,
         column,
-        `unknown token kind '${kind}' (expected d, u, r, t, dev, ime, lang; or press, release, repeat, wait)`,
+        `unknown token kind '${kind}' (expected d, u, r, t, dev, ime, lang, app, title; or press, release, repeat, wait)`,
       );
     }
   }

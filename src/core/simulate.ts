@@ -60,22 +60,32 @@ export function simulate(
       locks: s.locks.map((id) => layerName('LK', id)),
     };
   };
-  const recordTimeouts = (trace: TraceEntry[]): void => {
-    for (const t of trace)
-      timeline.push({
+  const also = (t: TraceEntry): string => `${keyName(t.key)}: ${t.decision}`;
+  /** One row per deadline decision; what it replayed is listed with it, its outputs on the first row. */
+  const recordTimeouts = (trace: TraceEntry[], out: OutputEvent[]): void => {
+    let row: TimelineEntry | undefined;
+    for (const t of trace) {
+      if (t.action !== 'timeout' && row !== undefined) {
+        row.also.push(also(t));
+        continue;
+      }
+      row = {
         timeMs: t.timeUs / 1000,
         input: 'timeout',
         device: t.device,
         mapping: t.mapping,
         decision: t.decision,
-        outputs: [],
-        also: [`${keyName(t.key)}: ${t.decision}`],
+        outputs: t === trace[0] ? out.map(formatKeyEvent) : [],
+        also: [also(t)],
         ...layers(),
-      });
+      };
+      timeline.push(row);
+    }
   };
   const advanceTo = (target: number): void => {
-    outputs.push(...engine.tick(target));
-    recordTimeouts(engine.trace);
+    const out = engine.tick(target);
+    outputs.push(...out);
+    recordTimeouts(engine.trace, out);
     now = target;
   };
 
@@ -86,7 +96,9 @@ export function simulate(
     else {
       const out = engine.process({ key: step.key, action: step.action, timeUs: now, device });
       outputs.push(...out);
-      const main = engine.trace[engine.trace.length - 1];
+      // the input's own decision (the last one, when it was first held back), and what else it decided
+      let main = engine.trace[engine.trace.length - 1];
+      for (const t of engine.trace) if (t.own) main = t;
       timeline.push({
         timeMs: now / 1000,
         input: formatKeyEvent(step),
@@ -94,7 +106,7 @@ export function simulate(
         mapping: main.mapping,
         decision: main.decision,
         outputs: out.map(formatKeyEvent),
-        also: engine.trace.slice(0, -1).map((t) => `${keyName(t.key)}: ${t.decision}`),
+        also: engine.trace.filter((t) => t !== main && !(t.own && t.decision === 'queued')).map(also),
         ...layers(),
       });
     }

@@ -6,7 +6,19 @@
  * running: one compile reports every independent mistake (three misspelled keys give three
  * errors), not just the first. Messages keep KeyRx's wording where users know it.
  */
-import type { BaseMapping, Condition, ConditionItem, DeviceBlock, Mapping } from '../core/index.ts';
+import type {
+  BaseMapping,
+  Condition,
+  ConditionItem,
+  DanceAction,
+  DeviceBlock,
+  HandMap,
+  MacroStep,
+  Mapping,
+  TapHoldMapping,
+  TapHoldMode,
+  UnicodeEntry,
+} from '../core/index.ts';
 import {
   DEFAULT_THRESHOLD_MS,
   keyByName,
@@ -14,12 +26,16 @@ import {
   UnknownKeyError,
   closestNames,
   ALL_KEY_NAMES,
+  LIMITS,
+  TAP_HOLD_MODES,
+  untypable,
 } from '../core/index.ts';
 import type { Diagnostic, SourceSpan } from './diagnostics.ts';
 import { ScriptError } from './diagnostics.ts';
 import type { CallContext, HostFunction } from './interpreter.ts';
 import type { HostObject, Value } from './values.ts';
-import { expectArray, expectBool, expectInt, expectString, UNIT } from './values.ts';
+import type { ScriptMap } from './values.ts';
+import { expectArray, expectBool, expectInt, expectString, typeName, UNIT } from './values.ts';
 
 /** The value `with_shift()` and friends return; `map(key, value)` turns it into a modifiedOutput. */
 export class ModifiedKey implements HostObject {
@@ -38,6 +54,114 @@ export class ModifiedKey implements HostObject {
     return `ModifiedKey(${mods.join('+')}+${this.key})`;
   }
 }
+
+/** What `press()`, `release()`, `tap()`, `wait()` and `text()` return: one step of a `macro()`. */
+export class MacroStepValue implements HostObject {
+  readonly hostType = 'MacroStep';
+  constructor(readonly step: MacroStep) {}
+  toDisplayString(): string {
+    const s = this.step;
+    return s.op === 'wait'
+      ? `wait(${s.ms})`
+      : s.op === 'text'
+        ? `text(${JSON.stringify(s.text)})`
+        : `${s.op}(VK_${s.key})`;
+  }
+}
+
+/** Physical positions of each hand on a row-staggered keyboard: `opposite_hand: true`. */
+export const DEFAULT_HANDS: HandMap = {
+  left: [
+    'Grave',
+    'Num1',
+    'Num2',
+    'Num3',
+    'Num4',
+    'Num5',
+    'Tab',
+    'Q',
+    'W',
+    'E',
+    'R',
+    'T',
+    'CapsLock',
+    'A',
+    'S',
+    'D',
+    'F',
+    'G',
+    'LShift',
+    'Iso102nd',
+    'Z',
+    'X',
+    'C',
+    'V',
+    'B',
+    'LCtrl',
+    'LMeta',
+    'LAlt',
+    'Escape',
+    'F1',
+    'F2',
+    'F3',
+    'F4',
+    'F5',
+  ],
+  right: [
+    'Num6',
+    'Num7',
+    'Num8',
+    'Num9',
+    'Num0',
+    'Minus',
+    'Equal',
+    'Backspace',
+    'Y',
+    'U',
+    'I',
+    'O',
+    'P',
+    'LeftBracket',
+    'RightBracket',
+    'Backslash',
+    'H',
+    'J',
+    'K',
+    'L',
+    'Semicolon',
+    'Quote',
+    'Enter',
+    'N',
+    'M',
+    'Comma',
+    'Period',
+    'Slash',
+    'RShift',
+    'RAlt',
+    'RMeta',
+    'RCtrl',
+    'Menu',
+    'F6',
+    'F7',
+    'F8',
+    'F9',
+    'F10',
+    'F11',
+    'F12',
+  ],
+};
+
+const TAP_HOLD_OPTIONS = ['mode', 'quick_tap_ms', 'require_prior_idle_ms', 'opposite_hand'];
+const OVERRIDE_MODIFIER_NAMES = [
+  'Shift',
+  'Ctrl',
+  'Alt',
+  'Meta',
+  ...['Shift', 'Ctrl', 'Alt', 'Meta'].flatMap((m) => [`L${m}`, `R${m}`]),
+];
+
+/** A step that failed was reported where it was made: the macro is dropped without a second error. */
+class Reported extends Error {}
 
 interface OpenDevice {
   pattern: string;
@@ -77,6 +201,8 @@ const MAX_MESSAGE_LENGTH = 500;
 
 export class ProfileBuilder {
   readonly devices: DeviceBlock[] = [];
+  /** set by unicode_entry() */
+  unicodeEntry: UnicodeEntry | null = null;
   readonly diagnostics: Diagnostic[] = [];
   device: OpenDevice | null = null;
   when: OpenWhen | null = null;
@@ -216,9 +342,26 @@ function conditionItem(text: string, span: SourceSpan): ConditionItem {
       throw new Invalid(`Invalid condition '${text}': LANG_ needs a language, e.g. LANG_ja`, span);
     return { kind: 'lang', lang: lang.toLowerCase() };
   }
-  throw new Invalid(`Invalid condition prefix: expected MD_XX, LK_XX, IME, or LANG_XX, got '${text}'`, span, {
-    code: 'E_CONDITION',
-  });
+  for (const kind of ['app', 'title'] as const) {
+    const prefix = `${kind.toUpperCase()}:`;
+    if (text.startsWith(prefix)) {
+      const pattern = text.slice(prefix.length);
+      if (pattern === '')
+        throw new Invalid(
+          `Invalid condition '${text}': ${prefix} needs a name or glob, e.g. ${prefix}firefox`,
+          span,
+          {
+            code: 'E_CONDITION',
+          },
+        );
+      return { kind, pattern };
+    }
+  }
+  throw new Invalid(
+    `Invalid condition prefix: expected MD_XX, LK_XX, IME, LANG_XX, APP:name or TITLE:text, got '${text}'`,
+    span,
+    { code: 'E_CONDITION' },
+  );
 }
 
 // ---------------------------------------------------------------- built-ins
@@ -243,6 +386,169 @@ function modifiedKey(fnName: string, flags: [boolean, boolean, boolean, boolean]
   };
 }
 
+function optionalMs(
+  args: Value[],
+  i: number,
+  fnName: string,
+  ctx: CallContext,
+  fallback: number,
+  what: string,
+  max = 65535,
+): number {
+  if (args.length <= i) return fallback;
+  const ms = expectInt(args, i, fnName, ctx);
+  if (ms < 1 || ms > max)
+    throw new Invalid(`${fnName}(): ${what} must be 1–${max} ms, got ${ms}`, ctx.argSpans[i], {
+      code: 'E_RANGE',
+    });
+  return ms;
+}
+
+const MODIFIER_NAMES = 'VK_LShift, VK_RShift, VK_LCtrl, VK_RCtrl, VK_LAlt, VK_RAlt, VK_LMeta, VK_RMeta';
+
+/** `VK_` + a modifier key (a tap-hold's or one-shot's key target). */
+function modifierTarget(text: string, span: SourceSpan, what: string): string {
+  const key = virtualKey(text, span, what);
+  if (!PHYSICAL_MODIFIERS.has(key))
+    throw new Invalid(`${what}: '${text}' is not a modifier key`, span, {
+      code: 'E_TARGET',
+      hint: `a key held like a modifier must be one of ${MODIFIER_NAMES}, or a layer MD_xx`,
+    });
+  return key;
+}
+
+/** An array argument of key names (physical: `VK_` optional). */
+function physicalKeys(list: Value[], span: SourceSpan, what: string): string[] {
+  return list.map((k) => {
+    if (typeof k !== 'string')
+      throw new Invalid(`${what} must be key name strings, got ${typeName(k)}`, span, { code: 'E_TYPE' });
+    return physicalKey(k, span);
+  });
+}
+
+function textArg(text: string, span: SourceSpan, fnName: string, max: number): string {
+  const length = [...text].length;
+  if (length === 0) throw new Invalid(`${fnName}(): the text is empty`, span, { code: 'E_RANGE' });
+  if (length > max)
+    throw new Invalid(`${fnName}(): the text has ${length} characters (max ${max})`, span, {
+      code: 'E_RANGE',
+    });
+  const bad = untypable(text);
+  if (bad) throw new Invalid(`${fnName}(): cannot type ${bad}`, span, { code: 'E_RANGE' });
+  return text;
+}
+
+function tapHoldOptions(options: ScriptMap, m: TapHoldMapping, span: SourceSpan): void {
+  for (const [name, value] of options) {
+    const ms = (): number => {
+      if (typeof value !== 'bigint' || value < 0n || value > 65535n)
+        throw new Invalid(
+          `tap_hold option ${name} must be an integer from 0 to 65535 (ms), got ${typeName(value)} ${String(value)}`,
+          span,
+          {
+            code: 'E_RANGE',
+          },
+        );
+      return Number(value);
+    };
+    switch (name) {
+      case 'mode':
+        if (typeof value !== 'string' || !(TAP_HOLD_MODES as readonly string[]).includes(value))
+          throw new Invalid(
+            `tap_hold option mode must be one of ${TAP_HOLD_MODES.map((x) => `"${x}"`).join(', ')}, got ${typeof value === 'string' ? `"${value}"` : typeName(value)}`,
+            span,
+            {
+              code: 'E_RANGE',
+              suggestions:
+                typeof value === 'string'
+                  ? closestNames(value, TAP_HOLD_MODES).map((x) => `"${x}"`)
+                  : undefined,
+            },
+          );
+        if (value !== 'permissive') m.mode = value as TapHoldMode;
+        break;
+      case 'quick_tap_ms':
+        m.quickTapMs = ms();
+        break;
+      case 'require_prior_idle_ms':
+        m.requirePriorIdleMs = ms();
+        break;
+      case 'opposite_hand':
+        if (value === true) m.oppositeHand = DEFAULT_HANDS;
+        else if (value instanceof Map) {
+          const left = value.get('left');
+          const right = value.get('right');
+          const extra = [...value.keys()].filter((k) => k !== 'left' && k !== 'right');
+          if (!Array.isArray(left) || !Array.isArray(right) || extra.length > 0)
+            throw new Invalid(
+              'tap_hold option opposite_hand must be true or #{ left: [keys], right: [keys] }',
+              span,
+              {
+                code: 'E_TYPE',
+              },
+            );
+          m.oppositeHand = {
+            left: physicalKeys(left, span, 'opposite_hand left keys'),
+            right: physicalKeys(right, span, 'opposite_hand right keys'),
+          };
+        } else if (value !== false)
+          throw new Invalid(
+            'tap_hold option opposite_hand must be true or #{ left: [keys], right: [keys] }',
+            span,
+            {
+              code: 'E_TYPE',
+            },
+          );
+        break;
+      default:
+        throw new Invalid(
+          `tap_hold: unknown option '${name}' (options: ${TAP_HOLD_OPTIONS.join(', ')})`,
+          span,
+          {
+            code: 'E_OPTION',
+            suggestions: closestNames(name, TAP_HOLD_OPTIONS),
+          },
+        );
+    }
+  }
+}
+
+/** One tap-dance action: `"VK_x"` (tap it; held: hold it), `"MD_xx"` (held: the layer) or `#{ tap, hold }`. */
+function danceAction(v: Value, span: SourceSpan, i: number): DanceAction {
+  const what = `tap_dance action ${i + 1}`;
+  const hold = (text: Value): Pick<DanceAction, 'holdKey' | 'holdLayer'> => {
+    if (typeof text !== 'string')
+      throw new Invalid(`${what}: hold must be a string, got ${typeName(text)}`, span, { code: 'E_TYPE' });
+    if (text.startsWith('MD_')) return { holdLayer: layerId(text, 'MD', span) };
+    return { holdKey: virtualKey(text, span, what) };
+  };
+  if (typeof v === 'string') {
+    if (v.startsWith('MD_')) return { holdLayer: layerId(v, 'MD', span) };
+    return { tap: virtualKey(v, span, what) };
+  }
+  if (v instanceof Map) {
+    const extra = [...v.keys()].filter((k) => k !== 'tap' && k !== 'hold');
+    if (extra.length > 0)
+      throw new Invalid(`${what}: unknown field '${extra[0]}' (fields: tap, hold)`, span, {
+        code: 'E_OPTION',
+      });
+    const tap = v.get('tap');
+    const out: DanceAction = {};
+    if (tap !== undefined) {
+      if (typeof tap !== 'string')
+        throw new Invalid(`${what}: tap must be a string, got ${typeName(tap)}`, span, { code: 'E_TYPE' });
+      out.tap = virtualKey(tap, span, what);
+    }
+    if (v.has('hold')) Object.assign(out, hold(v.get('hold')!));
+    if (out.tap === undefined && out.holdKey === undefined && out.holdLayer === undefined)
+      throw new Invalid(`${what}: needs tap or hold`, span, { code: 'E_TYPE' });
+    return out;
+  }
+  throw new Invalid(`${what} must be "VK_…", "MD_…" or #{ tap: …, hold: … }, got ${typeName(v)}`, span, {
+    code: 'E_TYPE',
+  });
+}
+
 export function createBuiltins(b: ProfileBuilder): HostFunction[] {
   // Each built-in validates fully before changing any state, so a failed call changes nothing.
   const fn = (
@@ -257,6 +563,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       try {
         return body(args, ctx) ?? UNIT;
       } catch (e) {
+        if (e instanceof Reported) return UNIT;
         if (e instanceof Invalid) {
           b.error(e.message, e.span, e.extra);
           ctx.interpreter.chargeOperations(PROBLEM_COST, ctx.span);
@@ -272,6 +579,21 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       }
     },
   });
+
+  const layerKey = (
+    name: string,
+    kind: 'layerToggle' | 'layerSwitch',
+    args: Value[],
+    ctx: CallContext,
+  ): void => {
+    const from = physicalKey(expectString(args, 0, name, ctx), ctx.argSpans[0]);
+    const target = expectString(args, 1, name, ctx);
+    if (!target.startsWith('MD_'))
+      throw new Invalid(`${name}() target must be a layer MD_xx, got: ${target}`, ctx.argSpans[1], {
+        code: 'E_PREFIX',
+      });
+    b.addMapping({ kind, from, id: layerId(target, 'MD', ctx.argSpans[1]) }, name, ctx.span);
+  };
 
   const closeWhen = (name: string) => (_args: Value[], ctx: CallContext) => {
     if (!b.when)
@@ -398,7 +720,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         expectBool(args, 4, 'with_mods', ctx),
       );
     }),
-    fn('tap_hold', 4, (args, ctx) => {
+    fn('tap_hold', [4, 5], (args, ctx) => {
       const from = physicalKey(expectString(args, 0, 'tap_hold', ctx), ctx.argSpans[0]);
       const tapText = expectString(args, 1, 'tap_hold', ctx);
       if (!tapText.startsWith('VK_'))
@@ -407,13 +729,30 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         });
       const tap = physicalKey(tapText, ctx.argSpans[1]);
       const holdText = expectString(args, 2, 'tap_hold', ctx);
-      if (!holdText.startsWith('MD_'))
-        throw new Invalid(`tap_hold hold parameter must have MD_ prefix, got: ${holdText}`, ctx.argSpans[2], {
-          code: 'E_PREFIX',
-        });
-      const hold = layerId(holdText, 'MD', ctx.argSpans[2]);
-      const thresholdMs = threshold(args, 3, 'tap_hold', ctx);
-      b.addMapping({ kind: 'tapHold', from, tap, hold, thresholdMs }, 'tap_hold', ctx.span);
+      const m: TapHoldMapping = { kind: 'tapHold', from, tap, thresholdMs: 0 };
+      if (holdText.startsWith('VK_')) m.holdKey = modifierTarget(holdText, ctx.argSpans[2], 'tap_hold hold');
+      else if (holdText.startsWith('MD_')) m.hold = layerId(holdText, 'MD', ctx.argSpans[2]);
+      else
+        throw new Invalid(
+          `tap_hold hold parameter must have MD_ prefix, got: ${holdText}`,
+          ctx.argSpans[2],
+          { code: 'E_PREFIX', hint: 'a layer MD_xx, or a modifier key to hold: VK_LShift, VK_LCtrl, VK_LAlt, VK_LMeta …' },
+        );
+      m.thresholdMs = threshold(args, 3, 'tap_hold', ctx);
+      if (args.length > 4) {
+        const options = args[4];
+        if (!(options instanceof Map))
+          throw new Invalid(
+            `tap_hold() options must be an object map #{ … }, got ${typeName(options)}`,
+            ctx.argSpans[4],
+            {
+              code: 'E_TYPE',
+              hint: 'e.g. #{ mode: "balanced", require_prior_idle_ms: 150 }',
+            },
+          );
+        tapHoldOptions(options, m, ctx.argSpans[4]);
+      }
+      b.addMapping(m, 'tap_hold', ctx.span);
     }),
     fn('hold_only', [2, 3], (args, ctx) => {
       const from = physicalKey(expectString(args, 0, 'hold_only', ctx), ctx.argSpans[0]);
@@ -451,6 +790,172 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         }
       });
       b.addMapping({ kind: 'sequence', from, keys }, 'sequence', ctx.span);
+    }),
+    fn('one_shot', [2, 3], (args, ctx) => {
+      const from = physicalKey(expectString(args, 0, 'one_shot', ctx), ctx.argSpans[0]);
+      const target = expectString(args, 1, 'one_shot', ctx);
+      const timeoutMs = optionalMs(args, 2, 'one_shot', ctx, 1000, 'the timeout');
+      const m = target.startsWith('MD_')
+        ? { kind: 'oneShot' as const, from, layer: layerId(target, 'MD', ctx.argSpans[1]), timeoutMs }
+        : {
+            kind: 'oneShot' as const,
+            from,
+            key: modifierTarget(target, ctx.argSpans[1], 'one_shot target'),
+            timeoutMs,
+          };
+      b.addMapping(m, 'one_shot', ctx.span);
+    }),
+    fn('combo', [2, 3], (args, ctx) => {
+      const list = expectArray(args, 0, 'combo', ctx);
+      if (list.length < 2 || list.length > LIMITS.comboKeys)
+        throw new Invalid(
+          `combo() needs 2 to ${LIMITS.comboKeys} keys, got ${list.length}`,
+          ctx.argSpans[0],
+          {
+            code: 'E_RANGE',
+          },
+        );
+      const keys = physicalKeys(list, ctx.argSpans[0], 'combo keys');
+      const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+      if (twice) throw new Invalid(`combo() names ${twice} twice`, ctx.argSpans[0], { code: 'E_RANGE' });
+      const to = virtualKey(expectString(args, 1, 'combo', ctx), ctx.argSpans[1], 'combo output');
+      const windowMs = optionalMs(args, 2, 'combo', ctx, 50, 'the window', 5000);
+      b.addMapping({ kind: 'combo', keys, to, windowMs }, 'combo', ctx.span);
+    }),
+    fn('tap_dance', [2, 3], (args, ctx) => {
+      const from = physicalKey(expectString(args, 0, 'tap_dance', ctx), ctx.argSpans[0]);
+      const list = expectArray(args, 1, 'tap_dance', ctx);
+      if (list.length === 0 || list.length > LIMITS.danceActions)
+        throw new Invalid(
+          `tap_dance() needs 1 to ${LIMITS.danceActions} actions, got ${list.length}`,
+          ctx.argSpans[1],
+          {
+            code: 'E_RANGE',
+          },
+        );
+      const actions = list.map((a, i) => danceAction(a, ctx.argSpans[1], i));
+      const windowMs = optionalMs(args, 2, 'tap_dance', ctx, DEFAULT_THRESHOLD_MS, 'the window');
+      b.addMapping({ kind: 'tapDance', from, actions, windowMs }, 'tap_dance', ctx.span);
+    }),
+    fn('macro', 2, (args, ctx) => {
+      const from = physicalKey(expectString(args, 0, 'macro', ctx), ctx.argSpans[0]);
+      const list = expectArray(args, 1, 'macro', ctx);
+      if (list.length === 0 || list.length > LIMITS.macroSteps)
+        throw new Invalid(
+          `macro() needs 1 to ${LIMITS.macroSteps} steps, got ${list.length}`,
+          ctx.argSpans[1],
+          {
+            code: 'E_RANGE',
+          },
+        );
+      const steps = list.map((v, i) => {
+        if (v === INVALID_VALUE) throw new Reported();
+        if (!(v instanceof MacroStepValue))
+          throw new Invalid(
+            `macro step ${i + 1} must be press(), release(), tap(), wait() or text(), got ${typeName(v)}`,
+            ctx.argSpans[1],
+            { code: 'E_TYPE', hint: typeof v === 'string' ? `use tap("${v}")` : undefined },
+          );
+        return v.step;
+      });
+      b.addMapping({ kind: 'macro', from, steps }, 'macro', ctx.span);
+    }),
+    ...(['press', 'release', 'tap'] as const).map((op) =>
+      fn(
+        op,
+        1,
+        (args, ctx) =>
+          new MacroStepValue({ op, key: physicalKey(expectString(args, 0, op, ctx), ctx.argSpans[0]) }),
+        true,
+      ),
+    ),
+    fn(
+      'wait',
+      1,
+      (args, ctx) => {
+        const ms = expectInt(args, 0, 'wait', ctx);
+        if (ms < 0 || ms > LIMITS.macroWaitMs)
+          throw new Invalid(`wait() takes 0–${LIMITS.macroWaitMs} ms, got ${ms}`, ctx.argSpans[0], {
+            code: 'E_RANGE',
+          });
+        return new MacroStepValue({ op: 'wait', ms });
+      },
+      true,
+    ),
+    fn(
+      'text',
+      1,
+      (args, ctx) =>
+        new MacroStepValue({
+          op: 'text',
+          text: textArg(expectString(args, 0, 'text', ctx), ctx.argSpans[0], 'text', LIMITS.textLength),
+        }),
+      true,
+    ),
+    fn('layer_toggle', 2, (args, ctx) => layerKey('layer_toggle', 'layerToggle', args, ctx)),
+    fn('layer_switch', 2, (args, ctx) => layerKey('layer_switch', 'layerSwitch', args, ctx)),
+    fn('caps_word', [1, 2], (args, ctx) => {
+      const from = physicalKey(expectString(args, 0, 'caps_word', ctx), ctx.argSpans[0]);
+      const timeoutMs = optionalMs(args, 1, 'caps_word', ctx, 5000, 'the idle timeout');
+      b.addMapping({ kind: 'capsWord', from, timeoutMs }, 'caps_word', ctx.span);
+    }),
+    fn('key_override', 3, (args, ctx) => {
+      const list = expectArray(args, 0, 'key_override', ctx);
+      if (list.length === 0 || list.length > 8)
+        throw new Invalid('key_override() needs 1 to 8 modifiers, e.g. ["LShift"]', ctx.argSpans[0], {
+          code: 'E_RANGE',
+        });
+      const mods = list.map((v) => {
+        const name = typeof v === 'string' ? v.replace(/^VK_/, '') : null;
+        if (name === null || !OVERRIDE_MODIFIER_NAMES.includes(name))
+          throw new Invalid(
+            `key_override modifiers are ${OVERRIDE_MODIFIER_NAMES.join(', ')}; got ${typeof v === 'string' ? `'${v}'` : typeName(v)}`,
+            ctx.argSpans[0],
+            { code: 'E_TARGET', suggestions: name ? closestNames(name, OVERRIDE_MODIFIER_NAMES) : undefined },
+          );
+        return name;
+      });
+      const from = physicalKey(expectString(args, 1, 'key_override', ctx), ctx.argSpans[1]);
+      const to = virtualKey(
+        expectString(args, 2, 'key_override', ctx),
+        ctx.argSpans[2],
+        'key_override output',
+      );
+      b.addMapping({ kind: 'keyOverride', from, mods, to }, 'key_override', ctx.span);
+    }),
+    fn('unicode', 2, (args, ctx) => {
+      const from = physicalKey(expectString(args, 0, 'unicode', ctx), ctx.argSpans[0]);
+      const text = textArg(
+        expectString(args, 1, 'unicode', ctx),
+        ctx.argSpans[1],
+        'unicode',
+        LIMITS.unicodeLength,
+      );
+      b.addMapping({ kind: 'unicode', from, text }, 'unicode', ctx.span);
+    }),
+    fn('unicode_entry', 2, (args, ctx) => {
+      const list = expectArray(args, 0, 'unicode_entry', ctx);
+      if (list.length > 8)
+        throw new Invalid(
+          `unicode_entry() takes at most 8 keys to hold, got ${list.length}`,
+          ctx.argSpans[0],
+          {
+            code: 'E_RANGE',
+          },
+        );
+      const start = list.map((k) => {
+        if (typeof k !== 'string')
+          throw new Invalid(`unicode_entry keys must be strings, got ${typeName(k)}`, ctx.argSpans[0], {
+            code: 'E_TYPE',
+          });
+        return virtualKey(k, ctx.argSpans[0], 'unicode_entry key');
+      });
+      const end = virtualKey(
+        expectString(args, 1, 'unicode_entry', ctx),
+        ctx.argSpans[1],
+        'unicode_entry end key',
+      );
+      b.unicodeEntry = { start, end };
     }),
     fn('when_start', 1, (args, ctx) =>
       openWhen(
@@ -536,4 +1041,19 @@ export const BUILTIN_NAMES = [
   'when_device_start',
   'when_device_end',
   'load',
+  'one_shot',
+  'combo',
+  'tap_dance',
+  'macro',
+  'press',
+  'release',
+  'tap',
+  'wait',
+  'text',
+  'layer_toggle',
+  'layer_switch',
+  'caps_word',
+  'key_override',
+  'unicode',
+  'unicode_entry',
 ] as const;

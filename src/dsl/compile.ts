@@ -158,6 +158,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
   const config: Config = {
     version: CONFIG_VERSION,
     devices: builder.devices,
+    ...(builder.unicodeEntry ? { unicodeEntry: builder.unicodeEntry } : {}),
     metadata: {
       compilerVersion: COMPILER_VERSION,
       sourceHash: sha256Hex(source),

@@ -190,7 +190,7 @@ test('block structure errors: unclosed, unmatched, nested, outside a device', ()
     ['1:41 Nested conditional blocks are not supported: when_start(...) opened at 1:20 is still open'],
   );
   assert.deepEqual(errors('device_start("*"); when_start("XX_00"); when_end(); device_end();'), [
-    "1:31 Invalid condition prefix: expected MD_XX, LK_XX, IME, or LANG_XX, got 'XX_00'",
+    "1:31 Invalid condition prefix: expected MD_XX, LK_XX, IME, LANG_XX, APP:name or TITLE:text, got 'XX_00'",
   ]);
   assert.deepEqual(errors('device_start("*"); when_start(["MD_00", ["MD_01"]]); when_end(); device_end();'), [
     '1:31 Only single conditions allowed in array',
@@ -245,7 +245,7 @@ test('load(): search order, inherited blocks, every built-in inside, cycles, not
   const layer = r.config!.devices[0].mappings[0];
   assert.ok(layer.kind === 'conditional');
   assert.deepEqual(
-    layer.mappings.map((m) => m.kind + ':' + m.from),
+    layer.mappings.map((m) => m.kind + ':' + ('from' in m ? m.from : '')),
     ['simple:H', 'holdOnly:LMeta', 'sequence:S', 'simple:L'],
   );
   const shifted = r.config!.devices[0].mappings.at(-1)!;

@@ -25,7 +25,9 @@ import type {
   Condition,
   ConditionItem,
   Config,
+  DanceAction,
   DeviceBlock,
+  MacroStep,
   Mapping,
   OutputEvent,
 } from '../../src/core/index.ts';
@@ -62,10 +64,14 @@ function layerId(rng: Rng): number {
   return rng.chance(0.9) ? rng.int(4) : rng.pick([0x7f, 0xfe]);
 }
 
+const MODIFIERS = ['LShift', 'RShift', 'LCtrl', 'LAlt', 'RMeta'];
+const MODES = ['permissive', 'hold_on_press', 'balanced', 'tap_preferred'] as const;
+
 function baseMapping(rng: Rng): BaseMapping {
   const from = rng.pick(KEY_NAMES);
   const key = (): string => rng.pick(KEY_NAMES);
-  switch (rng.int(7)) {
+  const ms = (max: number): number => rng.range(1, max);
+  switch (rng.int(17)) {
     case 0:
       return { kind: 'simple', from, to: key() };
     case 1:
@@ -73,9 +79,9 @@ function baseMapping(rng: Rng): BaseMapping {
     case 2:
       return { kind: 'lock', from, id: layerId(rng) };
     case 3:
-      return { kind: 'tapHold', from, tap: key(), hold: layerId(rng), thresholdMs: rng.range(1, 300) };
+      return { kind: 'tapHold', from, tap: key(), hold: layerId(rng), thresholdMs: ms(300) };
     case 4:
-      return { kind: 'holdOnly', from, hold: layerId(rng), thresholdMs: rng.range(1, 300) };
+      return { kind: 'holdOnly', from, hold: layerId(rng), thresholdMs: ms(300) };
     case 5:
       return {
         kind: 'modifiedOutput',
@@ -86,13 +92,70 @@ function baseMapping(rng: Rng): BaseMapping {
         alt: rng.chance(0.3),
         win: rng.chance(0.2),
       };
-    default:
+    case 6:
       return { kind: 'sequence', from, keys: Array.from({ length: rng.range(1, 8) }, key) };
+    case 7: {
+      // tap-hold with every option
+      const m: BaseMapping = { kind: 'tapHold', from, tap: key(), thresholdMs: ms(300) };
+      if (rng.chance(0.5)) m.holdKey = rng.pick(MODIFIERS);
+      else m.hold = layerId(rng);
+      if (rng.chance(0.8)) m.mode = rng.pick(MODES);
+      if (rng.chance(0.3)) m.quickTapMs = rng.int(300);
+      if (rng.chance(0.3)) m.requirePriorIdleMs = rng.int(200);
+      if (rng.chance(0.4)) m.oppositeHand = { left: KEY_NAMES.slice(0, 5), right: KEY_NAMES.slice(5, 10) };
+      return m;
+    }
+    case 8:
+      return rng.chance(0.5)
+        ? { kind: 'oneShot', from, key: rng.pick(MODIFIERS), timeoutMs: ms(500) }
+        : { kind: 'oneShot', from, layer: layerId(rng), timeoutMs: ms(500) };
+    case 9: {
+      const keys = [...new Set(Array.from({ length: rng.range(2, 4) }, key))];
+      if (keys.length < 2) keys.push(keys[0] === 'A' ? 'B' : 'A');
+      return { kind: 'combo', keys, to: key(), windowMs: ms(100) };
+    }
+    case 10:
+      return {
+        kind: 'tapDance',
+        from,
+        actions: Array.from({ length: rng.range(1, 3) }, () =>
+          rng.weighted<() => DanceAction>([
+            [3, () => ({ tap: key() })],
+            [1, () => ({ tap: key(), holdKey: rng.pick(MODIFIERS) })],
+            [1, () => ({ holdLayer: layerId(rng) })],
+          ] as const)(),
+        ),
+        windowMs: ms(300),
+      };
+    case 11:
+      return {
+        kind: 'macro',
+        from,
+        steps: Array.from({ length: rng.range(1, 6) }, () =>
+          rng.weighted<() => MacroStep>([
+            [3, () => ({ op: 'tap' as const, key: key() })],
+            [2, () => ({ op: 'press' as const, key: key() })],
+            [2, () => ({ op: 'release' as const, key: key() })],
+            [2, () => ({ op: 'wait' as const, ms: rng.int(80) })],
+            [1, () => ({ op: 'text' as const, text: rng.pick(['hi', 'A-b', 'é!', '\n']) })],
+          ] as const)(),
+        ),
+      };
+    case 12:
+      return { kind: rng.chance(0.5) ? 'layerToggle' : 'layerSwitch', from, id: layerId(rng) };
+    case 13:
+      return { kind: 'capsWord', from, timeoutMs: ms(400) };
+    case 14:
+      return { kind: 'keyOverride', from, mods: [rng.pick(['Shift', 'LCtrl', 'Alt'])], to: key() };
+    case 15:
+      return { kind: 'unicode', from, text: rng.pick(['é', 'ü→', '😀']) };
+    default:
+      return { kind: 'simple', from, to: key() };
   }
 }
 
 function conditionItem(rng: Rng): ConditionItem {
-  switch (rng.int(6)) {
+  switch (rng.int(7)) {
     case 0:
     case 1:
       return { kind: 'modifier', id: layerId(rng) };
@@ -101,8 +164,10 @@ function conditionItem(rng: Rng): ConditionItem {
       return { kind: 'lock', id: layerId(rng) };
     case 4:
       return { kind: 'ime' };
-    default:
+    case 5:
       return { kind: 'lang', lang: rng.pick(['ja', 'ko', 'en-US']) };
+    default:
+      return { kind: rng.chance(0.5) ? 'app' : 'title', pattern: rng.pick(['firefox', '*term*', 'x']) };
   }
 }
 
@@ -209,7 +274,7 @@ type Op =
   | { op: 'disable' | 'enable'; device: number }
   | { op: 'context'; ime: boolean; language: string };
 
-function randomOps(rng: Rng, configs: number, toggles: boolean): Op[] {
+export function randomOps(rng: Rng, configs: number, toggles: boolean): Op[] {
   const n = rng.range(0, 120);
   const ops: Op[] = [];
   for (let i = 0; i < n; i++) {
@@ -305,8 +370,12 @@ export function play(configs: Config[], ops: Op[]): RunOutput {
   // every input up, in a fixed order, then every deadline passes
   for (const [i, held] of down.entries())
     for (const key of [...held]) out.push(...host.process(key, 'release', now, DEVICES[i]));
-  const deadline = host.engine.nextDeadline();
-  if (deadline !== null) out.push(...host.tick(deadline));
+  // (one deadline may start another: a macro's next wait, an armed one-shot's timeout)
+  for (let deadline = host.engine.nextDeadline(), i = 0; deadline !== null && i < 1000; i++) {
+    now = Math.max(now, deadline);
+    out.push(...host.tick(now));
+    deadline = host.engine.nextDeadline();
+  }
   const s = host.engine.state();
   assert.equal(host.engine.nextDeadline(), null, 'a deadline remains once every key is up');
   assert.deepEqual(s.held, [], 'the engine still holds keys once every key is up');

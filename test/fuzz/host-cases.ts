@@ -33,6 +33,10 @@ function item(i: ConditionItem): string {
       return '"IME"';
     case 'lang':
       return `"LANG_${i.lang}"`;
+    case 'app':
+      return `"APP:${i.pattern}"`;
+    case 'title':
+      return `"TITLE:${i.pattern}"`;
   }
 }
 
@@ -49,6 +53,20 @@ function opener(c: Condition): [string, string] {
   }
 }
 
+const list = (keys: string[], prefix = 'VK_'): string => `[${keys.map((k) => `"${prefix}${k}"`).join(', ')}]`;
+
+function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
+  const o: string[] = [];
+  if (m.mode) o.push(`mode: "${m.mode}"`);
+  if (m.quickTapMs !== undefined) o.push(`quick_tap_ms: ${m.quickTapMs}`);
+  if (m.requirePriorIdleMs !== undefined) o.push(`require_prior_idle_ms: ${m.requirePriorIdleMs}`);
+  if (m.oppositeHand)
+    o.push(
+      `opposite_hand: #{ left: ${list(m.oppositeHand.left, '')}, right: ${list(m.oppositeHand.right, '')} }`,
+    );
+  return o.length > 0 ? `, #{ ${o.join(', ')} }` : '';
+}
+
 function mappingLine(m: BaseMapping): string {
   switch (m.kind) {
     case 'simple':
@@ -57,14 +75,53 @@ function mappingLine(m: BaseMapping): string {
       return `map("${m.from}", "MD_${hex(m.id)}");`;
     case 'lock':
       return `map("${m.from}", "LK_${hex(m.id)}");`;
-    case 'tapHold':
-      return `tap_hold("${m.from}", "VK_${m.tap}", "MD_${hex(m.hold)}", ${m.thresholdMs});`;
+    case 'tapHold': {
+      const hold = m.holdKey !== undefined ? `VK_${m.holdKey}` : `MD_${hex(m.hold ?? 0)}`;
+      return `tap_hold("${m.from}", "VK_${m.tap}", "${hold}", ${m.thresholdMs}${tapHoldOptions(m)});`;
+    }
     case 'holdOnly':
       return `hold_only("${m.from}", "MD_${hex(m.hold)}", ${m.thresholdMs});`;
     case 'modifiedOutput':
       return `map("${m.from}", with_mods("VK_${m.to}", ${m.shift}, ${m.ctrl}, ${m.alt}, ${m.win}));`;
     case 'sequence':
-      return `sequence("${m.from}", [${m.keys.map((k) => `"VK_${k}"`).join(', ')}]);`;
+      return `sequence("${m.from}", ${list(m.keys)});`;
+    case 'oneShot':
+      return `one_shot("${m.from}", "${m.key !== undefined ? `VK_${m.key}` : `MD_${hex(m.layer ?? 0)}`}", ${m.timeoutMs});`;
+    case 'combo':
+      return `combo(${list(m.keys, '')}, "VK_${m.to}", ${m.windowMs});`;
+    case 'tapDance': {
+      const actions = m.actions.map((a) => {
+        const hold =
+          a.holdKey !== undefined
+            ? `"VK_${a.holdKey}"`
+            : a.holdLayer !== undefined
+              ? `"MD_${hex(a.holdLayer)}"`
+              : null;
+        if (hold === null) return `"VK_${a.tap}"`;
+        return a.tap === undefined ? hold : `#{ tap: "VK_${a.tap}", hold: ${hold} }`;
+      });
+      return `tap_dance("${m.from}", [${actions.join(', ')}], ${m.windowMs});`;
+    }
+    case 'macro': {
+      const steps = m.steps.map((st) =>
+        st.op === 'wait'
+          ? `wait(${st.ms})`
+          : st.op === 'text'
+            ? `text(${JSON.stringify(st.text)})`
+            : `${st.op}("VK_${st.key}")`,
+      );
+      return `macro("${m.from}", [${steps.join(', ')}]);`;
+    }
+    case 'layerToggle':
+      return `layer_toggle("${m.from}", "MD_${hex(m.id)}");`;
+    case 'layerSwitch':
+      return `layer_switch("${m.from}", "MD_${hex(m.id)}");`;
+    case 'capsWord':
+      return `caps_word("${m.from}", ${m.timeoutMs});`;
+    case 'keyOverride':
+      return `key_override(${list(m.mods, '')}, "${m.from}", "VK_${m.to}");`;
+    case 'unicode':
+      return `unicode("${m.from}", ${JSON.stringify(m.text)});`;
   }
 }
 
