@@ -60,6 +60,8 @@ export interface TapHoldMapping {
   requirePriorIdleMs?: number;
   /** a key of the same hand pressed while undecided makes it a tap */
   oppositeHand?: HandMap;
+  /** another key pressed within this long after it is a roll: a tap */
+  rollMs?: number;
 }
 export interface HoldOnlyMapping {
   kind: 'holdOnly';
@@ -421,6 +423,7 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
       'quickTapMs',
       'requirePriorIdleMs',
       'oppositeHand',
+      'rollMs',
     ],
     path,
   );
@@ -446,6 +449,8 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
   if (quick !== undefined) out.quickTapMs = quick;
   const idle = optionalMs(v, 'requirePriorIdleMs', path);
   if (idle !== undefined) out.requirePriorIdleMs = idle;
+  const roll = optionalMs(v, 'rollMs', path);
+  if (roll !== undefined) out.rollMs = roll;
   if (v.oppositeHand !== undefined) {
     const h = v.oppositeHand;
     const hp = `${path}.oppositeHand`;

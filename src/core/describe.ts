@@ -116,6 +116,7 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
   if (m.quickTapMs) parts.push(`quick tap ${m.quickTapMs} ms`);
   if (m.requirePriorIdleMs) parts.push(`tap after typing within ${m.requirePriorIdleMs} ms`);
   if (m.oppositeHand) parts.push('opposite hand');
+  if (m.rollMs) parts.push(`rolls within ${m.rollMs} ms are taps`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 

@@ -75,6 +75,8 @@ export type Decision =
   | 'idle-tap'
   /** tap-hold interrupted by a key of the same hand: a tap */
   | 'same-hand-tap'
+  /** tap-hold followed by another key within its roll window: a tap */
+  | 'roll-tap'
   | 'combo'
   | 'dance-tap'
   | 'dance-hold'
@@ -207,6 +209,8 @@ interface Compiled {
   mode: number;
   quickTapUs: number;
   idleUs: number;
+  /** another key pressed within this long of it: a roll, so a tap */
+  rollUs: number;
   /** per key code: 1 left hand, 2 right hand, 0 neither (opposite-hand tap-holds) */
   hands: Uint8Array | null;
   hand: number;
@@ -426,6 +430,7 @@ function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
     mode: MODE_PERMISSIVE,
     quickTapUs: 0,
     idleUs: 0,
+    rollUs: 0,
     hands: null,
     hand: 0,
     dance: [],
@@ -475,6 +480,7 @@ function compileMapping(m: KeyMapping, entry: UnicodeEntry, hands: Map<string, U
       c.mode = MODES[m.mode ?? 'permissive'];
       c.quickTapUs = (m.quickTapMs ?? 0) * 1000;
       c.idleUs = (m.requirePriorIdleMs ?? 0) * 1000;
+      c.rollUs = (m.rollMs ?? 0) * 1000;
       if (m.oppositeHand) {
         c.hands = handTable(hands, m.oppositeHand.left, m.oppositeHand.right);
         c.hand = c.hands[resolveKey(m.from)];
@@ -1145,8 +1151,9 @@ export class Engine {
       this.interruptible = [];
       for (const p of all) {
         if (p.state !== TH_PENDING) continue;
-        if (p.m.hands !== null && p.m.hand !== 0 && p.m.hands[key] === p.m.hand) {
-          this.tapNow(p, t, 'same-hand-tap', out);
+        const early = this.earlyTap(p, key, t);
+        if (early !== null) {
+          this.tapNow(p, t, early, out);
           changed = true;
         } else if (isTapHoldLike(m)) {
           // KeyRx: another tap-hold key does not decide (rolls of tap-hold keys stay taps)
@@ -1161,10 +1168,11 @@ export class Engine {
       const all = this.tentative;
       this.tentative = [];
       for (const p of all) {
-        if (p.m.hands !== null && p.m.hand !== 0 && p.m.hands[key] === p.m.hand) {
-          // same hand: it was a tap after all; undo the hold first
+        const early = this.earlyTap(p, key, t);
+        if (early !== null) {
+          // same hand or a roll: it was a tap after all; undo the hold first
           this.undoHold(p, t, out);
-          this.tapNow(p, t, 'same-hand-tap', out);
+          this.tapNow(p, t, early, out);
         } else {
           p.state = TH_HOLD;
           this.note(t, p.record.key, p.record.slot, 'press', p.m.kind, 'hold');
@@ -1259,15 +1267,8 @@ export class Engine {
       this.removeTimer(p);
       this.tapNow(p, ev.timeUs, 'tap', out, 'release');
       this.unblock(out, ev.timeUs);
-    } else if (
-      ev.action === 'press' &&
-      !own &&
-      p.m.hands !== null &&
-      p.m.hand !== 0 &&
-      p.m.hands[ev.key] === p.m.hand
-    ) {
-      this.removeTimer(p);
-      this.tapNow(p, ev.timeUs, 'same-hand-tap', out);
+    } else if (ev.action === 'press' && !own && this.earlyTap(p, ev.key, ev.timeUs) !== null) {
+      this.tapNow(p, ev.timeUs, this.earlyTap(p, ev.key, ev.timeUs)!, out);
       this.unblock(out, ev.timeUs);
     } else if (
       p.m.mode === MODE_BALANCED &&
@@ -1279,6 +1280,13 @@ export class Engine {
       this.holdNow(p, ev.timeUs, 'press', out);
       this.unblock(out, ev.timeUs);
     }
+  }
+
+  /** Another key's press that makes an undecided tap-hold a tap at once: same hand, or a roll. */
+  private earlyTap(p: PendingTapHold, key: number, t: number): Decision | null {
+    if (p.m.hands !== null && p.m.hand !== 0 && p.m.hands[key] === p.m.hand) return 'same-hand-tap';
+    if (t - p.sinceUs < p.m.rollUs) return 'roll-tap';
+    return null;
   }
 
   private tapNow(

@@ -151,7 +151,7 @@ export const DEFAULT_HANDS: HandMap = {
   ],
 };
 
-const TAP_HOLD_OPTIONS = ['mode', 'quick_tap_ms', 'require_prior_idle_ms', 'opposite_hand'];
+const TAP_HOLD_OPTIONS = ['mode', 'quick_tap_ms', 'require_prior_idle_ms', 'opposite_hand', 'roll_ms'];
 const OVERRIDE_MODIFIER_NAMES = [
   'Shift',
   'Ctrl',
@@ -473,6 +473,9 @@ function tapHoldOptions(options: ScriptMap, m: TapHoldMapping, span: SourceSpan)
       case 'require_prior_idle_ms':
         m.requirePriorIdleMs = ms();
         break;
+      case 'roll_ms':
+        m.rollMs = ms();
+        break;
       case 'opposite_hand':
         if (value === true) m.oppositeHand = DEFAULT_HANDS;
         else if (value instanceof Map) {
@@ -733,11 +736,10 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       if (holdText.startsWith('VK_')) m.holdKey = modifierTarget(holdText, ctx.argSpans[2], 'tap_hold hold');
       else if (holdText.startsWith('MD_')) m.hold = layerId(holdText, 'MD', ctx.argSpans[2]);
       else
-        throw new Invalid(
-          `tap_hold hold parameter must have MD_ prefix, got: ${holdText}`,
-          ctx.argSpans[2],
-          { code: 'E_PREFIX', hint: 'a layer MD_xx, or a modifier key to hold: VK_LShift, VK_LCtrl, VK_LAlt, VK_LMeta …' },
-        );
+        throw new Invalid(`tap_hold hold parameter must have MD_ prefix, got: ${holdText}`, ctx.argSpans[2], {
+          code: 'E_PREFIX',
+          hint: 'a layer MD_xx, or a modifier key to hold: VK_LShift, VK_LCtrl, VK_LAlt, VK_LMeta …',
+        });
       m.thresholdMs = threshold(args, 3, 'tap_hold', ctx);
       if (args.length > 4) {
         const options = args[4];

@@ -1,0 +1,254 @@
+/** The built-ins beyond KeyRx: what they compile to, and a clear error at the right place for each mistake. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Diagnostic } from '../../src/dsl/diagnostics.ts';
+import { describeConfig, Engine, simulate, validateConfig } from '../../src/core/index.ts';
+import type { CompileResult } from '../../src/dsl/compile.ts';
+import { compileProfile } from '../../src/dsl/compile.ts';
+import { formatDiagnostic } from '../../src/dsl/diagnostics.ts';
+import { decodeKrx, encodeKrx } from '../../src/dsl/krx.ts';
+
+const wrap = (body: string): string => `device_start("*");\n${body}\ndevice_end();\n`;
+
+function ok(source: string): CompileResult {
+  const r = compileProfile(source, { file: 'p.rhai' });
+  assert.ok(r.ok, r.diagnostics.map((d) => formatDiagnostic(d, source)).join('\n'));
+  return r;
+}
+
+/** Errors of a one-line body (line 2 of the wrapped profile), as `col message`. */
+function errors(body: string): string[] {
+  const r = compileProfile(wrap(body), { file: 'p.rhai' });
+  assert.equal(r.ok, false, `expected an error for: ${body}`);
+  return r.diagnostics
+    .filter((d) => d.severity === 'error')
+    .map((d) => `${d.span.line}:${d.span.column} ${d.message}`);
+}
+
+function only(body: string): Diagnostic {
+  const r = compileProfile(wrap(body), { file: 'p.rhai' });
+  const errs = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.equal(errs.length, 1, errs.map((d) => d.message).join('\n'));
+  return errs[0];
+}
+
+test('the call forms of the issue compile, and the config round-trips through .krx and validation', () => {
+  const r = ok(
+    wrap(`
+      tap_hold("F", "VK_F", "VK_LShift", 200, #{ mode: "balanced", require_prior_idle_ms: 150 });
+      one_shot("RAlt", "VK_LShift");
+      combo(["J", "K"], "VK_Escape", 50);
+      tap_dance("Q", ["VK_Q", "VK_Escape"], 200);
+      macro("F5", [tap("VK_H"), wait(20), tap("VK_I"), text("hi")]);
+      layer_toggle("F9", "MD_05");
+      layer_switch("F10", "MD_06");
+      caps_word("F8");
+      key_override(["LShift"], "Backspace", "VK_Delete");
+      unicode("F7", "é");
+      when_start("APP:firefox"); map("F1", "VK_F5"); when_end();`),
+  );
+  const mappings = r.config!.devices[0].mappings;
+  assert.deepEqual(mappings.slice(0, 10), [
+    {
+      kind: 'tapHold',
+      from: 'F',
+      tap: 'F',
+      holdKey: 'LShift',
+      thresholdMs: 200,
+      mode: 'balanced',
+      requirePriorIdleMs: 150,
+    },
+    { kind: 'oneShot', from: 'RAlt', key: 'LShift', timeoutMs: 1000 },
+    { kind: 'combo', keys: ['J', 'K'], to: 'Escape', windowMs: 50 },
+    { kind: 'tapDance', from: 'Q', actions: [{ tap: 'Q' }, { tap: 'Escape' }], windowMs: 200 },
+    {
+      kind: 'macro',
+      from: 'F5',
+      steps: [
+        { op: 'tap', key: 'H' },
+        { op: 'wait', ms: 20 },
+        { op: 'tap', key: 'I' },
+        { op: 'text', text: 'hi' },
+      ],
+    },
+    { kind: 'layerToggle', from: 'F9', id: 5 },
+    { kind: 'layerSwitch', from: 'F10', id: 6 },
+    { kind: 'capsWord', from: 'F8', timeoutMs: 5000 },
+    { kind: 'keyOverride', from: 'Backspace', mods: ['LShift'], to: 'Delete' },
+    { kind: 'unicode', from: 'F7', text: 'é' },
+  ]);
+  assert.deepEqual(mappings[10], {
+    kind: 'conditional',
+    condition: { kind: 'app', pattern: 'firefox' },
+    mappings: [{ kind: 'simple', from: 'F1', to: 'F5' }],
+  });
+  const config = r.config!;
+  const hash = 'ab'.repeat(32);
+  const decoded = decodeKrx(encodeKrx(config, hash), { expectSourceHash: hash });
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(decoded.config))), validateConfig(config));
+  // every kind has a keycap and a line of detail
+  const [view] = describeConfig(config);
+  for (const key of ['F', 'RAlt', 'Q', 'F5', 'F9', 'F10', 'F8', 'F7'])
+    assert.ok(view.layers[0].keys[key]?.detail, `no description for ${key}`);
+  assert.equal(view.layers[0].combos[0].detail, 'J+K together (within 50 ms) → Escape');
+  assert.equal(view.layers[0].overrides?.Backspace?.detail, 'LShift+Backspace → Delete');
+  assert.ok(view.layers.some((l) => l.name === 'APP:firefox'));
+});
+
+test('tap_hold options: each one, the defaults, and opposite_hand maps', () => {
+  const r = ok(
+    wrap(`
+      tap_hold("A", "VK_A", "MD_01", 180, #{ mode: "permissive", quick_tap_ms: 120, opposite_hand: true });
+      tap_hold("S", "VK_S", "VK_LAlt", 180, #{ mode: "hold_on_press", opposite_hand: #{ left: ["A", "S"], right: ["VK_J"] } });
+      tap_hold("D", "VK_D", "MD_02", 180, #{});`),
+  );
+  const [a, s, d] = r.config!.devices[0].mappings as Extract<
+    (typeof r.config & object)['devices'][0]['mappings'][0],
+    { kind: 'tapHold' }
+  >[];
+  assert.equal(a.mode, undefined, 'permissive is the default and is not stored');
+  assert.equal(a.quickTapMs, 120);
+  assert.ok(a.oppositeHand?.left.includes('F') && a.oppositeHand.right.includes('J'));
+  assert.deepEqual(s.oppositeHand, { left: ['A', 'S'], right: ['J'] });
+  assert.equal(s.holdKey, 'LAlt');
+  assert.deepEqual(d, { kind: 'tapHold', from: 'D', tap: 'D', hold: 2, thresholdMs: 180 });
+});
+
+test('tap_hold: a mistake in the options is an error at the options, with suggestions', () => {
+  const mode = only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ mode: "balance" });');
+  assert.match(
+    mode.message,
+    /mode must be one of "permissive", "hold_on_press", "balanced", "tap_preferred", got "balance"/,
+  );
+  assert.deepEqual(mode.suggestions, ['"balanced"']);
+  assert.equal(`${mode.span.line}:${mode.span.column}`, '2:41');
+  const unknown = only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ quick_tap: 100 });');
+  assert.match(
+    unknown.message,
+    /unknown option 'quick_tap' \(options: mode, quick_tap_ms, require_prior_idle_ms, opposite_hand\)/,
+  );
+  assert.deepEqual(unknown.suggestions, ['quick_tap_ms']);
+  assert.match(
+    only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ quick_tap_ms: -1 });').message,
+    /from 0 to 65535/,
+  );
+  assert.match(only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ quick_tap_ms: "100" });').message, /integer/);
+  assert.match(
+    only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ opposite_hand: 1 });').message,
+    /true or #\{ left/,
+  );
+  assert.match(
+    only('tap_hold("F", "VK_F", "VK_LShift", 200, [1]);').message,
+    /options must be an object map/,
+  );
+  const hold = only('tap_hold("F", "VK_F", "VK_A", 200);');
+  assert.match(hold.message, /'VK_A' is not a modifier key/);
+  assert.match(only('tap_hold("F", "VK_F", "LShift", 200);').hint ?? '', /VK_LShift/);
+});
+
+test('each new built-in reports its mistakes where they are', () => {
+  const cases: [string, RegExp][] = [
+    ['one_shot("RAlt", "VK_A");', /one_shot target: 'VK_A' is not a modifier key/],
+    ['one_shot("RAlt", "VK_LShift", 0);', /timeout must be 1–65535 ms, got 0/],
+    ['combo(["J"], "VK_Escape");', /combo\(\) needs 2 to 8 keys, got 1/],
+    ['combo(["J", "J"], "VK_Escape");', /combo\(\) names J twice/],
+    ['combo(["J", "K"], "Escape");', /virtual key 'Escape' is missing required prefix/],
+    ['combo(["J", "Kay"], "VK_Escape");', /Unknown key name: 'Kay'/],
+    ['combo(["J", 1], "VK_Escape");', /combo keys must be key name strings, got i64/],
+    ['combo(["J", "K"], "VK_Escape", 6000);', /window must be 1–5000 ms/],
+    ['tap_dance("Q", []);', /tap_dance\(\) needs 1 to 16 actions, got 0/],
+    ['tap_dance("Q", [1]);', /tap_dance action 1 must be "VK_…", "MD_…" or #\{ tap: …, hold: … \}, got i64/],
+    ['tap_dance("Q", [#{ tapp: "VK_Q" }]);', /unknown field 'tapp'/],
+    ['tap_dance("Q", ["Q"]);', /virtual key 'Q' is missing required prefix/],
+    [
+      'macro("F5", ["VK_H"]);',
+      /macro step 1 must be press\(\), release\(\), tap\(\), wait\(\) or text\(\), got string/,
+    ],
+    ['macro("F5", []);', /macro\(\) needs 1 to 1000 steps, got 0/],
+    ['macro("F5", [wait(60001)]);', /wait\(\) takes 0–60000 ms, got 60001/],
+    ['macro("F5", [text("")]);', /text\(\): the text is empty/],
+    ['macro("F5", [text("a\\u0007")]);', /text\(\): cannot type U\+0007/],
+    ['layer_toggle("F9", "LK_05");', /layer_toggle\(\) target must be a layer MD_xx, got: LK_05/],
+    ['layer_switch("F9", "MD_FF");', /Modifier ID 255 exceeds maximum value 254/],
+    ['caps_word("F8", 0);', /idle timeout must be 1–65535 ms, got 0/],
+    [
+      'key_override(["Shft"], "Backspace", "VK_Delete");',
+      /key_override modifiers are Shift, Ctrl, Alt, Meta, LShift/,
+    ],
+    ['key_override([], "Backspace", "VK_Delete");', /needs 1 to 8 modifiers/],
+    ['unicode("F7", "");', /unicode\(\): the text is empty/],
+    ['unicode("F7", "' + 'é'.repeat(65) + '");', /unicode\(\): the text has 65 characters \(max 64\)/],
+    ['when_start("APP:"); map("A", "VK_B"); when_end();', /APP: needs a name or glob/],
+  ];
+  for (const [body, message] of cases) {
+    const errs = errors(body);
+    assert.equal(errs.length, 1, `${body}: ${errs.join(' | ')}`);
+    assert.match(errs[0], message, body);
+    assert.match(errs[0], /^2:\d+ /, `${body}: not on the call's line`);
+  }
+  const suggestion = only('key_override(["Shft"], "Backspace", "VK_Delete");');
+  assert.equal(suggestion.suggestions?.[0], 'Shift');
+  // a failed macro step is reported once, where it is made
+  assert.deepEqual(errors('macro("F5", [tap("VK_Hh"), wait(5)]);'), ["2:18 Unknown key name: 'Hh'"]);
+});
+
+test('the new built-ins belong inside a device block; unicode_entry does not', () => {
+  const r = compileProfile('combo(["J", "K"], "VK_Escape");\n', { file: 'p.rhai' });
+  assert.match(r.diagnostics[0].message, /combo\(\) must be called inside a device_start/);
+  const entry = ok(
+    `unicode_entry(["VK_LCtrl", "VK_LShift", "VK_U"], "VK_Enter");\n${wrap('unicode("F7", "é");')}`,
+  );
+  assert.deepEqual(entry.config!.unicodeEntry, { start: ['LCtrl', 'LShift', 'U'], end: 'Enter' });
+  assert.equal(
+    simulate(entry.config!, 'd:F7 u:F7').output,
+    'd:LCtrl d:LShift d:U u:U u:LShift u:LCtrl d:E u:E d:Num9 u:Num9 d:Enter u:Enter',
+  );
+  // astral characters: one entry, the whole code point
+  assert.equal(
+    simulate(ok(wrap('unicode("F7", "😀");')).config!, 'd:F7').output,
+    'd:LCtrl d:LShift d:U u:U u:LShift u:LCtrl d:Num1 u:Num1 d:F u:F d:Num6 u:Num6 d:Num0 u:Num0 d:Num0 u:Num0 d:Space u:Space',
+  );
+});
+
+test('a profile swap (releaseAll) while input is held back or a macro runs leaves nothing down or pending', () => {
+  const config = ok(
+    wrap(`
+      tap_hold("F", "VK_F", "VK_LShift", 200, #{ mode: "balanced" });
+      combo(["J", "K"], "VK_Escape");
+      macro("F5", [press("VK_LCtrl"), wait(100), tap("VK_C")]);
+      one_shot("RAlt", "VK_RShift");
+      caps_word("F8");`),
+  ).config!;
+  for (const script of [
+    ['d:F', 'd:X', 'd:Y'],
+    ['d:J'],
+    ['d:F5', 'd:A'],
+    ['d:RAlt', 'u:RAlt'],
+    ['d:F8', 'u:F8', 'd:A'],
+  ]) {
+    const engine = new Engine(config);
+    const out = [];
+    for (const token of script) {
+      const [action, key] = token.split(':');
+      out.push(
+        ...engine.process({ key: keyCode(key), action: action === 'd' ? 'press' : 'release', timeUs: 0 }),
+      );
+    }
+    out.push(...engine.releaseAll(10_000));
+    const s = engine.state();
+    assert.deepEqual(
+      [s.outputDown, s.pending, s.queued, s.oneShots, s.capsWord, engine.nextDeadline()],
+      [[], [], 0, [], false, null],
+      script.join(' '),
+    );
+    const down = new Set<number>();
+    for (const e of out)
+      if (e.action === 'press') down.add(e.key);
+      else if (e.action === 'release') down.delete(e.key);
+    assert.deepEqual([...down], [], `${script.join(' ')}: released what it pressed`);
+    // the held-back presses never went out, so their releases do nothing
+    assert.deepEqual(engine.process({ key: keyCode('X'), action: 'release', timeUs: 20_000 }), []);
+  }
+});
+
+import { resolveKey as keyCode } from '../../src/core/index.ts';
