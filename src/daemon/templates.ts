@@ -1,4 +1,4 @@
-/** Starting points for new profiles (KeyRx's five, plus the first-start default). */
+/** Starting points for new profiles (KeyRx's five, the first-start default, and home-row mods). */
 export const TEMPLATE_NAMES = [
   'default',
   'blank',
@@ -6,6 +6,7 @@ export const TEMPLATE_NAMES = [
   'capslock_escape',
   'vim_navigation',
   'gaming',
+  'home_row_mods',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -17,6 +18,8 @@ export const TEMPLATE_DESCRIPTIONS: Record<TemplateName, string> = {
   capslock_escape: 'CapsLock becomes Escape',
   vim_navigation: 'hold CapsLock for H/J/K/L arrows and U/D page up/down',
   gaming: 'CapsLock is a second Ctrl; ScrollLock locks the Windows key off',
+  home_row_mods:
+    'A S D F / J K L ; type letters when tapped, Meta Alt Ctrl Shift when held, without misfires',
 };
 
 export function isTemplateName(name: string): name is TemplateName {
@@ -85,6 +88,22 @@ device_start("*");
     when_start("LK_00");
         map("LMeta", "VK_F24");
     when_end();
+device_end();
+`;
+    case 'home_row_mods':
+      return `// Home-row mods: tap for the letter, hold for a modifier (Meta Alt Ctrl Shift | Shift Ctrl Alt Meta).
+// While you type they are letters (require_prior_idle_ms); rolls stay letters (balanced, opposite_hand,
+// roll_ms). For a modifier on a key of the same hand, hold past the threshold first. Reference: docs/dsl.md.
+device_start("*");
+    let options = #{ mode: "balanced", require_prior_idle_ms: 150, opposite_hand: true, roll_ms: 80, quick_tap_ms: 120 };
+    tap_hold("A", "VK_A", "VK_LMeta", ${tapHoldMs}, options);
+    tap_hold("S", "VK_S", "VK_LAlt", ${tapHoldMs}, options);
+    tap_hold("D", "VK_D", "VK_LCtrl", ${tapHoldMs}, options);
+    tap_hold("F", "VK_F", "VK_LShift", ${tapHoldMs}, options);
+    tap_hold("J", "VK_J", "VK_RShift", ${tapHoldMs}, options);
+    tap_hold("K", "VK_K", "VK_RCtrl", ${tapHoldMs}, options);
+    tap_hold("L", "VK_L", "VK_RAlt", ${tapHoldMs}, options);
+    tap_hold("Semicolon", "VK_Semicolon", "VK_RMeta", ${tapHoldMs}, options);
 device_end();
 `;
   }

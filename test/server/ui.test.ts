@@ -81,6 +81,7 @@ describe('web UI serving', () => {
       'capslock_escape',
       'vim_navigation',
       'gaming',
+      'home_row_mods',
     ]);
     for (const x of r.json().templates) assert.ok(x.description.length > 10);
   });
