@@ -3,8 +3,11 @@
  * and a deterministic typing stream (rolled letters, spaces, layer chords, tap-hold taps
  * and holds) — shared by the benchmark and its smoke test.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BaseMapping, Config, Mapping } from '../src/core/index.ts';
 import { resolveKey } from '../src/core/index.ts';
+import { compileProfile } from '../src/dsl/compile.ts';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');
 const TARGETS = [
@@ -147,5 +150,98 @@ export function typingStream(count: number, seed = 0x9e3779b9): StreamEvent[] {
     else down.delete(e.key);
   }
   for (const k of down) push(k, 'release', 10);
+  return events;
+}
+
+/**
+ * Every feature beyond KeyRx in one profile: the benchmark profile above plus the home-row mods
+ * of examples/22 (balanced tap-holds with every option, so typing is held back and replayed) and
+ * examples/23 (combos, one-shot, tap dance, macros, caps word, key override, unicode, toggles).
+ */
+export function featuresConfig(): Config {
+  const examples = join(import.meta.dirname, '..', 'examples');
+  const extra = ['22-home-row-mods.rhai', '23-beyond-keyrx.rhai'].flatMap((file) => {
+    const r = compileProfile(readFileSync(join(examples, file), 'utf8'), { file });
+    if (!r.config) throw new Error(`${file} does not compile`);
+    return r.config.devices[0].mappings;
+  });
+  const base = benchConfig();
+  // the examples' mappings first: their keys are looked up before the plain remaps
+  return { version: 1, devices: [{ pattern: '*', mappings: [...extra, ...base.devices[0].mappings] }] };
+}
+
+/**
+ * The typing stream with the features in use: a fifth of the words typed through the home-row
+ * mods after a pause, combos, one-shot Shift, double taps, caps word, Shift+Backspace, unicode.
+ */
+export function featuresStream(count: number, seed = 0x51ed270b): StreamEvent[] {
+  const base = typingStream(count, seed);
+  const k = resolveKey;
+  const extras: [number, 'press' | 'release', number][][] = [
+    [
+      [k('J'), 'press', 0],
+      [k('K'), 'press', 10],
+      [k('K'), 'release', 60],
+      [k('J'), 'release', 5],
+    ],
+    [
+      [k('RAlt'), 'press', 0],
+      [k('RAlt'), 'release', 50],
+      [k('A'), 'press', 80],
+      [k('A'), 'release', 60],
+    ],
+    [
+      [k('Q'), 'press', 0],
+      [k('Q'), 'release', 40],
+      [k('Q'), 'press', 40],
+      [k('Q'), 'release', 40],
+    ],
+    [
+      [k('CapsLock'), 'press', 0],
+      [k('CapsLock'), 'release', 50],
+      [k('B'), 'press', 60],
+      [k('B'), 'release', 50],
+      [k('Space'), 'press', 60],
+      [k('Space'), 'release', 50],
+    ],
+    [
+      [k('LShift'), 'press', 0],
+      [k('Backspace'), 'press', 80],
+      [k('Backspace'), 'release', 50],
+      [k('LShift'), 'release', 40],
+    ],
+    [
+      [k('F7'), 'press', 0],
+      [k('F7'), 'release', 60],
+    ],
+    [
+      [k('F'), 'press', 0],
+      [k('O'), 'press', 30],
+      [k('O'), 'release', 60],
+      [k('F'), 'release', 10],
+    ],
+    [
+      [k('D'), 'press', 0],
+      [k('C'), 'press', 250],
+      [k('C'), 'release', 50],
+      [k('D'), 'release', 30],
+    ],
+  ];
+  const events: StreamEvent[] = [];
+  let shift = 0;
+  let n = 0;
+  for (let i = 0; i < base.length; i++) {
+    const e = base[i];
+    events.push({ ...e, timeUs: e.timeUs + shift });
+    // after a space's release (every key is up then), sometimes one of the feature snippets
+    if (e.key === resolveKey('Space') && e.action === 'release' && n++ % 3 === 0) {
+      let t = e.timeUs + shift + 300_000;
+      for (const [key, action, gapMs] of extras[n % extras.length]) {
+        t += gapMs * 1000;
+        events.push({ key, action, timeUs: t });
+      }
+      shift = t + 300_000 - e.timeUs;
+    }
+  }
   return events;
 }

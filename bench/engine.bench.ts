@@ -5,7 +5,7 @@
  */
 import { createHistogram } from 'node:perf_hooks';
 import { Engine } from '../src/core/index.ts';
-import { benchConfig, typingStream } from './engine-workload.ts';
+import { benchConfig, featuresConfig, featuresStream, typingStream } from './engine-workload.ts';
 
 export interface EngineBenchResult {
   mappings: number;
@@ -23,9 +23,12 @@ function mappingCount(config: ReturnType<typeof benchConfig>): number {
   return n;
 }
 
-export function runEngineBench(opts: { events?: number; rounds?: number } = {}): EngineBenchResult {
-  const config = benchConfig();
-  const stream = typingStream(opts.events ?? 200_000);
+/** `features`: every feature beyond KeyRx in the profile and the stream (see engine-workload.ts). */
+export function runEngineBench(
+  opts: { events?: number; rounds?: number; features?: boolean } = {},
+): EngineBenchResult {
+  const config = opts.features ? featuresConfig() : benchConfig();
+  const stream = (opts.features ? featuresStream : typingStream)(opts.events ?? 200_000);
   const rounds = opts.rounds ?? 5;
 
   // Throughput: the stream as the input thread would run it (ticks at due deadlines).
@@ -79,10 +82,15 @@ function fmt(n: number): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes('--quick');
-  const r = runEngineBench(quick ? { events: 20_000, rounds: 2 } : {});
+  const features = process.argv.includes('--features');
+  const r = runEngineBench({ ...(quick ? { events: 20_000, rounds: 2 } : {}), features });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));
   else {
-    console.log(`engine: ${r.mappings} mappings, 10 layers, 10 tap-holds; ${fmt(r.events)} typing events`);
+    console.log(
+      features
+        ? `engine: ${r.mappings} mappings with every feature beyond KeyRx (home-row mods, combos, …); ${fmt(r.events)} events`
+        : `engine: ${r.mappings} mappings, 10 layers, 10 tap-holds; ${fmt(r.events)} typing events`,
+    );
     console.log(
       `  per event   p50 ${fmt(r.p50Ns)} ns   p99 ${fmt(r.p99Ns)} ns   max ${fmt(r.maxNs)} ns   mean ${fmt(r.meanNs)} ns`,
     );

@@ -52,47 +52,55 @@ function add(out: Measured, spec: FigureSpec, value: number): void {
   out.push({ spec, value });
 }
 
-const engine: Suite = {
-  name: 'engine',
-  title: 'engine ns/event (300 mappings, 10 layers, 10 tap-holds, typing stream)',
-  runs: { full: 5, quick: 2 },
-  async measure({ quick }) {
-    const r = runEngineBench({ events: quick ? 50_000 : 200_000, rounds: quick ? 2 : 5 });
-    const out: Measured = [];
-    const base = { section: S.engine, scale: 'cpu' as const };
-    add(
-      out,
-      { ...base, id: 'engine.p50', label: 'engine per event, p50', unit: 'ns', better: 'lower' },
-      r.p50Ns,
-    );
-    add(
-      out,
-      {
-        ...base,
-        id: 'engine.p99',
-        label: 'engine per event, p99',
-        unit: 'ns',
-        better: 'lower',
-        goal: { text: '< 2 µs', met: (v) => v < 2000 },
-        tolerance: 0.25,
-      },
-      r.p99Ns,
-    );
-    add(
-      out,
-      {
-        ...base,
-        id: 'engine.throughput',
-        label: 'engine throughput, one core',
-        unit: 'events/s',
-        better: 'higher',
-        goal: { text: '≥ 1 M/s', met: (v) => v >= 1e6 },
-      },
-      r.eventsPerSecond,
-    );
-    return out;
-  },
-};
+function engineSuite(features: boolean): Suite {
+  const id = features ? 'engine.features' : 'engine';
+  const what = features ? 'engine with every feature beyond KeyRx' : 'engine';
+  return {
+    name: features ? 'engine-features' : 'engine',
+    title: features
+      ? 'engine ns/event, every feature beyond KeyRx in one profile (home-row mods, combos, one-shot, tap dance, macros …)'
+      : 'engine ns/event (300 mappings, 10 layers, 10 tap-holds, typing stream)',
+    runs: { full: 5, quick: 2 },
+    async measure({ quick }) {
+      const r = runEngineBench({ events: quick ? 50_000 : 200_000, rounds: quick ? 2 : 5, features });
+      const out: Measured = [];
+      const base = { section: S.engine, scale: 'cpu' as const };
+      add(
+        out,
+        { ...base, id: `${id}.p50`, label: `${what} per event, p50`, unit: 'ns', better: 'lower' },
+        r.p50Ns,
+      );
+      add(
+        out,
+        {
+          ...base,
+          id: `${id}.p99`,
+          label: `${what} per event, p99`,
+          unit: 'ns',
+          better: 'lower',
+          goal: { text: '< 2 µs', met: (v) => v < 2000 },
+          tolerance: 0.25,
+        },
+        r.p99Ns,
+      );
+      add(
+        out,
+        {
+          ...base,
+          id: `${id}.throughput`,
+          label: `${what} throughput, one core`,
+          unit: 'events/s',
+          better: 'higher',
+          goal: { text: '≥ 1 M/s', met: (v) => v >= 1e6 },
+        },
+        r.eventsPerSecond,
+      );
+      return out;
+    },
+  };
+}
+const engine = engineSuite(false);
+const engineFeatures = engineSuite(true);
 
 let compileColdMeasured = false;
 
@@ -659,4 +667,14 @@ const startup: Suite = {
   },
 };
 
-export const SUITES: Suite[] = [engine, compile, api, ws, pipeline, serialize, lifecycle, startup];
+export const SUITES: Suite[] = [
+  engine,
+  engineFeatures,
+  compile,
+  api,
+  ws,
+  pipeline,
+  serialize,
+  lifecycle,
+  startup,
+];

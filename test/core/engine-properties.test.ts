@@ -23,6 +23,7 @@ const DEVICES = ['kb-one', 'kb-two'];
 const key = fc.constantFrom(...KEYS);
 const id = fc.integer({ min: 0, max: 3 });
 const threshold = fc.integer({ min: 1, max: 300 });
+const modifierKey = fc.constantFrom('LShift', 'RCtrl', 'LAlt');
 
 const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
   fc.record({ kind: fc.constant('simple' as const), from: key, to: key }),
@@ -44,6 +45,71 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
     from: key,
     keys: fc.array(key, { minLength: 1, maxLength: 8 }),
   }),
+  // beyond KeyRx
+  fc.record(
+    {
+      kind: fc.constant('tapHold' as const),
+      from: key,
+      tap: key,
+      holdKey: modifierKey,
+      thresholdMs: threshold,
+      mode: fc.constantFrom(
+        'permissive' as const,
+        'hold_on_press' as const,
+        'balanced' as const,
+        'tap_preferred' as const,
+      ),
+      quickTapMs: fc.integer({ min: 0, max: 300 }),
+      requirePriorIdleMs: fc.integer({ min: 0, max: 200 }),
+      rollMs: fc.integer({ min: 0, max: 100 }),
+      oppositeHand: fc.constant({ left: ['A', 'B', 'C', 'D', 'E', 'CapsLock'], right: ['H', 'J', 'Num1'] }),
+    },
+    { requiredKeys: ['kind', 'from', 'tap', 'holdKey', 'thresholdMs'] },
+  ),
+  fc.record({ kind: fc.constant('oneShot' as const), from: key, key: modifierKey, timeoutMs: threshold }),
+  fc.record({ kind: fc.constant('oneShot' as const), from: key, layer: id, timeoutMs: threshold }),
+  fc.uniqueArray(key, { minLength: 2, maxLength: 3 }).chain((keys) =>
+    fc.record({
+      kind: fc.constant('combo' as const),
+      keys: fc.constant(keys),
+      to: key,
+      windowMs: fc.integer({ min: 1, max: 100 }),
+    }),
+  ),
+  fc.record({
+    kind: fc.constant('tapDance' as const),
+    from: key,
+    actions: fc.array(
+      fc.oneof(
+        fc.record({ tap: key }),
+        fc.record({ tap: key, holdKey: modifierKey }),
+        fc.record({ holdLayer: id }),
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
+    windowMs: threshold,
+  }),
+  fc.record({
+    kind: fc.constant('macro' as const),
+    from: key,
+    steps: fc.array(
+      fc.oneof(
+        fc.record({ op: fc.constantFrom('press' as const, 'release' as const, 'tap' as const), key }),
+        fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 60 }) }),
+        fc.record({ op: fc.constant('text' as const), text: fc.constantFrom('a', 'Hi!', 'é') }),
+      ),
+      { minLength: 1, maxLength: 5 },
+    ),
+  }),
+  fc.record({ kind: fc.constantFrom('layerToggle' as const, 'layerSwitch' as const), from: key, id }),
+  fc.record({ kind: fc.constant('capsWord' as const), from: key, timeoutMs: threshold }),
+  fc.record({
+    kind: fc.constant('keyOverride' as const),
+    from: key,
+    mods: fc.constantFrom(['Shift'], ['LShift', 'Ctrl']),
+    to: key,
+  }),
+  fc.record({ kind: fc.constant('unicode' as const), from: key, text: fc.constantFrom('é', '→x') }),
 );
 
 const item: fc.Arbitrary<ConditionItem> = fc.oneof(
@@ -141,9 +207,12 @@ function play(config: Config, ops: Op[], opts: RunOptions = {}): OutputEvent[] {
     const [device, code] = entry.split('/');
     feed('release', Number(code), device);
   }
-  // every deadline passes
-  const deadline = engine.nextDeadline();
-  if (deadline !== null) out.push(...engine.tick(deadline));
+  // every deadline passes (one may start another: a macro's next wait, an armed one-shot)
+  for (let deadline = engine.nextDeadline(), i = 0; deadline !== null && i < 100; i++) {
+    now = Math.max(now, deadline);
+    out.push(...engine.tick(now));
+    deadline = engine.nextDeadline();
+  }
   assert.equal(engine.nextDeadline(), null, 'no deadline may remain once every key is up');
   return out;
 }
@@ -213,7 +282,16 @@ test('releaseAll returns the engine to a state with no output down', () => {
       const state = engine.state();
       assert.deepEqual(state.outputDown, []);
       assert.deepEqual(state.held, []);
-      assert.deepEqual(state.modifiers, []);
+      // held layers are dropped; toggled and switched ones stay on, like locks
+      const staying = new Set<number>();
+      for (const d of config.devices)
+        for (const m of d.mappings)
+          for (const inner of m.kind === 'conditional' ? m.mappings : [m])
+            if (inner.kind === 'layerToggle' || inner.kind === 'layerSwitch') staying.add(inner.id);
+      assert.deepEqual(
+        state.modifiers.filter((id) => !staying.has(id)),
+        [],
+      );
       assert.equal(engine.nextDeadline(), null);
     }),
     { numRuns: RUNS / 2 },
