@@ -55,6 +55,18 @@ test('simulate --json prints the timeline', () => {
   assert.deepEqual(data.final.outputDown, []);
 });
 
+test('simulate --explain names each decision, and what else an input decided', () => {
+  const hrm = join(root, 'examples', '22-home-row-mods.rhai');
+  const r = keyrx('simulate', hrm, '--explain', '--events', 'd:F t:120 d:J t:60 u:J t:80 u:F');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0], /^time\s+input\s+decision\s+also decided\s+output\s+layers$/);
+  assert.match(lines[1], /^0 ms\s+d:F\s+pending \(tapHold\)$/);
+  assert.match(lines[2], /^120 ms\s+d:J\s+queued$/);
+  assert.match(lines[3], /^180 ms\s+u:J\s+release \(tapHold\)\s+F: hold, J: idle-tap\s+d:LShift d:J u:J$/);
+  assert.equal(lines.at(-1), 'output: t:180 d:LShift d:J u:J t:80 u:LShift');
+});
+
 test('exit codes: 1 for a bad profile, 2 for usage errors', () => {
   const missing = keyrx('simulate', join(dir, 'nope.json'), '--events', 'd:A');
   assert.equal(missing.code, 1);

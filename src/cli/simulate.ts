@@ -10,6 +10,7 @@ export interface SimulateCliOptions {
   events?: string;
   eventsFile?: string;
   json?: boolean;
+  explain?: boolean;
   device?: string;
   settle?: boolean;
 }
@@ -37,5 +38,26 @@ export async function runSimulate(profile: string, opts: SimulateCliOptions, io:
       null,
       2,
     );
+  if (opts.explain) return explain(result);
   return result.output;
+}
+
+/** The timeline as a table a person reads: when, what came in, what the engine decided, what went out. */
+function explain(result: SimulationResult): string {
+  const rows = result.timeline.map((e) => [
+    `${e.timeMs} ms`,
+    e.input,
+    e.mapping === 'passthrough' || e.mapping === e.decision ? e.decision : `${e.decision} (${e.mapping})`,
+    e.also.length > 0 ? e.also.join(', ') : '',
+    e.outputs.join(' '),
+    [...e.modifiers, ...e.locks].join(' '),
+  ]);
+  const header = ['time', 'input', 'decision', 'also decided', 'output', 'layers'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line), '', `output: ${result.output || '(nothing)'}`].join('\n');
 }

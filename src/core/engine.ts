@@ -1475,7 +1475,8 @@ export class Engine {
       }
       decision = 'dance-tap';
     }
-    this.note(t, run.key, run.slot, cause, 'tapDance', decision);
+    // at the dance key's release, finish() notes the decision as that release's own
+    if (cause !== 'release') this.note(t, run.key, run.slot, cause, 'tapDance', decision);
     return decision;
   }
 
