@@ -12,55 +12,12 @@ export interface Keystroke {
 
 const UNSHIFTED = "`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./";
 const SHIFTED = '~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:"ZXCVBNM<>?';
-const KEY_NAMES = [
-  'Grave',
-  'Num1',
-  'Num2',
-  'Num3',
-  'Num4',
-  'Num5',
-  'Num6',
-  'Num7',
-  'Num8',
-  'Num9',
-  'Num0',
-  'Minus',
-  'Equal',
-  'Q',
-  'W',
-  'E',
-  'R',
-  'T',
-  'Y',
-  'U',
-  'I',
-  'O',
-  'P',
-  'LeftBracket',
-  'RightBracket',
-  'Backslash',
-  'A',
-  'S',
-  'D',
-  'F',
-  'G',
-  'H',
-  'J',
-  'K',
-  'L',
-  'Semicolon',
-  'Quote',
-  'Z',
-  'X',
-  'C',
-  'V',
-  'B',
-  'N',
-  'M',
-  'Comma',
-  'Period',
-  'Slash',
-];
+const KEY_NAMES = (
+  'Grave Num1 Num2 Num3 Num4 Num5 Num6 Num7 Num8 Num9 Num0 Minus Equal ' +
+  'Q W E R T Y U I O P LeftBracket RightBracket Backslash ' +
+  'A S D F G H J K L Semicolon Quote ' +
+  'Z X C V B N M Comma Period Slash'
+).split(' ');
 
 const US = new Map<string, Keystroke>();
 for (let i = 0; i < UNSHIFTED.length; i++) {

@@ -71,84 +71,14 @@ export class MacroStepValue implements HostObject {
 
 /** Physical positions of each hand on a row-staggered keyboard: `opposite_hand: true`. */
 export const DEFAULT_HANDS: HandMap = {
-  left: [
-    'Grave',
-    'Num1',
-    'Num2',
-    'Num3',
-    'Num4',
-    'Num5',
-    'Tab',
-    'Q',
-    'W',
-    'E',
-    'R',
-    'T',
-    'CapsLock',
-    'A',
-    'S',
-    'D',
-    'F',
-    'G',
-    'LShift',
-    'Iso102nd',
-    'Z',
-    'X',
-    'C',
-    'V',
-    'B',
-    'LCtrl',
-    'LMeta',
-    'LAlt',
-    'Escape',
-    'F1',
-    'F2',
-    'F3',
-    'F4',
-    'F5',
-  ],
-  right: [
-    'Num6',
-    'Num7',
-    'Num8',
-    'Num9',
-    'Num0',
-    'Minus',
-    'Equal',
-    'Backspace',
-    'Y',
-    'U',
-    'I',
-    'O',
-    'P',
-    'LeftBracket',
-    'RightBracket',
-    'Backslash',
-    'H',
-    'J',
-    'K',
-    'L',
-    'Semicolon',
-    'Quote',
-    'Enter',
-    'N',
-    'M',
-    'Comma',
-    'Period',
-    'Slash',
-    'RShift',
-    'RAlt',
-    'RMeta',
-    'RCtrl',
-    'Menu',
-    'F6',
-    'F7',
-    'F8',
-    'F9',
-    'F10',
-    'F11',
-    'F12',
-  ],
+  left: (
+    'Grave Num1 Num2 Num3 Num4 Num5 Tab Q W E R T CapsLock A S D F G LShift Iso102nd Z X C V B ' +
+    'LCtrl LMeta LAlt Escape F1 F2 F3 F4 F5'
+  ).split(' '),
+  right: (
+    'Num6 Num7 Num8 Num9 Num0 Minus Equal Backspace Y U I O P LeftBracket RightBracket Backslash ' +
+    'H J K L Semicolon Quote Enter N M Comma Period Slash RShift RAlt RMeta RCtrl Menu F6 F7 F8 F9 F10 F11 F12'
+  ).split(' '),
 };
 
 const TAP_HOLD_OPTIONS = ['mode', 'quick_tap_ms', 'require_prior_idle_ms', 'opposite_hand', 'roll_ms'];
@@ -384,6 +314,24 @@ function modifiedKey(fnName: string, flags: [boolean, boolean, boolean, boolean]
     const key = virtualKey(expectString(args, 0, fnName, ctx), ctx.argSpans[0], `Invalid key in ${fnName}()`);
     return new ModifiedKey(key, ...flags);
   };
+}
+
+/** An array argument with a length in [min, max]: `combo() needs 2 to 8 keys, got 1`. */
+function listArg(
+  args: Value[],
+  i: number,
+  fnName: string,
+  ctx: CallContext,
+  min: number,
+  max: number,
+  what: string,
+): Value[] {
+  const list = expectArray(args, i, fnName, ctx);
+  if (list.length < min || list.length > max)
+    throw new Invalid(`${fnName}() needs ${min} to ${max} ${what}, got ${list.length}`, ctx.argSpans[i], {
+      code: 'E_RANGE',
+    });
+  return list;
 }
 
 function optionalMs(
@@ -808,15 +756,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       b.addMapping(m, 'one_shot', ctx.span);
     }),
     fn('combo', [2, 3], (args, ctx) => {
-      const list = expectArray(args, 0, 'combo', ctx);
-      if (list.length < 2 || list.length > LIMITS.comboKeys)
-        throw new Invalid(
-          `combo() needs 2 to ${LIMITS.comboKeys} keys, got ${list.length}`,
-          ctx.argSpans[0],
-          {
-            code: 'E_RANGE',
-          },
-        );
+      const list = listArg(args, 0, 'combo', ctx, 2, LIMITS.comboKeys, 'keys');
       const keys = physicalKeys(list, ctx.argSpans[0], 'combo keys');
       const twice = keys.find((k, i) => keys.indexOf(k) !== i);
       if (twice) throw new Invalid(`combo() names ${twice} twice`, ctx.argSpans[0], { code: 'E_RANGE' });
@@ -826,30 +766,14 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
     }),
     fn('tap_dance', [2, 3], (args, ctx) => {
       const from = physicalKey(expectString(args, 0, 'tap_dance', ctx), ctx.argSpans[0]);
-      const list = expectArray(args, 1, 'tap_dance', ctx);
-      if (list.length === 0 || list.length > LIMITS.danceActions)
-        throw new Invalid(
-          `tap_dance() needs 1 to ${LIMITS.danceActions} actions, got ${list.length}`,
-          ctx.argSpans[1],
-          {
-            code: 'E_RANGE',
-          },
-        );
+      const list = listArg(args, 1, 'tap_dance', ctx, 1, LIMITS.danceActions, 'actions');
       const actions = list.map((a, i) => danceAction(a, ctx.argSpans[1], i));
       const windowMs = optionalMs(args, 2, 'tap_dance', ctx, DEFAULT_THRESHOLD_MS, 'the window');
       b.addMapping({ kind: 'tapDance', from, actions, windowMs }, 'tap_dance', ctx.span);
     }),
     fn('macro', 2, (args, ctx) => {
       const from = physicalKey(expectString(args, 0, 'macro', ctx), ctx.argSpans[0]);
-      const list = expectArray(args, 1, 'macro', ctx);
-      if (list.length === 0 || list.length > LIMITS.macroSteps)
-        throw new Invalid(
-          `macro() needs 1 to ${LIMITS.macroSteps} steps, got ${list.length}`,
-          ctx.argSpans[1],
-          {
-            code: 'E_RANGE',
-          },
-        );
+      const list = listArg(args, 1, 'macro', ctx, 1, LIMITS.macroSteps, 'steps');
       const steps = list.map((v, i) => {
         if (v === INVALID_VALUE) throw new Reported();
         if (!(v instanceof MacroStepValue))
@@ -902,11 +826,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       b.addMapping({ kind: 'capsWord', from, timeoutMs }, 'caps_word', ctx.span);
     }),
     fn('key_override', 3, (args, ctx) => {
-      const list = expectArray(args, 0, 'key_override', ctx);
-      if (list.length === 0 || list.length > 8)
-        throw new Invalid('key_override() needs 1 to 8 modifiers, e.g. ["LShift"]', ctx.argSpans[0], {
-          code: 'E_RANGE',
-        });
+      const list = listArg(args, 0, 'key_override', ctx, 1, 8, 'modifiers');
       const mods = list.map((v) => {
         const name = typeof v === 'string' ? v.replace(/^VK_/, '') : null;
         if (name === null || !OVERRIDE_MODIFIER_NAMES.includes(name))

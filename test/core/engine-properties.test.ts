@@ -11,6 +11,7 @@ import type {
   Condition,
   Config,
   ConditionItem,
+  HandMap,
   Mapping,
   OutputEvent,
 } from '../../src/core/index.ts';
@@ -62,7 +63,10 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
       quickTapMs: fc.integer({ min: 0, max: 300 }),
       requirePriorIdleMs: fc.integer({ min: 0, max: 200 }),
       rollMs: fc.integer({ min: 0, max: 100 }),
-      oppositeHand: fc.constant({ left: ['A', 'B', 'C', 'D', 'E', 'CapsLock'], right: ['H', 'J', 'Num1'] }),
+      oppositeHand: fc.constant<HandMap>({
+        left: ['A', 'B', 'C', 'D', 'E', 'CapsLock'],
+        right: ['H', 'J', 'Num1'],
+      }),
     },
     { requiredKeys: ['kind', 'from', 'tap', 'holdKey', 'thresholdMs'] },
   ),
@@ -106,7 +110,7 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
   fc.record({
     kind: fc.constant('keyOverride' as const),
     from: key,
-    mods: fc.constantFrom(['Shift'], ['LShift', 'Ctrl']),
+    mods: fc.constantFrom<string[]>(['Shift'], ['LShift', 'Ctrl']),
     to: key,
   }),
   fc.record({ kind: fc.constant('unicode' as const), from: key, text: fc.constantFrom('é', '→x') }),

@@ -125,7 +125,7 @@ test('tap_hold: a mistake in the options is an error at the options, with sugges
   const unknown = only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ quick_tap: 100 });');
   assert.match(
     unknown.message,
-    /unknown option 'quick_tap' \(options: mode, quick_tap_ms, require_prior_idle_ms, opposite_hand\)/,
+    /unknown option 'quick_tap' \(options: mode, quick_tap_ms, require_prior_idle_ms, opposite_hand, roll_ms\)/,
   );
   assert.deepEqual(unknown.suggestions, ['quick_tap_ms']);
   assert.match(
