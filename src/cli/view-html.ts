@@ -7,23 +7,56 @@ const escapeHtml = (s: string): string =>
 
 const UNIT_PX = 54;
 
+/** `Shift ` for the override `Shift+Backspace → Delete` of Backspace: the modifiers it needs. */
+function overrideMods(key: string, detail: string): string {
+  const trigger = detail.split(' → ')[0];
+  return trigger.endsWith(`+${key}`) ? `${trigger.slice(0, -key.length - 1)} ` : '';
+}
+
 function renderLayer(layer: LayerView, layout: KeyboardLayout): string {
+  const combos = layer.combos ?? [];
+  const overrides = layer.overrides ?? {};
   const rows = layout.rows.map((row) => {
     const cells = row.map(({ key, w }) => {
       const width = `width:${w * UNIT_PX - 4}px`;
       if (key === null) return `<div class="gap" style="${width}"></div>`;
       const action = layer.keys[key];
       const cls = action ? `key ${action.kind}` : 'key';
-      const title = action
-        ? `${key}: ${action.detail}`
-        : `${key}: ${layer.name === 'base' ? 'unchanged' : 'falls through to the base layer'}`;
+      const memberOf = combos.filter((c) => c.keys.includes(key));
+      const override = overrides[key];
+      const title = [
+        action
+          ? `${key}: ${action.detail}`
+          : `${key}: ${layer.name === 'base' ? 'unchanged' : 'falls through to the base layer'}`,
+        ...(override ? [`key override: ${override.detail}`] : []),
+        ...memberOf.map((c) => `combo: ${c.detail}`),
+      ].join('; ');
       const label = action ? action.label : layer.name === 'base' ? key.replace(/^Num(\d)$/, '$1') : '';
-      return `<div class="${cls}" style="${width}" title="${escapeHtml(title)}"><span class="phys">${escapeHtml(key)}</span><span class="out">${escapeHtml(label)}</span></div>`;
+      const marks =
+        memberOf.length > 0 || override
+          ? `<span class="marks">${override ? `<span class="override-mark">${escapeHtml(`${overrideMods(key, override.detail)}${override.label}`)}</span>` : ''}${memberOf.length > 0 ? '<span class="combo-mark">+</span>' : ''}</span>`
+          : '';
+      return `<div class="${cls}" style="${width}" title="${escapeHtml(title)}"><span class="phys">${escapeHtml(key)}</span><span class="out">${escapeHtml(label)}</span>${marks}</div>`;
     });
     return `<div class="row">${cells.join('')}</div>`;
   });
   const count = Object.keys(layer.keys).length;
-  return `<section><h3>${escapeHtml(layer.name)} <small>${count} key${count === 1 ? '' : 's'}</small></h3><div class="kbd">${rows.join('')}</div></section>`;
+  const comboList =
+    combos.length === 0
+      ? ''
+      : `<h4>Combos</h4><ul class="combos">${combos
+          .map(
+            (c) =>
+              `<li>${c.keys.map((k) => `<kbd>${escapeHtml(k)}</kbd>`).join('+')} → <b>${escapeHtml(c.label)}</b> <small>${escapeHtml(c.detail)}</small></li>`,
+          )
+          .join('')}</ul>`;
+  const overrideList = Object.values(overrides);
+  const overrideText =
+    overrideList.length === 0
+      ? ''
+      : `<h4>Key overrides</h4><ul class="combos">${overrideList.map((o) => `<li>${escapeHtml(o.detail)}</li>`).join('')}</ul>`;
+  const summary = `${count} key${count === 1 ? '' : 's'}${combos.length > 0 ? `, ${combos.length} combo${combos.length === 1 ? '' : 's'}` : ''}`;
+  return `<section><h3>${escapeHtml(layer.name)} <small>${summary}</small></h3><div class="kbd">${rows.join('')}</div>${comboList}${overrideText}</section>`;
 }
 
 export function renderKeyboardHtml(config: Config, layout: KeyboardLayout, title: string): string {
@@ -37,22 +70,28 @@ export function renderKeyboardHtml(config: Config, layout: KeyboardLayout, title
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — keyrx keyboard map</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-:root{color-scheme:light dark;--bg:#fff;--fg:#1d1f23;--key:#eef0f3;--muted:#7a808a;--simple:#d8ecff;--layer:#ffe1b3;--lock:#f5d0ff;--taphold:#ffd6d6;--mod:#d9f5d9;--seq:#fff3b0}
-@media (prefers-color-scheme:dark){:root{--bg:#16181c;--fg:#e8eaee;--key:#2a2d33;--muted:#8b919c;--simple:#1f3b57;--layer:#5a3d12;--lock:#4d2758;--taphold:#5c2626;--mod:#1e4620;--seq:#4d4413}}
+:root{color-scheme:light dark;--bg:#fff;--fg:#1d1f23;--key:#eef0f3;--muted:#7a808a;--simple:#d8ecff;--layer:#ffe1b3;--lock:#f5d0ff;--taphold:#ffd6d6;--mod:#d9f5d9;--seq:#fff3b0;--oneshot:#ffd3ea;--macro:#e6e2b0;--combo:#2e7d32}
+@media (prefers-color-scheme:dark){:root{--bg:#16181c;--fg:#e8eaee;--key:#2a2d33;--muted:#8b919c;--simple:#1f3b57;--layer:#5a3d12;--lock:#4d2758;--taphold:#5c2626;--mod:#1e4620;--seq:#4d4413;--oneshot:#5a2343;--macro:#45421a;--combo:#86d68a}}
 body{font:14px system-ui,sans-serif;background:var(--bg);color:var(--fg);margin:24px}
 h3 small{color:var(--muted);font-weight:normal}
 .kbd{display:inline-block;padding:8px;border-radius:8px;background:color-mix(in srgb,var(--key) 40%,var(--bg))}
 .row{display:flex;gap:4px;margin-bottom:4px}
 .key,.gap{height:50px;box-sizing:border-box;flex:none}
-.key{background:var(--key);border-radius:6px;padding:3px 5px;display:flex;flex-direction:column;justify-content:space-between;overflow:hidden}
+.key{position:relative;background:var(--key);border-radius:6px;padding:3px 5px;display:flex;flex-direction:column;justify-content:space-between;overflow:hidden}
 .phys{font-size:10px;color:var(--muted);white-space:nowrap}
 .out{font-weight:600;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .simple{background:var(--simple)}.modifier{background:var(--layer)}.lock{background:var(--lock)}
-.tapHold,.holdOnly{background:var(--taphold)}.modifiedOutput{background:var(--mod)}.sequence{background:var(--seq)}
+.tapHold,.holdOnly,.tapDance{background:var(--taphold)}.modifiedOutput{background:var(--mod)}.sequence{background:var(--seq)}
+.layerSwitch{background:var(--layer)}.layerToggle{background:var(--lock)}.oneShot,.capsWord{background:var(--oneshot)}.macro,.unicode{background:var(--macro)}
+.marks{position:absolute;top:2px;right:3px;display:flex;gap:2px;align-items:center;max-width:60%}
+.combo-mark{padding:0 4px;border-radius:8px;background:var(--combo);color:var(--bg);font-size:10px;font-weight:700}
+.override-mark{font-size:9px;color:var(--fg);border-bottom:1px dotted currentColor;overflow:hidden;white-space:nowrap;text-overflow:ellipsis}
+.legend .combo-badge,.combo-badge{padding:0 4px;margin:0;border-radius:8px;background:var(--combo);color:var(--bg);font-size:10px}
+.combos{margin:4px 0 0;padding-left:20px}.combos kbd{border:1px solid var(--combo);border-radius:3px;padding:0 3px}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border-radius:4px}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p class="legend"><span class="simple">remap</span><span class="modifier">layer key (MD_)</span><span class="lock">lock (LK_)</span><span class="tapHold">tap/hold</span><span class="modifiedOutput">with modifiers</span><span class="sequence">sequence</span> — layout: ${escapeHtml(layout.name)}; hover a key for details</p>
+<p class="legend"><span class="simple">remap</span><span class="modifier">layer key (MD_)</span><span class="lock">lock (LK_)</span><span class="tapHold">tap/hold</span><span class="modifiedOutput">with modifiers</span><span class="sequence">sequence</span><span class="tapDance">tap dance</span><span class="layerSwitch">layer switch</span><span class="layerToggle">layer toggle</span><span class="oneShot">one-shot / caps word</span><span class="macro">macro / unicode</span><span><b class="combo-badge">+</b> in a combo</span><span>key override: small text at the top right</span> — layout: ${escapeHtml(layout.name)}; hover a key for details</p>
 ${devices}
 </body></html>
 `;

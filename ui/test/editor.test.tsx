@@ -20,6 +20,7 @@ import type { AppContextValue } from '../src/app-context.ts';
 import { AppContext } from '../src/app-context.ts';
 import { BUILTIN_SET, BUILTINS, COMPILER_BUILTINS } from '../src/editor/builtin-docs.ts';
 import { rhaiCompletions, scanContext, slotFor } from '../src/editor/completions.ts';
+import { hoverDocAt } from '../src/editor/hover.ts';
 import { rhai, rhaiHighlightStyle, rhaiTags } from '../src/editor/rhai-language.ts';
 import { compileInBrowser } from '../src/lib/compile.ts';
 import EditorPage from '../src/pages/EditorPage.tsx';
@@ -609,7 +610,7 @@ describe('Rhai language', () => {
     expect(at('map("Ca')).toMatchObject({ kind: 'string', frames: [{ name: 'map', arg: 0 }] });
     expect(slotAt('map("Ca')).toBe('input');
     expect(slotAt('map("A", "VK_')).toBe('target');
-    expect(slotAt('tap_hold("A", "VK_B", "M')).toBe('layer');
+    expect(slotAt('tap_hold("A", "VK_B", "M')).toBe('hold');
     expect(slotAt('sequence("A", ["VK_B", "')).toBe('output');
     expect(slotAt('when_start(["MD_00", "')).toBe('condition');
     expect(slotAt('map("A", with_shift("')).toBe('output');
@@ -649,13 +650,120 @@ describe('Rhai language', () => {
   test('completes built-ins with signature and description, keywords and declared names', () => {
     const r = complete('const NAV = "MD_00";\nfn arrows(l) {}\nta');
     const byLabel = new Map((r?.options ?? []).map((o) => [o.label, o]));
-    expect(byLabel.get('tap_hold')?.detail).toBe('tap_hold(key, tap, hold, threshold_ms)');
+    expect(byLabel.get('tap_hold')?.detail).toBe('tap_hold(key, tap, hold, threshold_ms, options = #{})');
     expect(String(byLabel.get('tap_hold')?.info)).toContain('threshold_ms');
     expect(
       byLabel.has('when_start') && byLabel.has('while') && byLabel.has('NAV') && byLabel.has('arrows'),
     ).toBe(true);
     expect(complete('// ta')).toBeNull();
     expect(complete('x.ta')).toBeNull();
+  });
+
+  test('the new built-ins complete with their signatures, defaults and a description', () => {
+    const byLabel = new Map((complete('device_start("*");\n', true)?.options ?? []).map((o) => [o.label, o]));
+    expect(byLabel.get('one_shot')?.detail).toBe('one_shot(key, target, ms = 1000)');
+    expect(byLabel.get('combo')?.detail).toBe('combo([keys], output, ms = 50)');
+    expect(byLabel.get('tap_dance')?.detail).toBe('tap_dance(key, [actions], ms = 200)');
+    expect(byLabel.get('caps_word')?.detail).toBe('caps_word(key, ms = 5000)');
+    for (const name of ['macro', 'layer_toggle', 'layer_switch', 'key_override', 'unicode', 'unicode_entry'])
+      expect(String(byLabel.get(name)?.info).length, name).toBeGreaterThan(20);
+    expect(String(byLabel.get('tap_hold')?.info)).toContain('require_prior_idle_ms');
+    // a macro's step list offers the step functions first
+    const steps = complete('macro("F1", [t', true)?.options ?? [];
+    const boost = (label: string) => steps.find((o) => o.label === label)?.boost ?? 0;
+    expect(boost('text')).toBeGreaterThan(boost('tap_hold'));
+  });
+
+  test('argument positions of the new built-ins offer the names that fit', () => {
+    const slotAt = (text: string) => {
+      const where = scanContext(text);
+      if (where.kind === 'comment') throw new Error(`in a comment: ${text}`);
+      return slotFor(where.frames);
+    };
+    expect(slotAt('combo(["J", "')).toBe('input');
+    expect(slotAt('combo(["J", "K"], "')).toBe('output');
+    expect(slotAt('one_shot("LShift", "')).toBe('hold');
+    expect(slotAt('tap_dance("Q", ["VK_Q", #{ tap: "VK_A", hold: "')).toBe('hold');
+    expect(slotAt('tap_dance("Q", ["VK_Q", #{ tap: "')).toBe('output');
+    expect(slotAt('layer_toggle("F2", "')).toBe('layer');
+    expect(slotAt('key_override(["')).toBe('overrideModifier');
+    expect(slotAt('key_override(["Shift"], "Backspace", "')).toBe('output');
+    expect(slotAt('macro("F1", [tap("')).toBe('output');
+    expect(slotAt('tap_hold("A", "VK_A", "MD_00", 200, #{ mode: "')).toBe('mode');
+    expect(slotAt('tap_hold("A", "VK_A", "MD_00", 200, #{ opposite_hand: #{ left: ["')).toBe('input');
+
+    const hold = labels(complete('one_shot("LShift", "'));
+    expect(hold.has('VK_LShift') && hold.has('VK_RMeta') && hold.has('MD_00') && !hold.has('VK_A')).toBe(
+      true,
+    );
+    expect(labels(complete('tap_hold("A", "VK_A", "VK_L')).has('VK_LCtrl')).toBe(true);
+    expect(labels(complete('key_override(["'))).toEqual(
+      new Set([
+        'Shift',
+        'Ctrl',
+        'Alt',
+        'Meta',
+        'LShift',
+        'RShift',
+        'LCtrl',
+        'RCtrl',
+        'LAlt',
+        'RAlt',
+        'LMeta',
+        'RMeta',
+      ]),
+    );
+    expect(labels(complete('combo(["J", "K')).has('K')).toBe(true);
+  });
+
+  test('inside a tap_hold options map: option names, then the mode values', () => {
+    const options = complete('tap_hold("A", "VK_A", "VK_LShift", 200, #{ ', true);
+    expect([...labels(options)]).toEqual([
+      'mode',
+      'quick_tap_ms',
+      'require_prior_idle_ms',
+      'roll_ms',
+      'opposite_hand',
+    ]);
+    expect(options?.options.find((o) => o.label === 'mode')?.detail).toContain('"balanced"');
+    // after an entry, the next name
+    expect(
+      labels(complete('tap_hold("A", "VK_A", "MD_00", 200, #{ mode: "balanced", q')).has('quick_tap_ms'),
+    ).toBe(true);
+    expect(labels(complete('tap_hold("A", "VK_A", "MD_00", 200, #{ mode: "'))).toEqual(
+      new Set(['permissive', 'hold_on_press', 'balanced', 'tap_preferred']),
+    );
+    // a value that is a number: nothing of ours
+    expect(labels(complete('tap_hold("A", "VK_A", "MD_00", 200, #{ quick_tap_ms: "'))).toEqual(new Set());
+  });
+
+  test('conditions offer APP: and TITLE: next to MD_/LK_', () => {
+    const conditions = labels(complete('when_start("'));
+    expect(conditions.has('APP:') && conditions.has('TITLE:') && conditions.has('MD_00')).toBe(true);
+    expect(labels(complete('when_not_start(["LK_00", "'))).toContain('TITLE:');
+    // the glob after the prefix is the user's
+    expect(complete('when_start("APP:fire')).toBeNull();
+  });
+
+  test('hovering a built-in shows its signature and description; a tap_hold option, what it does', () => {
+    const at = (doc: string, word: string, nth = 0) => {
+      const state = EditorState.create({ doc, extensions: [rhai()] });
+      let pos = -1;
+      for (let i = 0; i <= nth; i++) pos = doc.indexOf(word, pos + 1);
+      return hoverDocAt(state, pos + 1);
+    };
+    const doc =
+      'device_start("*");\ncombo(["J", "K"], "VK_Escape");\ntap_hold("A", "VK_A", "VK_LCtrl", 200, #{ mode: "balanced" });\n';
+    expect(at(doc, 'combo')).toMatchObject({ signature: 'combo([keys], output, ms = 50)' });
+    const tapHold = at(doc, 'tap_hold');
+    expect(tapHold?.signature).toBe('tap_hold(key, tap, hold, threshold_ms, options = #{})');
+    expect(tapHold?.more.join('\n')).toContain(
+      'mode: "permissive" | "hold_on_press" | "balanced" | "tap_preferred"',
+    );
+    expect(at(doc, 'mode')?.description).toContain('hold_on_press');
+    // not a call, or inside a string: nothing
+    expect(at('let combo = 1;', 'combo')).toBeNull();
+    expect(at('print("combo(")', 'combo')).toBeNull();
   });
 });
 

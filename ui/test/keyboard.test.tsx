@@ -67,7 +67,7 @@ describe('KeyboardView', () => {
     expect(screen.getByTestId('keyboard-inspect').textContent).toContain('A → B (base)');
     // a legend explains the colours
     const legend = screen.getByRole('list', { name: 'Colours' });
-    expect(within(legend).getByText('tap / hold')).toBeTruthy();
+    expect(within(legend).getByText('tap / hold / dance')).toBeTruthy();
   });
 
   test('the layer selector lists every layer and switches labels; other keys fall through to base', () => {
@@ -261,6 +261,103 @@ describe('KeyboardView', () => {
     expect(onKeyAction).toHaveBeenCalledTimes(5);
     fireEvent.keyUp(key('R'), { key: 'Enter' });
     expect(onKeyAction).toHaveBeenLastCalledWith('R', 'release');
+  });
+});
+
+const FEATURES = [
+  'device_start("*");', // 1
+  'map("A", "VK_B");', // 2
+  'combo(["J", "K"], "VK_Escape");', // 3
+  'key_override(["Shift"], "Backspace", "VK_Delete");', // 4
+  'one_shot("LShift", "VK_LShift");', // 5
+  'tap_dance("Q", ["VK_Q", "VK_Escape"]);', // 6
+  'macro("F1", [text("hi")]);', // 7
+  'caps_word("CapsLock");', // 8
+  'layer_toggle("F2", "MD_01");', // 9
+  'unicode("F3", "é");', // 10
+  'layer_switch("F4", "MD_02");', // 11
+  'tap_hold("S", "VK_S", "VK_LAlt", 200, #{ mode: "balanced" });', // 12
+  'when_start("APP:firefox");', // 13
+  'map("H", "VK_Left");', // 14
+  'combo(["D", "F"], "VK_Tab");', // 15
+  'when_end();', // 16
+  'device_end();', // 17
+].join('\n');
+
+describe('KeyboardView: combos, key overrides and the new kinds', () => {
+  test('every kind has a colour family and the legend names them', () => {
+    render(<KeyboardView views={views(FEATURES)} />);
+    expect(key('LShift').className).toContain('kbd-kind-oneshot');
+    expect(key('LShift').textContent).toContain('1×LShift');
+    expect(key('CapsLock').className).toContain('kbd-kind-oneshot');
+    expect(key('Q').className).toContain('kbd-kind-taphold');
+    expect(key('S').className).toContain('kbd-kind-taphold');
+    expect(key('S').textContent).toContain('S/LAlt');
+    expect(key('F1').className).toContain('kbd-kind-macro');
+    expect(key('F3').className).toContain('kbd-kind-macro');
+    expect(key('F2').className).toContain('kbd-kind-lock');
+    expect(key('F4').className).toContain('kbd-kind-layer');
+    const legend = screen.getByRole('list', { name: 'Colours' });
+    for (const text of [
+      'one-shot / caps word',
+      'macro / unicode',
+      'lock / toggle',
+      'in a combo',
+      'key override',
+    ])
+      expect(within(legend).getByText(text)).toBeTruthy();
+  });
+
+  test("combo keys get a badge, and the layer's combos are listed; a click goes to the line", () => {
+    const onKeySource = vi.fn<(s: MappingSource) => void>();
+    render(<KeyboardView views={views(FEATURES)} onKeySource={onKeySource} />);
+    expect(within(key('J')).getByTestId('combo-mark')).toBeTruthy();
+    expect(within(key('K')).getByTestId('combo-mark')).toBeTruthy();
+    expect(within(key('A')).queryByTestId('combo-mark')).toBeNull();
+    expect(key('J').title).toContain('combo: J+K together (within 50 ms) → Escape');
+    const list = screen.getByTestId('keyboard-combos');
+    const items = within(list).getAllByTestId('combo-item');
+    // base shows its own combo only; D+F belongs to the APP:firefox layer
+    expect(items).toHaveLength(1);
+    expect(items[0].textContent).toContain('J+K');
+    expect(items[0].textContent).toContain('J+K together (within 50 ms) → Escape');
+    fireEvent.click(within(items[0]).getByRole('button'));
+    expect(onKeySource).toHaveBeenLastCalledWith({ file: 'test.rhai', line: 3, column: 1 });
+    // hovering a combo highlights its keys
+    fireEvent.pointerEnter(items[0]);
+    expect(key('J').className).toContain('kbd-combo-highlight');
+    fireEvent.pointerLeave(items[0]);
+    expect(key('J').className).not.toContain('kbd-combo-highlight');
+  });
+
+  test('APP: conditions are layers; their combos are listed with the base ones', () => {
+    render(<KeyboardView views={views(FEATURES)} />);
+    const select = screen.getByLabelText('Layer') as HTMLSelectElement;
+    const option = [...select.options].find((o) => o.textContent!.startsWith('APP:firefox '));
+    expect(option?.textContent).toContain('1 keys · 1 combo');
+    chooseLayer('APP:firefox');
+    expect(key('H').textContent).toContain('Left');
+    const items = within(screen.getByTestId('keyboard-combos')).getAllByTestId('combo-item');
+    expect(items.map((i) => i.textContent)).toEqual([
+      expect.stringContaining('D+F'),
+      expect.stringContaining('(base)'),
+    ]);
+    expect(within(key('D')).getByTestId('combo-mark')).toBeTruthy();
+    expect(within(key('J')).getByTestId('combo-mark')).toBeTruthy();
+  });
+
+  test('a key override is a marker and a tooltip; the key keeps its own label', () => {
+    const onKeySource = vi.fn<(s: MappingSource) => void>();
+    render(<KeyboardView views={views(FEATURES)} onKeySource={onKeySource} />);
+    const backspace = key('Backspace');
+    expect(backspace.dataset.state).toBe('unmapped');
+    expect(backspace.querySelector('.kbd-label')!.textContent).toBe('Bksp');
+    expect(within(backspace).getByTestId('override-mark').textContent).toBe('⇧Del');
+    expect(backspace.title).toContain('key override: Shift+Backspace → Delete (base)');
+    expect(backspace.getAttribute('aria-label')).toContain('key override');
+    // not mapped itself: a click goes to the override's line
+    fireEvent.click(backspace);
+    expect(onKeySource).toHaveBeenLastCalledWith({ file: 'test.rhai', line: 4, column: 1 });
   });
 });
 

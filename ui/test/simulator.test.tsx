@@ -332,6 +332,85 @@ describe('states', () => {
   });
 });
 
+const FEATURES = [
+  'device_start("*");',
+  'combo(["J", "K"], "VK_Escape");',
+  'one_shot("LShift", "VK_LShift");',
+  'tap_dance("Q", ["VK_Q", "VK_Escape"]);',
+  'caps_word("CapsLock");',
+  'key_override(["Shift"], "Backspace", "VK_Delete");',
+  'layer_toggle("F2", "MD_01");',
+  'when_start("APP:firefox");',
+  'map("H", "VK_Left");',
+  'when_end();',
+  'device_end();',
+].join('\n');
+
+describe('the new features in the simulator', () => {
+  const openScript = () => fireEvent.click(screen.getByRole('tab', { name: 'Script' }));
+  const run = (script: string) => {
+    fireEvent.change(screen.getByLabelText('Script'), { target: { value: script } });
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+  };
+
+  test('the timeline names the new mappings and decisions in words', () => {
+    renderPanel(FEATURES);
+    openScript();
+    run(
+      'd:LShift t:10 u:LShift t:10 d:A t:10 u:A t:10 d:J t:5 d:K t:30 u:J u:K t:10 ' +
+        'd:Q t:10 u:Q t:10 d:Q t:10 u:Q t:300 d:CapsLock u:CapsLock t:10 d:A u:A d:Space u:Space d:F2 u:F2',
+    );
+    // [input, mapping, decision, output]: what the engine decided, in words
+    const table = rows().map((r) => r.slice(0, 4));
+    expect(table).toContainEqual(['d:LShift', 'one-shot', 'one-shot', 'd:LShift']);
+    expect(table).toContainEqual(['u:LShift', 'one-shot', 'one-shot armed', '']);
+    expect(table).toContainEqual(['d:A', 'none', 'passthrough', 'd:A u:LShift']);
+    expect(table).toContainEqual(['d:J', 'combo', 'queued', '']);
+    expect(table).toContainEqual(['d:K', 'combo', 'combo', 'd:Escape']);
+    expect(table).toContainEqual(['u:Q', 'tap dance', 'dance tap', 'd:Escape u:Escape']);
+    expect(table).toContainEqual(['d:CapsLock', 'caps word', 'caps word on', '']);
+    expect(table).toContainEqual(['d:F2', 'layer toggle', 'layer toggle', '']);
+    const queued = visibleTimeline().querySelector('tr[data-decision="queued"] .sim-decision') as HTMLElement;
+    expect(queued.title).toContain('held back');
+    expect(screen.getByText(/app:NAME/)).toBeTruthy();
+  });
+
+  test('app: tokens drive APP: conditions, and the final context is shown', () => {
+    renderPanel(FEATURES);
+    openScript();
+    run('app:firefox d:H u:H');
+    expect(rows()[0]).toEqual(['d:H', 'remap', 'remap', 'd:Left', '']);
+    expect(screen.getByTestId('sim-context').textContent).toContain('firefox');
+  });
+
+  test('live mode shows caps word and an armed one-shot while they are on', () => {
+    renderPanel(FEATURES);
+    expect(screen.queryByTestId('sim-caps-word')).toBeNull();
+    expect(screen.queryByTestId('sim-one-shots')).toBeNull();
+    fireEvent.pointerDown(keyCap('LShift'), { pointerId: 1, button: 0 });
+    fireEvent.pointerUp(keyCap('LShift'), { pointerId: 1, button: 0 });
+    expect(screen.getByTestId('sim-one-shots').textContent).toBe('LShift');
+    expect(decisions()[0]).toBe('one-shot armed');
+    fireEvent.pointerDown(keyCap('CapsLock'), { pointerId: 2, button: 0 });
+    fireEvent.pointerUp(keyCap('CapsLock'), { pointerId: 2, button: 0 });
+    expect(screen.getByTestId('sim-caps-word').textContent).toBe('on');
+    // a combo key waits for its partner: held back
+    fireEvent.pointerDown(keyCap('J'), { pointerId: 3, button: 0 });
+    expect(screen.getByTestId('sim-queued').textContent).toBe('1 event');
+    advance(100);
+    expect(screen.queryByTestId('sim-queued')).toBeNull();
+  });
+
+  test('the suggested script of a profile that starts with a combo presses its keys together', () => {
+    const { config } = compile(FEATURES);
+    expect(suggestedScript(config)).toBe('d:J t:10 d:K t:50 u:J u:K');
+    renderPanel(FEATURES);
+    openScript();
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    expect(decisions()).toContain('combo');
+  });
+});
+
 describe('LiveSession with an injected clock', () => {
   test('the timer is set for the next deadline and ticks the engine', () => {
     let now = 1000;

@@ -37,16 +37,15 @@ const DOCS: readonly BuiltinDoc[] = [
   },
   {
     name: 'tap_hold',
-    signature: 'tap_hold(key, tap, hold, threshold_ms)',
+    signature: 'tap_hold(key, tap, hold, threshold_ms, options = #{})',
     description:
-      'Tap for tap ("VK_"), hold for layer hold ("MD_"). Held at threshold_ms (1–65535) or another key pressed → hold.',
+      'Tap for tap ("VK_"), hold for layer hold ("MD_") or a modifier ("VK_LShift": home-row mods). Held at threshold_ms (1–65535) or, by default, another key pressed → hold. options: mode, quick_tap_ms, require_prior_idle_ms, roll_ms, opposite_hand.',
     snippet: 'tap_hold("${1:key}", "${2:VK_tap}", "${3:MD_00}", ${4:200});${0}',
   },
   {
     name: 'hold_only',
-    signature: 'hold_only(key, hold, threshold_ms?)',
-    description:
-      'Like tap_hold without a tap: holding activates layer hold ("MD_"), a tap emits nothing. Default 200 ms.',
+    signature: 'hold_only(key, hold, threshold_ms = 200)',
+    description: 'Like tap_hold without a tap: holding activates layer hold ("MD_"), a tap emits nothing.',
     snippet: 'hold_only("${1:key}", "${2:MD_00}");${0}',
   },
   {
@@ -59,7 +58,7 @@ const DOCS: readonly BuiltinDoc[] = [
     name: 'when_start',
     signature: 'when_start(condition)',
     description:
-      'Opens a conditional block: its mappings apply while "MD_xx" is held, "LK_xx" is on, "IME" / "LANG_xx" hold, or all of an array.',
+      'Opens a conditional block: its mappings apply while "MD_xx" is held, "LK_xx" is on, "IME" / "LANG_xx" hold, the focused app or window title matches ("APP:firefox", "TITLE:*GitHub*"), or all of an array.',
     snippet: 'when_start("${1:MD_00}");${0}',
   },
   {
@@ -125,6 +124,107 @@ const DOCS: readonly BuiltinDoc[] = [
     snippet: 'with_mods("${1:VK_key}", ${2:false}, ${3:false}, ${4:false}, ${5:false})${0}',
   },
   {
+    name: 'one_shot',
+    signature: 'one_shot(key, target, ms = 1000)',
+    description:
+      'Tap key: target ("VK_LShift" or another modifier, or a layer "MD_xx") applies to the next key only, for at most ms; held, it is an ordinary modifier. Tap again to cancel.',
+    snippet: 'one_shot("${1:key}", "${2:VK_LShift}");${0}',
+  },
+  {
+    name: 'combo',
+    signature: 'combo([keys], output, ms = 50)',
+    description:
+      '2–8 keys pressed together (any order, within ms of the first) give output ("VK_"), held until one of them is released; otherwise they type as usual.',
+    snippet: 'combo(["${1:J}", "${2:K}"], "${3:VK_Escape}");${0}',
+  },
+  {
+    name: 'tap_dance',
+    signature: 'tap_dance(key, [actions], ms = 200)',
+    description:
+      'n taps (each within ms of the last) do the nth action: "VK_x" (tap it, held: hold it), "MD_xx" (held: the layer) or #{ tap: "VK_x", hold: "VK_y" | "MD_xx" }.',
+    snippet: 'tap_dance("${1:key}", ["${2:VK_tap1}", "${3:VK_tap2}"]);${0}',
+  },
+  {
+    name: 'macro',
+    signature: 'macro(key, [steps])',
+    description:
+      'Pressing key runs the steps press(), release(), tap(), wait(ms), text("…") in order, with real waits; input meanwhile is replayed after it.',
+    snippet: 'macro("${1:key}", [${2:text("hello")}]);${0}',
+  },
+  {
+    name: 'press',
+    signature: 'press(key)',
+    description:
+      'A macro step: presses key ("VK_" optional) and keeps it down (released at the macro\'s end at the latest).',
+    snippet: 'press("${1:VK_key}")${0}',
+  },
+  {
+    name: 'release',
+    signature: 'release(key)',
+    description: 'A macro step: releases a key the macro pressed.',
+    snippet: 'release("${1:VK_key}")${0}',
+  },
+  {
+    name: 'tap',
+    signature: 'tap(key)',
+    description: 'A macro step: presses and releases key ("VK_" optional).',
+    snippet: 'tap("${1:VK_key}")${0}',
+  },
+  {
+    name: 'wait',
+    signature: 'wait(ms)',
+    description: 'A macro step: waits ms (0–60000) before the next step.',
+    snippet: 'wait(${1:50})${0}',
+  },
+  {
+    name: 'text',
+    signature: 'text(text)',
+    description:
+      'A macro step: types text (US layout, Shift where needed; \\n Enter, \\t Tab; other characters through the unicode entry).',
+    snippet: 'text("${1:text}")${0}',
+  },
+  {
+    name: 'layer_toggle',
+    signature: 'layer_toggle(key, layer)',
+    description: 'Each press turns layer ("MD_xx") on or off; when_start("MD_xx") sees it.',
+    snippet: 'layer_toggle("${1:key}", "${2:MD_00}");${0}',
+  },
+  {
+    name: 'layer_switch',
+    signature: 'layer_switch(key, layer)',
+    description:
+      'Makes layer ("MD_xx") the base layer, replacing another switched layer; pressing it again returns to none.',
+    snippet: 'layer_switch("${1:key}", "${2:MD_00}");${0}',
+  },
+  {
+    name: 'caps_word',
+    signature: 'caps_word(key, ms = 5000)',
+    description:
+      'Caps word on (again: off): letters come out shifted and - as _ until a non-word key or ms without typing.',
+    snippet: 'caps_word("${1:key}");${0}',
+  },
+  {
+    name: 'key_override',
+    signature: 'key_override([modifiers], key, output)',
+    description:
+      'While all modifiers (Shift, Ctrl, Alt, Meta or one side: LShift …) are down, key gives output ("VK_") with them lifted: Shift+Backspace → Delete.',
+    snippet: 'key_override(["${1:Shift}"], "${2:Backspace}", "${3:VK_Delete}");${0}',
+  },
+  {
+    name: 'unicode',
+    signature: 'unicode(key, text)',
+    description:
+      'Pressing key types text (1–64 characters, e.g. "é") through the unicode entry (Linux: Ctrl+Shift+U, hex, Space).',
+    snippet: 'unicode("${1:key}", "${2:é}");${0}',
+  },
+  {
+    name: 'unicode_entry',
+    signature: 'unicode_entry([hold_keys], end_key)',
+    description:
+      'Profile-wide: the keys held to start a unicode entry and the key that ends it. Default ["VK_LCtrl", "VK_LShift", "VK_U"], "VK_Space".',
+    snippet: 'unicode_entry(["${1:VK_LCtrl}", "${2:VK_LShift}", "${3:VK_U}"], "${4:VK_Space}");${0}',
+  },
+  {
     name: 'load',
     signature: 'load(path)',
     description:
@@ -143,6 +243,57 @@ const DOCS: readonly BuiltinDoc[] = [
     description: "Writes value's debug form to the compile output.",
     snippet: 'debug(${1:value});${0}',
   },
+];
+
+/** The options map of tap_hold (its fifth argument): name, value and what it does. */
+export interface OptionDoc {
+  name: string;
+  value: string;
+  description: string;
+  snippet: string;
+}
+
+export const TAP_HOLD_OPTIONS: readonly OptionDoc[] = [
+  {
+    name: 'mode',
+    value: '"permissive" | "hold_on_press" | "balanced" | "tap_preferred"',
+    description:
+      'How another key decides while undecided: permissive (default: a press → hold), hold_on_press (hold at once, a lone tap undoes it), balanced (a press and release → hold), tap_preferred (only the threshold).',
+    snippet: 'mode: "${1:balanced}"',
+  },
+  {
+    name: 'quick_tap_ms',
+    value: 'ms',
+    description: 'Pressed again within ms after its tap: the tap key, held (auto-repeats).',
+    snippet: 'quick_tap_ms: ${1:150}',
+  },
+  {
+    name: 'require_prior_idle_ms',
+    value: 'ms',
+    description: 'Pressed within ms after another key: a tap at once, so fast typing never misfires.',
+    snippet: 'require_prior_idle_ms: ${1:150}',
+  },
+  {
+    name: 'roll_ms',
+    value: 'ms',
+    description: 'Another key pressed within ms after it is a roll: a tap at once.',
+    snippet: 'roll_ms: ${1:50}',
+  },
+  {
+    name: 'opposite_hand',
+    value: 'true | #{ left: [keys], right: [keys] }',
+    description:
+      'A key of the same hand pressed while undecided makes it a tap (true: the built-in QWERTY hand map).',
+    snippet: 'opposite_hand: ${1:true}',
+  },
+];
+
+/** The values of tap_hold's `mode` option. */
+export const TAP_HOLD_MODES: readonly { name: string; description: string }[] = [
+  { name: 'permissive', description: 'default (KeyRx): another key pressed while undecided → hold' },
+  { name: 'hold_on_press', description: 'hold at once; released alone before the threshold → tap' },
+  { name: 'balanced', description: 'another key pressed and released while undecided → hold' },
+  { name: 'tap_preferred', description: 'only the threshold decides' },
 ];
 
 /** Every built-in the compiler registers, plus print/debug (Rhai's, always present). */

@@ -1,12 +1,13 @@
 /**
  * Completion for KeyRx profiles: key names inside strings (bare for the input key of map/tap_hold/…,
- * `VK_` for outputs), `MD_xx` layers and `LK_xx` locks where they fit, and outside strings the
+ * `VK_` for outputs), `MD_xx` layers and `LK_xx` locks where they fit, `APP:`/`TITLE:` conditions,
+ * tap_hold's option names and `mode` values inside its options map, and outside strings the
  * built-ins (with a signature and a snippet), keywords and the names the profile defines.
  */
 import type { Completion, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
 import { snippetCompletion } from '@codemirror/autocomplete';
 import { KEYS } from '../../../src/core/keys.ts';
-import { BUILTINS, KEYWORDS } from './builtin-docs.ts';
+import { BUILTINS, KEYWORDS, TAP_HOLD_MODES, TAP_HOLD_OPTIONS } from './builtin-docs.ts';
 
 // ------------------------------------------------------------------ where is the cursor?
 
@@ -16,6 +17,8 @@ export interface CallFrame {
   open: '(' | '[' | '{';
   /** 0-based index of the argument (or element) the cursor is in */
   arg: number;
+  /** in an object map `#{ … }`: the property name of the entry the cursor is in (after its `:`) */
+  key?: string;
 }
 
 export type CursorContext =
@@ -112,7 +115,15 @@ export function scanContext(text: string): CursorContext {
     } else if (ch === ')' || ch === ']' || ch === '}') {
       if (ch === '}' && templates.length > 0) templates[templates.length - 1].braces--;
       frames.pop();
-    } else if (ch === ',' && frames.length > 0) frames[frames.length - 1].arg++;
+    } else if (ch === ',' && frames.length > 0) {
+      const top = frames[frames.length - 1];
+      top.arg++;
+      top.key = undefined;
+    } else if (ch === ':' && text[i + 1] !== ':' && text[i - 1] !== ':' && lastWord) {
+      // `name: value` in an object map
+      const top = frames[frames.length - 1];
+      if (top?.open === '{') top.key = lastWord.name;
+    }
     if (!/\s/.test(ch)) lastWord = null;
     i++;
   }
@@ -121,47 +132,110 @@ export function scanContext(text: string): CursorContext {
 
 // ------------------------------------------------------------------ what fits there?
 
-type Slot = 'input' | 'output' | 'target' | 'layer' | 'condition' | 'none' | 'any';
+type Slot =
+  | 'input'
+  | 'output'
+  | 'target'
+  | 'layer'
+  /** a layer or a modifier key held instead (tap_hold's hold, one_shot's target, a dance's hold) */
+  | 'hold'
+  | 'condition'
+  /** key_override's modifier names: Shift, LCtrl … */
+  | 'overrideModifier'
+  /** tap_hold's `mode` option */
+  | 'mode'
+  | 'none'
+  | 'any';
+
+const isCall = (frame: CallFrame | undefined, name: string, arg: number): boolean =>
+  frame?.open === '(' && frame.name === name && frame.arg === arg;
+
+/** The slot of an element of an array literal, from the call (or map entry) around it. */
+function arraySlot(outer: CallFrame | undefined, outer2: CallFrame | undefined): Slot {
+  if (isCall(outer, 'sequence', 1) || isCall(outer, 'unicode_entry', 0)) return 'output';
+  if (isCall(outer, 'when_start', 0) || isCall(outer, 'when_not_start', 0)) return 'condition';
+  if (isCall(outer, 'combo', 0)) return 'input';
+  if (isCall(outer, 'tap_dance', 1)) return 'hold';
+  if (isCall(outer, 'key_override', 0)) return 'overrideModifier';
+  // tap_hold(…, #{ opposite_hand: #{ left: [ … ] } })
+  if (
+    outer?.open === '{' &&
+    (outer.key === 'left' || outer.key === 'right') &&
+    outer2?.key === 'opposite_hand'
+  )
+    return 'input';
+  return 'any';
+}
+
+/** The slot of a value in an object map: tap_hold's options, a tap dance's `#{ tap, hold }`. */
+function mapSlot(top: CallFrame, outer: CallFrame | undefined, outer2: CallFrame | undefined): Slot {
+  if (isCall(outer, 'tap_hold', 4)) return top.key === 'mode' ? 'mode' : 'none';
+  if (outer?.open === '[' && isCall(outer2, 'tap_dance', 1))
+    return top.key === 'tap' ? 'output' : top.key === 'hold' ? 'hold' : 'none';
+  return 'any';
+}
 
 /** The kind of name the innermost call expects at the cursor's argument. */
 export function slotFor(frames: readonly CallFrame[]): Slot {
   const top = frames[frames.length - 1];
   if (!top) return 'any';
-  // inside an array literal: sequence's key list, or when_start's list of conditions
-  if (top.open === '[') {
-    const outer = frames[frames.length - 2];
-    if (outer?.name === 'sequence' && outer.arg === 1) return 'output';
-    if ((outer?.name === 'when_start' || outer?.name === 'when_not_start') && outer.arg === 0)
-      return 'condition';
-    return 'any';
-  }
+  const outer = frames[frames.length - 2];
+  const outer2 = frames[frames.length - 3];
+  // inside an array literal: sequence's key list, when_start's list of conditions, combo's keys …
+  if (top.open === '[') return arraySlot(outer, outer2);
+  if (top.open === '{') return mapSlot(top, outer, outer2);
+  const a = top.arg;
   switch (top.name) {
     case 'map':
-      return top.arg === 0 ? 'input' : top.arg === 1 ? 'target' : 'none';
+      return a === 0 ? 'input' : a === 1 ? 'target' : 'none';
     case 'tap_hold':
-      return top.arg === 0 ? 'input' : top.arg === 1 ? 'output' : top.arg === 2 ? 'layer' : 'none';
+      return a === 0 ? 'input' : a === 1 ? 'output' : a === 2 ? 'hold' : 'none';
+    case 'one_shot':
+      return a === 0 ? 'input' : a === 1 ? 'hold' : 'none';
     case 'hold_only':
-      return top.arg === 0 ? 'input' : top.arg === 1 ? 'layer' : 'none';
+    case 'layer_toggle':
+    case 'layer_switch':
+      return a === 0 ? 'input' : a === 1 ? 'layer' : 'none';
     case 'sequence':
-      return top.arg === 0 ? 'input' : 'none';
+    case 'tap_dance':
+    case 'macro':
+    case 'caps_word':
+    case 'unicode':
+      return a === 0 ? 'input' : 'none';
+    case 'combo':
+    case 'unicode_entry':
+      return a === 1 ? 'output' : 'none';
+    case 'key_override':
+      return a === 1 ? 'input' : a === 2 ? 'output' : 'none';
     case 'with_shift':
     case 'with_ctrl':
     case 'with_alt':
     case 'with_win':
     case 'with_mods':
-      return top.arg === 0 ? 'output' : 'none';
+    case 'press':
+    case 'release':
+    case 'tap':
+      return a === 0 ? 'output' : 'none';
     case 'when_start':
     case 'when_not_start':
-      return top.arg === 0 ? 'condition' : 'none';
+      return a === 0 ? 'condition' : 'none';
     case 'device_start':
     case 'when_device_start':
     case 'load':
     case 'print':
     case 'debug':
+    case 'wait':
+    case 'text':
       return 'none';
     default:
       return 'any';
   }
+}
+
+/** The cursor is where a property name of tap_hold's options map goes (`#{ mo|`). */
+export function inTapHoldOptions(frames: readonly CallFrame[]): boolean {
+  const top = frames[frames.length - 1];
+  return top?.open === '{' && top.key === undefined && isCall(frames[frames.length - 2], 'tap_hold', 4);
 }
 
 // ------------------------------------------------------------------ the options
@@ -196,7 +270,48 @@ const LOCKS: Completion[] = Array.from({ length: 255 }, (_, i) => ({
   type: 'variable',
   detail: `lock ${i}, toggled on each press`,
 }));
+const MODIFIER_KEYS = ['LShift', 'RShift', 'LCtrl', 'RCtrl', 'LAlt', 'RAlt', 'LMeta', 'RMeta'];
+const VK_MODIFIERS: Completion[] = MODIFIER_KEYS.map((k) => ({
+  label: `VK_${k}`,
+  type: 'constant',
+  detail: 'modifier key, held',
+}));
+const OVERRIDE_MODIFIERS: Completion[] = [
+  ...['Shift', 'Ctrl', 'Alt', 'Meta'].map((m) => ({
+    label: m,
+    type: 'constant',
+    detail: 'either side',
+    boost: 5,
+  })),
+  ...MODIFIER_KEYS.map((m) => ({ label: m, type: 'constant', detail: 'this side only' })),
+];
+const MODES: Completion[] = TAP_HOLD_MODES.map((m) => ({
+  label: m.name,
+  type: 'enum',
+  detail: m.description,
+}));
+const OPTION_NAMES: Completion[] = TAP_HOLD_OPTIONS.map((o) =>
+  snippetCompletion(o.snippet, {
+    label: o.name,
+    type: 'property',
+    detail: o.value,
+    info: o.description,
+    boost: 5,
+  }),
+);
 const CONDITIONS: Completion[] = [
+  {
+    label: 'APP:',
+    type: 'keyword',
+    detail: 'the focused application matches a glob: APP:firefox',
+    boost: 3,
+  },
+  {
+    label: 'TITLE:',
+    type: 'keyword',
+    detail: 'the focused window title matches a glob: TITLE:*GitHub*',
+    boost: 3,
+  },
   { label: 'IME', type: 'keyword', detail: 'an input method is active' },
   ...['ja', 'ko', 'zh', 'en', 'de', 'fr', 'es', 'ru'].map((lang) => ({
     label: `LANG_${lang}`,
@@ -205,15 +320,23 @@ const CONDITIONS: Completion[] = [
   })),
 ];
 
-const BUILTIN_OPTIONS: Completion[] = BUILTINS.map((b) =>
-  snippetCompletion(b.snippet, {
-    label: b.name,
-    type: 'function',
-    detail: b.signature,
-    info: b.description,
-    boost: 2,
-  }),
-);
+const MACRO_STEPS = new Set(['press', 'release', 'tap', 'wait', 'text']);
+const builtinOptions = (stepBoost: number): Completion[] =>
+  BUILTINS.map((b) =>
+    snippetCompletion(b.snippet, {
+      label: b.name,
+      type: 'function',
+      detail: b.signature,
+      info:
+        b.name === 'tap_hold'
+          ? `${b.description}\n${TAP_HOLD_OPTIONS.map((o) => `${o.name}: ${o.value}`).join('\n')}`
+          : b.description,
+      boost: MACRO_STEPS.has(b.name) ? stepBoost : 2,
+    }),
+  );
+const BUILTIN_OPTIONS = builtinOptions(1);
+/** in a macro's step list the step functions come first */
+const MACRO_STEP_OPTIONS = builtinOptions(8);
 const KEYWORD_OPTIONS: Completion[] = KEYWORDS.map((k) => ({ label: k, type: 'keyword' }));
 
 /** Variables, constants and functions the profile declares (a cheap scan; no scopes). */
@@ -241,6 +364,14 @@ function stringOptions(slot: Slot, typed: string, explicit: boolean): Completion
       return [...VK_KEYS, ...LAYERS, ...LOCKS];
     case 'layer':
       return LAYERS;
+    case 'hold':
+      if (typed.startsWith('MD_')) return LAYERS;
+      if (typed.startsWith('VK_')) return VK_MODIFIERS;
+      return [...VK_MODIFIERS, ...LAYERS];
+    case 'overrideModifier':
+      return OVERRIDE_MODIFIERS;
+    case 'mode':
+      return MODES;
     case 'condition':
       return [...LAYERS, ...LOCKS, ...CONDITIONS];
     case 'none':
@@ -270,7 +401,10 @@ export function rhaiCompletions(context: CompletionContext): CompletionResult | 
     const word = context.matchBefore(/\w*$/);
     const from = Math.max(word ? word.from : pos, contentStart);
     const typed = state.sliceDoc(from, pos);
-    const options = stringOptions(slotFor(where.frames), typed, context.explicit);
+    const slot = slotFor(where.frames);
+    // after `APP:` / `TITLE:` comes a name or glob of the user's: nothing to offer
+    if (slot === 'condition' && /(?:APP|TITLE):$/.test(state.sliceDoc(contentStart, from))) return null;
+    const options = stringOptions(slot, typed, context.explicit);
     if (!options) return null;
     return { from, options, validFor: /^\w*$/ };
   }
@@ -280,9 +414,17 @@ export function rhaiCompletions(context: CompletionContext): CompletionResult | 
   // after a `.` it is a method or property: not ours to guess
   const from = word ? word.from : pos;
   if (state.sliceDoc(from - 1, from) === '.') return null;
+  // tap_hold(…, #{ | }): the option names
+  if (inTapHoldOptions(where.frames)) return { from, options: OPTION_NAMES, validFor: /^\w*$/ };
+  const top = where.frames[where.frames.length - 1];
+  const inMacro = top?.open === '[' && isCall(where.frames[where.frames.length - 2], 'macro', 1);
   return {
     from,
-    options: [...BUILTIN_OPTIONS, ...KEYWORD_OPTIONS, ...declaredNames(state.doc.toString())],
+    options: [
+      ...(inMacro ? MACRO_STEP_OPTIONS : BUILTIN_OPTIONS),
+      ...KEYWORD_OPTIONS,
+      ...declaredNames(state.doc.toString()),
+    ],
     validFor: /^\w*$/,
   };
 }

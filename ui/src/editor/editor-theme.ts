@@ -102,7 +102,17 @@ export const editorTheme = EditorView.theme({
     maxWidth: '28rem',
     padding: '0.4rem 0.6rem',
     fontFamily: 'system-ui, sans-serif',
+    whiteSpace: 'pre-line',
   },
+  // hover docs of built-ins and tap_hold options
+  '.cm-keyrx-doc': {
+    maxWidth: '30rem',
+    padding: '0.4rem 0.6rem',
+    fontFamily: 'system-ui, sans-serif',
+  },
+  '.cm-keyrx-doc p': { margin: '0.3rem 0 0' },
+  '.cm-keyrx-doc ul': { margin: '0.3rem 0 0', paddingLeft: '1.1rem' },
+  '.cm-keyrx-doc-signature': { fontFamily: 'var(--mono)', fontWeight: '600' },
   // Lint: a wavy underline in the theme's colours instead of lint's fixed-colour images.
   '.cm-lintRange': {
     backgroundImage: 'none',

@@ -9,6 +9,7 @@ import { Prec } from '@codemirror/state';
 import type { EditorView } from '@codemirror/view';
 import { EditorView as View, keymap } from '@codemirror/view';
 import { editorTheme } from './editor-theme.ts';
+import { builtinHover } from './hover.ts';
 import { liveCompile } from './live-compile.ts';
 import { rhai } from './rhai-language.ts';
 
@@ -30,6 +31,7 @@ export function profileEditorExtensions(label: string): Extension[] {
   return [
     rhai(),
     editorTheme,
+    builtinHover,
     // the lint state without a lint source: diagnostics arrive through setDiagnostics
     linter(null),
     lintGutter(),

@@ -48,7 +48,7 @@ export interface RhaiState {
 }
 
 // A name the compiler reads inside a string, matched at a word boundary.
-const NAME_IN_STRING = /^(?:VK_\w*|MD_[0-9A-Fa-f]*|LK_[0-9A-Fa-f]*|LANG_[\w-]*)/;
+const NAME_IN_STRING = /^(?:VK_\w*|MD_[0-9A-Fa-f]*|LK_[0-9A-Fa-f]*|LANG_[\w-]*|APP:|TITLE:)/;
 const NUMBER = /^(?:0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)/;
 const OPERATOR = /^(?:\.\.=?|::|=>|\?\?|\?\.|[-+*/%=!<>&|^]+)/;
 
@@ -71,8 +71,10 @@ function stringBody(stream: StringStream, state: RhaiState): string {
   const quote = state.quote!;
   if (!isWordChar(stream.string[stream.pos - 1])) {
     const m = stream.match(NAME_IN_STRING) as RegExpMatchArray | null;
-    if (m && !isWordChar(stream.peek())) {
+    // `APP:` / `TITLE:` (the condition prefixes) are followed by the user's glob
+    if (m && (m[0].endsWith(':') || !isWordChar(stream.peek()))) {
       const text = m[0];
+      if (text.endsWith(':')) return 'keyrxLayer';
       return text.startsWith('MD_') ? 'keyrxLayer' : text.startsWith('LK_') ? 'keyrxLock' : 'keyrxKey';
     }
     if (m) stream.backUp(m[0].length);

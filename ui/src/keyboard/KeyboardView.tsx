@@ -5,11 +5,28 @@
  */
 import type { CSSProperties, KeyboardEvent, PointerEvent } from 'react';
 import { useId, useMemo, useRef, useState } from 'react';
-import type { DeviceView, KeyDescription, LayerView, MappingSource } from '../../../src/core/index.ts';
+import type {
+  ComboDescription,
+  DeviceView,
+  KeyDescription,
+  LayerView,
+  MappingSource,
+} from '../../../src/core/index.ts';
 import { LAYOUTS } from '../../../src/core/index.ts';
 import { keyLegend } from './legends.ts';
-import type { KindClass } from './model.ts';
-import { conditionHolds, detectLayout, kindClass, layoutGeometry, moveFocus, resolveLive } from './model.ts';
+import type { KindClass, LayerCombo, LayerOverride } from './model.ts';
+import {
+  applicableLayers,
+  combosOf,
+  conditionHolds,
+  detectLayout,
+  KIND_LEGEND,
+  kindClass,
+  layoutGeometry,
+  moveFocus,
+  overrideOf,
+  resolveLive,
+} from './model.ts';
 import './keyboard.css';
 
 export type LayoutId = 'ansi' | 'iso' | 'jis';
@@ -61,8 +78,30 @@ interface Cap {
   description: KeyDescription | null;
   /** the layer the meaning comes from */
   layer: string;
+  /** combos this key is part of (a badge on the key) */
+  combos: readonly ComboDescription[];
+  /** what the key gives while some modifiers are down (a corner marker; the label stays) */
+  override: LayerOverride | null;
   title: string;
   ariaLabel: string;
+}
+
+const MOD_SYMBOLS: Readonly<Record<string, string>> = { Shift: '⇧', Ctrl: '⌃', Alt: '⌥', Meta: '◆' };
+
+/** `⇧Del` for `LShift+Backspace → Delete`: the modifiers as symbols, then the output's label. */
+function overrideMark(key: string, d: KeyDescription): string {
+  const trigger = d.detail.split(' → ')[0];
+  const mods = trigger.endsWith(`+${key}`) ? trigger.slice(0, -key.length - 1).split('+') : [];
+  const symbols = mods.map((m) => MOD_SYMBOLS[m.replace(/^[LR](?=[A-Z])/, '')] ?? m).join('');
+  return `${symbols}${d.label}`;
+}
+
+/** The sentences about combos and overrides that follow a key's title. */
+function extras(combos: readonly ComboDescription[], override: LayerOverride | null): string {
+  const parts: string[] = [];
+  if (override) parts.push(`key override: ${override.description.detail} (${override.layer.name})`);
+  for (const c of combos) parts.push(`combo: ${c.detail}`);
+  return parts.map((p) => `; ${p}`).join('');
 }
 
 function describeCap(
@@ -71,9 +110,12 @@ function describeCap(
   shown: string,
   resolved: { layer: LayerView; description: KeyDescription } | null,
   dimmed: boolean,
+  combos: readonly ComboDescription[] = [],
+  override: LayerOverride | null = null,
 ): Cap {
+  const more = extras(combos, override);
   if (!resolved) {
-    const title = `${key}: not mapped${shown === 'base' ? '' : ` (not in ${shown} or base)`}`;
+    const title = `${key}: not mapped${shown === 'base' ? '' : ` (not in ${shown} or base)`}${more}`;
     return {
       key,
       legend,
@@ -82,15 +124,18 @@ function describeCap(
       kind: null,
       description: null,
       layer: 'base',
+      combos,
+      override,
       title,
       ariaLabel: title,
     };
   }
   const { layer, description } = resolved;
   const fallthrough = dimmed && layer.name === 'base';
-  const title = fallthrough
-    ? `${description.detail} (base; not mapped in ${shown})`
-    : `${description.detail} (${layer.name})`;
+  const title =
+    (fallthrough
+      ? `${description.detail} (base; not mapped in ${shown})`
+      : `${description.detail} (${layer.name})`) + more;
   // Details of plain maps start with the key (`A → Left`); others need it for a screen reader.
   const ariaLabel = description.detail.startsWith(`${key} `) ? title : `${key}: ${title}`;
   return {
@@ -101,6 +146,8 @@ function describeCap(
     kind: kindClass(description.kind),
     description,
     layer: layer.name,
+    combos,
+    override,
     title,
     ariaLabel,
   };
@@ -125,8 +172,10 @@ function labelFit(label: string, width: number): number {
   return Math.round(Math.min(cap, (0.95 * width) / Math.max(1, longest)) * 1000) / 1000;
 }
 
-function layerKeyCount(layer: LayerView): number {
-  return Object.keys(layer.keys).length;
+function layerSummary(layer: LayerView): string {
+  const keys = Object.keys(layer.keys).length;
+  const combos = layer.combos?.length ?? 0;
+  return `${keys} keys${combos > 0 ? ` · ${combos} combo${combos === 1 ? '' : 's'}` : ''}`;
 }
 
 export function KeyboardView(props: KeyboardViewProps) {
@@ -140,6 +189,8 @@ export function KeyboardView(props: KeyboardViewProps) {
   const [chosenBlock, setChosenBlock] = useState(0);
   const [chosenLayer, setChosenLayer] = useState<string | null>(null);
   const [inspected, setInspected] = useState<string | null>(null);
+  /** the combo whose keys are highlighted (hovered or focused in the combo list) */
+  const [highlighted, setHighlighted] = useState<ComboDescription | null>(null);
 
   const detected = useMemo(() => detectLayout(views), [views]);
   const layoutId = chosenLayout ?? props.layout ?? detected;
@@ -156,12 +207,27 @@ export function KeyboardView(props: KeyboardViewProps) {
     : (block?.layers.find((l) => l.name === layerChoice) ?? block?.layers[0]);
   const shownName = isLive ? 'live' : (layer?.name ?? 'base');
 
+  // Combos and key overrides of the shown layer and base (live: of every active layer and base).
+  const applicable = useMemo(
+    () => (block ? applicableLayers(block, isLive ? null : (layer ?? block.layers[0]), active, device) : []),
+    [block, isLive, layer, active, device],
+  );
+  const combos: LayerCombo[] = useMemo(() => combosOf(applicable), [applicable]);
+  const combosByKey = useMemo(() => {
+    const byKey = new Map<string, ComboDescription[]>();
+    for (const { combo } of combos)
+      for (const k of combo.keys) byKey.set(k, [...(byKey.get(k) ?? []), combo]);
+    return byKey;
+  }, [combos]);
+
   const capFor = (key: string): Cap => {
     const legend = keyLegend(key, layoutId);
     if (!block) return describeCap(key, legend, 'base', null, false);
+    const memberOf = combosByKey.get(key) ?? [];
+    const override = overrideOf(applicable, key);
     if (isLive) {
       const resolved = resolveLive(block, key, active, device);
-      return describeCap(key, legend, 'the active layers', resolved, active.size > 0);
+      return describeCap(key, legend, 'the active layers', resolved, active.size > 0, memberOf, override);
     }
     const current = layer ?? block.layers[0];
     const base = block.layers[0];
@@ -172,9 +238,11 @@ export function KeyboardView(props: KeyboardViewProps) {
         current.name,
         { layer: current, description: current.keys[key] },
         false,
+        memberOf,
+        override,
       );
     const fromBase = base.keys[key] ? { layer: base, description: base.keys[key] } : null;
-    return describeCap(key, legend, current.name, fromBase, current !== base);
+    return describeCap(key, legend, current.name, fromBase, current !== base, memberOf, override);
   };
 
   // Mapped keys the chosen layout has no place for (numpad, F13–F24, media…) still get a cap.
@@ -184,8 +252,12 @@ export function KeyboardView(props: KeyboardViewProps) {
     const extra = new Set<string>();
     const layers = isLive ? (block?.layers ?? []) : [block?.layers[0], layer].filter((l) => l !== undefined);
     for (const l of layers) for (const key of Object.keys(l.keys)) if (!onLayout.has(key)) extra.add(key);
+    for (const l of applicable) {
+      for (const key of Object.keys(l.overrides ?? {})) if (!onLayout.has(key)) extra.add(key);
+      for (const c of l.combos ?? []) for (const key of c.keys) if (!onLayout.has(key)) extra.add(key);
+    }
     return [...extra];
-  }, [layout, block, layer, isLive]);
+  }, [layout, block, layer, isLive, applicable]);
 
   const geometry = useMemo(() => layoutGeometry(layout), [layout]);
   // Arrow keys move between keys; the keyboard is one Tab stop (roving tabindex).
@@ -246,10 +318,13 @@ export function KeyboardView(props: KeyboardViewProps) {
   const onBlur = (key: string) => () => {
     if (keyboardHolds.current.delete(key)) release(key);
   };
+  /** The line a click on the key goes to: its mapping's, else (not mapped here) its key override's. */
+  const sourceOf = (cap: Cap): MappingSource | undefined =>
+    cap.state === 'mapped' ? cap.description?.source : cap.override?.description.source;
   const onClick = (cap: Cap) => () => {
     setInspected(cap.key);
-    const source = cap.description?.source;
-    if (!simulator && cap.state === 'mapped' && source) onKeySource?.(source);
+    const source = sourceOf(cap);
+    if (!simulator && source) onKeySource?.(source);
   };
 
   const renderCap = (cap: Cap, width: number) => {
@@ -259,7 +334,8 @@ export function KeyboardView(props: KeyboardViewProps) {
       cap.kind ? `kbd-kind-${cap.kind}` : 'kbd-unmapped',
       cap.state === 'fallthrough' ? 'kbd-fallthrough' : '',
       held ? 'kbd-held' : '',
-      cap.state === 'mapped' && cap.description?.source && onKeySource && !simulator ? 'kbd-linked' : '',
+      sourceOf(cap) && onKeySource && !simulator ? 'kbd-linked' : '',
+      highlighted?.keys.includes(cap.key) ? 'kbd-combo-highlight' : '',
     ];
     return (
       <span
@@ -301,6 +377,20 @@ export function KeyboardView(props: KeyboardViewProps) {
               <span key={i}>{line}</span>
             ))}
           </span>
+          {(cap.combos.length > 0 || cap.override) && (
+            <span className="kbd-marks" aria-hidden="true">
+              {cap.override && (
+                <span className="kbd-override-mark" data-testid="override-mark">
+                  {overrideMark(cap.key, cap.override.description)}
+                </span>
+              )}
+              {cap.combos.length > 0 && (
+                <span className="kbd-combo-mark" data-testid="combo-mark">
+                  {cap.combos.length > 1 ? `+${cap.combos.length}` : '+'}
+                </span>
+              )}
+            </span>
+          )}
         </button>
       </span>
     );
@@ -339,7 +429,7 @@ export function KeyboardView(props: KeyboardViewProps) {
             {live && <option value={LIVE}>Live (active layers)</option>}
             {(block?.layers ?? []).map((l) => (
               <option key={l.name} value={l.name}>
-                {`${l.name}${live && l.condition && conditionHolds(l.condition, active, device) ? ' (active)' : ''} · ${layerKeyCount(l)} keys`}
+                {`${l.name}${live && l.condition && conditionHolds(l.condition, active, device) ? ' (active)' : ''} · ${layerSummary(l)}`}
               </option>
             ))}
           </select>
@@ -426,9 +516,9 @@ export function KeyboardView(props: KeyboardViewProps) {
         {inspectedCap ? (
           <>
             <kbd>{inspectedCap.key}</kbd> {inspectedCap.title}
-            {inspectedCap.state === 'mapped' && inspectedCap.description?.source && (
+            {sourceOf(inspectedCap) && (
               <InspectSource
-                source={inspectedCap.description.source}
+                source={sourceOf(inspectedCap)!}
                 onKeySource={simulator ? onKeySource : undefined}
               />
             )}
@@ -443,18 +533,35 @@ export function KeyboardView(props: KeyboardViewProps) {
           </span>
         )}
       </p>
+      {combos.length > 0 && (
+        <ComboList
+          combos={combos}
+          shown={isLive ? null : (layer ?? block?.layers[0] ?? null)}
+          onKeySource={simulator ? undefined : onKeySource}
+          onHighlight={setHighlighted}
+        />
+      )}
       <ul className="kbd-legend" aria-label="Colours">
-        <li>
-          <span className="kbd-swatch kbd-kind-remap" aria-hidden="true" /> remap
+        {KIND_LEGEND.map((k) => (
+          <li key={k.kind} title={k.title}>
+            <span className={`kbd-swatch kbd-kind-${k.kind}`} aria-hidden="true" /> {k.label}
+          </li>
+        ))}
+        <li title="the key is part of a combo (listed under the keyboard)">
+          <span className="kbd-swatch kbd-swatch-mark" aria-hidden="true">
+            <span className="kbd-marks">
+              <span className="kbd-combo-mark">+</span>
+            </span>
+          </span>{' '}
+          in a combo
         </li>
-        <li>
-          <span className="kbd-swatch kbd-kind-layer" aria-hidden="true" /> layer key
-        </li>
-        <li>
-          <span className="kbd-swatch kbd-kind-lock" aria-hidden="true" /> lock
-        </li>
-        <li>
-          <span className="kbd-swatch kbd-kind-taphold" aria-hidden="true" /> tap / hold
+        <li title="a key override: what the key gives while modifiers are down (key_override)">
+          <span className="kbd-swatch kbd-swatch-mark" aria-hidden="true">
+            <span className="kbd-marks">
+              <span className="kbd-override-mark">⇧</span>
+            </span>
+          </span>{' '}
+          key override
         </li>
         <li>
           <span className="kbd-swatch kbd-unmapped" aria-hidden="true" /> not mapped
@@ -468,6 +575,77 @@ export function KeyboardView(props: KeyboardViewProps) {
             <span className="kbd-swatch kbd-held" aria-hidden="true" /> held
           </li>
         )}
+      </ul>
+    </div>
+  );
+}
+
+/** The combos that apply, each with its keys, output and detail; a click goes to its line. */
+function ComboList({
+  combos,
+  shown,
+  onKeySource,
+  onHighlight,
+}: {
+  combos: readonly LayerCombo[];
+  /** the chosen layer (combos of others are marked with their layer); null: live */
+  shown: LayerView | null;
+  onKeySource?: (source: MappingSource) => void;
+  onHighlight: (combo: ComboDescription | null) => void;
+}) {
+  const ids = useId();
+  return (
+    <div className="kbd-combos" data-testid="keyboard-combos">
+      <h4 id={`${ids}-combos`} className="kbd-combos-title">
+        Combos <span className="muted">(keys pressed together)</span>
+      </h4>
+      <ul aria-labelledby={`${ids}-combos`}>
+        {combos.map(({ combo, layer }, i) => {
+          const content = (
+            <>
+              <span className="kbd-combo-keys">
+                {combo.keys.map((k, j) => (
+                  <span key={k}>
+                    {j > 0 && '+'}
+                    <kbd>{k}</kbd>
+                  </span>
+                ))}
+              </span>{' '}
+              → <strong>{combo.label}</strong> <span className="muted">{combo.detail}</span>
+              {layer !== shown && layer.condition !== null && <span className="badge">{layer.name}</span>}
+              {shown !== null && layer !== shown && layer.condition === null && (
+                <span className="muted"> (base)</span>
+              )}
+            </>
+          );
+          const source = combo.source;
+          return (
+            <li
+              key={i}
+              data-testid="combo-item"
+              onPointerEnter={() => onHighlight(combo)}
+              onPointerLeave={() => onHighlight(null)}
+              onFocus={() => onHighlight(combo)}
+              onBlur={() => onHighlight(null)}
+            >
+              {source && onKeySource ? (
+                <button
+                  type="button"
+                  className="kbd-combo-link"
+                  onClick={() => onKeySource(source)}
+                  title={`Go to line ${source.line}`}
+                >
+                  {content}
+                </button>
+              ) : (
+                <span>
+                  {content}
+                  {source && <span className="muted"> · line {source.line}</span>}
+                </span>
+              )}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

@@ -3,6 +3,7 @@
  * layer's meaning, base fall-through, or (in the simulator) what the engine would do now.
  */
 import type {
+  ComboDescription,
   Condition,
   ConditionItem,
   DeviceView,
@@ -14,28 +15,52 @@ import type {
 import { globMatch, keyByName, layerName } from '../../../src/core/index.ts';
 import type { LayoutId } from './KeyboardView.tsx';
 
-/** The colour family of a mapping kind (the legend's four colours). */
-export type KindClass = 'remap' | 'layer' | 'lock' | 'taphold';
+/** The colour family of a mapping kind (the legend's colours). */
+export type KindClass = 'remap' | 'layer' | 'lock' | 'taphold' | 'oneshot' | 'macro';
 
 export function kindClass(kind: KeyDescription['kind']): KindClass {
   switch (kind) {
     case 'modifier':
+    case 'layerSwitch':
       return 'layer';
     case 'lock':
+    case 'layerToggle':
       return 'lock';
     case 'tapHold':
     case 'holdOnly':
+    case 'tapDance':
       return 'taphold';
+    case 'oneShot':
+    case 'capsWord':
+      return 'oneshot';
+    case 'macro':
+    case 'unicode':
+      return 'macro';
     default:
+      // simple, modifiedOutput, sequence; keyOverride and combo are not drawn as a key's kind
       return 'remap';
   }
 }
+
+/** The legend: each colour family and the kinds it stands for. */
+export const KIND_LEGEND: readonly { kind: KindClass; label: string; title: string }[] = [
+  { kind: 'remap', label: 'remap', title: 'map(): a key, with modifiers, or a sequence' },
+  { kind: 'layer', label: 'layer key', title: 'a layer while held (MD_), or layer_switch()' },
+  { kind: 'lock', label: 'lock / toggle', title: 'a lock (LK_), or layer_toggle()' },
+  { kind: 'taphold', label: 'tap / hold / dance', title: 'tap_hold(), hold_only(), tap_dance()' },
+  { kind: 'oneshot', label: 'one-shot / caps word', title: 'one_shot(), caps_word()' },
+  { kind: 'macro', label: 'macro / unicode', title: 'macro(), unicode()' },
+];
 
 function mentionedKeyNames(views: readonly DeviceView[]): Set<string> {
   const names = new Set<string>();
   for (const view of views)
     for (const layer of view.layers)
-      for (const [key, d] of Object.entries(layer.keys)) {
+      for (const [key, d] of [
+        ...Object.entries(layer.keys),
+        ...Object.entries(layer.overrides ?? {}),
+        ...(layer.combos ?? []).map((c) => [c.keys[0], c] as const),
+      ]) {
         names.add(key);
         // outputs are only in the prose (`tap: Muhenkan, …`, `Yen → Backspace`): pick the words
         for (const word of d.detail.split(/[^A-Za-z0-9_]+/)) if (word) names.add(word);
@@ -71,10 +96,21 @@ function itemHolds(item: ConditionItem, active: ReadonlySet<string>): boolean {
       }
       return false;
     }
+    case 'app':
+    case 'title': {
+      // the focused application / window title, as `APP:firefox` / `TITLE:…` in the active set
+      const prefix = item.kind === 'app' ? 'APP:' : 'TITLE:';
+      for (const name of active)
+        if (name.startsWith(prefix) && globMatch(item.pattern, name.slice(prefix.length))) return true;
+      return false;
+    }
   }
 }
 
-/** The engine's condition rule, on layer names (`MD_00`, `LK_01`, `IME`, `LANG_ja`) and a device name. */
+/**
+ * The engine's condition rule, on layer names (`MD_00`, `LK_01`, `IME`, `LANG_ja`, `APP:firefox`,
+ * `TITLE:…`) and a device name.
+ */
 export function conditionHolds(condition: Condition, active: ReadonlySet<string>, device?: string): boolean {
   switch (condition.kind) {
     case 'allOf':
@@ -201,4 +237,43 @@ export function moveFocus(
       return best.key;
     }
   }
+}
+
+/** The layers whose combos and key overrides apply: the chosen layer and base, or (live) every active one. */
+export function applicableLayers(
+  view: DeviceView,
+  chosen: LayerView | null,
+  active: ReadonlySet<string>,
+  device?: string,
+): LayerView[] {
+  const base = view.layers[0];
+  if (chosen) return chosen === base ? [base] : [chosen, base];
+  return [
+    ...view.layers.filter((l) => l.condition !== null && conditionHolds(l.condition, active, device)),
+    base,
+  ];
+}
+
+export interface LayerCombo {
+  combo: ComboDescription;
+  layer: LayerView;
+}
+
+/** The combos of these layers, in order (the chosen layer's first). */
+export function combosOf(layers: readonly LayerView[]): LayerCombo[] {
+  return layers.flatMap((layer) => (layer.combos ?? []).map((combo) => ({ combo, layer })));
+}
+
+export interface LayerOverride {
+  description: KeyDescription;
+  layer: LayerView;
+}
+
+/** The key override of `key` in the first of these layers that has one. */
+export function overrideOf(layers: readonly LayerView[], key: string): LayerOverride | null {
+  for (const layer of layers) {
+    const description = layer.overrides?.[key];
+    if (description) return { description, layer };
+  }
+  return null;
 }

@@ -1,5 +1,7 @@
 /** The key-event table: newest first, one memoised row per event (rows never change once drawn). */
 import { memo } from 'react';
+import type { Decision } from '../../../src/core/index.ts';
+import { DECISION_HELP, decisionLabel, mappingLabel } from '../lib/decisions.ts';
 import { formatClock, formatCount, isoFromMicros } from './format.ts';
 import type { MonitorKeyEvent } from './monitor-model.ts';
 
@@ -8,19 +10,42 @@ export function decisionClass(decision: string): string {
   switch (decision) {
     case 'remap':
     case 'sequence':
+    case 'override':
       return 'decision decision-remap';
     case 'layer-on':
     case 'layer-off':
+    case 'layer-switch':
       return 'decision decision-layer';
     case 'lock-toggle':
+    case 'layer-toggle':
       return 'decision decision-lock';
     case 'pending':
     case 'tap':
     case 'hold':
     case 'hold-release':
+    case 'quick-tap':
+    case 'idle-tap':
+    case 'same-hand-tap':
+    case 'roll-tap':
+    case 'dance-tap':
+    case 'dance-hold':
       return 'decision decision-taphold';
+    case 'one-shot':
+    case 'one-shot-armed':
+    case 'one-shot-used':
+    case 'caps-word-on':
+    case 'caps-word-off':
+      return 'decision decision-oneshot';
+    case 'macro':
+    case 'unicode':
+      return 'decision decision-macro';
+    case 'combo':
+      return 'decision decision-combo';
+    case 'queued':
     case 'ignored':
     case 'release-all':
+    case 'one-shot-timeout':
+    case 'one-shot-cancel':
       return 'decision decision-muted';
     default:
       return 'decision';
@@ -48,9 +73,14 @@ const EventRow = memo(function EventRow({ event }: { event: MonitorKeyEvent }) {
         {allKeys ? <span className="muted">all keys</span> : <kbd>{event.key}</kbd>}
       </td>
       <td>{event.action}</td>
-      <td>{event.mapping}</td>
+      <td title={mappingLabel(event.mapping)}>{event.mapping}</td>
       <td>
-        <span className={decisionClass(event.decision)}>{event.decision}</span>
+        <span
+          className={decisionClass(event.decision)}
+          title={DECISION_HELP[event.decision as Decision] ?? decisionLabel(event.decision)}
+        >
+          {event.decision}
+        </span>
       </td>
       <td className="monitor-outputs" title={event.outputsText.length > 20 ? event.outputsText : undefined}>
         {event.outputsText || (

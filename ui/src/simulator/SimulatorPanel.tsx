@@ -43,6 +43,9 @@ const EMPTY_SNAPSHOT: LiveSnapshot = {
   held: new Set(),
   outputDown: [],
   pending: [],
+  queued: 0,
+  capsWord: false,
+  oneShots: [],
   text: '',
   outputScript: '',
 };
@@ -51,7 +54,7 @@ const emptySnapshot = () => EMPTY_SNAPSHOT;
 
 /**
  * A script that shows the first tap-hold of the device's block as a tap and as a hold, else
- * a plain key press.
+ * the first mapping: a combo's keys pressed together, a tap dance tapped twice, a key pressed.
  */
 export function suggestedScript(config: Config | null, blockIndex = 0): string {
   const block = config?.devices[blockIndex];
@@ -60,7 +63,20 @@ export function suggestedScript(config: Config | null, blockIndex = 0): string {
   if (tapHold)
     return `d:${tapHold.from} t:50 u:${tapHold.from} t:100 d:${tapHold.from} t:${tapHold.thresholdMs + 100} u:${tapHold.from}`;
   const first = mappings.find((m) => m.kind !== 'conditional');
-  return first ? `d:${first.from} t:50 u:${first.from}` : 'd:A t:50 u:A';
+  if (!first) return 'd:A t:50 u:A';
+  switch (first.kind) {
+    case 'combo': {
+      const down = first.keys.map((k) => `d:${k}`).join(' t:10 ');
+      const up = first.keys.map((k) => `u:${k}`).join(' ');
+      return `${down} t:50 ${up}`;
+    }
+    case 'tapDance':
+      return `d:${first.from} t:30 u:${first.from} t:50 d:${first.from} t:30 u:${first.from} t:${first.windowMs + 50}`;
+    case 'oneShot':
+      return `d:${first.from} t:30 u:${first.from} t:50 d:A t:30 u:A`;
+    default:
+      return `d:${first.from} t:50 u:${first.from}`;
+  }
 }
 
 /** A device name each block's pattern matches (for the device field's suggestions). */
@@ -366,6 +382,46 @@ function StateGrid({ children }: { children: ReactNode }) {
   return <dl className="sim-state">{children}</dl>;
 }
 
+/** Caps word, armed one-shots and held-back input: shown only while there is something to show. */
+function ExtraState({
+  capsWord,
+  oneShots,
+  queued,
+}: {
+  capsWord: boolean;
+  oneShots: readonly string[];
+  queued: number;
+}) {
+  return (
+    <>
+      {capsWord && (
+        <div>
+          <dt>Caps word</dt>
+          <dd data-testid="sim-caps-word">
+            <span className="sim-chip sim-chip-oneshot">on</span>
+          </dd>
+        </div>
+      )}
+      {oneShots.length > 0 && (
+        <div>
+          <dt>One-shot armed</dt>
+          <dd data-testid="sim-one-shots">
+            <KeyList keys={oneShots} empty="none" className="sim-oneshot" />
+          </dd>
+        </div>
+      )}
+      {queued > 0 && (
+        <div>
+          <dt>Held back</dt>
+          <dd data-testid="sim-queued" title="input held back until an open decision is made, then replayed">
+            {queued} event{queued === 1 ? '' : 's'}
+          </dd>
+        </div>
+      )}
+    </>
+  );
+}
+
 function LiveState({ snapshot }: { snapshot: LiveSnapshot }) {
   return (
     <>
@@ -400,6 +456,7 @@ function LiveState({ snapshot }: { snapshot: LiveSnapshot }) {
             <KeyList keys={snapshot.outputDown} empty="none" />
           </dd>
         </div>
+        <ExtraState capsWord={snapshot.capsWord} oneShots={snapshot.oneShots} queued={snapshot.queued} />
       </StateGrid>
       <div className="sim-typed">
         <span className="sim-typed-label">Typed (US layout)</span>
@@ -469,8 +526,9 @@ function ScriptMode({
           />
           <span id={`${ids}-help`} className="hint">
             <code>d:KEY</code> press, <code>u:KEY</code> release, <code>r:KEY</code> repeat, <code>t:MS</code>{' '}
-            wait, <code>dev:NAME</code> device. Pending tap-holds settle after the last token. Ctrl+Enter
-            runs.
+            wait, <code>dev:NAME</code> device, <code>app:NAME</code> and <code>title:&quot;…&quot;</code> the
+            focused application and window title (for <code>APP:</code>/<code>TITLE:</code> conditions).
+            Pending tap-holds settle after the last token. Ctrl+Enter runs.
           </span>
           {error && (
             <span id={`${ids}-error`} className="problem" role="alert" data-testid="sim-script-error">
@@ -525,6 +583,28 @@ function ScriptResult({ result }: { result: SimulationResult }) {
             <KeyList keys={final.outputDown.map(keyName)} empty="none" />
           </dd>
         </div>
+        <ExtraState
+          capsWord={final.capsWord ?? false}
+          oneShots={final.oneShots ?? []}
+          queued={final.queued ?? 0}
+        />
+        {(final.app || final.title) && (
+          <div>
+            <dt>Context</dt>
+            <dd data-testid="sim-context">
+              {final.app && (
+                <>
+                  app <code>{final.app}</code>{' '}
+                </>
+              )}
+              {final.title && (
+                <>
+                  title <code>{final.title}</code>
+                </>
+              )}
+            </dd>
+          </div>
+        )}
       </StateGrid>
       <h3 className="sim-subhead" id={`${ids}-timeline`}>
         Timeline

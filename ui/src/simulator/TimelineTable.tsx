@@ -1,16 +1,6 @@
 /** The engine's decisions, one row per input or deadline: live and script mode share it. */
 import type { TimelineEntry } from '../../../src/core/index.ts';
-
-const MAPPING_LABELS: Readonly<Record<TimelineEntry['mapping'], string>> = {
-  simple: 'remap',
-  modifier: 'layer key',
-  lock: 'lock',
-  tapHold: 'tap-hold',
-  holdOnly: 'hold-only',
-  modifiedOutput: 'modified',
-  sequence: 'sequence',
-  passthrough: 'none',
-};
+import { DECISION_HELP, decisionLabel, mappingLabel } from '../lib/decisions.ts';
 
 function formatTime(ms: number): string {
   return Number.isInteger(ms) ? String(ms) : ms.toFixed(1);
@@ -76,9 +66,14 @@ export function TimelineTable({
                   <td>
                     <code>{inputText(e)}</code>
                   </td>
-                  <td>{MAPPING_LABELS[e.mapping]}</td>
+                  <td>{mappingLabel(e.mapping)}</td>
                   <td>
-                    <span className={`sim-decision sim-decision-${e.decision}`}>{e.decision}</span>
+                    <span
+                      className={`sim-decision sim-decision-${e.decision}`}
+                      title={DECISION_HELP[e.decision]}
+                    >
+                      {decisionLabel(e.decision)}
+                    </span>
                     {timeout && <span className="muted"> (timer)</span>}
                   </td>
                   <td>

@@ -54,6 +54,11 @@ export interface LiveSnapshot {
   outputDown: readonly string[];
   /** tap-hold keys waiting for their threshold or release */
   pending: readonly string[];
+  /** input events held back until an open decision (tap-hold, combo, macro) is made */
+  queued: number;
+  capsWord: boolean;
+  /** one-shot modifiers and layers armed for the next key: `LShift`, `MD_01` */
+  oneShots: readonly string[];
   /** the output as text a US layout would type */
   text: string;
   /** every output event as a script: `d:Escape u:Escape` */
@@ -103,11 +108,15 @@ export class LiveSession {
     const timeUs = this.nowUs();
     const out = this.engine.process({ key: code, action, timeUs, device: this.device });
     const trace = this.engine.trace;
-    const main = trace[trace.length - 1];
+    // the input's own decision (the last one, when it was first held back), as simulate() does
+    let main: TraceEntry | undefined = trace[trace.length - 1];
+    for (const t of trace) if (t.own) main = t;
     // Deadlines that were due before this input (a late timer) come first, as their own rows.
-    const late = trace.slice(0, -1).filter((t) => t.action === 'timeout');
-    const caused = trace.slice(0, -1).filter((t) => t.action !== 'timeout');
-    for (const t of late) this.pushTimeout(t);
+    const late = trace.filter((t) => t.action === 'timeout' && t !== main);
+    const caused = trace.filter(
+      (t) => t !== main && t.action !== 'timeout' && !(t.own && t.decision === 'queued'),
+    );
+    for (const t of late) this.pushTimeout(t, []);
     this.push({
       timeMs: timeUs / 1000,
       input: formatKeyEvent({ key: code, action }),
@@ -130,8 +139,14 @@ export class LiveSession {
     // A timer may fire a hair before the deadline by the clock: it was set for the deadline.
     const nowUs = Math.max(this.nowUs(), deadline ?? 0);
     this.lastUs = nowUs;
-    this.record(this.engine.tick(nowUs));
-    for (const t of this.engine.trace) this.pushTimeout(t);
+    const out = this.engine.tick(nowUs);
+    this.record(out);
+    // one row per deadline decision; keys it replayed are listed with it, its outputs on the first row
+    let row: TimelineEntry | null = null;
+    for (const t of this.engine.trace) {
+      if (t.action !== 'timeout' && row !== null) row.also.push(`${keyName(t.key)}: ${t.decision}`);
+      else row = this.pushTimeout(t, row === null ? out : []);
+    }
     this.schedule();
     this.publish();
   }
@@ -184,22 +199,24 @@ export class LiveSession {
     };
   }
 
-  private pushTimeout(t: TraceEntry): void {
-    this.push({
+  private pushTimeout(t: TraceEntry, out: readonly OutputEvent[]): LiveEntry {
+    return this.push({
       timeMs: t.timeUs / 1000,
       input: 'timeout',
       device: t.device,
       mapping: t.mapping,
       decision: t.decision,
-      outputs: [],
+      outputs: out.map(formatKeyEvent),
       also: [`${keyName(t.key)}: ${t.decision}`],
       ...this.layers(),
     });
   }
 
-  private push(entry: TimelineEntry): void {
-    this.entries.unshift({ ...entry, id: this.nextId++ });
+  private push(entry: TimelineEntry): LiveEntry {
+    const live = { ...entry, id: this.nextId++ };
+    this.entries.unshift(live);
     if (this.entries.length > MAX_ENTRIES) this.entries.length = MAX_ENTRIES;
+    return live;
   }
 
   private record(out: OutputEvent[]): void {
@@ -219,14 +236,21 @@ export class LiveSession {
     const s: EngineState = this.engine.state();
     const modifiers = s.modifiers.map((id) => layerName('MD', id));
     const locks = s.locks.map((id) => layerName('LK', id));
+    // the focused app / title, when set, for `APP:` / `TITLE:` layers of the keyboard view
+    const context = [s.app && `APP:${s.app}`, s.title && `TITLE:${s.title}`].filter((x): x is string =>
+      Boolean(x),
+    );
     return {
       entries: [...this.entries],
       modifiers,
       locks,
-      activeLayers: [...modifiers, ...locks],
+      activeLayers: [...modifiers, ...locks, ...context],
       held: new Set(s.held.map((h) => keyName(h.key))),
       outputDown: s.outputDown.map(keyName),
       pending: s.pending.map((p) => keyName(p.key)),
+      queued: s.queued ?? 0,
+      capsWord: s.capsWord ?? false,
+      oneShots: s.oneShots ?? [],
       text: this.typed.text,
       outputScript: this.outputs.map(formatKeyEvent).join(' '),
     };
