@@ -4,7 +4,7 @@
  * Screenshots of each page go to test/e2e/artifacts/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -213,6 +213,31 @@ test('clicking a key on the keyboard view jumps to the line that maps it', async
   await page.getByRole('tab', { name: 'Keyboard' }).click();
   await page.locator('[data-key=CapsLock]').first().click();
   await page.locator('.cm-activeLine', { hasText: 'tap_hold("CapsLock"' }).waitFor();
+});
+
+test('a profile with the features beyond KeyRx: combos and overrides on the keyboard, simulated in the page', async () => {
+  const source = readFileSync(join(ROOT, 'examples/23-beyond-keyrx.rhai'), 'utf8');
+  const created = await daemon.api('POST', '/api/profiles', { name: 'beyond', source });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  await page.goto(`${daemon.url}/profiles/beyond`);
+  await page.getByRole('tab', { name: 'Keyboard' }).click();
+  const combos = page.locator('[data-testid=keyboard-combos]');
+  await combos.waitFor();
+  assert.match(await combos.innerText(), /J\s*\+\s*K[\s\S]*Escape/);
+  await page.locator('[data-testid=override-mark]').first().waitFor();
+  await shot('keyboard-beyond-keyrx');
+  // clicking the combo jumps to its line
+  await page.locator('[data-testid=combo-item]').first().click();
+  await page.locator('.cm-activeLine', { hasText: 'combo(["J", "K"]' }).waitFor();
+  // the simulator runs the combo and the tap dance in the page
+  await page.goto(`${daemon.url}/simulator?profile=beyond`);
+  await page.getByRole('tab', { name: 'Script' }).click();
+  await page.getByLabel('Script', { exact: true }).fill('d:J t:10 d:K t:40 u:K u:J d:Q u:Q t:40 d:Q u:Q');
+  await page.getByRole('button', { name: 'Run' }).click();
+  const output = page.locator('[data-testid=sim-script-output]');
+  await output.waitFor();
+  assert.equal(await output.innerText(), 't:10 d:Escape t:40 u:Escape t:40 d:Escape u:Escape');
+  await shot('simulator-beyond-keyrx');
 });
 
 test('at 360 px wide nothing overflows, and the dark theme renders', async () => {
