@@ -192,7 +192,10 @@ test('profiles create: from a template, from a file; refused sources show file:l
   assert.equal(exists.code, 1);
   assert.equal(exists.stderr, "keyrx: a profile named 'work' already exists\n");
   assert.equal(template.code, 1);
-  assert.match(template.stderr, /^keyrx: unknown template 'nope' \(available: default, blank, .*gaming\)\n$/);
+  assert.match(
+    template.stderr,
+    /^keyrx: unknown template 'nope' \(available: default, blank, .*gaming.*\)\n$/,
+  );
   assert.equal(name.code, 1);
   assert.match(name.stderr, /^keyrx: invalid profile name "has space": a profile name is 1–64 characters/);
   assert.equal(both.code, 2);
@@ -515,6 +518,75 @@ test('login-url prints a one-time URL that logs in', async () => {
   assert.equal((await fetch(link, { redirect: 'manual' })).status, 401);
   const json = JSON.parse((await keyrx('login-url', '--json')).stdout);
   assert.equal(json.expiresInSec, 600);
+});
+
+test('context get, set and clear; the daemon uses what was set; usage errors', async () => {
+  const empty = await keyrx('context', 'get');
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(
+    empty.stdout,
+    'app:       -\ntitle:     -\nime:       off\nlanguage:  -\nupdated:   never (since the daemon started)\n',
+  );
+
+  const set = await keyrx('context', 'set', '--app', 'Firefox', '--title', 'Inbox — Mail', '--ime', 'on');
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(set.stdout, 'context set: app Firefox, title "Inbox — Mail", ime on, language -\n');
+  const got = await keyrx('context', 'get');
+  assert.match(
+    got.stdout,
+    /^app: +Firefox\ntitle: +"Inbox — Mail"\nime: +on\nlanguage: +-\nupdated: +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n$/,
+  );
+  const json = JSON.parse((await keyrx('context', 'get', '--json')).stdout);
+  assert.deepEqual(
+    { ...json, updatedAt: typeof json.updatedAt },
+    {
+      app: 'Firefox',
+      title: 'Inbox — Mail',
+      ime: true,
+      language: '',
+      updatedAt: 'string',
+    },
+  );
+  // only the given fields change; "" clears one
+  const lang = await keyrx('context', 'set', '--language', 'ja', '--title', '', '--json');
+  assert.equal(lang.code, 0, lang.stderr);
+  assert.deepEqual(
+    (({ app, title, ime, language }) => ({ app, title, ime, language }))(JSON.parse(lang.stdout)),
+    { app: 'Firefox', title: '', ime: true, language: 'ja' },
+  );
+
+  // the live engine matches APP: against it
+  await api('POST', '/api/profiles', {
+    name: 'ctx',
+    source:
+      'device_start("*");\n  when_start("APP:firefox");\n    map("A", "VK_B");\n  when_end();\ndevice_end();\n',
+  });
+  await api('POST', '/api/profiles/ctx/activate');
+  await api('POST', '/api/inject?instant=true', { events: 'd:A u:A' });
+  assert.equal((await api<{ script: string }>('GET', '/api/output?limit=2')).script, 'd:B u:B');
+
+  const cleared = await keyrx('context', 'clear');
+  assert.equal(cleared.code, 0, cleared.stderr);
+  assert.equal(cleared.stdout, 'context cleared: app -, title -, ime off, language -\n');
+  await api('POST', '/api/inject?instant=true', { events: 'd:A u:A' });
+  assert.equal((await api<{ script: string }>('GET', '/api/output?limit=2')).script, 'd:A u:A');
+
+  const [none, badIme, control, tooLong] = await Promise.all([
+    keyrx('context', 'set'),
+    keyrx('context', 'set', '--ime', 'maybe'),
+    keyrx('context', 'set', '--title', 'a\tb'),
+    keyrx('context', 'set', '--app', 'x'.repeat(1025)),
+  ]);
+  assert.equal(none.code, 2);
+  assert.equal(none.stderr, 'keyrx: context set: give at least one of --app, --title, --ime, --language\n');
+  assert.equal(badIme.code, 2);
+  assert.equal(badIme.stderr, "keyrx: --ime: expected on or off, not 'maybe'\n");
+  assert.equal(control.code, 2);
+  assert.equal(control.stderr, 'keyrx: --title: control characters are not allowed\n');
+  assert.equal(tooLong.code, 2);
+  assert.equal(tooLong.stderr, 'keyrx: --app: at most 1024 characters\n');
+  assert.equal((await api<{ app: string }>('GET', '/api/context')).app, '', 'refused sets changed nothing');
+  await api('POST', '/api/profiles/default/activate');
 });
 
 test('the daemon is not running: a clear message with the command that starts it', async () => {

@@ -181,6 +181,11 @@ test('prints key events, state changes and the snapshot as lines; SIGINT exits 0
   assert.ok(m.stdout().some((l) => / device: +added virtual \(id virtual, grabbed, block 1 "\*"\)/.test(l)));
   await api(shared, 'POST', '/api/profiles', { name: 'other', template: 'blank' });
   await m.until(() => m.stdout().some((l) => / profile: +created other$/.test(l)));
+  await api(shared, 'PUT', '/api/context', { app: 'firefox', title: 'Inbox' });
+  await m.until(() =>
+    m.stdout().some((l) => / context: +app firefox, title "Inbox", ime off, language -$/.test(l)),
+  );
+  await api(shared, 'PUT', '/api/context', { app: '', title: '' });
   await m.until(() => m.stdout().some((l) => / latency: +\d+ events\/s, p50 \d+ µs/.test(l)), 5_000);
   assert.equal(await m.stop(), 0);
 });

@@ -1,6 +1,7 @@
 /**
- * `keyrx status`, `keyrx profiles …`, `keyrx devices list` and `keyrx login-url`: clients of a
- * running daemon's REST API (docs/api.md). `--json` prints the API's JSON; otherwise tables.
+ * `keyrx status`, `keyrx profiles …`, `keyrx devices list`, `keyrx context …` and `keyrx
+ * login-url`: clients of a running daemon's REST API (docs/api.md). `--json` prints the API's
+ * JSON; otherwise tables.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import type { ActivationResult, Daemon, DeviceInfo, ProfileDetail, ProfileMeta } from '../daemon/daemon.ts';
+import type {
+  ActivationResult,
+  ContextInfo,
+  ContextPatch,
+  Daemon,
+  DeviceInfo,
+  ProfileDetail,
+  ProfileMeta,
+} from '../daemon/daemon.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import { formatDiagnostic } from '../dsl/diagnostics.ts';
 import type { ApiClient, ConnectionOptions } from './client.ts';
@@ -484,6 +493,72 @@ async function devicesList(opts: ClientOptions, io: Output): Promise<void> {
   );
 }
 
+/** The limits of PUT /api/context, checked here for a message that names the option. */
+const CONTEXT_TEXT_MAX = 1024;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+function contextText(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if ([...value].length > CONTEXT_TEXT_MAX)
+    throw new CliError(`${option}: at most ${CONTEXT_TEXT_MAX} characters`, 2);
+  if (CONTROL_CHARS.test(value)) throw new CliError(`${option}: control characters are not allowed`, 2);
+  return value;
+}
+
+function parseOnOff(option: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === 'on' || v === 'true' || v === 'yes' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === 'no' || v === '0') return false;
+  throw new CliError(`${option}: expected on or off, not '${value}'`, 2);
+}
+
+/** `app firefox, title "Inbox", ime off, language -` */
+export function describeContext(c: ContextInfo): string {
+  const text = (v: string): string => (v === '' ? '-' : v);
+  return `app ${text(c.app)}, title ${c.title === '' ? '-' : JSON.stringify(c.title)}, ime ${c.ime ? 'on' : 'off'}, language ${text(c.language)}`;
+}
+
+async function contextGet(opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  const c = await api.get<ContextInfo>('/api/context');
+  if (opts.json) return io.out(JSON.stringify(c, null, 2));
+  const rows: [string, string][] = [
+    ['app', c.app === '' ? '-' : c.app],
+    ['title', c.title === '' ? '-' : JSON.stringify(c.title)],
+    ['ime', c.ime ? 'on' : 'off'],
+    ['language', c.language === '' ? '-' : c.language],
+    ['updated', c.updatedAt ? formatTime(c.updatedAt) : 'never (since the daemon started)'],
+  ];
+  io.out(rows.map(([k, v]) => `${`${k}:`.padEnd(10)} ${v}`).join('\n'));
+}
+
+async function putContext(opts: ClientOptions, patch: ContextPatch, io: Output, verb: string): Promise<void> {
+  const api = await connect(opts);
+  const c = await api.put<ContextInfo>('/api/context', patch);
+  if (opts.json) return io.out(JSON.stringify(c, null, 2));
+  io.out(`context ${verb}: ${describeContext(c)}`);
+}
+
+async function contextSet(
+  opts: ClientOptions & { app?: string; title?: string; ime?: string; language?: string },
+  io: Output,
+): Promise<void> {
+  const patch: ContextPatch = {};
+  const app = contextText('--app', opts.app);
+  const title = contextText('--title', opts.title);
+  const ime = parseOnOff('--ime', opts.ime);
+  const language = contextText('--language', opts.language);
+  if (app !== undefined) patch.app = app;
+  if (title !== undefined) patch.title = title;
+  if (ime !== undefined) patch.ime = ime;
+  if (language !== undefined) patch.language = language;
+  if (Object.keys(patch).length === 0)
+    throw new CliError('context set: give at least one of --app, --title, --ime, --language', 2);
+  await putContext(opts, patch, io, 'set');
+}
+
 async function loginUrl(opts: ClientOptions, io: Output): Promise<void> {
   const api = await connect(opts);
   const r = await api.post<{ url: string; expiresInSec: number }>('/api/login-url');
@@ -564,6 +639,31 @@ export function registerClientCommands(program: Command, io: Output): void {
   const devices = program.command('devices').description("the running daemon's input devices");
   client(devices.command('list').description('list devices and the profile block each one uses')).action(
     (opts: ClientOptions) => devicesList(opts, io),
+  );
+
+  const context = program
+    .command('context')
+    .description(
+      "the running daemon's input context: focused application, window title, input method, language",
+    );
+  client(context.command('get').description('print the input context')).action((opts: ClientOptions) =>
+    contextGet(opts, io),
+  );
+  client(
+    context
+      .command('set')
+      .description('set fields of the input context (for APP:, TITLE:, IME and LANG_ conditions)')
+      .option('--app <name>', 'the focused application, e.g. firefox ("" clears)')
+      .option('--title <text>', 'the focused window title ("" clears)')
+      .option('--ime <on|off>', 'the input method is on or off')
+      .option('--language <xx>', 'the input language, e.g. ja ("" clears)'),
+  ).action((opts: ClientOptions & { app?: string; title?: string; ime?: string; language?: string }) =>
+    contextSet(opts, io),
+  );
+  client(
+    context.command('clear').description('reset the input context: no app, no title, ime off, no language'),
+  ).action((opts: ClientOptions) =>
+    putContext(opts, { app: '', title: '', ime: false, language: '' }, io, 'cleared'),
   );
 
   client(

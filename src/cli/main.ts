@@ -32,6 +32,7 @@ function buildProgram(io: Output): Command {
     .option('--device <name>', 'device name for events before any dev: token', 'virtual')
     .option('--settle', 'after the script, let pending tap-holds time out')
     .option('--json', 'print the full timeline as JSON')
+    .option('--explain', 'print a table: each input, the decision it got, what else it decided, its output')
     .action(async (profile: string, opts) =>
       print(await (await import('./simulate.ts')).runSimulate(profile, opts, io)),
     );

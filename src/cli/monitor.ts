@@ -183,6 +183,13 @@ function describeProfile(d: Envelope['data']): string {
   }
 }
 
+/** `app firefox, title "Inbox", ime off, language -` */
+function describeContext(d: Envelope['data']): string {
+  const text = (v: unknown): string => (typeof v === 'string' && v !== '' ? v : '-');
+  const title = typeof d.title === 'string' && d.title !== '' ? JSON.stringify(d.title) : '-';
+  return `app ${text(d.app)}, title ${title}, ime ${d.ime ? 'on' : 'off'}, language ${text(d.language)}`;
+}
+
 function line(env: Envelope, label: string, text: string): string {
   return `${formatClock(env.time)} ${label.padEnd(9)} ${text}`;
 }
@@ -221,6 +228,8 @@ export function formatEnvelope(env: Envelope, resumedFrom: number | null = null)
       return line(env, 'profile:', describeProfile(d));
     case 'device':
       return line(env, 'device:', `${d.action} ${describeDevice(d.device)}`);
+    case 'context':
+      return line(env, 'context:', describeContext(d));
     case 'error':
       // a reply to a request (it has the request's id) rather than an error event
       if ('id' in d)

@@ -28,7 +28,14 @@ import { CompilerService } from './compiler.ts';
 import { DaemonError, storageError } from './errors.ts';
 import { EventHub } from './event-hub.ts';
 import { InputThread } from './input-host.ts';
-import type { DeviceSetting, FromInput, InjectResult, KeyRecord, LatencyStats } from './input-protocol.ts';
+import type {
+  DeviceSetting,
+  FromInput,
+  InjectResult,
+  InputContext,
+  KeyRecord,
+  LatencyStats,
+} from './input-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { checkProfileName, isValidProfileName } from './names.ts';
 import type { ConfigPaths } from './paths.ts';
@@ -110,6 +117,34 @@ export interface DevicePatch {
   name?: string;
   enabled?: boolean;
   layout?: 'ansi' | 'iso' | 'jis' | null;
+}
+
+export type { InputContext };
+
+/** The input context as the API shows it. */
+export interface ContextInfo extends InputContext {
+  /** when the context last changed; null: not since the daemon started */
+  updatedAt: string | null;
+}
+
+export type ContextPatch = Partial<InputContext>;
+
+const CONTEXT_FIELDS = ['app', 'title', 'ime', 'language'] as const;
+
+export interface EngineStateInfo {
+  activeProfile: string | null;
+  modifiers: string[];
+  locks: string[];
+  held: { device: string; key: string }[];
+  pending: { device: string; key: string; sinceUs: number; deadlineUs: number }[];
+  outputDown: string[];
+  ime: boolean;
+  language: string;
+  app: string;
+  title: string;
+  queued: number;
+  capsWord: boolean;
+  oneShots: string[];
 }
 
 export interface OutputRecord {
@@ -200,6 +235,12 @@ export class Daemon {
   private wakeFd = -1;
   private lastLatencyCount = 0;
   private readonly linuxPipes: PipeBackend | undefined;
+  /**
+   * Focused application, window title, input method and language: runtime state, never saved.
+   * Every engine gets it: the first one, and the new one of every profile swap.
+   */
+  private inputContext: InputContext = { app: '', title: '', ime: false, language: '' };
+  private contextUpdatedAt: Date | null = null;
 
   constructor(opts: DaemonOptions) {
     this.linuxPipes = opts.linuxPipes;
@@ -245,6 +286,7 @@ export class Daemon {
       devices: this.enabledMap(),
       emergencyChord: this.settings.emergencyExitChord,
       latencyIntervalMs: this.settings.latencyIntervalMs,
+      context: { ...this.inputContext },
       wakeFd: this.wakeFd,
       pipes: this.linuxPipes,
     });
@@ -959,16 +1001,7 @@ export class Daemon {
 
   // ---------------------------------------------------------------- engine, simulation, injection
 
-  async engineState(): Promise<{
-    activeProfile: string | null;
-    modifiers: string[];
-    locks: string[];
-    held: { device: string; key: string }[];
-    pending: { device: string; key: string; sinceUs: number; deadlineUs: number }[];
-    outputDown: string[];
-    ime: boolean;
-    language: string;
-  }> {
+  async engineState(): Promise<EngineStateInfo> {
     const s = await this.input!.request<import('../core/index.ts').EngineState>({ t: 'state' });
     return {
       activeProfile: this.active?.name ?? null,
@@ -984,7 +1017,40 @@ export class Daemon {
       outputDown: s.outputDown.map(keyName),
       ime: s.ime,
       language: s.language,
+      app: s.app,
+      title: s.title,
+      queued: s.queued,
+      capsWord: s.capsWord,
+      oneShots: s.oneShots,
     };
+  }
+
+  // ---------------------------------------------------------------- input context
+
+  context(): ContextInfo {
+    return { ...this.inputContext, updatedAt: this.contextUpdatedAt?.toISOString() ?? null };
+  }
+
+  /**
+   * Replaces the given fields of the input context and applies it to the engine. A change is
+   * announced as a `context` event; setting the values it already has changes nothing.
+   */
+  async setContext(patch: ContextPatch): Promise<ContextInfo> {
+    if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
+    const next: InputContext = { ...this.inputContext };
+    for (const field of CONTEXT_FIELDS) {
+      const value = patch[field];
+      if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
+    }
+    if (CONTEXT_FIELDS.every((f) => next[f] === this.inputContext[f])) return this.context();
+    // The input thread keeps what it was sent last and gives it to every engine a swap builds.
+    this.inputContext = next;
+    this.contextUpdatedAt = new Date();
+    const info = this.context();
+    await this.input!.request({ t: 'context', context: next });
+    this.hub.publish('context', info);
+    this.log.debug(info, 'input context changed');
+    return info;
   }
 
   async simulate(input: {
@@ -1030,6 +1096,14 @@ export class Daemon {
         throw new DaemonError('SCRIPT_INVALID', `events: ${e.message}`, { column: e.column, token: e.token });
       throw e;
     }
+    // The context belongs to the daemon (GET/PUT /api/context), not to one injected script.
+    const context = steps.find((s) => s.type === 'context');
+    if (context)
+      throw new DaemonError(
+        'SCRIPT_INVALID',
+        `events: '${context.token}' sets the input context, which injection does not change: use PUT /api/context (simulations take ${context.token.split(':')[0]}: tokens)`,
+        { token: context.token },
+      );
     const totalMs = steps.reduce((sum, s) => sum + (s.type === 'wait' ? s.ms : 0), 0);
     if (!opts.instant && totalMs > MAX_INJECT_REALTIME_MS)
       throw new DaemonError(

@@ -40,6 +40,17 @@ export interface DeviceSetting {
   enabled: boolean;
 }
 
+/**
+ * The input context the daemon keeps (focused application, window title, input method,
+ * language): runtime state, set through the API and applied to every engine.
+ */
+export interface InputContext {
+  app: string;
+  title: string;
+  ime: boolean;
+  language: string;
+}
+
 export type ToInput =
   | {
       t: 'init';
@@ -48,6 +59,8 @@ export type ToInput =
       devices: Record<string, DeviceSetting>;
       emergencyChord: string[];
       latencyIntervalMs: number;
+      /** applied to the first engine and, by the input thread, to every engine a swap builds */
+      context: InputContext;
       /** linux: the eventfd the main thread signals after posting a message (the loop blocks in ppoll) */
       wakeFd?: number;
       /** linux, benchmarks and host tests only: pipes instead of devices (LinuxBackendOptions.pipes) */
@@ -56,6 +69,7 @@ export type ToInput =
   | { t: 'swap'; id: number; config: Config }
   | { t: 'inject'; id: number; steps: ScriptStep[]; instant: boolean }
   | { t: 'state'; id: number }
+  | { t: 'context'; id: number; context: InputContext }
   | { t: 'devices'; devices: Record<string, DeviceSetting> }
   | { t: 'settings'; emergencyChord: string[]; latencyIntervalMs: number }
   | { t: 'shutdown'; id: number };

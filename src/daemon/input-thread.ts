@@ -11,7 +11,14 @@ import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
 import { monotonicUs } from '../platform/types.ts';
 import { ScriptPlayer, VirtualBackend } from '../platform/virtual.ts';
-import type { DeviceSetting, FromInput, LatencyStats, MonitorRecord, ToInput } from './input-protocol.ts';
+import type {
+  DeviceSetting,
+  FromInput,
+  InputContext,
+  LatencyStats,
+  MonitorRecord,
+  ToInput,
+} from './input-protocol.ts';
 
 const port = parentPort!;
 const send = (msg: FromInput): void => port.postMessage(msg);
@@ -61,10 +68,25 @@ class EngineHost implements KeyProcessor {
   /** the emergency chord was pressed: the backend stops right here, even if the main thread is stuck */
   onEmergency: () => void = () => undefined;
 
-  constructor(config: Config, devices: Record<string, DeviceSetting>, chord: string[]) {
+  /** the daemon's input context: set on every engine, including the one each swap builds */
+  private context: InputContext;
+
+  constructor(
+    config: Config,
+    devices: Record<string, DeviceSetting>,
+    chord: string[],
+    context: InputContext,
+  ) {
     this.engine = new Engine(config, { trace: true });
+    this.context = { ...context };
+    this.engine.setContext(this.context);
     this.deviceSettings = devices;
     this.setChord(chord);
+  }
+
+  setContext(context: InputContext): void {
+    this.context = { ...context };
+    this.engine.setContext(this.context);
   }
 
   setChord(names: string[]): void {
@@ -108,18 +130,23 @@ class EngineHost implements KeyProcessor {
   tick(nowUs: number): OutputEvent[] {
     this.reportLatencyIfDue(nowUs);
     const outputs = this.engine.tick(nowUs);
-    for (const t of this.engine.trace)
+    // the tick's outputs go with its first decision: every output is reported once
+    const trace = this.engine.trace;
+    for (let i = 0; i < trace.length; i++) {
+      const t = trace[i];
       this.push({
         k: 'key',
         wallUs: wallUs(),
         device: t.device,
         key: keyName(t.key),
-        action: 'timeout',
-        outputs: outputsForRecord(outputs),
+        // a timer's own decision, or a key it held back and has now replayed
+        action: t.action,
+        outputs: i === 0 ? outputsForRecord(outputs) : [],
         mapping: t.mapping,
         decision: t.decision,
         latencyUs: 0,
       });
+    }
     this.noteState();
     return outputs;
   }
@@ -191,6 +218,8 @@ class EngineHost implements KeyProcessor {
 
   swap(config: Config): void {
     this.engine = new Engine(config, { trace: true });
+    // the context belongs to the daemon, not to a profile: the new engine starts with it
+    this.engine.setContext(this.context);
     for (const d of this.descriptors.values()) this.engine.describeDevice(d.id, { name: d.name, id: d.id });
     this.layerKey = '';
     this.noteState();
@@ -341,7 +370,7 @@ async function runLinuxLoop(h: EngineHost, b: LinuxBackend): Promise<void> {
 async function handle(msg: ToInput): Promise<void> {
   switch (msg.t) {
     case 'init':
-      host = new EngineHost(msg.config, msg.devices, msg.emergencyChord);
+      host = new EngineHost(msg.config, msg.devices, msg.emergencyChord, msg.context);
       startLatencyReports(msg.latencyIntervalMs);
       if (msg.backend === 'linux') await startLinux(host, msg.wakeFd ?? -1, msg.pipes);
       else await startVirtual(host);
@@ -366,6 +395,10 @@ async function handle(msg: ToInput): Promise<void> {
     }
     case 'state':
       send({ t: 'ack', id: msg.id, result: host!.engine.state() });
+      return;
+    case 'context':
+      host!.setContext(msg.context);
+      send({ t: 'ack', id: msg.id });
       return;
     case 'devices':
       host!.setDeviceSettings(msg.devices);

@@ -172,9 +172,13 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       return reply.code(503).send(envelope('SHUTTING_DOWN', 'the daemon is shutting down'));
     if (error.validation) {
       const where = error.validationContext ?? 'request';
-      const problems = error.validation.map((v) =>
-        `${where}${v.instancePath || ''} ${v.message ?? 'is invalid'}`.trim(),
-      );
+      const problems = error.validation.map((v) => {
+        const message =
+          v.keyword === 'pattern' && v.params.pattern === S.NO_CONTROL_CHARS
+            ? 'must not contain control characters'
+            : (v.message ?? 'is invalid');
+        return `${where}${v.instancePath || ''} ${message}`.trim();
+      });
       return reply.code(400).send(envelope('VALIDATION_FAILED', problems.join('; '), { problems }));
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
@@ -519,11 +523,36 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     '/api/state',
     {
       schema: {
-        summary: 'engine state: layers, locks, held keys, pending tap-holds',
+        summary: 'engine state: layers, locks, held keys, pending tap-holds, context',
         response: { 200: S.StateSchema },
       },
     },
     async () => daemon.engineState(),
+  );
+
+  // ---------------------------------------------------------------- input context
+
+  app.get(
+    '/api/context',
+    {
+      schema: {
+        summary: 'the input context: focused application, window title, input method, language',
+        response: { 200: S.ContextSchema },
+      },
+    },
+    async () => daemon.context(),
+  );
+  app.put(
+    '/api/context',
+    {
+      schema: {
+        summary:
+          'set fields of the input context (APP:, TITLE:, IME and LANG_ conditions); not saved across restarts',
+        body: S.ContextPatchBody,
+        response: { 200: S.ContextSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.setContext(req.body),
   );
 
   // ---------------------------------------------------------------- simulation and injection
@@ -559,6 +588,11 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
           outputDown: r.final.outputDown.map(keyName),
           ime: r.final.ime,
           language: r.final.language,
+          app: r.final.app,
+          title: r.final.title,
+          queued: r.final.queued,
+          capsWord: r.final.capsWord,
+          oneShots: r.final.oneShots,
         },
       };
     },

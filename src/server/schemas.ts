@@ -157,6 +157,22 @@ export const StatusSchema = Type.Object({
   wsClients: Type.Integer(),
 });
 
+/** Engine state fields beyond layers and keys: the context and the open decisions. */
+function engineStateFields() {
+  return {
+    ime: Type.Boolean(),
+    language: Type.String(),
+    /** focused application and window title (`APP:` / `TITLE:` conditions) */
+    app: Type.String(),
+    title: Type.String(),
+    /** input events held back until an open decision is made */
+    queued: Type.Integer(),
+    capsWord: Type.Boolean(),
+    /** one-shot modifiers and layers waiting for the next key */
+    oneShots: Type.Array(Type.String()),
+  };
+}
+
 export const StateSchema = Type.Object({
   activeProfile: NullableValue(Type.String()),
   modifiers: Type.Array(Type.String()),
@@ -171,8 +187,32 @@ export const StateSchema = Type.Object({
     }),
   ),
   outputDown: Type.Array(Type.String()),
+  ...engineStateFields(),
+});
+
+/** Text without control characters (C0, DEL, C1); its validation message says so (app.ts). */
+export const NO_CONTROL_CHARS = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+
+/** A context string: up to 1024 characters, no control characters. */
+const ContextText = (description: string) =>
+  Type.String({ maxLength: 1024, pattern: NO_CONTROL_CHARS, description });
+
+export const ContextPatchBody = Type.Object(
+  {
+    app: Type.Optional(ContextText('focused application (`APP:` conditions); "" clears')),
+    title: Type.Optional(ContextText('focused window title (`TITLE:` conditions); "" clears')),
+    ime: Type.Optional(Type.Boolean({ description: 'input method on (`IME` conditions)' })),
+    language: Type.Optional(ContextText('input language (`LANG_xx` conditions); "" clears')),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ContextSchema = Type.Object({
+  app: Type.String(),
+  title: Type.String(),
   ime: Type.Boolean(),
   language: Type.String(),
+  updatedAt: NullableValue(Type.String()),
 });
 
 const MAX_SCRIPT_CHARS = 1_000_000;
@@ -217,8 +257,7 @@ export const SimulationSchema = Type.Object({
       }),
     ),
     outputDown: Type.Array(Type.String()),
-    ime: Type.Boolean(),
-    language: Type.String(),
+    ...engineStateFields(),
   }),
 });
 

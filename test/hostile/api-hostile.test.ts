@@ -227,6 +227,7 @@ const VALID_BODY: Record<string, () => Json> = {
   'PATCH /api/devices/{id}': () => ({ enabled: true }),
   'POST /api/simulate': () => ({ events: 'd:A u:A', device: 'kb', settle: true }),
   'POST /api/inject': () => ({ events: 'd:A u:A' }),
+  'PUT /api/context': () => ({ app: 'firefox', title: 'Inbox', ime: false, language: 'en' }),
 };
 
 /** Body fields that are profile names: anything but a valid name is refused. */
