@@ -270,6 +270,13 @@ export const BASE_MAPPING_KINDS = [
   'unicode',
 ] as const;
 
+/** Characters a macro's text() steps type in all. */
+export function macroTextLength(steps: MacroStep[]): number {
+  let n = 0;
+  for (const step of steps) if (step.op === 'text') n += [...step.text].length;
+  return n;
+}
+
 /** Bounds of the newer mappings: a decoded file is as safe to run as a compiled profile. */
 export const LIMITS = {
   comboKeys: 8,
@@ -277,6 +284,8 @@ export const LIMITS = {
   macroSteps: 1000,
   macroWaitMs: 60_000,
   textLength: 1000,
+  /** all the text one macro types */
+  macroText: 10_000,
   unicodeLength: 64,
   handKeys: 128,
 } as const;
@@ -586,11 +595,11 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       const steps = field(v, 'steps', path);
       if (!Array.isArray(steps) || steps.length === 0 || steps.length > LIMITS.macroSteps)
         throw new ConfigError(`${path}.steps`, `must be an array of 1 to ${LIMITS.macroSteps} steps`);
-      return {
-        kind,
-        from: key(v, 'from', path),
-        steps: steps.map((st, i) => macroStep(st, `${path}.steps[${i}]`)),
-      };
+      const typed = steps.map((st, i) => macroStep(st, `${path}.steps[${i}]`));
+      const total = macroTextLength(typed);
+      if (total > LIMITS.macroText)
+        throw new ConfigError(`${path}.steps`, `type ${total} characters in all (max ${LIMITS.macroText})`);
+      return { kind, from: key(v, 'from', path), steps: typed };
     }
     case 'layerToggle':
     case 'layerSwitch':

@@ -172,10 +172,8 @@ const MODES: Record<string, number> = {
 const OP_PRESS = 0;
 const OP_RELEASE = 1;
 const OP_WAIT = 2;
-const OP_LIFT = 3;
-const OP_RESTORE = 4;
-const OP_RAW_PRESS = 5;
-const OP_RAW_RELEASE = 6;
+/** type `texts[value]`: expanded when it runs, so a config's size bounds the engine's memory */
+const OP_TEXT = 3;
 
 const LSHIFT = MODIFIER_KEY_CODES.LShift;
 const ALL_MODIFIERS: readonly number[] = Object.values(MODIFIER_KEY_CODES);
@@ -216,6 +214,8 @@ interface Compiled {
   hand: number;
   dance: DanceStep[];
   ops: number[];
+  /** the texts OP_TEXT types */
+  texts: string[];
   /** key override: the modifiers it lifts while held */
   lifts: number[];
 }
@@ -355,7 +355,6 @@ class MacroRun implements Timed, Blocker {
   deadlineUs = 0;
   /** keys the macro pressed and has not released: released when it ends */
   readonly held: number[] = [];
-  lifted: number[] = [];
   constructor(
     readonly m: Compiled,
     readonly slot: DeviceSlot,
@@ -435,6 +434,7 @@ function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
     hand: 0,
     dance: [],
     ops: [],
+    texts: [],
     lifts: [],
   };
 }
@@ -452,13 +452,12 @@ function handTable(cache: Map<string, Uint8Array>, left: string[], right: string
   return table;
 }
 
-function textProgram(ops: number[], text: string, entry: UnicodeEntry): void {
-  ops.push(OP_LIFT, 0);
-  for (const step of textSteps(text, entry)) ops.push(step.press ? OP_RAW_PRESS : OP_RAW_RELEASE, step.code);
-  ops.push(OP_RESTORE, 0);
+function textProgram(c: Compiled, text: string): void {
+  c.ops.push(OP_TEXT, c.texts.length);
+  c.texts.push(text);
 }
 
-function compileMapping(m: KeyMapping, entry: UnicodeEntry, hands: Map<string, Uint8Array>): Compiled {
+function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled {
   switch (m.kind) {
     case 'simple': {
       const c = blankCompiled(m.kind, K_SIMPLE);
@@ -543,13 +542,13 @@ function compileMapping(m: KeyMapping, entry: UnicodeEntry, hands: Map<string, U
             c.ops.push(OP_WAIT, step.ms * 1000);
             break;
           case 'text':
-            textProgram(c.ops, step.text, entry);
+            textProgram(c, step.text);
         }
       return c;
     }
     case 'unicode': {
       const c = blankCompiled(m.kind, K_UNICODE);
-      textProgram(c.ops, m.text, entry);
+      textProgram(c, m.text);
       return c;
     }
     case 'layerToggle':
@@ -609,11 +608,7 @@ function both(a: CompiledCondition | null, b: CompiledCondition): CompiledCondit
   return a === null ? b : condition(C_ALL, { items: [a, b] });
 }
 
-function compileBlock(
-  block: DeviceBlock,
-  entry: UnicodeEntry,
-  hands: Map<string, Uint8Array>,
-): CompiledBlock {
+function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): CompiledBlock {
   const table: (Entry[] | undefined)[] = new Array(KEY_CODE_LIMIT);
   const combos: CompiledCombo[] = [];
   const comboKey = new Uint8Array(KEY_CODE_LIMIT);
@@ -625,7 +620,7 @@ function compileBlock(
       return;
     }
     if (m.kind === 'keyOverride') cond = both(cond, outputModsCondition(m.mods));
-    (table[resolveKey(m.from)] ??= []).push({ cond, m: compileMapping(m, entry, hands) });
+    (table[resolveKey(m.from)] ??= []).push({ cond, m: compileMapping(m, hands) });
   };
   // KeyRx's lookup order: every conditional entry (in declaration order) before any base one.
   // A key override is conditional too (on its modifiers).
@@ -703,6 +698,7 @@ export class Engine {
   private language = '';
   private app = '';
   private title = '';
+  private readonly unicodeEntry: UnicodeEntry;
   private readonly tracing: boolean;
   /** decisions of the last process/tick/releaseAll call (only with `trace: true`) */
   readonly trace: TraceEntry[] = [];
@@ -713,7 +709,8 @@ export class Engine {
   constructor(config: Config, options: EngineOptions = {}) {
     const hands = new Map<string, Uint8Array>();
     const entry = config.unicodeEntry ?? DEFAULT_UNICODE_ENTRY;
-    this.blocks = config.devices.map((b) => compileBlock(b, entry, hands));
+    this.blocks = config.devices.map((b) => compileBlock(b, hands));
+    this.unicodeEntry = entry;
     this.tracing = options.trace ?? false;
   }
 
@@ -1509,31 +1506,31 @@ export class Engine {
             return false;
           }
           break;
-        case OP_LIFT: {
-          const down: number[] = [];
-          for (const code of ALL_MODIFIERS) if (this.isDown[code] === 1) down.push(code);
-          run.lifted = this.lift(down, t, out);
-          break;
-        }
-        case OP_RESTORE:
-          this.restore(run.lifted, t, out);
-          run.lifted = [];
-          break;
-        case OP_RAW_PRESS:
-          // typed text: a key held down is let up first, so the keystroke registers
-          if (this.isDown[v] === 1) {
-            this.isDown[v] = 0;
-            this.emit(v, 'release', t, out);
-          }
-          this.emit(v, 'press', t, out);
-          break;
-        default: // OP_RAW_RELEASE
-          this.emit(v, 'release', t, out);
+        default: // OP_TEXT
+          this.typeText(run.m.texts[v], t, out);
       }
     }
     for (let i = run.held.length - 1; i >= 0; i--) this.releaseOut(run.held[i], t, out);
     run.held.length = 0;
     return true;
+  }
+
+  /**
+   * Types text exactly: modifiers that are down are lifted meanwhile (pressed again after), and a
+   * key held down is let up before its keystroke so that it registers.
+   */
+  private typeText(text: string, t: number, out: OutputEvent[]): void {
+    const down: number[] = [];
+    for (const code of ALL_MODIFIERS) if (this.isDown[code] === 1) down.push(code);
+    const lifted = this.lift(down, t, out);
+    for (const step of textSteps(text, this.unicodeEntry)) {
+      if (step.press && this.isDown[step.code] === 1) {
+        this.isDown[step.code] = 0;
+        this.emit(step.code, 'release', t, out);
+      }
+      this.emit(step.code, step.press ? 'press' : 'release', t, out);
+    }
+    this.restore(lifted, t, out);
   }
 
   /** @internal a macro's wait is over */

@@ -27,6 +27,7 @@ import {
   closestNames,
   ALL_KEY_NAMES,
   LIMITS,
+  macroTextLength,
   TAP_HOLD_MODES,
   untypable,
 } from '../core/index.ts';
@@ -784,6 +785,15 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
           );
         return v.step;
       });
+      const typed = macroTextLength(steps);
+      if (typed > LIMITS.macroText)
+        throw new Invalid(
+          `macro() types ${typed} characters in all (max ${LIMITS.macroText})`,
+          ctx.argSpans[1],
+          {
+            code: 'E_RANGE',
+          },
+        );
       b.addMapping({ kind: 'macro', from, steps }, 'macro', ctx.span);
     }),
     ...(['press', 'release', 'tap'] as const).map((op) =>
