@@ -119,6 +119,32 @@ describe('live mode, on-screen keyboard', () => {
     expect(rows()[0]).toEqual(['d:H', 'remap', 'remap', 'd:Left', 'CapsLock: hold']);
   });
 
+  test('a profile with APP: conditions offers App and Title fields that the live engine sees', () => {
+    renderPanel(
+      [
+        'device_start("*");',
+        'when_start("APP:firefox");',
+        'map("A", "VK_B");',
+        'when_end();',
+        'device_end();',
+      ].join('\n'),
+    );
+    const tap = () => {
+      fireEvent.pointerDown(keyCap('A'), { pointerId: 1, button: 0 });
+      fireEvent.pointerUp(keyCap('A'), { pointerId: 1, button: 0 });
+    };
+    tap();
+    expect(rows()[1][3]).toBe('d:A');
+    fireEvent.change(screen.getByTestId('sim-app'), { target: { value: 'Firefox' } });
+    tap();
+    expect(rows()[1][3]).toBe('d:B');
+  });
+
+  test('without APP:/TITLE: conditions there are no context fields', () => {
+    renderPanel();
+    expect(screen.queryByTestId('sim-app')).toBeNull();
+  });
+
   test('a lock toggles and shows', () => {
     renderPanel();
     fireEvent.pointerDown(keyCap('ScrollLock'), { pointerId: 1, button: 0 });

@@ -5,7 +5,13 @@
  */
 import type { KeyboardEvent as ReactKeyboardEvent, ReactNode } from 'react';
 import { useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { Config, DeviceView, MappingSource, SimulationResult } from '../../../src/core/index.ts';
+import type {
+  Condition,
+  Config,
+  DeviceView,
+  MappingSource,
+  SimulationResult,
+} from '../../../src/core/index.ts';
 import {
   DEFAULT_DEVICE,
   keyName,
@@ -80,6 +86,15 @@ export function suggestedScript(config: Config | null, blockIndex = 0): string {
 }
 
 /** A device name each block's pattern matches (for the device field's suggestions). */
+/** Whether a profile has `APP:` / `TITLE:` conditions (then live mode offers the fields). */
+function configUsesContext(config: Config): boolean {
+  const uses = (c: Condition): boolean =>
+    c.kind === 'app' ||
+    c.kind === 'title' ||
+    ((c.kind === 'allOf' || c.kind === 'noneOf') && c.items.some(uses));
+  return config.devices.some((d) => d.mappings.some((m) => m.kind === 'conditional' && uses(m.condition)));
+}
+
 function sampleDeviceName(pattern: string): string {
   const name = pattern.replaceAll('*', ' ').trim().replace(/\s+/g, ' ');
   return name === '' ? DEFAULT_DEVICE : name;
@@ -100,6 +115,7 @@ export function SimulatorPanel({ config, views, onKeySource, showKeyboard = true
   const ids = useId();
   const [mode, setMode] = useState<Mode>('live');
   const [device, setDevice] = useState(DEFAULT_DEVICE);
+  const [context, setContext] = useState({ app: '', title: '' });
   const [scriptText, setScriptText] = useState<string | null>(null);
   const [ran, setRan] = useState<{ script: string } | null>(null);
 
@@ -111,6 +127,9 @@ export function SimulatorPanel({ config, views, onKeySource, showKeyboard = true
     if (!session) return;
     return () => session.dispose();
   }, [session]);
+  // the live engine sees the app and title typed here (a new session too)
+  useEffect(() => session?.setContext(context), [session, context]);
+  const usesContext = useMemo(() => (config ? configUsesContext(config) : false), [config]);
   const snapshot = useSyncExternalStore(
     session ? session.subscribe : noSubscription,
     session ? session.getSnapshot : emptySnapshot,
@@ -182,6 +201,31 @@ export function SimulatorPanel({ config, views, onKeySource, showKeyboard = true
             ),
           )}
         </datalist>
+        {usesContext && mode === 'live' && (
+          <>
+            <label className="sim-device">
+              App
+              <input
+                value={context.app}
+                onChange={(e) => setContext({ ...context, app: e.target.value })}
+                spellCheck={false}
+                autoComplete="off"
+                placeholder="firefox"
+                data-testid="sim-app"
+              />
+            </label>
+            <label className="sim-device">
+              Title
+              <input
+                value={context.title}
+                onChange={(e) => setContext({ ...context, title: e.target.value })}
+                spellCheck={false}
+                autoComplete="off"
+                data-testid="sim-title"
+              />
+            </label>
+          </>
+        )}
         <span id={`${ids}-device-match`} className="muted sim-device-match">
           {blockIndex >= 0 ? (
             <>

@@ -132,6 +132,12 @@ export class LiveSession {
     this.publish();
   }
 
+  /** The focused application and window title the `APP:` / `TITLE:` conditions see. */
+  setContext(context: { app?: string; title?: string }): void {
+    this.engine.setContext(context);
+    this.publish();
+  }
+
   /** Runs due deadlines now (the timer does this; exposed for hosts that poll). */
   tick(): void {
     this.timer = null;
