@@ -168,7 +168,10 @@ test('each new built-in reports its mistakes where they are', () => {
     ['macro("F5", [wait(60001)]);', /wait\(\) takes 0–60000 ms, got 60001/],
     ['macro("F5", [text("")]);', /text\(\): the text is empty/],
     ['macro("F5", [text("a\\u0007")]);', /text\(\): cannot type U\+0007/],
-    ['let t = text("' + 'x'.repeat(1000) + '"); macro("F5", [t, t, t, t, t, t, t, t, t, t, t]);', /macro\(\) types 11000 characters in all \(max 10000\)/],
+    [
+      'let t = text("' + 'x'.repeat(1000) + '"); macro("F5", [t, t, t, t, t, t, t, t, t, t, t]);',
+      /macro\(\) types 11000 characters in all \(max 10000\)/,
+    ],
     ['layer_toggle("F9", "LK_05");', /layer_toggle\(\) target must be a layer MD_xx, got: LK_05/],
     ['layer_switch("F9", "MD_FF");', /Modifier ID 255 exceeds maximum value 254/],
     ['caps_word("F8", 0);', /idle timeout must be 1–65535 ms, got 0/],
