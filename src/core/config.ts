@@ -403,20 +403,13 @@ function typedText(o: Obj, name: string, path: string, max: number): string {
   return text;
 }
 
-const OVERRIDE_MODIFIERS = new Set([
-  'Shift',
-  'Ctrl',
-  'Alt',
-  'Meta',
-  'LShift',
-  'RShift',
-  'LCtrl',
-  'RCtrl',
-  'LAlt',
-  'RAlt',
-  'LMeta',
-  'RMeta',
-]);
+/** Modifier names a key override takes: either side, or one side. */
+const MODIFIER_KINDS = ['Shift', 'Ctrl', 'Alt', 'Meta'];
+export const OVERRIDE_MODIFIER_NAMES: readonly string[] = [
+  ...MODIFIER_KINDS,
+  ...MODIFIER_KINDS.flatMap((m) => [`L${m}`, `R${m}`]),
+];
+const OVERRIDE_MODIFIERS = new Set(OVERRIDE_MODIFIER_NAMES);
 
 function tapHold(v: Obj, path: string): TapHoldMapping {
   checkKeys(

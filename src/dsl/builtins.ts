@@ -28,6 +28,7 @@ import {
   ALL_KEY_NAMES,
   LIMITS,
   macroTextLength,
+  OVERRIDE_MODIFIER_NAMES,
   TAP_HOLD_MODES,
   untypable,
 } from '../core/index.ts';
@@ -83,14 +84,6 @@ export const DEFAULT_HANDS: HandMap = {
 };
 
 const TAP_HOLD_OPTIONS = ['mode', 'quick_tap_ms', 'require_prior_idle_ms', 'opposite_hand', 'roll_ms'];
-const OVERRIDE_MODIFIER_NAMES = [
-  'Shift',
-  'Ctrl',
-  'Alt',
-  'Meta',
-  ...['Shift', 'Ctrl', 'Alt', 'Meta'].flatMap((m) => [`L${m}`, `R${m}`]),
-];
-
 /** A step that failed was reported where it was made: the macro is dropped without a second error. */
 class Reported extends Error {}
 

@@ -92,7 +92,7 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 // Longest first, so that maximal munch is a simple scan.
-const PUNCTUATORS = [
+export const PUNCTUATORS: readonly string[] = [
   '..=',
   '**=',
   '<<=',

@@ -16,7 +16,8 @@ import { compileProfile, MAX_DIAGNOSTICS } from '../../src/dsl/compile.ts';
 import { builtinNames } from '../../src/dsl/corelib.ts';
 import type { SourceSpan } from '../../src/dsl/diagnostics.ts';
 import { DEFAULT_LIMITS } from '../../src/dsl/interpreter.ts';
-import { KEYWORDS, RESERVED_WORDS } from '../../src/dsl/lexer.ts';
+import { BUILTIN_NAMES } from '../../src/dsl/builtins.ts';
+import { KEYWORDS, PUNCTUATORS, RESERVED_WORDS } from '../../src/dsl/lexer.ts';
 import type { Case, Rng, SyncTarget, TargetOptions } from './harness.ts';
 import { preview } from './harness.ts';
 
@@ -193,67 +194,12 @@ function summary(r: CompileResult): unknown {
 
 // ---------------------------------------------------------------- vocabulary
 
-const DSL_FUNCTIONS = [
-  'device_start',
-  'device_end',
-  'map',
-  'with_shift',
-  'with_ctrl',
-  'with_alt',
-  'with_win',
-  'with_mods',
-  'tap_hold',
-  'hold_only',
-  'sequence',
-  'when_start',
-  'when_not_start',
-  'when_device_start',
-  'when_end',
-  'when_not_end',
-  'when_device_end',
-  'load',
-];
+const DSL_FUNCTIONS = [...BUILTIN_NAMES];
 const CORE_FUNCTIONS = builtinNames();
 const KEYWORD_LIST = [...KEYWORDS];
 const RESERVED_LIST = [...RESERVED_WORDS];
-const PUNCTUATION = [
-  ...'+ - * / % = < > ! & | ^ ( ) [ ] { } , ; : . ? ( ) { } ; ;'.split(' '),
-  '..=',
-  '**=',
-  '<<=',
-  '>>=',
-  '...',
-  '::',
-  '=>',
-  '==',
-  '!=',
-  '<=',
-  '>=',
-  '&&',
-  '||',
-  '??',
-  '?.',
-  '..',
-  '+=',
-  '-=',
-  '*=',
-  '/=',
-  '%=',
-  '&=',
-  '|=',
-  '^=',
-  '**',
-  '<<',
-  '>>',
-  '#{',
-  '#',
-  '@',
-  '$',
-  '\\',
-  '`',
-  '"',
-  "'",
-];
+/** The lexer's punctuators, brackets and semicolons twice as likely, and characters it rejects. */
+const PUNCTUATION = [...PUNCTUATORS, ...'( ) { } ; ;'.split(' '), '#', '@', '$', '\\', '`', '"', "'"];
 const NUMBERS = [
   '0',
   '1',
