@@ -309,6 +309,7 @@ export class Daemon {
     for (const t of this.reindexTimers.values()) clearTimeout(t);
     await this.input?.shutdown();
     await this.compiler.close();
+    await this.store.flushCaches();
     if (this.wakeFd >= 0) {
       const { closeWakeFd } = await import('../platform/linux/index.ts');
       closeWakeFd(this.wakeFd);
@@ -651,8 +652,14 @@ export class Daemon {
   }
 
   /** Config for a profile: the verified cache, else a fresh compile (then cached). */
+  /**
+   * The profile's config: its verified cache, or compiled. `writeCache`: what to do with a fresh
+   * compile's cache bytes (default: write them when the disk is free; activation writes them after
+   * its own durable write, which would otherwise also have to flush them).
+   */
   private async configFor(
     name: string,
+    writeCache: (bytes: Uint8Array) => void = (bytes) => this.store.writeCacheLater(name, bytes),
   ): Promise<{ config: Config; compileMs: number; cached: boolean; source: string }> {
     const source = await this.store.read(name);
     const start = performance.now();
@@ -673,7 +680,7 @@ export class Daemon {
           diagnostics: outcome.diagnostics,
         },
       );
-    await this.store.writeCache(name, encodeKrx(outcome.config, outcome.sourceHash, { hash: nodeSha256 }));
+    writeCache(encodeKrx(outcome.config, outcome.sourceHash, { hash: nodeSha256 }));
     return { config: outcome.config, compileMs: performance.now() - start, cached: false, source };
   }
 
@@ -838,8 +845,9 @@ export class Daemon {
       if (!(await this.store.stat(name)))
         throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${name}'`);
       let loaded;
+      let cacheBytes: Uint8Array | null = null;
       try {
-        loaded = await this.configFor(name);
+        loaded = await this.configFor(name, (bytes) => (cacheBytes = bytes));
       } catch (e) {
         if (e instanceof DaemonError && e.code === 'PROFILE_INVALID') {
           const first = (e.details as { diagnostics: Diagnostic[] }).diagnostics.find(
@@ -858,10 +866,23 @@ export class Daemon {
       }
       const { config, compileMs, cached } = loaded;
       const activatedAt = new Date();
-      // Persisted before the reply, so the last acknowledged activation survives a crash, and
-      // before the swap, so a failed write (disk full, read-only) leaves the previous one active.
-      if (opts.persist !== false) await this.writeState(name, activatedAt);
-      await this.swap(config);
+      if (opts.persist !== false) {
+        // Persisted before the reply, so the last acknowledged activation survives a crash. The
+        // write (two fsyncs) and the engine swap run side by side; when the write fails (disk full,
+        // read-only) the previous profile is swapped back, so it stays the active one.
+        const previous = this.active?.config ?? PASS_THROUGH;
+        const [written, swapped] = await Promise.allSettled([
+          this.writeState(name, activatedAt),
+          this.swap(config),
+        ]);
+        if (written.status === 'rejected') {
+          if (swapped.status === 'fulfilled') await this.swap(previous).catch(() => undefined);
+          throw written.reason;
+        }
+        if (swapped.status === 'rejected') throw swapped.reason;
+      } else await this.swap(config);
+      // after the durable write, not beside it: its fsync would have to flush the cache too
+      if (cacheBytes !== null) this.store.writeCacheLater(name, cacheBytes);
       this.active = { name, activatedAt, config };
       const result = {
         profile: name,

@@ -21,6 +21,8 @@ export const PROFILE_EXT = '.rhai';
 export const MAX_PROFILE_BYTES = 1_048_576;
 
 export class ProfileStore {
+  /** cache writes in flight, by profile name */
+  private readonly pendingCache = new Map<string, Promise<void>>();
   constructor(private readonly paths: ConfigPaths) {}
 
   sourcePath(name: string): string {
@@ -110,15 +112,36 @@ export class ProfileStore {
         throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${from}'`);
       throw storageError(`renaming profile '${from}'`, e);
     }
+    await this.pendingCache.get(from);
     await rename(this.cachePath(from), this.cachePath(to)).catch(() => undefined);
   }
 
   async readCache(name: string): Promise<Uint8Array | undefined> {
+    await this.pendingCache.get(name);
     try {
       return await readFile(this.cachePath(name));
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Starts writing a cache without making the caller wait (activation replies sooner); reading,
+   * renaming or removing that profile's cache waits for it, and so does flushCaches().
+   */
+  writeCacheLater(name: string, bytes: Uint8Array): void {
+    const previous = this.pendingCache.get(name) ?? Promise.resolve();
+    const done = previous
+      .then(() => this.writeCache(name, bytes))
+      .then(() => {
+        if (this.pendingCache.get(name) === done) this.pendingCache.delete(name);
+      });
+    this.pendingCache.set(name, done);
+  }
+
+  /** Waits for every cache write started with writeCacheLater() (shutdown). */
+  async flushCaches(): Promise<void> {
+    await Promise.all(this.pendingCache.values());
   }
 
   /** The cache is an optimisation: failing to write it is not an error for the caller. */
@@ -134,6 +157,7 @@ export class ProfileStore {
   }
 
   async removeCache(name: string): Promise<void> {
+    await this.pendingCache.get(name);
     await unlink(this.cachePath(name)).catch(() => undefined);
   }
 }
