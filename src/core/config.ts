@@ -100,7 +100,14 @@ export interface OneShotMapping {
 export interface ComboMapping {
   kind: 'combo';
   keys: string[];
-  to: string;
+  /** the output key (with `shift`… flags, as modifiedOutput), or */
+  to?: string;
+  shift?: boolean;
+  ctrl?: boolean;
+  alt?: boolean;
+  win?: boolean;
+  /** an MD_xx layer held while the combo is */
+  layer?: number;
   windowMs: number;
 }
 
@@ -565,11 +572,24 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       return out;
     }
     case 'combo': {
-      checkKeys(v, ['kind', 'keys', 'to', 'windowMs'], path);
+      checkKeys(v, ['kind', 'keys', 'to', 'shift', 'ctrl', 'alt', 'win', 'layer', 'windowMs'], path);
       const keys = keyList(v, 'keys', path, 2, LIMITS.comboKeys);
       if (new Set(keys.map(resolveKey)).size !== keys.length)
         throw new ConfigError(`${path}.keys`, 'must not name a key twice');
-      return { kind, keys, to: key(v, 'to', path), windowMs: ms(v, 'windowMs', path, 1, 5000) };
+      const out: ComboMapping = { kind, keys, windowMs: ms(v, 'windowMs', path, 1, 5000) };
+      if ((v.to === undefined) === (v.layer === undefined))
+        throw new ConfigError(path, "needs exactly one of 'to' (a key) and 'layer' (an MD id)");
+      if (v.layer !== undefined) {
+        for (const flag of ['shift', 'ctrl', 'alt', 'win'])
+          if (v[flag] !== undefined)
+            throw new ConfigError(`${path}.${flag}`, "goes with 'to', not with 'layer'");
+        out.layer = layerId(v, 'layer', path);
+      } else {
+        out.to = key(v, 'to', path);
+        for (const flag of ['shift', 'ctrl', 'alt', 'win'] as const)
+          if (bool(v, flag, path)) out[flag] = true;
+      }
+      return out;
     }
     case 'tapDance': {
       checkKeys(v, ['kind', 'from', 'actions', 'windowMs'], path);

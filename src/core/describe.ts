@@ -140,13 +140,8 @@ export function describeMapping(m: KeyMapping): KeyDescription {
         label: `(${layerName('MD', m.hold)})`,
         detail: `hold ≥ ${m.thresholdMs} ms: ${layerName('MD', m.hold)}; tap does nothing`,
       };
-    case 'modifiedOutput': {
-      const mods = [m.shift && 'Shift', m.ctrl && 'Ctrl', m.alt && 'Alt', m.win && 'Win'].filter(
-        Boolean,
-      ) as string[];
-      const sym = [m.shift && '⇧', m.ctrl && '⌃', m.alt && '⌥', m.win && '◆'].filter(Boolean).join('');
-      return { kind: m.kind, label: `${sym}${short(m.to)}`, detail: `${mods.join('+')}+${m.to}` };
-    }
+    case 'modifiedOutput':
+      return { kind: m.kind, ...withModifiers(m, m.to) };
     case 'sequence':
       return { kind: m.kind, label: m.keys.map(short).join(''), detail: `types ${m.keys.join(' ')}` };
     case 'oneShot': {
@@ -186,13 +181,27 @@ export function describeMapping(m: KeyMapping): KeyDescription {
   }
 }
 
+/** A key with Shift/Ctrl/Alt/Win flags: `⇧⌃T`, `Shift+Ctrl+T`. */
+function withModifiers(
+  m: { shift?: boolean; ctrl?: boolean; alt?: boolean; win?: boolean },
+  key: string,
+): { label: string; detail: string } {
+  const mods = [m.shift && 'Shift', m.ctrl && 'Ctrl', m.alt && 'Alt', m.win && 'Win'].filter(Boolean);
+  const sym = [m.shift && '⇧', m.ctrl && '⌃', m.alt && '⌥', m.win && '◆'].filter(Boolean).join('');
+  return { label: `${sym}${short(key)}`, detail: [...mods, key].join('+') };
+}
+
 /** A combo, for keyboard views: on each of its keys, and in the layer's list. */
 export function describeCombo(m: Extract<BaseMapping, { kind: 'combo' }>): ComboDescription {
+  const output =
+    m.layer !== undefined
+      ? { label: layerName('MD', m.layer), detail: `layer ${layerName('MD', m.layer)} while held` }
+      : withModifiers(m, m.to ?? '');
   return {
     kind: m.kind,
     keys: m.keys,
-    label: short(m.to),
-    detail: `${m.keys.join('+')} together (within ${m.windowMs} ms) → ${m.to}`,
+    label: output.label,
+    detail: `${m.keys.join('+')} together (within ${m.windowMs} ms) → ${output.detail}`,
   };
 }
 

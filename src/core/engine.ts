@@ -247,7 +247,12 @@ interface Entry {
 
 interface CompiledCombo {
   keys: number[];
+  /** output key, or -1 (a layer) */
   to: number;
+  /** modifiers pressed before `to` */
+  mods: number[];
+  /** MD id held while the combo is, or -1 */
+  layer: number;
   windowUs: number;
   cond: CompiledCondition | null;
 }
@@ -495,12 +500,7 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
     case 'modifiedOutput': {
       const c = blankCompiled(m.kind, K_MODIFIED);
       c.to = resolveKey(m.to);
-      // KeyRx's order: Shift, Ctrl, Alt, Meta (always the left ones), then the key.
-      if (m.shift) c.keys.push(MODIFIER_KEY_CODES.LShift);
-      if (m.ctrl) c.keys.push(MODIFIER_KEY_CODES.LCtrl);
-      if (m.alt) c.keys.push(MODIFIER_KEY_CODES.LAlt);
-      if (m.win) c.keys.push(MODIFIER_KEY_CODES.LMeta);
-      c.keys.push(c.to);
+      c.keys = [...modifierKeys(m), c.to];
       return c;
     }
     case 'sequence': {
@@ -571,6 +571,16 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
   }
 }
 
+/** KeyRx's order: Shift, Ctrl, Alt, Meta (always the left ones). */
+function modifierKeys(m: { shift?: boolean; ctrl?: boolean; alt?: boolean; win?: boolean }): number[] {
+  const keys: number[] = [];
+  if (m.shift) keys.push(MODIFIER_KEY_CODES.LShift);
+  if (m.ctrl) keys.push(MODIFIER_KEY_CODES.LCtrl);
+  if (m.alt) keys.push(MODIFIER_KEY_CODES.LAlt);
+  if (m.win) keys.push(MODIFIER_KEY_CODES.LMeta);
+  return keys;
+}
+
 function condition(c: number, fields: Partial<CompiledCondition> = {}): CompiledCondition {
   return { c, id: -1, text: '', items: [], groups: [], ...fields };
 }
@@ -616,7 +626,14 @@ function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): Compi
     if (m.kind === 'combo') {
       const keys = m.keys.map(resolveKey);
       for (const k of keys) comboKey[k] = 1;
-      combos.push({ keys, to: resolveKey(m.to), windowUs: m.windowMs * 1000, cond });
+      combos.push({
+        keys,
+        to: m.to === undefined ? -1 : resolveKey(m.to),
+        mods: modifierKeys(m),
+        layer: m.layer ?? -1,
+        windowUs: m.windowMs * 1000,
+        cond,
+      });
       return;
     }
     if (m.kind === 'keyOverride') cond = both(cond, outputModsCondition(m.mods));
@@ -1407,7 +1424,16 @@ export class Engine {
       if (stale) this.finish(stale, id, t, out);
       this.records.set(id, record);
     }
-    this.typeHeld(record, combo.to, t, out);
+    if (combo.layer >= 0) {
+      this.modifierCount[combo.layer]++;
+      record.modifier = combo.layer;
+    } else {
+      for (const k of combo.mods) {
+        this.pressOut(k, t, out);
+        record.outputs.push(k);
+      }
+      this.typeHeld(record, combo.to, t, out);
+    }
     const last = run.members[run.members.length - 1];
     this.note(t, last.key, last.slot, action, 'combo', 'combo');
     this.typed(t, out);

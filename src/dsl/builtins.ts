@@ -8,6 +8,7 @@
  */
 import type {
   BaseMapping,
+  ComboMapping,
   Condition,
   ConditionItem,
   DanceAction,
@@ -754,9 +755,19 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       const keys = physicalKeys(list, ctx.argSpans[0], 'combo keys');
       const twice = keys.find((k, i) => keys.indexOf(k) !== i);
       if (twice) throw new Invalid(`combo() names ${twice} twice`, ctx.argSpans[0], { code: 'E_RANGE' });
-      const to = virtualKey(expectString(args, 1, 'combo', ctx), ctx.argSpans[1], 'combo output');
+      const output = args[1];
+      if (output === INVALID_VALUE) return; // reported where it was made
       const windowMs = optionalMs(args, 2, 'combo', ctx, 50, 'the window', 5000);
-      b.addMapping({ kind: 'combo', keys, to, windowMs }, 'combo', ctx.span);
+      const m: ComboMapping = { kind: 'combo', keys, windowMs };
+      if (output instanceof ModifiedKey) {
+        m.to = output.key;
+        for (const flag of ['shift', 'ctrl', 'alt', 'win'] as const) if (output[flag]) m[flag] = true;
+      } else {
+        const text = expectString(args, 1, 'combo', ctx);
+        if (text.startsWith('MD_')) m.layer = layerId(text, 'MD', ctx.argSpans[1]);
+        else m.to = virtualKey(text, ctx.argSpans[1], 'combo output');
+      }
+      b.addMapping(m, 'combo', ctx.span);
     }),
     fn('tap_dance', [2, 3], (args, ctx) => {
       const from = physicalKey(expectString(args, 0, 'tap_dance', ctx), ctx.argSpans[0]);

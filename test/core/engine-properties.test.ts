@@ -73,12 +73,21 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
   fc.record({ kind: fc.constant('oneShot' as const), from: key, key: modifierKey, timeoutMs: threshold }),
   fc.record({ kind: fc.constant('oneShot' as const), from: key, layer: id, timeoutMs: threshold }),
   fc.uniqueArray(key, { minLength: 2, maxLength: 3 }).chain((keys) =>
-    fc.record({
-      kind: fc.constant('combo' as const),
-      keys: fc.constant(keys),
-      to: key,
-      windowMs: fc.integer({ min: 1, max: 100 }),
-    }),
+    fc.oneof(
+      fc.record({
+        kind: fc.constant('combo' as const),
+        keys: fc.constant(keys),
+        to: key,
+        ctrl: fc.boolean(),
+        windowMs: fc.integer({ min: 1, max: 100 }),
+      }),
+      fc.record({
+        kind: fc.constant('combo' as const),
+        keys: fc.constant(keys),
+        layer: id,
+        windowMs: fc.integer({ min: 1, max: 100 }),
+      }),
+    ),
   ),
   fc.record({
     kind: fc.constant('tapDance' as const),

@@ -95,6 +95,33 @@ test('the call forms of the issue compile, and the config round-trips through .k
   assert.ok(view.layers.some((l) => l.name === 'APP:firefox'));
 });
 
+test('combo outputs: a key, a key with modifiers, a layer', () => {
+  const r = ok(
+    wrap(`
+      combo(["J", "K"], "VK_Escape");
+      combo(["S", "D"], with_mods("VK_T", true, true, false, false), 30);
+      combo(["E", "R"], "MD_02");`),
+  );
+  assert.deepEqual(r.config!.devices[0].mappings, [
+    { kind: 'combo', keys: ['J', 'K'], to: 'Escape', windowMs: 50 },
+    { kind: 'combo', keys: ['S', 'D'], to: 'T', shift: true, ctrl: true, windowMs: 30 },
+    { kind: 'combo', keys: ['E', 'R'], layer: 2, windowMs: 50 },
+  ]);
+  const [view] = describeConfig(r.config!);
+  assert.deepEqual(
+    view.layers[0].combos.map((c) => [c.label, c.detail]),
+    [
+      ['Esc', 'J+K together (within 50 ms) → Escape'],
+      ['⇧⌃T', 'S+D together (within 30 ms) → Shift+Ctrl+T'],
+      ['MD_02', 'E+R together (within 50 ms) → layer MD_02 while held'],
+    ],
+  );
+  assert.match(
+    only('combo(["J", "K"], with_shift("K"));').message,
+    /virtual key 'K' is missing required prefix/,
+  );
+});
+
 test('tap_hold options: each one, the defaults, and opposite_hand maps', () => {
   const r = ok(
     wrap(`

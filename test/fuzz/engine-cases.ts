@@ -112,7 +112,11 @@ function baseMapping(rng: Rng): BaseMapping {
     case 9: {
       const keys = [...new Set(Array.from({ length: rng.range(2, 4) }, key))];
       if (keys.length < 2) keys.push(keys[0] === 'A' ? 'B' : 'A');
-      return { kind: 'combo', keys, to: key(), windowMs: ms(100) };
+      return rng.weighted<BaseMapping>([
+        [3, { kind: 'combo', keys, to: key(), windowMs: ms(100) }],
+        [1, { kind: 'combo', keys, to: key(), ctrl: true, shift: rng.chance(0.5), windowMs: ms(100) }],
+        [1, { kind: 'combo', keys, layer: layerId(rng), windowMs: ms(100) }],
+      ]);
     }
     case 10:
       return {

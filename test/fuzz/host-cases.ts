@@ -88,7 +88,8 @@ function mappingLine(m: BaseMapping): string {
     case 'oneShot':
       return `one_shot("${m.from}", "${m.key !== undefined ? `VK_${m.key}` : `MD_${hex(m.layer ?? 0)}`}", ${m.timeoutMs});`;
     case 'combo':
-      return `combo(${list(m.keys, '')}, "VK_${m.to}", ${m.windowMs});`;
+      if (m.layer !== undefined) return `combo(${list(m.keys, '')}, "MD_${hex(m.layer)}", ${m.windowMs});`;
+      return `combo(${list(m.keys, '')}, with_mods("VK_${m.to}", ${!!m.shift}, ${!!m.ctrl}, ${!!m.alt}, ${!!m.win}), ${m.windowMs});`;
     case 'tapDance': {
       const actions = m.actions.map((a) => {
         const hold =

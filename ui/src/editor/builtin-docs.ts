@@ -134,7 +134,7 @@ const DOCS: readonly BuiltinDoc[] = [
     name: 'combo',
     signature: 'combo([keys], output, ms = 50)',
     description:
-      '2–8 keys pressed together (any order, within ms of the first) give output ("VK_"), held until one of them is released; otherwise they type as usual.',
+      '2–8 keys pressed together (any order, within ms of the first) give output — "VK_x", with_ctrl("VK_x") and friends, or a layer "MD_xx" — held until one of them is released; otherwise they type as usual.',
     snippet: 'combo(["${1:J}", "${2:K}"], "${3:VK_Escape}");${0}',
   },
   {
