@@ -214,7 +214,7 @@ interface Compiled {
   hand: number;
   dance: DanceStep[];
   ops: number[];
-  /** the texts OP_TEXT types */
+  /** the texts OP_TEXT types (a unicode mapping's is the first) */
   texts: string[];
   /** key override: the modifiers it lifts while held */
   lifts: number[];
@@ -395,8 +395,7 @@ class CapsWord implements Timed {
     readonly key: number,
     readonly timeoutUs: number,
   ) {}
-  fire(engine: Engine, out: OutputEvent[]): void {
-    void out;
+  fire(engine: Engine): void {
     engine.endCapsWord(this.deadlineUs, 'timeout');
   }
 }
@@ -455,11 +454,6 @@ function handTable(cache: Map<string, Uint8Array>, left: string[], right: string
     cache.set(id, table);
   }
   return table;
-}
-
-function textProgram(c: Compiled, text: string): void {
-  c.ops.push(OP_TEXT, c.texts.length);
-  c.texts.push(text);
 }
 
 function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled {
@@ -542,13 +536,14 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
             c.ops.push(OP_WAIT, step.ms * 1000);
             break;
           case 'text':
-            textProgram(c, step.text);
+            c.ops.push(OP_TEXT, c.texts.length);
+            c.texts.push(step.text);
         }
       return c;
     }
     case 'unicode': {
       const c = blankCompiled(m.kind, K_UNICODE);
-      textProgram(c, m.text);
+      c.texts.push(m.text);
       return c;
     }
     case 'layerToggle':
@@ -565,7 +560,7 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
     case 'keyOverride': {
       const c = blankCompiled(m.kind, K_OVERRIDE);
       c.to = resolveKey(m.to);
-      c.lifts = m.mods.flatMap((name) => MODIFIER_GROUPS[name] ?? [resolveKey(name)]);
+      c.lifts = modifierGroups(m.mods).flat();
       return c;
     }
   }
@@ -608,10 +603,9 @@ function compileItem(item: ConditionItem | Condition): CompiledCondition {
   }
 }
 
-function outputModsCondition(mods: string[]): CompiledCondition {
-  return condition(C_OUTPUT_MODS, {
-    groups: mods.map((name) => MODIFIER_GROUPS[name] ?? [resolveKey(name)]),
-  });
+/** Key-override modifier names as key codes: `Shift` is either shift key, `LShift` the left one. */
+function modifierGroups(mods: string[]): number[][] {
+  return mods.map((name) => MODIFIER_GROUPS[name] ?? [resolveKey(name)]);
 }
 
 function both(a: CompiledCondition | null, b: CompiledCondition): CompiledCondition {
@@ -636,7 +630,8 @@ function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): Compi
       });
       return;
     }
-    if (m.kind === 'keyOverride') cond = both(cond, outputModsCondition(m.mods));
+    if (m.kind === 'keyOverride')
+      cond = both(cond, condition(C_OUTPUT_MODS, { groups: modifierGroups(m.mods) }));
     (table[resolveKey(m.from)] ??= []).push({ cond, m: compileMapping(m, hands) });
   };
   // KeyRx's lookup order: every conditional entry (in declaration order) before any base one.
@@ -650,6 +645,14 @@ function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): Compi
   return { pattern: block.pattern, table, combos, comboKey };
 }
 
+/** Removes an item from a list; returns whether it was there. */
+function remove<T>(list: T[], item: T): boolean {
+  const i = list.indexOf(item);
+  if (i < 0) return false;
+  list.splice(i, 1);
+  return true;
+}
+
 function languageMatches(want: string, have: string): boolean {
   // BCP-47 style prefix match both ways: `ja` matches `ja-JP` and vice versa.
   return want === have || have.startsWith(want + '-') || want.startsWith(have + '-');
@@ -659,21 +662,25 @@ function isTapHoldLike(m: Compiled | null): boolean {
   return m !== null && (m.k === K_TAPHOLD || m.k === K_HOLDONLY);
 }
 
-/** Keys caps word lets through unshifted without ending the word. */
-function continuesWord(code: number): boolean {
+const WORD_ENDS = 0;
+const WORD_CONTINUES = 1;
+const WORD_SHIFTED = 2;
+/**
+ * What a typed key does to caps word, by code: letters and `-` are shifted; digits, Backspace,
+ * Delete and modifiers keep the word going unshifted; anything else ends it.
+ */
+const CAPS_WORD = new Uint8Array(KEY_CODE_LIMIT);
+for (let code = 0; code < KEY_CODE_LIMIT; code++) {
   const info = keyByCode(code);
-  return (
-    info !== undefined &&
-    (info.group === 'digit' ||
-      info.group === 'modifier' ||
-      info.name === 'Backspace' ||
-      info.name === 'Delete')
-  );
-}
-
-function shiftedInWord(code: number): boolean {
-  const info = keyByCode(code);
-  return info !== undefined && (info.group === 'letter' || info.name === 'Minus');
+  if (info === undefined) continue;
+  if (info.group === 'letter' || info.name === 'Minus') CAPS_WORD[code] = WORD_SHIFTED;
+  else if (
+    info.group === 'digit' ||
+    info.group === 'modifier' ||
+    info.name === 'Backspace' ||
+    info.name === 'Delete'
+  )
+    CAPS_WORD[code] = WORD_CONTINUES;
 }
 
 // ---------------------------------------------------------------- engine
@@ -1042,16 +1049,10 @@ export class Engine {
         this.lockState[m.id] ^= 1;
         return 'lock-toggle';
       case K_TAPHOLD:
+      case K_HOLDONLY: // a permissive tap-hold without options whose tap sends nothing
         return this.pressTapHold(m, record, id, t, out);
-      case K_HOLDONLY: {
-        const pending = new PendingTapHold(record, m, t, t + m.thresholdUs);
-        record.tapHold = pending;
-        this.timers.push(pending);
-        this.interruptible.push(pending);
-        return 'pending';
-      }
       case K_MODIFIED:
-        if (this.capsWord !== null) this.capsShift(m.to, t);
+        this.capsShift(m.to, t);
         for (const k of m.keys) {
           this.pressOut(k, t, out);
           record.outputs.push(k);
@@ -1080,7 +1081,7 @@ export class Engine {
         return 'macro';
       }
       case K_UNICODE:
-        this.runMacro(new MacroRun(m, record.slot, record.key), t, out);
+        this.typeText(m.texts[0], t, out);
         this.typed(t, out);
         return 'unicode';
       case K_TOGGLE:
@@ -1105,9 +1106,7 @@ export class Engine {
         return 'caps-word-on';
       default: {
         // K_OVERRIDE: its modifiers are down (its condition); lift them while it is held.
-        const lifted: number[] = [];
-        for (const code of m.lifts) if (this.isDown[code] === 1) lifted.push(code);
-        record.lifted = this.lift(lifted, t, out);
+        record.lifted = this.lift(m.lifts, t, out);
         this.pressOut(m.to, t, out);
         record.outputs.push(m.to);
         record.repeatKey = m.to;
@@ -1206,18 +1205,19 @@ export class Engine {
     t: number,
     out: OutputEvent[],
   ): Decision {
-    const lastTap = this.lastTapUs.get(id);
-    if (m.quickTapUs > 0 && lastTap !== undefined && t - lastTap < m.quickTapUs) {
+    const lastTap = m.quickTapUs > 0 ? this.lastTapUs.get(id) : undefined;
+    const early: Decision | null =
+      lastTap !== undefined && t - lastTap < m.quickTapUs
+        ? 'quick-tap'
+        : m.idleUs > 0 && t - this.lastPressUs < m.idleUs
+          ? 'idle-tap'
+          : null;
+    if (early !== null) {
+      // the tap key, held like a plain key (so it repeats)
       this.typeHeld(record, m.to, t, out);
       record.tapped = true;
       this.typed(t, out);
-      return 'quick-tap';
-    }
-    if (m.idleUs > 0 && t - this.lastPressUs < m.idleUs) {
-      this.typeHeld(record, m.to, t, out);
-      record.tapped = true;
-      this.typed(t, out);
-      return 'idle-tap';
+      return early;
     }
     const pending = new PendingTapHold(record, m, t, t + m.thresholdUs);
     record.tapHold = pending;
@@ -1239,36 +1239,31 @@ export class Engine {
     if (p.state === TH_PENDING) {
       // Still pending: the threshold has not been reached (deadlines ran first), so a tap.
       this.removeTimer(p);
-      const i = this.interruptible.indexOf(p);
-      if (i >= 0) this.interruptible.splice(i, 1);
-      p.state = TH_TAP;
-      if (p.m.k === K_TAPHOLD) {
-        this.typeTap(p.m.to, t, out);
-        p.record.tapped = true;
-        this.typed(t, out);
-      }
+      remove(this.interruptible, p);
+      if (this.sendTap(p, t, out)) this.typed(t, out);
       return 'tap';
     }
-    const i = this.tentative.indexOf(p);
-    if (i >= 0) {
-      // hold_on_press released with no other key in between, within the threshold: a tap
-      // (its hold was undone by the release above)
-      this.tentative.splice(i, 1);
-      if (t < p.tapUntilUs) {
-        p.state = TH_TAP;
-        this.typeTap(p.m.to, t, out);
-        p.record.tapped = true;
-        this.typed(t, out);
-        return 'tap';
-      }
+    // hold_on_press released with no other key in between, within the threshold: a tap (its hold
+    // was undone by the release above)
+    if (remove(this.tentative, p) && t < p.tapUntilUs) {
+      if (this.sendTap(p, t, out)) this.typed(t, out);
+      return 'tap';
     }
     return null;
   }
 
+  /** Decided as a tap: the tap key; returns whether a key was typed (a hold-only key sends nothing). */
+  private sendTap(p: PendingTapHold, t: number, out: OutputEvent[]): boolean {
+    p.state = TH_TAP;
+    if (p.m.k !== K_TAPHOLD) return false;
+    this.typeTap(p.m.to, t, out);
+    p.record.tapped = true;
+    return true;
+  }
+
   /** @internal the threshold passed: a hold */
   tapHoldTimeout(p: PendingTapHold, out: OutputEvent[]): void {
-    const i = this.interruptible.indexOf(p);
-    if (i >= 0) this.interruptible.splice(i, 1);
+    remove(this.interruptible, p);
     this.holdNow(p, p.deadlineUs, 'timeout', out);
     if (this.blocker === p) this.unblock(out, p.deadlineUs);
   }
@@ -1276,24 +1271,21 @@ export class Engine {
   /** @internal a balanced or tap_preferred tap-hold sees held-back input */
   observeTapHold(p: PendingTapHold, ev: Queued, out: OutputEvent[]): void {
     const own = ev.slot === p.record.slot && ev.key === p.record.key;
+    const early = ev.action === 'press' && !own ? this.earlyTap(p, ev.key, ev.timeUs) : null;
     if (own && ev.action === 'release') {
       // released before the threshold: a tap (its release replays after it, and ends the record)
-      this.removeTimer(p);
       this.tapNow(p, ev.timeUs, 'tap', out, 'release');
-      this.unblock(out, ev.timeUs);
-    } else if (ev.action === 'press' && !own && this.earlyTap(p, ev.key, ev.timeUs) !== null) {
-      this.tapNow(p, ev.timeUs, this.earlyTap(p, ev.key, ev.timeUs)!, out);
-      this.unblock(out, ev.timeUs);
+    } else if (early !== null) {
+      this.tapNow(p, ev.timeUs, early, out);
     } else if (
       p.m.mode === MODE_BALANCED &&
       ev.action === 'release' &&
       this.queue.some((q) => q.action === 'press' && q.slot === ev.slot && q.key === ev.key)
     ) {
       // balanced: a key pressed and released while it was undecided makes it a hold
-      this.removeTimer(p);
       this.holdNow(p, ev.timeUs, 'press', out);
-      this.unblock(out, ev.timeUs);
-    }
+    } else return;
+    this.unblock(out, ev.timeUs);
   }
 
   /** Another key's press that makes an undecided tap-hold a tap at once: same hand, or a roll. */
@@ -1310,12 +1302,10 @@ export class Engine {
     out: OutputEvent[],
     action: 'press' | 'release' = 'press',
   ): void {
-    p.state = TH_TAP;
     this.removeTimer(p);
-    this.typeTap(p.m.to, t, out);
-    p.record.tapped = true;
+    const typed = this.sendTap(p, t, out);
     this.note(t, p.record.key, p.record.slot, action, p.m.kind, decision);
-    this.typed(t, out);
+    if (typed) this.typed(t, out);
   }
 
   private holdNow(p: PendingTapHold, t: number, cause: 'timeout' | 'press', out: OutputEvent[]): void {
@@ -1546,9 +1536,7 @@ export class Engine {
    * key held down is let up before its keystroke so that it registers.
    */
   private typeText(text: string, t: number, out: OutputEvent[]): void {
-    const down: number[] = [];
-    for (const code of ALL_MODIFIERS) if (this.isDown[code] === 1) down.push(code);
-    const lifted = this.lift(down, t, out);
+    const lifted = this.lift(ALL_MODIFIERS, t, out);
     for (const step of textSteps(text, this.unicodeEntry)) {
       if (step.press && this.isDown[step.code] === 1) {
         this.isDown[step.code] = 0;
@@ -1626,15 +1614,17 @@ export class Engine {
 
   // ---------------------------------------------------------------- caps word
 
-  /** Whether caps word shifts this key; a key that is not part of a word ends it. */
+  /** Whether caps word (if on) shifts this key; a key that is not part of a word ends it. */
   private capsShift(code: number, t: number): boolean {
-    const word = this.capsWord!;
-    if (shiftedInWord(code) || continuesWord(code)) {
-      word.deadlineUs = t + word.timeoutUs;
-      return shiftedInWord(code);
+    const word = this.capsWord;
+    if (word === null) return false;
+    const effect = CAPS_WORD[code];
+    if (effect === WORD_ENDS) {
+      this.endCapsWord(t, 'key');
+      return false;
     }
-    this.endCapsWord(t, 'key');
-    return false;
+    word.deadlineUs = t + word.timeoutUs;
+    return effect === WORD_SHIFTED;
   }
 
   /** @internal */
@@ -1656,7 +1646,7 @@ export class Engine {
 
   /** A key typed and held (caps word may shift it). */
   private typeHeld(record: PressRecord, code: number, t: number, out: OutputEvent[]): void {
-    if (this.capsWord !== null && !isModifierKey(code) && this.capsShift(code, t)) {
+    if (!isModifierKey(code) && this.capsShift(code, t)) {
       this.pressOut(LSHIFT, t, out);
       record.outputs.push(LSHIFT);
     }
@@ -1667,7 +1657,7 @@ export class Engine {
 
   /** A key typed as a tap: press and release (caps word may shift it). */
   private typeTap(code: number, t: number, out: OutputEvent[]): void {
-    const shift = this.capsWord !== null && !isModifierKey(code) && this.capsShift(code, t);
+    const shift = !isModifierKey(code) && this.capsShift(code, t);
     if (shift) this.pressOut(LSHIFT, t, out);
     this.pressOut(code, t, out);
     this.releaseOut(code, t, out);
@@ -1690,8 +1680,7 @@ export class Engine {
   }
 
   private removeTimer(timer: Timed): void {
-    const i = this.timers.indexOf(timer);
-    if (i >= 0) this.timers.splice(i, 1);
+    remove(this.timers, timer);
   }
 
   // ---------------------------------------------------------------- output
@@ -1723,16 +1712,17 @@ export class Engine {
     }
   }
 
-  /** Lets these (held) keys up until restore(); returns them. */
-  private lift(keys: number[], t: number, out: OutputEvent[]): number[] {
-    for (const key of keys) {
-      this.lifted[key]++;
+  /** Lets those of these keys that are down up until restore(); returns them. */
+  private lift(keys: readonly number[], t: number, out: OutputEvent[]): number[] {
+    const lifted: number[] = [];
+    for (const key of keys)
       if (this.isDown[key] === 1) {
+        this.lifted[key]++;
         this.isDown[key] = 0;
         this.emit(key, 'release', t, out);
+        lifted.push(key);
       }
-    }
-    return keys;
+    return lifted;
   }
 
   /** Ends a lift: keys still held go down again. */
