@@ -35,6 +35,52 @@ export interface SimulationResult {
   durationMs: number;
 }
 
+/** `CapsLock: hold`: a decision the input made for some key, as `also` lists it. */
+export function decisionText(t: TraceEntry): string {
+  return `${keyName(t.key)}: ${t.decision}`;
+}
+
+/**
+ * The decision a process() call made about its own input — the last one, when the input was first
+ * held back (`queued`) — and the decisions it made for other keys.
+ */
+export function splitTrace(trace: readonly TraceEntry[]): {
+  main: TraceEntry | undefined;
+  others: TraceEntry[];
+} {
+  let main = trace[trace.length - 1];
+  for (const t of trace) if (t.own) main = t;
+  return { main, others: trace.filter((t) => t !== main && !(t.own && t.decision === 'queued')) };
+}
+
+/**
+ * Timeline rows for the decisions in a tick()'s trace: one per deadline decision, the keys it
+ * replayed listed in its `also`, the tick's outputs on the first row.
+ */
+export function deadlineRows(
+  trace: readonly TraceEntry[],
+  outputs: readonly OutputEvent[],
+  layers: { modifiers: string[]; locks: string[] },
+): TimelineEntry[] {
+  const rows: TimelineEntry[] = [];
+  for (const t of trace) {
+    const row = rows[rows.length - 1];
+    if (t.action !== 'timeout' && row !== undefined) row.also.push(decisionText(t));
+    else
+      rows.push({
+        timeMs: t.timeUs / 1000,
+        input: 'timeout',
+        device: t.device,
+        mapping: t.mapping,
+        decision: t.decision,
+        outputs: rows.length === 0 ? outputs.map(formatKeyEvent) : [],
+        also: [decisionText(t)],
+        ...layers,
+      });
+  }
+  return rows;
+}
+
 export interface SimulateOptions {
   device?: string;
   /** after the script, advance past every pending deadline (default false: stop at the last token) */
@@ -60,32 +106,10 @@ export function simulate(
       locks: s.locks.map((id) => layerName('LK', id)),
     };
   };
-  const also = (t: TraceEntry): string => `${keyName(t.key)}: ${t.decision}`;
-  /** One row per deadline decision; what it replayed is listed with it, its outputs on the first row. */
-  const recordTimeouts = (trace: TraceEntry[], out: OutputEvent[]): void => {
-    let row: TimelineEntry | undefined;
-    for (const t of trace) {
-      if (t.action !== 'timeout' && row !== undefined) {
-        row.also.push(also(t));
-        continue;
-      }
-      row = {
-        timeMs: t.timeUs / 1000,
-        input: 'timeout',
-        device: t.device,
-        mapping: t.mapping,
-        decision: t.decision,
-        outputs: t === trace[0] ? out.map(formatKeyEvent) : [],
-        also: [also(t)],
-        ...layers(),
-      };
-      timeline.push(row);
-    }
-  };
   const advanceTo = (target: number): void => {
     const out = engine.tick(target);
     outputs.push(...out);
-    recordTimeouts(engine.trace, out);
+    timeline.push(...deadlineRows(engine.trace, out, layers()));
     now = target;
   };
 
@@ -96,17 +120,15 @@ export function simulate(
     else {
       const out = engine.process({ key: step.key, action: step.action, timeUs: now, device });
       outputs.push(...out);
-      // the input's own decision (the last one, when it was first held back), and what else it decided
-      let main = engine.trace[engine.trace.length - 1];
-      for (const t of engine.trace) if (t.own) main = t;
+      const { main, others } = splitTrace(engine.trace);
       timeline.push({
         timeMs: now / 1000,
         input: formatKeyEvent(step),
         device,
-        mapping: main.mapping,
-        decision: main.decision,
+        mapping: main?.mapping ?? 'passthrough',
+        decision: main?.decision ?? 'passthrough',
         outputs: out.map(formatKeyEvent),
-        also: engine.trace.filter((t) => t !== main && !(t.own && t.decision === 'queued')).map(also),
+        also: others.map(decisionText),
         ...layers(),
       });
     }

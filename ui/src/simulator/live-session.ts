@@ -14,9 +14,12 @@ import type {
 } from '../../../src/core/index.ts';
 import {
   DEFAULT_DEVICE,
+  deadlineRows,
+  decisionText,
   Engine,
   formatKeyEvent,
   keyName,
+  splitTrace,
   layerName,
   resolveKey,
 } from '../../../src/core/index.ts';
@@ -107,16 +110,9 @@ export class LiveSession {
     }
     const timeUs = this.nowUs();
     const out = this.engine.process({ key: code, action, timeUs, device: this.device });
-    const trace = this.engine.trace;
-    // the input's own decision (the last one, when it was first held back), as simulate() does
-    let main: TraceEntry | undefined = trace[trace.length - 1];
-    for (const t of trace) if (t.own) main = t;
+    const { main, others } = splitTrace(this.engine.trace);
     // Deadlines that were due before this input (a late timer) come first, as their own rows.
-    const late = trace.filter((t) => t.action === 'timeout' && t !== main);
-    const caused = trace.filter(
-      (t) => t !== main && t.action !== 'timeout' && !(t.own && t.decision === 'queued'),
-    );
-    for (const t of late) this.pushTimeout(t, []);
+    for (const t of others) if (t.action === 'timeout') this.pushTimeout(t);
     this.push({
       timeMs: timeUs / 1000,
       input: formatKeyEvent({ key: code, action }),
@@ -124,7 +120,7 @@ export class LiveSession {
       mapping: main?.mapping ?? 'passthrough',
       decision: main?.decision ?? 'passthrough',
       outputs: out.map(formatKeyEvent),
-      also: caused.map((t) => `${keyName(t.key)}: ${t.decision}`),
+      also: others.filter((t) => t.action !== 'timeout').map(decisionText),
       ...this.layers(),
     });
     this.record(out);
@@ -147,12 +143,7 @@ export class LiveSession {
     this.lastUs = nowUs;
     const out = this.engine.tick(nowUs);
     this.record(out);
-    // one row per deadline decision; keys it replayed are listed with it, its outputs on the first row
-    let row: TimelineEntry | null = null;
-    for (const t of this.engine.trace) {
-      if (t.action !== 'timeout' && row !== null) row.also.push(`${keyName(t.key)}: ${t.decision}`);
-      else row = this.pushTimeout(t, row === null ? out : []);
-    }
+    for (const row of deadlineRows(this.engine.trace, out, this.layers())) this.push(row);
     this.schedule();
     this.publish();
   }
@@ -205,17 +196,9 @@ export class LiveSession {
     };
   }
 
-  private pushTimeout(t: TraceEntry, out: readonly OutputEvent[]): LiveEntry {
-    return this.push({
-      timeMs: t.timeUs / 1000,
-      input: 'timeout',
-      device: t.device,
-      mapping: t.mapping,
-      decision: t.decision,
-      outputs: out.map(formatKeyEvent),
-      also: [`${keyName(t.key)}: ${t.decision}`],
-      ...this.layers(),
-    });
+  /** A deadline decision that was due before an input: its own row, without outputs. */
+  private pushTimeout(t: TraceEntry): void {
+    for (const row of deadlineRows([t], [], this.layers())) this.push(row);
   }
 
   private push(entry: TimelineEntry): LiveEntry {
