@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config, SimulationResult } from '../core/index.ts';
+import type { Config, EngineState, SimulationResult } from '../core/index.ts';
 import {
   configStats,
   keyName,
@@ -131,21 +131,15 @@ export type ContextPatch = Partial<InputContext>;
 
 const CONTEXT_FIELDS = ['app', 'title', 'ime', 'language'] as const;
 
-export interface EngineStateInfo {
+/** The engine's state with names for key codes and layer ids (the rest as the engine has it). */
+export type EngineStateInfo = Omit<EngineState, 'modifiers' | 'locks' | 'held' | 'pending' | 'outputDown'> & {
   activeProfile: string | null;
   modifiers: string[];
   locks: string[];
   held: { device: string; key: string }[];
   pending: { device: string; key: string; sinceUs: number; deadlineUs: number }[];
   outputDown: string[];
-  ime: boolean;
-  language: string;
-  app: string;
-  title: string;
-  queued: number;
-  capsWord: boolean;
-  oneShots: string[];
-}
+};
 
 export interface OutputRecord {
   time: number;
@@ -1023,26 +1017,17 @@ export class Daemon {
   // ---------------------------------------------------------------- engine, simulation, injection
 
   async engineState(): Promise<EngineStateInfo> {
-    const s = await this.input!.request<import('../core/index.ts').EngineState>({ t: 'state' });
+    const { modifiers, locks, held, pending, outputDown, ...rest } = await this.input!.request<EngineState>({
+      t: 'state',
+    });
     return {
       activeProfile: this.active?.name ?? null,
-      modifiers: s.modifiers.map((id) => layerName('MD', id)),
-      locks: s.locks.map((id) => layerName('LK', id)),
-      held: s.held.map((h) => ({ device: h.device, key: keyName(h.key) })),
-      pending: s.pending.map((p) => ({
-        device: p.device,
-        key: keyName(p.key),
-        sinceUs: p.sinceUs,
-        deadlineUs: p.deadlineUs,
-      })),
-      outputDown: s.outputDown.map(keyName),
-      ime: s.ime,
-      language: s.language,
-      app: s.app,
-      title: s.title,
-      queued: s.queued,
-      capsWord: s.capsWord,
-      oneShots: s.oneShots,
+      modifiers: modifiers.map((id) => layerName('MD', id)),
+      locks: locks.map((id) => layerName('LK', id)),
+      held: held.map((h) => ({ device: h.device, key: keyName(h.key) })),
+      pending: pending.map((p) => ({ ...p, key: keyName(p.key) })),
+      outputDown: outputDown.map(keyName),
+      ...rest,
     };
   }
 

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../src/core/index.ts';
-import { ALL_KEY_NAMES, Engine } from '../../src/core/index.ts';
+import { ALL_KEY_NAMES, BASE_MAPPING_KINDS, Engine } from '../../src/core/index.ts';
 import { compileProfile } from '../../src/dsl/compile.ts';
 import { decodeKrx, encodeKrx, KRX_HEADER_SIZE, KrxError } from '../../src/dsl/krx.ts';
 import type { Case, Rng, SyncTarget, TargetOptions } from './harness.ts';
@@ -66,16 +66,7 @@ const RANDOM_VALUES: unknown[] = [
   { kind: 'conditional' },
   { __proto__: { kind: 'simple', from: 'A', to: 'B' } },
 ];
-const KINDS = [
-  'simple',
-  'modifier',
-  'lock',
-  'tapHold',
-  'holdOnly',
-  'modifiedOutput',
-  'sequence',
-  'conditional',
-];
+const KINDS = [...BASE_MAPPING_KINDS, 'conditional'];
 const FIELDS = [
   'kind',
   'from',
