@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { TestDaemon } from './helpers.ts';
-import { startTestDaemon } from './helpers.ts';
+import { assertError, startTestDaemon } from './helpers.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -45,18 +45,6 @@ async function call(
     // not JSON
   }
   return { status: res.status, json };
-}
-
-function assertError(
-  r: { status: number; json: Json },
-  status: number,
-  code: string,
-  message?: RegExp,
-): void {
-  assert.equal(r.status, status, JSON.stringify(r.json));
-  assert.equal(r.json.error?.code, code, JSON.stringify(r.json));
-  assert.equal(typeof r.json.error.message, 'string');
-  if (message) assert.match(r.json.error.message, message);
 }
 
 async function ok(method: string, path: string, body?: unknown): Promise<Json> {

@@ -1,4 +1,5 @@
 /** A real daemon and server on a temp config dir, for route tests. */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,4 +36,17 @@ export async function startTestDaemon(
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An API error reply: this status, this code in the error envelope, and a message (matching, if given). */
+export function assertError(
+  r: { status: number; json: { error?: { code?: string; message?: unknown } } },
+  status: number,
+  code: string,
+  message?: RegExp,
+): void {
+  assert.equal(r.status, status, JSON.stringify(r.json));
+  assert.equal(r.json.error?.code, code, JSON.stringify(r.json));
+  assert.equal(typeof r.json.error?.message, 'string');
+  if (message) assert.match(r.json.error!.message as string, message);
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestDaemon } from './helpers.ts';
-import { startTestDaemon } from './helpers.ts';
+import { assertError, startTestDaemon } from './helpers.ts';
 
 let t: TestDaemon;
 before(async () => {
@@ -29,18 +29,6 @@ async function call(method: string, url: string, body?: unknown, headers: Record
     // not JSON
   }
   return { status: res.statusCode, json, headers: res.headers, text: res.body };
-}
-
-function assertError(
-  r: { status: number; json: Json },
-  status: number,
-  code: string,
-  message?: RegExp,
-): void {
-  assert.equal(r.status, status, JSON.stringify(r.json));
-  assert.equal(r.json.error?.code, code, JSON.stringify(r.json));
-  assert.equal(typeof r.json.error.message, 'string');
-  if (message) assert.match(r.json.error.message, message);
 }
 
 const GOOD = 'device_start("*");\n  map("A", "VK_B");\ndevice_end();\n';
