@@ -393,6 +393,19 @@ function modifierKey(o: Obj, name: string, path: string): string {
   return k;
 }
 
+/** Which of two alternative fields is present (0: the first): exactly one must be. */
+function exactlyOne(
+  o: Obj,
+  path: string,
+  a: [field: string, what: string],
+  b: [field: string, what: string],
+): 0 | 1 {
+  const hasA = o[a[0]] !== undefined;
+  if (hasA === (o[b[0]] !== undefined))
+    throw new ConfigError(path, `needs exactly one of '${a[0]}' (${a[1]}) and '${b[0]}' (${b[1]})`);
+  return hasA ? 0 : 1;
+}
+
 function keyList(o: Obj, name: string, path: string, min: number, max: number): string[] {
   const list = field(o, name, path);
   if (!Array.isArray(list) || list.length < min || list.length > max)
@@ -442,9 +455,8 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
     tap: key(v, 'tap', path),
     thresholdMs: threshold(v, path),
   };
-  if ((v.hold === undefined) === (v.holdKey === undefined))
-    throw new ConfigError(path, "needs exactly one of 'hold' (an MD id) and 'holdKey' (a modifier key)");
-  if (v.hold !== undefined) out.hold = layerId(v, 'hold', path);
+  if (exactlyOne(v, path, ['hold', 'an MD id'], ['holdKey', 'a modifier key']) === 0)
+    out.hold = layerId(v, 'hold', path);
   else out.holdKey = modifierKey(v, 'holdKey', path);
   if (v.mode !== undefined) {
     if (typeof v.mode !== 'string' || !(TAP_HOLD_MODES as readonly string[]).includes(v.mode))
@@ -454,12 +466,10 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
       );
     out.mode = v.mode as TapHoldMode;
   }
-  const quick = optionalMs(v, 'quickTapMs', path);
-  if (quick !== undefined) out.quickTapMs = quick;
-  const idle = optionalMs(v, 'requirePriorIdleMs', path);
-  if (idle !== undefined) out.requirePriorIdleMs = idle;
-  const roll = optionalMs(v, 'rollMs', path);
-  if (roll !== undefined) out.rollMs = roll;
+  for (const name of ['quickTapMs', 'requirePriorIdleMs', 'rollMs'] as const) {
+    const value = optionalMs(v, name, path);
+    if (value !== undefined) out[name] = value;
+  }
   if (v.oppositeHand !== undefined) {
     const h = v.oppositeHand;
     const hp = `${path}.oppositeHand`;
@@ -565,9 +575,8 @@ function baseMapping(v: unknown, path: string): BaseMapping {
         from: key(v, 'from', path),
         timeoutMs: ms(v, 'timeoutMs', path, 1),
       };
-      if ((v.key === undefined) === (v.layer === undefined))
-        throw new ConfigError(path, "needs exactly one of 'key' (a modifier key) and 'layer' (an MD id)");
-      if (v.key !== undefined) out.key = modifierKey(v, 'key', path);
+      if (exactlyOne(v, path, ['key', 'a modifier key'], ['layer', 'an MD id']) === 0)
+        out.key = modifierKey(v, 'key', path);
       else out.layer = layerId(v, 'layer', path);
       return out;
     }
@@ -577,9 +586,7 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       if (new Set(keys.map(resolveKey)).size !== keys.length)
         throw new ConfigError(`${path}.keys`, 'must not name a key twice');
       const out: ComboMapping = { kind, keys, windowMs: ms(v, 'windowMs', path, 1, 5000) };
-      if ((v.to === undefined) === (v.layer === undefined))
-        throw new ConfigError(path, "needs exactly one of 'to' (a key) and 'layer' (an MD id)");
-      if (v.layer !== undefined) {
+      if (exactlyOne(v, path, ['to', 'a key'], ['layer', 'an MD id']) === 1) {
         for (const flag of ['shift', 'ctrl', 'alt', 'win'])
           if (v[flag] !== undefined)
             throw new ConfigError(`${path}.${flag}`, "goes with 'to', not with 'layer'");
