@@ -77,9 +77,8 @@ class EngineHost implements KeyProcessor {
     chord: string[],
     context: InputContext,
   ) {
-    this.engine = new Engine(config, { trace: true });
     this.context = { ...context };
-    this.engine.setContext(this.context);
+    this.engine = this.newEngine(config);
     this.deviceSettings = devices;
     this.setChord(chord);
   }
@@ -216,11 +215,17 @@ class EngineHost implements KeyProcessor {
     return outputs;
   }
 
+  /** An engine for a profile that knows the devices seen so far and the daemon's context. */
+  private newEngine(config: Config): Engine {
+    const engine = new Engine(config, { trace: true });
+    // the context belongs to the daemon, not to a profile: every new engine starts with it
+    engine.setContext(this.context);
+    for (const d of this.descriptors.values()) engine.describeDevice(d.id, { name: d.name, id: d.id });
+    return engine;
+  }
+
   swap(config: Config): void {
-    this.engine = new Engine(config, { trace: true });
-    // the context belongs to the daemon, not to a profile: the new engine starts with it
-    this.engine.setContext(this.context);
-    for (const d of this.descriptors.values()) this.engine.describeDevice(d.id, { name: d.name, id: d.id });
+    this.engine = this.newEngine(config);
     this.layerKey = '';
     this.noteState();
     this.armDeadline();
