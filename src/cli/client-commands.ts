@@ -514,10 +514,21 @@ function parseOnOff(option: string, value: string | undefined): boolean | undefi
   throw new CliError(`${option}: expected on or off, not '${value}'`, 2);
 }
 
+/** The context's fields as people read them: `-` for empty, the title quoted. */
+function contextFields(c: ContextInfo): [string, string][] {
+  return [
+    ['app', c.app === '' ? '-' : c.app],
+    ['title', c.title === '' ? '-' : JSON.stringify(c.title)],
+    ['ime', c.ime ? 'on' : 'off'],
+    ['language', c.language === '' ? '-' : c.language],
+  ];
+}
+
 /** `app firefox, title "Inbox", ime off, language -` */
 export function describeContext(c: ContextInfo): string {
-  const text = (v: string): string => (v === '' ? '-' : v);
-  return `app ${text(c.app)}, title ${c.title === '' ? '-' : JSON.stringify(c.title)}, ime ${c.ime ? 'on' : 'off'}, language ${text(c.language)}`;
+  return contextFields(c)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 }
 
 async function contextGet(opts: ClientOptions, io: Output): Promise<void> {
@@ -525,10 +536,7 @@ async function contextGet(opts: ClientOptions, io: Output): Promise<void> {
   const c = await api.get<ContextInfo>('/api/context');
   if (opts.json) return io.out(JSON.stringify(c, null, 2));
   const rows: [string, string][] = [
-    ['app', c.app === '' ? '-' : c.app],
-    ['title', c.title === '' ? '-' : JSON.stringify(c.title)],
-    ['ime', c.ime ? 'on' : 'off'],
-    ['language', c.language === '' ? '-' : c.language],
+    ...contextFields(c),
     ['updated', c.updatedAt ? formatTime(c.updatedAt) : 'never (since the daemon started)'],
   ];
   io.out(rows.map(([k, v]) => `${`${k}:`.padEnd(10)} ${v}`).join('\n'));

@@ -132,14 +132,31 @@ export type ContextPatch = Partial<InputContext>;
 const CONTEXT_FIELDS = ['app', 'title', 'ime', 'language'] as const;
 
 /** The engine's state with names for key codes and layer ids (the rest as the engine has it). */
-export type EngineStateInfo = Omit<EngineState, 'modifiers' | 'locks' | 'held' | 'pending' | 'outputDown'> & {
-  activeProfile: string | null;
+export type NamedEngineState = Omit<
+  EngineState,
+  'modifiers' | 'locks' | 'held' | 'pending' | 'outputDown'
+> & {
   modifiers: string[];
   locks: string[];
   held: { device: string; key: string }[];
   pending: { device: string; key: string; sinceUs: number; deadlineUs: number }[];
   outputDown: string[];
 };
+
+export type EngineStateInfo = NamedEngineState & { activeProfile: string | null };
+
+/** Names for the codes and ids of an engine state (`GET /api/state`, a simulation's final state). */
+export function namedState(s: EngineState): NamedEngineState {
+  const { modifiers, locks, held, pending, outputDown, ...rest } = s;
+  return {
+    modifiers: modifiers.map((id) => layerName('MD', id)),
+    locks: locks.map((id) => layerName('LK', id)),
+    held: held.map((h) => ({ device: h.device, key: keyName(h.key) })),
+    pending: pending.map((p) => ({ ...p, key: keyName(p.key) })),
+    outputDown: outputDown.map(keyName),
+    ...rest,
+  };
+}
 
 export interface OutputRecord {
   time: number;
@@ -1017,18 +1034,8 @@ export class Daemon {
   // ---------------------------------------------------------------- engine, simulation, injection
 
   async engineState(): Promise<EngineStateInfo> {
-    const { modifiers, locks, held, pending, outputDown, ...rest } = await this.input!.request<EngineState>({
-      t: 'state',
-    });
-    return {
-      activeProfile: this.active?.name ?? null,
-      modifiers: modifiers.map((id) => layerName('MD', id)),
-      locks: locks.map((id) => layerName('LK', id)),
-      held: held.map((h) => ({ device: h.device, key: keyName(h.key) })),
-      pending: pending.map((p) => ({ ...p, key: keyName(p.key) })),
-      outputDown: outputDown.map(keyName),
-      ...rest,
-    };
+    const s = await this.input!.request<EngineState>({ t: 'state' });
+    return { activeProfile: this.active?.name ?? null, ...namedState(s) };
   }
 
   // ---------------------------------------------------------------- input context

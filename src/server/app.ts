@@ -14,6 +14,7 @@ import type { Static } from 'typebox';
 import { Type } from 'typebox';
 import { formatEvents, resolveKey } from '../core/index.ts';
 import type { Daemon } from '../daemon/daemon.ts';
+import { namedState } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { VERSION } from '../daemon/version.ts';
 import { Auth } from './auth.ts';
@@ -570,29 +571,19 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       if (req.body.source !== undefined && req.body.profile !== undefined)
         throw new DaemonError('SIMULATION_INVALID', 'give either "source" or "profile", not both');
       const r = await daemon.simulate(req.body);
-      const { keyName, layerName } = await import('../core/index.ts');
+      const { pending, ...final } = namedState(r.final);
       return {
         output: r.output,
         durationMs: r.durationMs,
         timeline: r.timeline,
         final: {
-          modifiers: r.final.modifiers.map((id) => layerName('MD', id)),
-          locks: r.final.locks.map((id) => layerName('LK', id)),
-          held: r.final.held.map((h) => ({ device: h.device, key: keyName(h.key) })),
-          pending: r.final.pending.map((p) => ({
+          ...final,
+          pending: pending.map((p) => ({
             device: p.device,
-            key: keyName(p.key),
+            key: p.key,
             sinceMs: p.sinceUs / 1000,
             deadlineMs: p.deadlineUs / 1000,
           })),
-          outputDown: r.final.outputDown.map(keyName),
-          ime: r.final.ime,
-          language: r.final.language,
-          app: r.final.app,
-          title: r.final.title,
-          queued: r.final.queued,
-          capsWord: r.final.capsWord,
-          oneShots: r.final.oneShots,
         },
       };
     },
