@@ -52,8 +52,6 @@ export interface KeyStep {
   code: number;
 }
 
-const HEX_KEYS = '0123456789abcdef';
-
 /** Keys that type `text`: US keystrokes, everything else through `entry`. Every press is released. */
 export function textSteps(text: string, entry: UnicodeEntry): KeyStep[] {
   const steps: KeyStep[] = [];
@@ -74,8 +72,8 @@ export function textSteps(text: string, entry: UnicodeEntry): KeyStep[] {
     // Hold the entry chord, let it go, type the code point in hex, finish.
     for (const code of start) steps.push({ press: true, code });
     for (let i = start.length - 1; i >= 0; i--) steps.push({ press: false, code: start[i] });
-    for (const digit of ch.codePointAt(0)!.toString(16))
-      tap(resolveKey(HEX_KEYS.indexOf(digit) < 10 ? `Num${digit}` : digit.toUpperCase()));
+    // hex digits are lowercase: their US keystrokes need no Shift
+    for (const digit of ch.codePointAt(0)!.toString(16)) tap(US.get(digit)!.code);
     tap(end);
   }
   return steps;
