@@ -22,7 +22,7 @@
  * Flags: --quick (3 restarts), --json (the result as JSON on stdout).
  */
 import { table } from './support.ts';
-import { CLI, ROOT, cleanEnv } from '../test/support/daemon-process.ts';
+import { CLI, ROOT, cleanEnv, daemonArgs } from '../test/support/daemon-process.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -107,18 +107,7 @@ async function start(runtime: Runtime, dir: string): Promise<Started> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const entry = runtime === 'tsx' ? ['--import', 'tsx', CLI] : [DIST_CLI];
-  const args = [
-    ...entry,
-    'daemon',
-    '--config-dir',
-    dir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--backend',
-    'virtual',
-  ];
+  const args = [...entry, ...daemonArgs(dir, port)];
   const t0 = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

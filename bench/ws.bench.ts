@@ -34,6 +34,7 @@ import type { NetConnectOpts, Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { daemonArgs } from '../test/support/daemon-process.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -213,15 +214,7 @@ async function startDaemon(dir: string, cpu: number | null): Promise<RunningDaem
     '--import',
     'tsx',
     join(root, 'src/cli/main.ts'),
-    'daemon',
-    '--config-dir',
-    dir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--backend',
-    'virtual',
+    ...daemonArgs(dir),
     '--log-level',
     'warn',
   ];

@@ -1408,12 +1408,10 @@ export class Engine {
     if (this.interruptible.length > 0 || this.tentative.length > 0 || this.dances.length > 0)
       this.interrupt(first.slot, first.key, null, t, out);
     const record = this.newRecord(first.slot, first.key, 'combo');
+    // no member has a record of its own: dispatch() finished a stale first press, and observeCombo()
+    // lets no key join whose earlier press is still held
     record.ids = run.members.map((q) => q.id);
-    for (const id of record.ids) {
-      const stale = this.records.get(id);
-      if (stale) this.finish(stale, id, t, out);
-      this.records.set(id, record);
-    }
+    for (const id of record.ids) this.records.set(id, record);
     if (combo.layer >= 0) {
       this.modifierCount[combo.layer]++;
       record.modifier = combo.layer;

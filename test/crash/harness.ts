@@ -31,7 +31,7 @@ import type { Settings } from '../../src/daemon/settings.ts';
 import { validateSettings } from '../../src/daemon/settings.ts';
 import type { TemplateName } from '../../src/daemon/templates.ts';
 import { renderTemplate } from '../../src/daemon/templates.ts';
-import { cleanEnv, ROOT } from '../support/daemon-process.ts';
+import { cleanEnv, daemonArgs, ROOT } from '../support/daemon-process.ts';
 
 export const TEMP_MARK = '.keyrx-tmp-';
 const DIST_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -155,22 +155,11 @@ export async function startInstance(
   entry: DaemonEntry,
   killAfterMs?: number,
 ): Promise<Instance | null> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...entry.args,
-      'daemon',
-      '--config-dir',
-      dir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--backend',
-      'virtual',
-    ],
-    { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [...entry.args, ...daemonArgs(dir)], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   let out = '';
   let err = '';

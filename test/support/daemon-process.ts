@@ -44,22 +44,23 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export async function spawnDaemon(opts: SpawnDaemonOptions): Promise<DaemonProcess> {
-  const args = [
-    '--import',
-    'tsx',
-    CLI,
+/** `daemon` and the arguments every test daemon gets: its config dir, loopback, a port, the virtual backend. */
+export function daemonArgs(dir: string, port = 0): string[] {
+  return [
     'daemon',
     '--config-dir',
-    opts.dir,
+    dir,
     '--host',
     '127.0.0.1',
     '--port',
-    String(opts.port ?? 0),
+    String(port),
     '--backend',
     'virtual',
-    ...(opts.extraArgs ?? []),
   ];
+}
+
+export async function spawnDaemon(opts: SpawnDaemonOptions): Promise<DaemonProcess> {
+  const args = ['--import', 'tsx', CLI, ...daemonArgs(opts.dir, opts.port), ...(opts.extraArgs ?? [])];
   const [cmd, argv] =
     opts.cpu === undefined || opts.cpu === null
       ? [process.execPath, args]
