@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import type { OutputEvent } from '../src/core/index.ts';
 import { Engine, isModifierKey, keyName, resolveKey } from '../src/core/index.ts';
 import { compileSource } from '../src/daemon/profile-files.ts';
+import { Rng } from './support/rng.ts';
 
 const path = join(import.meta.dirname, '..', 'examples', '22-home-row-mods.rhai');
 const { config } = compileSource(readFileSync(path, 'utf8'), path);
@@ -29,16 +30,10 @@ const KEY_OF: Record<string, string> = {
 };
 const keyOf = (ch: string): number => resolveKey(KEY_OF[ch] ?? ch.toUpperCase());
 
-/** mulberry32 */
+/** The seeded stream of uniform numbers a typing run draws its timing from. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 interface Stroke {

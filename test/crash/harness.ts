@@ -32,34 +32,12 @@ import { validateSettings } from '../../src/daemon/settings.ts';
 import type { TemplateName } from '../../src/daemon/templates.ts';
 import { renderTemplate } from '../../src/daemon/templates.ts';
 import { cleanEnv, daemonArgs, ROOT } from '../support/daemon-process.ts';
+import { Rng } from '../support/rng.ts';
 
 export const TEMP_MARK = '.keyrx-tmp-';
 const DIST_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 // ---------------------------------------------------------------- seeded randomness
-
-export class Rng {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  /** mulberry32: [0, 1) */
-  next(): number {
-    let t = (this.a = (this.a + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
 
 // ---------------------------------------------------------------- the daemon process
 
@@ -346,7 +324,7 @@ class Generator {
     let pad = '';
     if (this.bigSources && r.chance(0.25)) {
       const line = `// padding ${'x'.repeat(100)}\n`;
-      pad = line.repeat(r.int(100, 2500));
+      pad = line.repeat(r.range(100, 2500));
     }
     return `// crash test ${name} v${++this.version}\n${pad}device_start("*");\n    map("A", "VK_${r.pick(KEYS)}");\n    map("CapsLock", "VK_${r.pick(KEYS)}");\ndevice_end();\n`;
   }
@@ -355,15 +333,15 @@ class Generator {
     const r = this.rng;
     const patch: Record<string, unknown> = {};
     const choices: [string, () => unknown][] = [
-      ['defaultTapHoldMs', () => r.int(1, 65_535)],
-      ['outputHistory', () => r.int(10, 100_000)],
-      ['wsRingSize', () => r.int(100, 1_000_000)],
-      ['latencyIntervalMs', () => r.int(100, 60_000)],
-      ['wsMaxLagEvents', () => r.int(1, 100)],
+      ['defaultTapHoldMs', () => r.range(1, 65_535)],
+      ['outputHistory', () => r.range(10, 100_000)],
+      ['wsRingSize', () => r.range(100, 1_000_000)],
+      ['latencyIntervalMs', () => r.range(100, 60_000)],
+      ['wsMaxLagEvents', () => r.range(1, 100)],
       ['logLevel', () => r.pick(['info', 'warn', 'debug'])],
       ['emergencyExitChord', () => r.pick(CHORDS)],
     ];
-    const n = r.int(1, 3);
+    const n = r.range(1, 3);
     for (let i = 0; i < n; i++) {
       const [key, value] = r.pick(choices);
       patch[key] = value();
@@ -791,15 +769,15 @@ export async function runCrashTest(opts: CrashOptions): Promise<CrashReport> {
         'commit',
         'commit',
       ] as const);
-      const budget = rng.int(opsLo, opsHi);
-      const concurrency = rng.int(1, maxInFlight);
+      const budget = rng.range(opsLo, opsHi);
+      const concurrency = rng.range(1, maxInFlight);
       // 'sent': right after this request went out
-      const killAtSent = rng.int(1, budget);
+      const killAtSent = rng.range(1, budget);
       // 'tempFile' (a write begun) and 'commit' (a file renamed into place: done, most likely not
       // yet acknowledged): at the first such event once this many replies came
-      const armAfterAcks = rng.int(0, budget - 1);
+      const armAfterAcks = rng.range(0, budget - 1);
       let acked = 0;
-      const delayMs = rng.int(0, 250);
+      const delayMs = rng.range(0, 250);
       const pending = new Map<Op, Promise<void>>();
       const busy = new Set<string>();
       let launched = 0;
@@ -884,7 +862,7 @@ export async function runCrashTest(opts: CrashOptions): Promise<CrashReport> {
       while (!next) {
         const killStartup = report.kills < opts.kills && rng.chance(startupKillRate);
         report.restarts++;
-        next = await startInstance(dir, entry, killStartup ? rng.int(0, 1200) : undefined);
+        next = await startInstance(dir, entry, killStartup ? rng.range(0, 1200) : undefined);
         if (!next) {
           report.kills++;
           report.killsBy.startup++;
