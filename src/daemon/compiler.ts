@@ -1,8 +1,18 @@
-/** The main-thread side of the compile worker: promise per request, restart on a hang. */
+/**
+ * The main-thread side of the compile worker: a promise per request, one compile at a time.
+ *
+ * Requests wait in a queue here; each is sent to the worker only when the previous one has
+ * finished and the worker is ready, and its deadline starts then. A compile that overruns it, or
+ * a worker that crashes, fails that one request: the worker is terminated and dropped, and the
+ * next request in the queue runs on a fresh worker.
+ */
 import type { Worker } from 'node:worker_threads';
 import type { Config } from '../core/index.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import type { LoadedFile } from '../dsl/compile.ts';
+import type { Limits } from '../dsl/interpreter.ts';
+import type { CompileRequest } from './compile-worker.ts';
+import { defaultStdlibDirs, stdlibDirsOf } from './profile-files.ts';
 import { startWorker } from './worker-url.ts';
 
 export interface CompileOutcome {
@@ -14,60 +24,134 @@ export interface CompileOutcome {
   compileMs: number;
 }
 
+export interface CompilerServiceOptions {
+  /** the config directory in use: its `stdlib` folder is searched by load() and allowed (default: resolveConfigDir()) */
+  configDir?: string;
+  /** deadline of one compile, from when it is sent to the worker (default 15 s) */
+  timeoutMs?: number;
+  /** tests only: the compiler's limits (e.g. no operation limit, for a compile that never ends) */
+  limits?: Partial<Limits>;
+}
+
 /** A compile never legitimately takes this long (the operation budget stops loops far sooner). */
 const COMPILE_TIMEOUT_MS = 15_000;
 
+interface Job {
+  id: number;
+  source: string;
+  file: string;
+  resolve: (r: CompileOutcome) => void;
+  timer?: NodeJS.Timeout;
+}
+
 export class CompilerService {
   private worker: Worker | null = null;
+  private ready = false;
+  private running: Job | null = null;
+  private readonly queue: Job[] = [];
   private nextId = 1;
-  private readonly waiting = new Map<
-    number,
-    { resolve: (r: CompileOutcome) => void; timer: NodeJS.Timeout; file: string }
-  >();
+  private closed = false;
+  private readonly timeoutMs: number;
+  private readonly stdlibDirs: string[];
+  private readonly limits: Partial<Limits> | undefined;
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const worker = startWorker(import.meta.url, 'compile-worker');
-    worker.unref();
-    worker.on('message', (msg: { id: number; result: CompileOutcome }) => {
-      const w = this.waiting.get(msg.id);
-      if (!w) return;
-      clearTimeout(w.timer);
-      this.waiting.delete(msg.id);
-      w.resolve(msg.result);
-    });
-    const fail = (why: string): void => {
-      if (this.worker === worker) this.worker = null;
-      for (const [id, w] of this.waiting) {
-        clearTimeout(w.timer);
-        this.waiting.delete(id);
-        w.resolve(failure(w.file, why));
-      }
-    };
-    worker.on('error', (e) => fail(`the compiler crashed: ${e.message}`));
-    worker.on('exit', (code) => fail(`the compiler stopped (exit ${code})`));
-    this.worker = worker;
-    return worker;
+  constructor(opts: CompilerServiceOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? COMPILE_TIMEOUT_MS;
+    this.stdlibDirs = opts.configDir !== undefined ? stdlibDirsOf(opts.configDir) : defaultStdlibDirs();
+    this.limits = opts.limits;
   }
 
   compile(source: string, file: string): Promise<CompileOutcome> {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
+    if (this.closed) return Promise.resolve(failure(file, 'the compiler is shut down'));
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        resolve(failure(file, `compiling took longer than ${COMPILE_TIMEOUT_MS / 1000} s and was stopped`));
-        void worker.terminate();
-      }, COMPILE_TIMEOUT_MS);
-      this.waiting.set(id, { resolve, timer, file });
-      worker.postMessage({ id, source, file });
+      this.queue.push({ id: this.nextId++, source, file, resolve });
+      this.pump();
     });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const pending = [...(this.running ? [this.running] : []), ...this.queue.splice(0)];
+    for (const job of pending) {
+      clearTimeout(job.timer);
+      job.resolve(failure(job.file, 'the compiler is shut down'));
+    }
+    this.running = null;
     const w = this.worker;
     this.worker = null;
     if (w) await w.terminate();
+  }
+
+  /** Sends the next request when the worker is free and ready (starting one if needed). */
+  private pump(): void {
+    if (this.closed || this.running || this.queue.length === 0) return;
+    if (!this.worker) this.startWorker();
+    if (!this.ready) return; // "ready" calls pump() again
+    const job = this.queue.shift()!;
+    const worker = this.worker!;
+    this.running = job;
+    job.timer = setTimeout(() => {
+      this.discard(worker);
+      this.finish(
+        job,
+        failure(job.file, `compiling took longer than ${this.timeoutMs / 1000} s and was stopped`),
+      );
+    }, this.timeoutMs);
+    const request: CompileRequest = {
+      id: job.id,
+      source: job.source,
+      file: job.file,
+      stdlibDirs: this.stdlibDirs,
+      ...(this.limits ? { limits: this.limits } : {}),
+    };
+    worker.postMessage(request);
+  }
+
+  private finish(job: Job, outcome: CompileOutcome): void {
+    if (this.running !== job) return;
+    clearTimeout(job.timer);
+    this.running = null;
+    job.resolve(outcome);
+    this.pump();
+  }
+
+  /** Drops a worker (hung or dead): its late messages and its exit are ignored from now on. */
+  private discard(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    this.ready = false;
+    void worker.terminate();
+  }
+
+  private startWorker(): void {
+    const worker = startWorker(import.meta.url, 'compile-worker');
+    worker.unref();
+    this.worker = worker;
+    this.ready = false;
+    worker.on('message', (msg: { ready?: true; id?: number; result?: CompileOutcome }) => {
+      if (this.worker !== worker) return;
+      if (msg.ready) {
+        this.ready = true;
+        this.pump();
+        return;
+      }
+      const job = this.running;
+      if (job && msg.id === job.id && msg.result) this.finish(job, msg.result);
+    });
+    const died = (why: string): void => {
+      if (this.worker !== worker) return;
+      const started = this.ready;
+      this.discard(worker);
+      const job = this.running;
+      if (job)
+        this.finish(job, failure(job.file, why)); // the rest run on a fresh worker
+      else if (!started) {
+        // it died starting: fail what waits rather than restart it forever; the next compile retries
+        for (const waiting of this.queue.splice(0)) waiting.resolve(failure(waiting.file, why));
+      } else this.pump();
+    };
+    worker.on('error', (e) => died(`the compiler crashed: ${e.message}`));
+    worker.on('exit', (code) => died(`the compiler stopped (exit ${code})`));
   }
 }
 

@@ -1,11 +1,10 @@
 /**
  * Node glue for profile files: compiling a .rhai from disk (with load() reading the real
- * file system), reading .krx caches and JSON configs. Used by the CLI and the daemon.
+ * file system, confined to the allowed folders), reading .krx caches and JSON configs. Used by
+ * the CLI and the daemon.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { Config } from '../core/index.ts';
 import { ConfigError, validateConfig } from '../core/index.ts';
@@ -13,31 +12,74 @@ import type { CompileResult, ProfileFileSystem } from '../dsl/compile.ts';
 import { compileProfile } from '../dsl/compile.ts';
 import type { Hasher } from '../dsl/krx.ts';
 import { decodeKrx, KrxError } from '../dsl/krx.ts';
+import { LoadRefused, loadRoots, rootOf } from '../dsl/load-policy.ts';
+import type { RealRootCache } from './bounded-read.ts';
+import { readConfined, readConfinedSync } from './bounded-read.ts';
+import { resolveConfigDir } from './paths.ts';
 
 /** node:crypto's SHA-256, ~10× faster than the portable one for cache checks. */
 export const nodeSha256: Hasher = (bytes) => createHash('sha256').update(bytes).digest();
 
-/** load() reads files synchronously: compiles are short and run where blocking is acceptable (CLI, compile worker). */
-export const nodeProfileFs: ProfileFileSystem = {
-  readFile(path) {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return undefined;
-      throw e;
-    }
-  },
-};
+/** The system-wide stdlib folder (root-owned). */
+export const SYSTEM_STDLIB_DIR = '/usr/share/keyrx/stdlib';
 
-/** $XDG_CONFIG_HOME/keyrx/stdlib (else ~/.config/keyrx/stdlib), then /usr/share/keyrx/stdlib. */
-export function defaultStdlibDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const configHome = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return [join(configHome, 'keyrx', 'stdlib'), '/usr/share/keyrx/stdlib'];
+/**
+ * load()'s file system for one compile: synchronous (compiles run where blocking briefly is
+ * acceptable: the CLI, the compile worker) but bounded and confined (bounded-read.ts): only
+ * regular files of at most 1 MiB really inside the compile's roots are read; everything else
+ * throws LoadRefused.
+ */
+export function confinedProfileFs(): ProfileFileSystem {
+  const realRoots: RealRootCache = new Map();
+  return {
+    readFile(path, roots) {
+      const r = readConfinedSync(path, roots, realRoots);
+      if (r.kind === 'ok') return r.text;
+      if (r.kind === 'missing') return undefined;
+      throw new LoadRefused(r.reason);
+    },
+  };
 }
 
-export function compileSource(source: string, path: string): CompileResult {
-  return compileProfile(source, { file: path, fs: nodeProfileFs, stdlibDirs: defaultStdlibDirs() });
+/** The stdlib folders of a config directory: `<configDir>/stdlib`, then /usr/share/keyrx/stdlib. */
+export function stdlibDirsOf(configDir: string): string[] {
+  return [join(configDir, 'stdlib'), SYSTEM_STDLIB_DIR];
+}
+
+/** The stdlib folders of the config directory in use (resolveConfigDir: $KEYRX_CONFIG_DIR, $XDG_CONFIG_HOME/keyrx, …). */
+export function defaultStdlibDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return stdlibDirsOf(resolveConfigDir(undefined, env));
+}
+
+/** Where load() may read from when compiling `mainFile` with this config directory's stdlib. */
+export function loadRootsOf(mainFile: string, configDir: string): string[] {
+  return loadRoots(mainFile, stdlibDirsOf(configDir));
+}
+
+/** Compiles `path`'s text; load() is confined to its folder and the stdlib folders of `configDir`. */
+export function compileSource(
+  source: string,
+  path: string,
+  opts: { configDir?: string } = {},
+): CompileResult {
+  const configDir = opts.configDir ?? resolveConfigDir();
+  return compileProfile(source, { file: path, fs: confinedProfileFs(), stdlibDirs: stdlibDirsOf(configDir) });
+}
+
+/**
+ * The text of a file a cached compile loaded, for checking its hash: read under the same policy
+ * as load() (bounded, never blocking); undefined when the path is outside the roots, not there,
+ * or refused, so the cache counts as stale and the recompile reports why.
+ */
+export async function readLoadedInput(
+  path: string,
+  mainFile: string,
+  configDir: string,
+): Promise<string | undefined> {
+  const roots = loadRootsOf(mainFile, configDir);
+  if (rootOf(path, roots) === undefined) return undefined;
+  const r = await readConfined(path, roots);
+  return r.kind === 'ok' ? r.text : undefined;
 }
 
 export type ProfileKind = 'rhai' | 'krx' | 'json';
@@ -57,7 +99,10 @@ export class ProfileLoadError extends Error {
 }
 
 /** Reads any profile form into a config: .rhai compiles, .krx is verified, .json validated. */
-export async function loadConfigFile(path: string): Promise<{ config: Config; compile?: CompileResult }> {
+export async function loadConfigFile(
+  path: string,
+  opts: { configDir?: string } = {},
+): Promise<{ config: Config; compile?: CompileResult }> {
   const kind = profileKind(path);
   if (kind === 'krx') {
     const bytes = await readFile(path);
@@ -78,7 +123,7 @@ export async function loadConfigFile(path: string): Promise<{ config: Config; co
       throw e;
     }
   }
-  const result = compileSource(text, path);
+  const result = compileSource(text, path, opts);
   if (!result.config) throw new ProfileLoadError(`${path}: the profile has errors`, result);
   return { config: result.config, compile: result };
 }

@@ -6,8 +6,18 @@
  *
  * load(path) search order, from the directory of the file that calls it (KeyRx's):
  *   1. <dir>/path   2. <dir>/stdlib/path   3. each of `stdlibDirs`
- *      (the CLI and daemon pass $XDG_CONFIG_HOME/keyrx/stdlib and /usr/share/keyrx/stdlib)
+ *      (the CLI and daemon pass <config dir>/stdlib and /usr/share/keyrx/stdlib)
  *   4. the bundled stdlib (shift.rhai, ctrl.rhai)
+ * An absolute path is only itself (then the bundled stdlib, which has no such name).
+ *
+ * load() is confined (load-policy.ts): the allowed roots are the main file's folder (with
+ * everything below it) and each of `stdlibDirs`. A candidate lexically outside every root is
+ * skipped without being looked up, and "searched:" hints name only in-root candidates; when
+ * the path itself (the first candidate) leads outside and nothing in a root matched, the call
+ * fails with E_LOAD_REFUSED. The file system adapter refuses what only it can see (symbolic
+ * links out of the roots, devices, FIFOs, sockets, folders, files over 1 MiB) by throwing
+ * LoadRefused, also E_LOAD_REFUSED. No refusal quotes anything of the file it refused.
+ *
  * A loaded file runs with a fresh variable scope against the same open device/when blocks,
  * with every built-in available; a load cycle is an error.
  */
@@ -15,9 +25,10 @@ import type { BaseMapping, Config } from '../core/index.ts';
 import { CONFIG_VERSION } from '../core/index.ts';
 import { createBuiltins, ProfileBuilder } from './builtins.ts';
 import type { Diagnostic, SourceSpan } from './diagnostics.ts';
-import { ScriptError } from './diagnostics.ts';
+import { ErrorCode, ScriptError } from './diagnostics.ts';
 import type { CallContext, Limits } from './interpreter.ts';
 import { Interpreter } from './interpreter.ts';
+import { describeRoots, isWithin, LoadRefused, loadRoots } from './load-policy.ts';
 import { parse } from './parser.ts';
 import { dirname, isAbsolute, joinPath } from './paths.ts';
 import { sha256Hex } from './sha256.ts';
@@ -26,14 +37,20 @@ import { expectString, UNIT } from './values.ts';
 import { COMPILER_VERSION } from './version.ts';
 
 export interface ProfileFileSystem {
-  /** The file's text, or undefined when there is no such file. */
-  readFile(path: string): string | undefined;
+  /**
+   * The file's text, or undefined when there is no such file. `path` is lexically inside one of
+   * `roots` (the compile's allowed folders); an adapter that sees more than names (links, file
+   * types, sizes) throws LoadRefused for what the policy refuses, with a reason that quotes
+   * nothing of the file.
+   */
+  readFile(path: string, roots: readonly string[]): string | undefined;
 }
 
 export interface CompileOptions {
   /** path of the profile (for diagnostics and relative loads); default `profile.rhai` */
   file?: string;
   fs?: ProfileFileSystem;
+  /** stdlib folders load() searches after the caller's folder; each is an allowed root too */
   stdlibDirs?: string[];
   limits?: Partial<Limits>;
 }
@@ -100,23 +117,42 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
   const builder = new ProfileBuilder();
   const interpreter = new Interpreter({ ...opts.limits, hostFunctions: createBuiltins(builder) });
   const loadStack: string[] = [file];
+  const roots = loadRoots(file, opts.stdlibDirs);
 
   interpreter.registerFunction({
     name: 'load',
     params: 1,
     call(args, ctx: CallContext) {
       const requested = expectString(args, 0, 'load', ctx);
-      const found = resolveLoad(requested, ctx.file, opts);
+      const found = resolveLoad(requested, ctx.file, opts.fs, opts.stdlibDirs ?? [], roots);
+      const allowed = `load() reads only from: ${describeRoots(roots)}`;
+      const searched = found.searched.length > 0 ? `; searched: ${found.searched.join(', ')}` : '';
+      if (found.refused !== undefined) {
+        throw new ScriptError(`load('${requested}') refused: ${found.refused}`, ctx.argSpans[0], {
+          code: ErrorCode.LoadRefused,
+          hint: `${allowed}${searched}`,
+        });
+      }
+      if (found.outside !== undefined) {
+        throw new ScriptError(
+          `load('${requested}') refused: '${found.outside}' is outside the allowed folders`,
+          ctx.argSpans[0],
+          {
+            code: ErrorCode.LoadRefused,
+            hint: `${allowed}; move or copy the file into one of them${searched}`,
+          },
+        );
+      }
       if (!found.path) {
         throw new ScriptError(`Import failed: file not found: '${requested}'`, ctx.argSpans[0], {
-          code: 'E_LOAD',
+          code: ErrorCode.Load,
           hint: `searched: ${found.searched.join(', ')}`,
         });
       }
       const path = found.path;
       if (loadStack.includes(path)) {
         throw new ScriptError(`load cycle: ${[...loadStack, path].join(' → ')}`, ctx.argSpans[0], {
-          code: 'E_LOAD_CYCLE',
+          code: ErrorCode.LoadCycle,
         });
       }
       if (loadStack.length > MAX_LOAD_DEPTH)
@@ -137,7 +173,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
           `load('${requested}'): ${path} has ${errors.length} syntax error(s)`,
           ctx.argSpans[0],
           {
-            code: 'E_LOAD',
+            code: ErrorCode.Load,
           },
         );
       }
@@ -175,28 +211,56 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
   );
 }
 
+interface LoadResolution {
+  /** the file found, with its text */
+  path?: string;
+  text?: string;
+  /** the in-root candidates looked at, and the bundled name */
+  searched: string[];
+  /** the adapter refused an in-root candidate: why */
+  refused?: string;
+  /** nothing was found and the path itself leads outside every root: that place */
+  outside?: string;
+}
+
+/**
+ * KeyRx's search order, confined to `roots`: candidates outside them are skipped without a
+ * look-up; the first one found, or refused, ends the search.
+ */
 function resolveLoad(
   requested: string,
   fromFile: string,
-  opts: CompileOptions,
-): { path?: string; text?: string; searched: string[] } {
+  fs: ProfileFileSystem | undefined,
+  stdlibDirs: readonly string[],
+  roots: readonly string[],
+): LoadResolution {
   const searched: string[] = [];
   const candidates: string[] = [];
   if (isAbsolute(requested)) candidates.push(joinPath(requested));
   else if (!fromFile.startsWith(BUNDLED_PREFIX)) {
     const dir = dirname(fromFile);
     candidates.push(joinPath(dir, requested), joinPath(dir, 'stdlib', requested));
-    for (const d of opts.stdlibDirs ?? []) candidates.push(joinPath(d, requested));
+    for (const d of stdlibDirs) candidates.push(joinPath(d, requested));
   }
+  const outside =
+    candidates.length > 0 && !roots.some((r) => isWithin(candidates[0], r)) ? candidates[0] : undefined;
   for (const path of candidates) {
+    if (!roots.some((r) => isWithin(path, r)) || searched.includes(path)) continue;
     searched.push(path);
-    const text = opts.fs?.readFile(path);
+    let text: string | undefined;
+    try {
+      text = fs?.readFile(path, roots);
+    } catch (e) {
+      if (e instanceof LoadRefused) return { searched, refused: e.reason };
+      throw e;
+    }
     if (text !== undefined) return { path, text, searched };
   }
+  if (isAbsolute(requested)) return { searched, outside };
   const bundled = BUNDLED_STDLIB[requested];
   searched.push(`${BUNDLED_PREFIX}${requested}`);
   if (bundled !== undefined) return { path: `${BUNDLED_PREFIX}${requested}`, text: bundled, searched };
-  return { searched };
+  return { searched, outside };
 }
 
 function spanKey(s: SourceSpan): string {

@@ -57,6 +57,16 @@ export const ErrorCode = {
   Arith: 'E_ARITH',
   /** default for errors raised by host functions */
   Host: 'E_HOST',
+  /** load(): file not found, or a loaded file with syntax errors */
+  Load: 'E_LOAD',
+  /** load(): a file loads itself, directly or through others */
+  LoadCycle: 'E_LOAD_CYCLE',
+  /**
+   * load(): the path is outside the allowed folders (the profile's folder, the stdlib folders),
+   * or is not a regular file of at most 1 MiB inside them (a link leading out, a FIFO, a
+   * device, a socket, a folder, a bigger file)
+   */
+  LoadRefused: 'E_LOAD_REFUSED',
   /** `throw` not caught by the script */
   Throw: 'E_THROW',
   /** a bug in keyrx itself; never expected */

@@ -5,6 +5,7 @@ import type { CompileOptions, CompileResult } from '../../src/dsl/compile.ts';
 import { compileProfile } from '../../src/dsl/compile.ts';
 import { formatDiagnostic } from '../../src/dsl/diagnostics.ts';
 import { encodeKrx } from '../../src/dsl/krx.ts';
+import { isWithin, LoadRefused, loadRoots } from '../../src/dsl/load-policy.ts';
 
 function memoryFs(files: Record<string, string>): CompileOptions['fs'] {
   return { readFile: (path) => files[path] };
@@ -275,6 +276,115 @@ test('load(): search order, inherited blocks, every built-in inside, cycles, not
   );
   const broken = compile('load("bad.rhai");', { fs: memoryFs({ '/p/bad.rhai': 'map("A" "VK_B");' }) });
   assert.ok(broken.diagnostics.some((d) => d.span.file === '/p/bad.rhai' && d.code === 'E_SYNTAX'));
+});
+
+test('load() roots: lexical containment, normalised, relative and absolute never mixed', () => {
+  assert.deepEqual(loadRoots('/p/main.rhai', ['/cfg/stdlib', '/usr/share/keyrx/stdlib', '/cfg/stdlib']), [
+    '/p',
+    '/cfg/stdlib',
+    '/usr/share/keyrx/stdlib',
+  ]);
+  assert.deepEqual(loadRoots('main.rhai'), ['.']);
+  assert.deepEqual(loadRoots('../x/../y/main.rhai'), ['../y']);
+  const cases: [string, string, boolean][] = [
+    ['/p/a.rhai', '/p', true],
+    ['/p', '/p', true],
+    ['/p/sub/../a.rhai', '/p', true],
+    ['/p/../a.rhai', '/p', false],
+    ['/pp/a.rhai', '/p', false],
+    ['/p/stdlib/../../token', '/p', false],
+    ['a.rhai', '.', true],
+    ['../a.rhai', '.', false],
+    ['../y/a.rhai', '../y', true],
+    ['../../a.rhai', '../y', false],
+    ['../a.rhai', '..', true],
+    ['../../a.rhai', '..', false],
+    ['/p/a.rhai', '.', false],
+    ['p/a.rhai', '/', false],
+    ['/anything', '/', true],
+  ];
+  for (const [path, root, inside] of cases) assert.equal(isWithin(path, root), inside, `${path} in ${root}`);
+});
+
+test('load() is confined: paths outside the roots are never looked up and are refused alike', () => {
+  const asked: string[] = [];
+  const files: Record<string, string> = {
+    '/p/lib.rhai': 'map("A", "VK_B");',
+    '/p/sub/deep.rhai': 'load("../lib.rhai");',
+    '/cfg/stdlib/user.rhai': 'map("W", "VK_Up");',
+    '/cfg/token': 'ghp_0123456789abcdefSECRET',
+    '/elsewhere/secret.rhai': 'let leaked = ghp_0123456789abcdefSECRET;',
+  };
+  const fs: CompileOptions['fs'] = {
+    readFile(path) {
+      asked.push(path);
+      return files[path];
+    },
+  };
+  const opts = { fs, stdlibDirs: ['/cfg/stdlib', '/usr/share/keyrx/stdlib'] };
+  // in the roots: relative, a subfolder (and back up, still inside), absolute inside, stdlib, bundled
+  const good = ok(
+    `device_start("*");
+     load("lib.rhai"); load("sub/deep.rhai"); load("/p/lib.rhai"); load("user.rhai");
+     when_start("MD_00"); load("shift.rhai"); when_end();
+     device_end();`,
+    opts,
+  );
+  assert.deepEqual(
+    good.loaded.map((l) => l.path),
+    ['/p/lib.rhai', '/p/sub/deep.rhai', '/cfg/stdlib/user.rhai', '<stdlib>/shift.rhai'],
+  );
+
+  const refusal = (source: string): { message: string; hint: string } => {
+    const r = compile(source, opts);
+    assert.equal(r.ok, false);
+    const d = r.diagnostics.find((x) => x.severity === 'error')!;
+    assert.equal(d.code, 'E_LOAD_REFUSED', d.message);
+    for (const d of r.diagnostics) assert.doesNotMatch(JSON.stringify(d), /SECRET|ghp_|leaked/);
+    return { message: d.message, hint: d.hint ?? '' };
+  };
+  asked.length = 0;
+  const escape = refusal('load("../cfg/token");');
+  assert.equal(escape.message, "load('../cfg/token') refused: '/cfg/token' is outside the allowed folders");
+  assert.match(escape.hint, /\/p, \/cfg\/stdlib, \/usr\/share\/keyrx\/stdlib, the bundled stdlib/);
+  const abs = refusal('load("/elsewhere/secret.rhai");');
+  assert.match(abs.message, /refused: '\/elsewhere\/secret\.rhai' is outside the allowed folders/);
+  // an existing and a missing place outside give the same message (only the path differs)
+  const missing = refusal('load("/elsewhere/nothing.rhai");');
+  assert.equal(missing.message.replaceAll('nothing', 'secret'), abs.message);
+  assert.equal(missing.hint, abs.hint);
+  // nothing outside the roots was ever asked for; the "searched:" hints name only in-root places
+  for (const path of asked)
+    assert.ok(
+      loadRoots('/p/main.rhai', opts.stdlibDirs).some((r) => isWithin(path, r)),
+      path,
+    );
+  assert.ok(!asked.includes('/cfg/token') && !asked.some((p) => p.startsWith('/elsewhere')));
+  assert.deepEqual(escape.hint.split('searched: ')[1].split(', '), ['/p/cfg/token', '<stdlib>/../cfg/token']);
+
+  // what the file system adapter refuses is E_LOAD_REFUSED too, and the search stops there
+  const refusing: CompileOptions['fs'] = {
+    readFile(path) {
+      if (path === '/p/pipe.rhai')
+        throw new LoadRefused(`'${path}' is a FIFO (named pipe), not a regular file`);
+      return files[path];
+    },
+  };
+  const fifo = compile('load("pipe.rhai");', { fs: refusing, stdlibDirs: ['/cfg/stdlib'] });
+  assert.equal(fifo.diagnostics[0].code, 'E_LOAD_REFUSED');
+  assert.equal(
+    fifo.diagnostics[0].message,
+    "load('pipe.rhai') refused: '/p/pipe.rhai' is a FIFO (named pipe), not a regular file",
+  );
+  // plain "not found" inside the roots stays E_LOAD
+  const absent = compile('load("none.rhai");', opts);
+  assert.equal(absent.diagnostics[0].code, 'E_LOAD');
+  // without a file system (the browser): the bundled stdlib only, escapes refused the same way
+  assert.equal(
+    compileProfile('load("../x.rhai");', { file: 'p.rhai' }).diagnostics[0].code,
+    'E_LOAD_REFUSED',
+  );
+  assert.equal(compileProfile('load("x.rhai");', { file: 'p.rhai' }).diagnostics[0].code, 'E_LOAD');
 });
 
 test('limits stop runaway profiles with an error naming the limit', () => {

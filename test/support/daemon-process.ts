@@ -80,10 +80,11 @@ export async function spawnDaemon(opts: SpawnDaemonOptions): Promise<DaemonProce
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timeout = opts.timeoutMs ?? 60_000;
-    const timer = setTimeout(
-      () => reject(new Error(`the daemon did not start in ${timeout} ms:\n${out}\n${err}`)),
-      timeout,
-    );
+    const timer = setTimeout(() => {
+      // a daemon hung while starting would otherwise outlive the test
+      child.kill('SIGKILL');
+      reject(new Error(`the daemon did not start in ${timeout} ms:\n${out}\n${err}`));
+    }, timeout);
     const check = (): void => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {
