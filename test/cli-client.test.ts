@@ -514,7 +514,7 @@ test('login-url prints a one-time URL that logs in', async () => {
   assert.match(link, new RegExp(`^${url}/login\\?code=[\\w-]+$`));
   const res = await fetch(link, { redirect: 'manual' });
   assert.equal(res.status, 302);
-  assert.match(res.headers.get('set-cookie') ?? '', /keyrx_session=/);
+  assert.match(res.headers.get('set-cookie') ?? '', new RegExp(`^keyrx_session_${new URL(url).port}=`));
   assert.equal((await fetch(link, { redirect: 'manual' })).status, 401);
   const json = JSON.parse((await keyrx('login-url', '--json')).stdout);
   assert.equal(json.expiresInSec, 600);
@@ -632,7 +632,7 @@ test('missing or wrong token, bad URL, usage errors', async () => {
   assert.equal(wrong.code, 1);
   assert.equal(
     wrong.stderr,
-    `keyrx: the keyrx daemon at ${url} refused the token in ${join(other, 'token')}: it belongs to another daemon or config directory (pass the daemon's --config-dir, or KEYRX_CONFIG_DIR)\n`,
+    `keyrx: the server at ${url} could not prove it knows the API token in ${join(other, 'token')} (HTTP 200), so the token was not sent: it is a keyrx daemon of another config directory (pass its --config-dir, or KEYRX_CONFIG_DIR), or another program is using the port (check with: ss -ltnp 'sport = :${new URL(url).port}')\n`,
   );
   assert.equal(badUrl.code, 2);
   assert.match(badUrl.stderr, /^keyrx: --url: 'not a url' is not a URL/);

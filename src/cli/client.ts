@@ -4,8 +4,10 @@
  * every failure into a one-line CliError: the API's own message for API errors (exit 1), a clear
  * hint when the daemon is not running or the token is missing or wrong.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { identityProof } from '../server/identity.ts';
 import { configPaths, resolveConfigDir } from '../daemon/paths.ts';
 import { CliError, describeFsError } from './errors.ts';
 
@@ -91,6 +93,60 @@ export async function resolveConnection(
   return { baseUrl, token, tokenPath, startCommand: args.join(' ') };
 }
 
+/** How long a client waits for a daemon that answers 503 STARTING. */
+const STARTING_WAIT_MS = 30_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export type IdentityCheck = { ok: true } | { ok: false; reason: string; starting?: boolean };
+
+/**
+ * Before the token leaves this process: the server must prove it knows it (`GET /api/identity`,
+ * an HMAC of a fresh challenge and the Host we asked for). Anything else listening on the port —
+ * a program squatting on it while the daemon is down — never sees the token. Resolves
+ * `{ok: false}` when nothing answers (or the daemon is still starting); throws when something
+ * answers that is not this config directory's daemon.
+ */
+export async function verifyIdentity(
+  conn: Connection,
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<IdentityCheck> {
+  if (!conn.token) return { ok: true };
+  const challenge = randomBytes(32).toString('hex');
+  const host = new URL(conn.baseUrl).host;
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let res: Response;
+  try {
+    res = await fetch(`${conn.baseUrl}/api/identity?challenge=${challenge}`, {
+      headers: { accept: 'application/json' },
+      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+      redirect: 'manual',
+    });
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') return { ok: false, reason: 'no answer in time' };
+    return { ok: false, reason: networkReason(e) ?? 'unreachable' };
+  }
+  const body = (await res.json().catch(() => null)) as {
+    proof?: unknown;
+    error?: { code?: unknown; message?: unknown };
+  } | null;
+  if (res.status === 503 && body?.error?.code === 'STARTING')
+    return { ok: false, reason: 'the daemon is starting', starting: true };
+  if (res.status === 503) return { ok: false, reason: 'the daemon is shutting down' };
+  if (res.status === 421 && typeof body?.error?.message === 'string')
+    throw new ApiError(421, 'HOST_NOT_ALLOWED', body.error.message);
+  const expected = Buffer.from(identityProof(conn.token, host, challenge));
+  const proof = typeof body?.proof === 'string' ? Buffer.from(body.proof) : null;
+  if (res.ok && proof && proof.length === expected.length && timingSafeEqual(proof, expected))
+    return { ok: true };
+  const port = new URL(conn.baseUrl).port || '80';
+  throw new CliError(
+    `the server at ${conn.baseUrl} could not prove it knows the API token in ${conn.tokenPath} (HTTP ${res.status}), so the token was not sent: it is a keyrx daemon of another config directory (pass its --config-dir, or KEYRX_CONFIG_DIR), or another program is using the port (check with: ss -ltnp 'sport = :${port}')`,
+    1,
+  );
+}
+
 function networkReason(e: unknown): string | undefined {
   let cause: unknown = e;
   for (let i = 0; i < 5 && cause; i++) {
@@ -104,6 +160,8 @@ function networkReason(e: unknown): string | undefined {
 export class ApiClient {
   readonly conn: Connection;
   private readonly timeoutMs: number;
+  /** set once the daemon proved it knows the token (verifyIdentity) */
+  private verified = false;
 
   constructor(conn: Connection, opts: { timeoutMs?: number } = {}) {
     this.conn = conn;
@@ -112,6 +170,7 @@ export class ApiClient {
 
   /** One API call; resolves to the parsed JSON reply of a 2xx status, otherwise throws a CliError. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (!this.verified) await this.verify();
     const url = `${this.conn.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.conn.token) headers.authorization = `Bearer ${this.conn.token}`;
@@ -160,6 +219,33 @@ export class ApiClient {
       `unexpected reply from ${method} ${url}: HTTP ${res.status}${res.ok ? ', not JSON' : ''} (is ${this.conn.baseUrl} a keyrx daemon?)`,
       1,
     );
+  }
+
+  /** verifyIdentity, waiting while the daemon says it is starting. */
+  private async verify(): Promise<void> {
+    const deadline = Date.now() + Math.min(STARTING_WAIT_MS, this.timeoutMs);
+    for (;;) {
+      const check = await verifyIdentity(this.conn, { timeoutMs: this.timeoutMs });
+      if (check.ok) break;
+      if (check.starting && Date.now() < deadline) {
+        await sleep(200);
+        continue;
+      }
+      if (check.reason === 'no answer in time')
+        throw new CliError(
+          `the keyrx daemon at ${this.conn.baseUrl} did not answer within ${this.timeoutMs / 1000} s`,
+          1,
+        );
+      if (check.starting || check.reason.startsWith('the daemon'))
+        throw new CliError(`the keyrx daemon at ${this.conn.baseUrl}: ${check.reason}`, 1);
+      const shown =
+        check.reason !== 'ECONNREFUSED' && check.reason !== 'unreachable' ? ` (${check.reason})` : '';
+      throw new CliError(
+        `cannot reach the keyrx daemon at ${this.conn.baseUrl}${shown}: is it running? start it with: ${this.conn.startCommand}`,
+        1,
+      );
+    }
+    this.verified = true;
   }
 
   private unauthorized(): ApiError {

@@ -15,6 +15,7 @@ export interface DaemonCliOptions {
   port?: string;
   backend?: string;
   logLevel?: string;
+  allowedHost?: string[];
   auth: boolean;
 }
 
@@ -53,19 +54,26 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   );
 
   const daemon = new Daemon({ configDir: resolveConfigDir(opts.configDir), logger });
-  try {
-    await daemon.start(backend);
-  } catch (e) {
-    await daemon.stop();
+  const fail = async (e: unknown): Promise<never> => {
+    await daemon.stop().catch(() => undefined);
     if (e instanceof DaemonError) throw new CliError(e.message, 1);
     throw e;
-  }
-  if (!opts.logLevel && !process.env.KEYRX_LOG_LEVEL) logger.level = daemon.settings.logLevel;
-  const allowedOrigins = (process.env.KEYRX_ALLOWED_ORIGINS ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
-  const { app, auth } = await buildServer(daemon, { auth: opts.auth, allowedOrigins, logger });
+  };
+  // The config dir is checked and locked before anything else happens in it: a second daemon
+  // on the same directory stops here.
+  await daemon.prepare().catch(fail);
+  const list = (text: string | undefined): string[] =>
+    (text ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+  const { app, auth } = await buildServer(daemon, {
+    auth: opts.auth,
+    allowedOrigins: list(process.env.KEYRX_ALLOWED_ORIGINS),
+    allowedHosts: [...(opts.allowedHost ?? []), ...list(process.env.KEYRX_ALLOWED_HOSTS)],
+    bindHost: host,
+    logger,
+  });
 
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string, code: number): Promise<void> => {
@@ -89,16 +97,26 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
     daemon.reloadActive().catch(() => undefined);
   });
 
+  // The port before the profiles: a daemon that cannot serve changes nothing (requests that
+  // arrive while it starts get 503 STARTING).
   try {
     await app.listen({ host, port });
   } catch (e) {
-    await daemon.stop();
+    await app.close().catch(() => undefined);
+    await daemon.stop().catch(() => undefined);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new CliError(`port ${port} on ${host} is in use: is keyrx already running? (use --port)`, 1);
     if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot bind to ${host}: no such local address`, 1);
     throw e;
   }
+  try {
+    await daemon.start(backend);
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await fail(e);
+  }
+  if (!opts.logLevel && !process.env.KEYRX_LOG_LEVEL) logger.level = daemon.settings.logLevel;
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

@@ -82,6 +82,11 @@ function buildProgram(io: Output): Command {
       .option('--port <n>', 'port (env KEYRX_PORT; default 9867)')
       .option('--backend <kind>', 'input backend: auto, linux or virtual (env KEYRX_BACKEND; default auto)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
+      .option(
+        '--allowed-host <name>',
+        'also answer to this Host name (name or name:port; repeatable; env KEYRX_ALLOWED_HOSTS, comma-separated)',
+        (value: string, all: string[] = []) => [...all, value],
+      )
       .option('--no-auth', 'no API token (refused unless the host is loopback)')
       // loaded on demand: fastify and the daemon are not needed by the other commands
       .action(async (opts: DaemonCliOptions) => (await import('./daemon-command.ts')).runDaemon(opts, io));

@@ -15,7 +15,7 @@ import { keyName, resolveKey } from '../core/index.ts';
 import type { Topic } from '../server/ws.ts';
 import { CLOSE_POLICY, CLOSE_TOO_SLOW, PROTOCOL_VERSION, TOPICS } from '../server/ws.ts';
 import type { Connection, ConnectionOptions } from './client.ts';
-import { resolveConnection } from './client.ts';
+import { resolveConnection, verifyIdentity } from './client.ts';
 import { CliError } from './errors.ts';
 import type { Output } from './profile-commands.ts';
 
@@ -399,6 +399,12 @@ export class Monitor {
    * reported without a WebSocket attempt.
    */
   private async probe(): Promise<Probe> {
+    // every connection, not only the first: while the daemon is down, another program may take its port
+    const identity = await verifyIdentity(this.conn, {
+      signal: this.tuning.signal,
+      timeoutMs: PROBE_TIMEOUT_MS,
+    });
+    if (!identity.ok) return { kind: 'unreachable', reason: identity.reason };
     let res: Response;
     try {
       res = await fetch(`${this.conn.baseUrl}/api/status`, {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, EngineState, SimulationResult } from '../core/index.ts';
@@ -25,9 +25,12 @@ import type { DeviceDescriptor } from '../platform/types.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
 import type { CompileOutcome } from './compiler.ts';
 import { CompilerService } from './compiler.ts';
+import { secureConfigDir } from './config-dir.ts';
 import { DaemonError, storageError } from './errors.ts';
 import { EventHub } from './event-hub.ts';
 import { InputThread } from './input-host.ts';
+import type { InstanceLock } from './instance-lock.ts';
+import { acquireInstanceLock } from './instance-lock.ts';
 import type {
   DeviceSetting,
   FromInput,
@@ -40,7 +43,7 @@ import { Mutex } from './mutex.ts';
 import { checkProfileName, isValidProfileName } from './names.ts';
 import type { ConfigPaths } from './paths.ts';
 import { configPaths } from './paths.ts';
-import { nodeSha256, nodeSha256Hex } from './profile-files.ts';
+import { nodeSha256, nodeSha256Hex, readLoadedInput } from './profile-files.ts';
 import { ProfileStore } from './profile-store.ts';
 import type { Settings } from './settings.ts';
 import { defaultSettings, mergeSettings, validateSettings } from './settings.ts';
@@ -221,7 +224,7 @@ export class Daemon {
   onFatal: (reason: string) => void = () => undefined;
 
   private readonly store: ProfileStore;
-  private readonly compiler = new CompilerService();
+  private readonly compiler: CompilerService;
   private input: InputThread | null = null;
   private readonly lock = new Mutex();
   /** bumped by every change the profile list shows (entries, the active one), for reply caches */
@@ -243,6 +246,9 @@ export class Daemon {
   private watcher: FSWatcher | null = null;
   private readonly reindexTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
+  private prepared = false;
+  private ready = false;
+  private instanceLock: InstanceLock | null = null;
   private wakeFd = -1;
   private lastLatencyCount = 0;
   private readonly linuxPipes: PipeBackend | undefined;
@@ -256,6 +262,8 @@ export class Daemon {
   constructor(opts: DaemonOptions) {
     this.linuxPipes = opts.linuxPipes;
     this.paths = configPaths(opts.configDir);
+    // load() may read <configDir>/stdlib: the config dir in use, not the default one
+    this.compiler = new CompilerService({ configDir: this.paths.root });
     this.store = new ProfileStore(this.paths);
     this.log = opts.logger;
     this.hub = new EventHub(this.settings.wsRingSize);
@@ -263,9 +271,23 @@ export class Daemon {
 
   // ---------------------------------------------------------------- lifecycle
 
-  async start(backend: BackendChoice = 'auto'): Promise<void> {
-    const firstStart = !(await exists(this.paths.root)) || !(await exists(this.paths.profiles));
-    await mkdir(this.paths.root, { recursive: true, mode: 0o700 });
+  /**
+   * Everything before the daemon serves or remaps, changing nothing a running daemon uses: the
+   * config directory checked and tightened, its lock taken (a second daemon stops here, before it
+   * touches anything), the token, settings and devices read. The CLI binds the port after this
+   * and calls start() only once the port is its own.
+   */
+  async prepare(): Promise<void> {
+    if (this.prepared) return;
+    const check = await secureConfigDir(this.paths.root);
+    for (const fixed of check.fixed)
+      this.log.warn({ fixed }, 'the config directory was writable by others: mode tightened');
+    if (check.truncated)
+      this.log.warn({ dir: this.paths.root }, 'the config directory has too many entries to check them all');
+    const lock = await acquireInstanceLock(this.paths.root);
+    if (lock.unlocked)
+      this.log.warn({ dir: this.paths.root }, `not locking the config directory: ${lock.unlocked}`);
+    this.instanceLock = lock;
     await this.store.ensureDirs();
     for (const dir of [this.paths.root, this.paths.profiles, this.paths.cache]) {
       const removed = await removeStaleTemps(dir);
@@ -275,7 +297,11 @@ export class Daemon {
     this.settings = await this.loadSettings();
     this.hub.resize(this.settings.wsRingSize);
     this.storedDevices = await this.loadDevices();
+    this.prepared = true;
+  }
 
+  async start(backend: BackendChoice = 'auto'): Promise<void> {
+    await this.prepare();
     this.backend = await this.chooseBackend(backend);
     this.input = new InputThread();
     if (this.backend === 'linux') {
@@ -304,13 +330,16 @@ export class Daemon {
     for (const d of ready.devices) this.connected.set(d.id, d);
 
     await this.rebuildIndex();
-    if (firstStart && this.index.size === 0) {
+    // First start: no profile and no activation ever saved (a start that failed before this
+    // point, e.g. on a port in use, leaves neither, so the next one still counts as the first).
+    if (this.index.size === 0 && !(await exists(this.paths.state))) {
       await this.store.write('default', renderTemplate('default', this.settings.defaultTapHoldMs));
       await this.reindex('default');
       this.log.info('first start: created and activated the default profile');
       await this.activate('default');
     } else await this.restoreActive();
     this.watchProfiles();
+    this.ready = true;
   }
 
   async stop(): Promise<void> {
@@ -326,6 +355,13 @@ export class Daemon {
       closeWakeFd(this.wakeFd);
       this.wakeFd = -1;
     }
+    this.instanceLock?.release();
+    this.instanceLock = null;
+  }
+
+  /** True once start() has finished: profiles indexed, the active one restored. */
+  get isReady(): boolean {
+    return this.ready;
   }
 
   get isStopping(): boolean {
@@ -648,7 +684,8 @@ export class Daemon {
       for (const input of config.metadata?.inputs ?? []) {
         const text = input.path.startsWith(BUNDLED_PREFIX)
           ? BUNDLED_STDLIB[input.path.slice(BUNDLED_PREFIX.length)]
-          : await readFile(input.path, 'utf8').catch(() => undefined);
+          : // bounded and confined like load(): outside the roots, or not a regular file → stale
+            await readLoadedInput(input.path, this.store.sourcePath(name), this.paths.root);
         if (text === undefined || nodeSha256Hex(text) !== input.sha256) return null;
       }
       return config;

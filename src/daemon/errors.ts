@@ -16,7 +16,9 @@ export type DaemonErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'STORAGE_FULL'
   | 'STORAGE_ERROR'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  | 'ALREADY_RUNNING'
+  | 'CONFIG_DIR_INSECURE';
 
 const STATUS: Record<DaemonErrorCode, number> = {
   INVALID_NAME: 400,
@@ -33,6 +35,9 @@ const STATUS: Record<DaemonErrorCode, number> = {
   STORAGE_FULL: 507,
   STORAGE_ERROR: 500,
   SHUTTING_DOWN: 503,
+  // start-up failures (the CLI prints them; no request can meet them)
+  ALREADY_RUNNING: 409,
+  CONFIG_DIR_INSECURE: 500,
 };
 
 export class DaemonError extends Error {

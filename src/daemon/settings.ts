@@ -66,6 +66,12 @@ export const SettingsSchema = Type.Object(
       default: 200,
       description: 'threshold used by new profiles created from templates',
     }),
+    sessionHours: Type.Integer({
+      minimum: 1,
+      maximum: 720,
+      default: 12,
+      description: 'hours a web UI login lasts (a restart or logout ends it sooner)',
+    }),
     outputHistory: Type.Integer({
       minimum: 10,
       maximum: 100_000,

@@ -21,22 +21,23 @@ import { Auth } from './auth.ts';
 import type { CollectedRoute } from './openapi.ts';
 import { buildOpenApi, collectRoute } from './openapi.ts';
 import * as S from './schemas.ts';
-import { defaultUiDir, registerUi } from './ui-static.ts';
+import { defaultUiDir, loginPage, registerUi } from './ui-static.ts';
 import { registerWebSocket } from './ws.ts';
 
 export interface ServerOptions {
   /** false only with --no-auth on a loopback address */
   auth: boolean;
   allowedOrigins?: string[];
+  /** Host names (or name:port) served besides 127.0.0.1, localhost and [::1] (--allowed-host) */
+  allowedHosts?: string[];
+  /** the address the server will listen on (--host): also served as a Host name */
+  bindHost?: string;
   logger?: Logger;
   /** the built web UI (index.html + assets); default: dist/ui next to this module, null for none */
   uiDir?: string | null;
 }
 
 export const BODY_LIMIT = 1_048_576;
-
-/** Routes that answer without credentials. */
-const PUBLIC_PATHS = new Set(['/api/health', '/api/session', '/login']);
 
 const strictAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
 const coercingAjv = new Ajv({
@@ -45,6 +46,13 @@ const coercingAjv = new Ajv({
   removeAdditional: false,
   strict: false,
 });
+
+/** `a, b or c` */
+function orList(items: string[]): string {
+  return items.length <= 1
+    ? (items[0] ?? '')
+    : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
 
 function envelope(
   code: string,
@@ -92,7 +100,6 @@ declare module 'fastify' {
 }
 
 export async function buildServer(daemon: Daemon, opts: ServerOptions) {
-  const auth = new Auth(daemon.token, opts.auth, opts.allowedOrigins ?? []);
   const app = Fastify({
     loggerInstance: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -114,6 +121,19 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     clientErrorHandler: refuseMalformedRequest,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const auth = new Auth({
+    token: daemon.token,
+    enabled: opts.auth,
+    allowedOrigins: opts.allowedOrigins,
+    allowedHosts: opts.allowedHosts,
+    bindHost: opts.bindHost,
+    port: () => {
+      const address = app.server.listening ? app.server.address() : null;
+      return typeof address === 'object' && address !== null ? address.port : null;
+    },
+    sessionHours: () => daemon.settings.sessionHours,
+  });
+
   // Query strings and params are text, so they are coerced (?limit=10 → 10); bodies are JSON and
   // must have the right types: {"source": 5} is an error, not "5". Unknown fields are refused.
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -122,14 +142,32 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   app.removeContentTypeParser('text/plain');
 
   const routes: CollectedRoute[] = [];
-  app.addHook('onRoute', (r) => collectRoute(routes, r));
+  app.addHook('onRoute', (r) => {
+    // @fastify/static's catch-all serves the web UI's files: pages, public unless the path spells an API path
+    if (r.url === '/*' && r.config?.access === undefined) r.config = { ...r.config, access: 'page' };
+    collectRoute(routes, r);
+  });
 
+  // The order matters: a foreign Host is refused before anything else answers (even /api/health
+  // and the UI's files), then foreign origins, then credentials for the route that will run.
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
-    const path = req.url.split('?')[0];
-    if (path.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    if (!auth.isHostAllowed(req)) {
+      reply.header('connection', 'close');
+      return reply
+        .code(421)
+        .send(
+          envelope(
+            'HOST_NOT_ALLOWED',
+            `this daemon answers to Host ${orList(auth.servedHosts())}, not '${String(req.headers.host ?? '').slice(0, 100)}' (a web page can point its own name at 127.0.0.1; if this name is yours, start the daemon with --allowed-host)`,
+          ),
+        );
+    }
+    const needsCredentials = auth.needsCredentials(req);
+    if (needsCredentials || req.routeOptions.url?.startsWith('/api/'))
+      reply.header('cache-control', 'no-store');
     const stateChanging = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
     const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
     if ((stateChanging || upgrade) && !auth.isOriginAllowed(req)) {
@@ -140,6 +178,11 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     }
     if (daemon.isStopping)
       return reply.code(503).send(envelope('SHUTTING_DOWN', 'the daemon is shutting down'));
+    if (!daemon.isReady)
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send(envelope('STARTING', 'the daemon is starting; try again in a moment'));
     // refuse an oversized body before reading it, so the client reliably gets the 413
     if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT) {
       reply.header('connection', 'close');
@@ -147,8 +190,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
         .code(413)
         .send(envelope('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT} bytes`));
     }
-    if (PUBLIC_PATHS.has(path) || !(path.startsWith('/api/') || path === '/ws')) return;
-    if (!auth.isAuthenticated(req, path === '/ws'))
+    if (needsCredentials && !auth.isAuthenticated(req, req.routeOptions.url === '/ws'))
       return reply
         .code(401)
         .send(
@@ -211,6 +253,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   app.get(
     '/api/health',
     {
+      config: { access: 'public' },
       schema: {
         summary: 'liveness (no auth)',
         response: { 200: Type.Object({ status: Type.Literal('ok') }) },
@@ -226,6 +269,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   app.get(
     '/api/session',
     {
+      config: { access: 'public' },
       schema: {
         summary: 'whether this request is authenticated (no credentials needed)',
         response: { 200: Type.Object({ authenticated: Type.Boolean(), authRequired: Type.Boolean() }) },
@@ -237,6 +281,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   app.get(
     '/login',
     {
+      config: { access: 'public' },
       schema: {
         querystring: Type.Object({
           code: Type.Optional(Type.String({ maxLength: 256 })),
@@ -245,17 +290,67 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       },
     },
     async (req, reply) => {
+      // a reused link (a reload, a bookmark) while the browser is logged in: just the UI
+      if (auth.isAuthenticated(req)) return reply.redirect('/', 302);
+      const retryAfter = auth.loginRetryAfterSec();
+      if (retryAfter > 0)
+        return reply
+          .code(429)
+          .header('retry-after', String(retryAfter))
+          .type('text/html')
+          .send(loginPage('Too many failed logins', `Try again in ${retryAfter} s.`));
       const credential = req.query.code ?? req.query.token;
-      if (!credential || !auth.redeem(credential))
+      if (!credential || !auth.redeem(credential)) {
+        auth.recordLoginFailure();
+        req.log.warn(
+          {
+            remote: req.ip,
+            kind: req.query.code !== undefined ? 'code' : req.query.token !== undefined ? 'token' : 'none',
+          },
+          'login refused: the link is not valid (used, expired or wrong)',
+        );
         return reply
           .code(401)
           .type('text/html')
           .send(
-            '<!doctype html><meta charset="utf-8"><title>keyrx: login</title><h1>This login link is not valid</h1><p>Login links work once and for 10 minutes. Run <code>keyrx login-url</code> for a new one, or restart the daemon and use the URL it prints.</p>',
+            loginPage(
+              'This login link is not valid',
+              'Login links work once and for 10 minutes. Run <code>keyrx login-url</code> for a new one, or restart the daemon and use the URL it prints.',
+            ),
           );
-      auth.setSessionCookie(reply);
+      }
+      auth.startSession(reply);
       return reply.redirect('/', 302);
     },
+  );
+
+  app.post(
+    '/api/logout',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: "end this browser's session (clears its cookie; other sessions and the token stay valid)",
+        response: { 200: Type.Object({ loggedOut: Type.Boolean() }) },
+      },
+    },
+    async (req, reply) => ({ loggedOut: auth.endSession(req, reply) }),
+  );
+
+  app.get(
+    '/api/identity',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary:
+          'proof that this daemon knows the API token, before a client sends it: HMAC-SHA256(token, "keyrx-identity-v1\\n" + Host + "\\n" + challenge), hex',
+        querystring: Type.Object(
+          { challenge: Type.String({ pattern: '^[0-9a-f]{32,128}$' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ proof: Type.String() }), ...errorResponses },
+      },
+    },
+    async (req) => ({ proof: auth.prove(req, req.query.challenge) }),
   );
 
   // ---------------------------------------------------------------- status

@@ -6,6 +6,8 @@ export interface CollectedRoute {
   url: string;
   schema: Record<string, unknown>;
   summary?: string;
+  /** false for the routes that answer without credentials */
+  secured: boolean;
 }
 
 export function collectRoute(routes: CollectedRoute[], opts: RouteOptions): void {
@@ -19,6 +21,7 @@ export function collectRoute(routes: CollectedRoute[], opts: RouteOptions): void
       url: opts.url,
       schema,
       summary: schema.summary as string | undefined,
+      secured: opts.config?.access !== 'public',
     });
   }
 }
@@ -57,7 +60,7 @@ export function buildOpenApi(routes: CollectedRoute[], version: string): unknown
     };
     if (r.schema.body)
       op.requestBody = { required: true, content: { 'application/json': { schema: r.schema.body } } };
-    if (r.url !== '/api/health' && r.url !== '/api/session') op.security = [{ bearer: [] }, { session: [] }];
+    if (r.secured) op.security = [{ bearer: [] }, { session: [] }];
     (paths[path] ??= {})[r.method] = op;
   }
   return {
@@ -71,7 +74,13 @@ export function buildOpenApi(routes: CollectedRoute[], version: string): unknown
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'the token in <config dir>/token' },
-        session: { type: 'apiKey', in: 'cookie', name: 'keyrx_session', description: 'set by the login URL' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'keyrx_session_<port>',
+          description:
+            "set by the login URL; named for the daemon's port, valid for the sessionHours setting or until POST /api/logout or a restart",
+        },
       },
       schemas: {
         ErrorEnvelope: {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VERSION } from '../daemon/version.ts';
+import { canonicalPath, isApiSpace } from './auth.ts';
 
 /** Where the build puts the UI, seen from dist/src/server (installed) and from src/server (tsx). */
 export function defaultUiDir(): string | null {
@@ -39,10 +40,14 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>keyrx</title><h1>
 
 function wantsPage(req: FastifyRequest): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const path = req.url.split('?')[0];
-  if (path.startsWith('/api/') || path === '/api' || path === '/ws' || path.startsWith('/assets/'))
-    return false;
-  return true;
+  return !isApiSpace(req.url) && !canonicalPath(req.url).startsWith('/assets/');
+}
+
+/** A small page for what /login answers when it cannot log in (styled without the UI's bundle). */
+export function loginPage(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>keyrx: ${title}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:10vh auto;padding:0 1rem;color:#1f2328;background:#fff}h1{font-size:1.4rem}code{background:#eff1f3;padding:.1em .3em;border-radius:4px}a{color:#0969da}@media (prefers-color-scheme:dark){body{color:#e6edf3;background:#0d1117}code{background:#262c36}a{color:#58a6ff}}</style>
+<h1>${title}</h1><p>${body}</p><p><a href="/">Open keyrx</a></p></html>`;
 }
 
 /**
@@ -57,7 +62,9 @@ export async function registerUi(
   uiDir: string | null,
 ): Promise<(req: FastifyRequest, reply: FastifyReply) => boolean> {
   if (!uiDir) {
-    app.get('/', async (_req, reply) => reply.type('text/html').send(NOT_BUILT));
+    app.get('/', { config: { access: 'page' } }, async (_req, reply) =>
+      reply.type('text/html').send(NOT_BUILT),
+    );
     return () => false;
   }
   await app.register(fastifyStatic, {

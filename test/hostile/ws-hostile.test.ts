@@ -598,7 +598,8 @@ test('abusive upgrades: refused with a 4xx, never an open socket', async () => {
     ['no Sec-WebSocket-Key', `/ws?token=${d.token}`, { 'Sec-WebSocket-Key': '' }, [400]],
     ['a short Sec-WebSocket-Key', `/ws?token=${d.token}`, { 'Sec-WebSocket-Key': 'abc' }, [400]],
     ['protocol version 99', `/ws?token=${d.token}`, { 'Sec-WebSocket-Version': '99' }, [400, 426]],
-    ['a POST upgrade', `/ws?token=${d.token}`, {}, [400, 404, 405]],
+    // no route takes it, and ?token= only authenticates the WebSocket route itself
+    ['a POST upgrade', `/ws?token=${d.token}`, {}, [400, 401, 404, 405]],
   ];
   for (const [what, path, headers, statuses] of refused) {
     const conn =

@@ -24,11 +24,13 @@ type AuthState =
 export function App() {
   const [auth, setAuth] = useState<AuthState>({ kind: 'checking' });
   const [status, setStatus] = useState<Status | null>(null);
+  const [authRequired, setAuthRequired] = useState(false);
 
   const refreshStatus = useCallback(() => {
     api
       .session()
       .then((session) => {
+        setAuthRequired(session.authRequired);
         if (!session.authenticated) throw new ApiError(401, 'UNAUTHORIZED', 'not logged in');
         return api.status();
       })
@@ -63,6 +65,14 @@ export function App() {
 
   const ctx = useMemo(() => ({ status, refreshStatus, stream }), [status, refreshStatus, stream]);
 
+  // The session ends on the daemon too (its cookie would otherwise stay valid until it expires).
+  const logout = useCallback(() => {
+    api
+      .logout()
+      .catch(() => undefined)
+      .finally(() => setAuth({ kind: 'login' }));
+  }, []);
+
   if (auth.kind === 'checking') return <p className="splash">Connecting to the keyrx daemon…</p>;
   if (auth.kind === 'login') return <LoginPage />;
   if (auth.kind === 'unreachable')
@@ -78,7 +88,7 @@ export function App() {
   return (
     <AppContext.Provider value={ctx}>
       <ToastProvider>
-        <Shell />
+        <Shell onLogout={authRequired ? logout : undefined} />
       </ToastProvider>
     </AppContext.Provider>
   );
@@ -92,7 +102,7 @@ const NAV: { href: string; label: string; match: (path: string) => boolean }[] =
   { href: '/settings', label: 'Settings', match: (p) => p === '/settings' },
 ];
 
-function Shell() {
+function Shell({ onLogout }: { onLogout?: () => void }) {
   const { path } = useLocation();
   const toasts = useToasts();
   const connection = useConnectionState();
@@ -162,6 +172,11 @@ function Shell() {
           >
             {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}
           </button>
+          {onLogout && (
+            <button type="button" className="icon-button" onClick={onLogout}>
+              Log out
+            </button>
+          )}
         </div>
       </header>
       <main id="main" tabIndex={-1}>

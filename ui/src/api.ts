@@ -177,6 +177,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   session: () => request<{ authenticated: boolean; authRequired: boolean }>('GET', '/api/session'),
+  logout: () => request<{ loggedOut: boolean }>('POST', '/api/logout'),
   status: () => request<Status>('GET', '/api/status'),
   metrics: () => request<Metrics>('GET', '/api/metrics'),
   profiles: () =>

@@ -41,6 +41,8 @@ export interface Libc {
   inotifyInit1(flags: number): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   close(fd: number): number;
+  /** flock(fd, operation): the daemon's instance lock on its config directory */
+  flock(fd: number, operation: number): number;
   errno(): number;
 }
 
@@ -76,6 +78,7 @@ export function libc(): Libc {
   const inotifyInit1 = lib.func('inotify_init1', 'int', ['int']);
   const inotifyAddWatch = lib.func('inotify_add_watch', 'int', ['int', 'const char *', 'uint32_t']);
   const close = lib.func('close', 'int', ['int']);
+  const flock = lib.func('flock', 'int', ['int', 'int']);
   cached = {
     koffiVersion: koffi.version,
     ioctlInt: (fd, request, arg) => ioctlInt(fd, request, arg) as number,
@@ -87,6 +90,7 @@ export function libc(): Libc {
     inotifyInit1: (flags) => inotifyInit1(flags) as number,
     inotifyAddWatch: (fd, path, mask) => inotifyAddWatch(fd, path, mask) as number,
     close: (fd) => close(fd) as number,
+    flock: (fd, operation) => flock(fd, operation) as number,
     errno: () => koffi.errno(),
   };
   return cached;
