@@ -260,6 +260,30 @@ test('at 360 px wide nothing overflows, and the dark theme renders', async () =>
   await shot('profiles');
 });
 
+test('a used login link while logged in opens the UI; Log out ends the session on the daemon', async () => {
+  const loginUrl = /one-time login link[^\n]*?(http:\/\/\S+)/.exec(daemon.stdout())![1];
+  await page.goto(loginUrl);
+  await page.waitForURL(`${daemon.url}/`);
+  await page.locator('[data-testid=profile-row]').first().waitFor();
+  const [cookie] = await context.cookies(daemon.url);
+  assert.equal(cookie.name, `keyrx_session_${new URL(daemon.url).port}`);
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in to keyrx' }).waitFor();
+  // the old cookie is dead on the daemon too, not only forgotten by the browser
+  const stale = await fetch(`${daemon.url}/api/status`, {
+    headers: { cookie: `${cookie.name}=${cookie.value}` },
+  });
+  assert.equal(stale.status, 401);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Log in to keyrx' }).waitFor();
+  // log in again for anything after this test
+  const fresh = (await daemon.api('POST', '/api/login-url')).json.url as string;
+  await page.goto(fresh);
+  await page.locator('[data-testid=profile-row]').first().waitFor();
+});
+
 test('no console errors on any page', () => {
   assert.deepEqual(consoleErrors, []);
 });
