@@ -21,11 +21,10 @@ import {
   I64_MIN,
   RangeValue,
   UNIT,
+  charCount,
   charsOf,
   compareValues,
   sortedKeys,
-  toDebugString,
-  toDisplayString,
   typeName,
   valueEquals,
 } from './values.ts';
@@ -40,9 +39,18 @@ export interface Ref {
   readonly name: string;
 }
 
-/** What built-ins need from the interpreter. */
+/**
+ * What built-ins need from the interpreter.
+ *
+ * A built-in whose result size depends on its arguments works the size out (or an upper bound of
+ * it) and checks it with checkStringLength/checkArraySize before building anything, so a call
+ * asking for a gigabyte fails without allocating it; work proportional to a result is charged.
+ */
 export interface StdHost {
+  /** the string length limit error when `s` is too long; charges for a long string */
   checkString(s: string, span: SourceSpan): string;
+  /** the string length limit error when a string of `n` code units would be too long */
+  checkStringLength(n: number, span: SourceSpan): void;
   checkArraySize(n: number, span: SourceSpan): void;
   checkMapSize(n: number, span: SourceSpan): void;
   /** charge extra work (big copies, big results) to the operation budget */
@@ -50,6 +58,11 @@ export interface StdHost {
   /** deep copy, charged to the operation budget */
   copy(v: Value, span: SourceSpan): Value;
   emit(kind: 'print' | 'debug', text: string, span: SourceSpan): void;
+  /**
+   * The `print`/`to_string` text of a value (the `debug` text when `debug`), checked against the
+   * string length limit; a text over the limit fails before much more than the limit is built.
+   */
+  show(v: Value, debug: boolean, span: SourceSpan): string;
   callFnPtr(fp: FnPtr, args: Value[], span: SourceSpan): Value;
   /** number of parameters a function pointer expects, or null if unknown */
   fnPtrArity(fp: FnPtr): number | null;
@@ -189,9 +202,49 @@ function indexIn(len: number, i: bigint): number | null {
   return n >= 0n && n < BigInt(len) ? Number(n) : null;
 }
 
+/** Store a modified string in the receiver: checked, and charged as a string a built-in returns is. */
 function setString(c: StdContext, s: string): void {
   c.host.checkString(s, c.span);
+  if (s.length > 256) c.host.charge(s.length >> 2, c.span);
   c.receiver?.set(s, c.span);
+}
+
+/** Code units of the first `n` characters of `s` (n at most its character count). */
+function unitsOfChars(s: string, n: number): number {
+  let i = 0;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(i);
+    const d = s.charCodeAt(i + 1);
+    i += c >= 0xd800 && c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff ? 2 : 1;
+  }
+  return i;
+}
+
+/**
+ * `s.split(d)` (JavaScript's: an empty separator splits into code units) in at most `max` parts,
+ * the last one holding the rest of the string; the array size is checked as it grows, so a split
+ * into millions of parts fails before making them.
+ */
+function splitString(c: StdContext, s: string, d: string, max: number): Value[] {
+  const out: Value[] = [];
+  if (d.length === 0) {
+    if (s.length === 0) return out;
+    const n = Math.min(s.length, max);
+    c.host.checkArraySize(n, c.span);
+    for (let i = 0; i < n - 1; i++) out.push(s[i]);
+    out.push(s.slice(n - 1));
+    return out;
+  }
+  let from = 0;
+  while (out.length < max - 1) {
+    const at = s.indexOf(d, from);
+    if (at < 0) break;
+    c.host.checkArraySize(out.length + 2, c.span);
+    out.push(s.slice(from, at));
+    from = at + d.length;
+  }
+  out.push(s.slice(from));
+  return out;
 }
 
 function checkedInt(c: ArgContext, n: bigint, what: string): bigint {
@@ -287,11 +340,11 @@ const MUT = { mutates: true };
 // Output and introspection
 def('print', [
   o([], (_a, c) => (c.host.emit('print', '', c.span), UNIT)),
-  o(['any'], (a, c) => (c.host.emit('print', toDisplayString(a[0]), c.span), UNIT)),
+  o(['any'], (a, c) => (c.host.emit('print', c.host.show(a[0], false, c.span), c.span), UNIT)),
 ]);
 def('debug', [
   o([], (_a, c) => (c.host.emit('debug', '()', c.span), UNIT)),
-  o(['any'], (a, c) => (c.host.emit('debug', toDebugString(a[0]), c.span), UNIT)),
+  o(['any'], (a, c) => (c.host.emit('debug', c.host.show(a[0], true, c.span), c.span), UNIT)),
 ]);
 def('type_of', [o(['any'], (a) => typeName(a[0]))]);
 def('is_def_fn', [
@@ -313,8 +366,12 @@ def('call', [o(['Fn'], (a, c) => c.host.callFnPtr(a[0] as FnPtr, a.slice(1), c.s
 def('curry', [
   o(
     ['Fn'],
-    (a) => {
+    (a, c) => {
       const fp = a[0] as FnPtr;
+      // `f = f.curry(x)` in a loop grows the list: it is an array, with an array's limit and cost
+      const n = fp.curry.length + a.length - 1;
+      c.host.checkArraySize(n, c.span);
+      c.host.charge(n >> 4, c.span);
       return new FnPtr(fp.name, [...fp.curry, ...a.slice(1)], fp.closure);
     },
     { rest: 'any' },
@@ -331,8 +388,8 @@ def('range', [
 ]);
 
 // Conversions
-def('to_string', [o(['any'], (a, c) => c.host.checkString(toDisplayString(a[0]), c.span))]);
-def('to_debug', [o(['any'], (a, c) => c.host.checkString(toDebugString(a[0]), c.span))]);
+def('to_string', [o(['any'], (a, c) => c.host.show(a[0], false, c.span))]);
+def('to_debug', [o(['any'], (a, c) => c.host.show(a[0], true, c.span))]);
 def('to_int', [
   o(['i64'], (a) => a[0]),
   o(['f64'], (a, c) => {
@@ -410,7 +467,7 @@ def('sqrt', [o(['number'], (a) => Math.sqrt(Number(a[0])))]);
 def(
   'len',
   [
-    o(['string'], (a) => BigInt(charsOf(a[0] as string).length)),
+    o(['string'], (a) => BigInt(charCount(a[0] as string))),
     o(['array'], (a) => BigInt((a[0] as Value[]).length)),
     o(['map'], (a) => BigInt((a[0] as ScriptMap).size)),
   ],
@@ -565,23 +622,17 @@ def('pad', [
     (a, c) => {
       const s = a[0] as string;
       const len = big(a[1]);
-      const fill = charsOf(text(a[2]));
-      const chars = charsOf(s);
-      if (len <= BigInt(chars.length) || fill.length === 0) return UNIT;
-      c.host.checkString('', c.span);
-      if (len > BigInt(Number.MAX_SAFE_INTEGER)) c.host.checkString(' '.repeat(2 ** 30), c.span);
-      const n = Number(len);
-      let out = s;
-      let count = chars.length;
-      while (count < n) {
-        for (const ch of fill) {
-          if (count >= n) break;
-          out += ch;
-          count++;
-        }
-        if (out.length > 2 ** 29) break;
-      }
-      setString(c, out);
+      const fill = text(a[2]);
+      const fillChars = BigInt(charCount(fill));
+      const have = BigInt(charCount(s));
+      if (len <= have || fillChars === 0n) return UNIT;
+      // `fill` repeated (whole times, then a part of it) up to `len` characters: its length first
+      const whole = (len - have) / fillChars;
+      const part = Number((len - have) % fillChars);
+      const partUnits = unitsOfChars(fill, part);
+      const units = BigInt(s.length) + whole * BigInt(fill.length) + BigInt(partUnits);
+      c.host.checkStringLength(units > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(units), c.span);
+      setString(c, s + fill.repeat(Number(whole)) + fill.slice(0, partUnits));
       return UNIT;
     },
     MUT,
@@ -611,23 +662,21 @@ def('truncate', [
   ),
 ]);
 def('split', [
-  o(['string'], (a) => (a[0] as string).split(/\s+/).filter((p) => p.length > 0)),
-  o(['string', 'string|char'], (a, c) => {
-    const parts: Value[] = (a[0] as string).split(text(a[1]));
-    c.host.checkArraySize(parts.length, c.span);
+  o(['string'], (a, c) => {
+    // the words between runs of whitespace
+    const parts: Value[] = [];
+    for (const m of (a[0] as string).matchAll(/\S+/g)) {
+      c.host.checkArraySize(parts.length + 1, c.span);
+      parts.push(m[0]);
+    }
     return parts;
   }),
+  o(['string', 'string|char'], (a, c) => splitString(c, a[0] as string, text(a[1]), Infinity)),
   o(['string', 'string|char', 'i64'], (a, c) => {
     const s = a[0] as string;
-    const d = text(a[1]);
     const n = big(a[2]);
     if (n < 1n) return [s];
-    const all = s.split(d);
-    if (BigInt(all.length) <= n) return all;
-    const k = Number(n);
-    const parts: Value[] = [...all.slice(0, k - 1), all.slice(k - 1).join(d)];
-    c.host.checkArraySize(parts.length, c.span);
-    return parts;
+    return splitString(c, s, text(a[1]), n > BigInt(s.length) ? Infinity : Number(n));
   }),
   o(['string', 'i64'], (a) => {
     const chars = charsOf(a[0] as string);
@@ -652,9 +701,13 @@ def('split', [
 
 // Strings
 function subString(c: StdContext, s: string, start: bigint, len: bigint): string {
-  const chars = charsOf(s);
-  const [from, n] = offsetLen(chars.length, start, len);
-  return chars.slice(from, from + n).join('');
+  const count = charCount(s);
+  const [from, n] = offsetLen(count, start, len);
+  // one code unit per character: no need for the array of characters
+  if (count === s.length) return s.slice(from, from + n);
+  return charsOf(s)
+    .slice(from, from + n)
+    .join('');
 }
 def('sub_string', [
   o(['string', 'i64'], (a, c) => subString(c, a[0] as string, big(a[1]), I64_MAX)),
@@ -674,15 +727,16 @@ def('crop', [
     MUT,
   ),
 ]);
+// Case mapping can make a string longer (at most 3 times: 'ﬃ' → 'FFI'), so results are checked.
 def('to_upper', [
-  o(['string'], (a) => (a[0] as string).toUpperCase()),
+  o(['string'], (a, c) => c.host.checkString((a[0] as string).toUpperCase(), c.span)),
   o(['char'], (a) => {
     const u = (a[0] as Char).value.toUpperCase();
     return [...u].length === 1 ? new Char(u) : a[0];
   }),
 ]);
 def('to_lower', [
-  o(['string'], (a) => (a[0] as string).toLowerCase()),
+  o(['string'], (a, c) => c.host.checkString((a[0] as string).toLowerCase(), c.span)),
   o(['char'], (a) => {
     const l = (a[0] as Char).value.toLowerCase();
     return [...l].length === 1 ? new Char(l) : a[0];
@@ -697,18 +751,27 @@ def('replace', [
   o(
     ['string', 'string|char', 'string|char'],
     (a, c) => {
+      const s = a[0] as string;
       const find = text(a[1]);
-      if (find.length > 0) setString(c, (a[0] as string).split(find).join(text(a[2])));
+      const by = text(a[2]);
+      if (find.length === 0) return UNIT;
+      // a long replacement multiplies the length: count the matches and check the result first
+      let count = 0;
+      for (let at = s.indexOf(find); at >= 0; at = s.indexOf(find, at + find.length)) count++;
+      if (count === 0) return UNIT;
+      c.host.checkStringLength(s.length + count * (by.length - find.length), c.span);
+      setString(c, s.split(find).join(by));
       return UNIT;
     },
     MUT,
   ),
 ]);
 const toChars = o(['string'], (a, c): Value => {
-  const chars = charsOf(a[0] as string);
-  c.host.checkArraySize(chars.length, c.span);
-  c.host.charge(chars.length >> 4, c.span);
-  return chars.map((ch) => new Char(ch));
+  const s = a[0] as string;
+  const n = charCount(s);
+  c.host.checkArraySize(n, c.span);
+  c.host.charge(n >> 4, c.span);
+  return charsOf(s).map((ch) => new Char(ch));
 });
 def('chars', [toChars]);
 def('to_chars', [toChars]);
@@ -738,7 +801,17 @@ def('append', [
     },
     MUT,
   ),
-  o(['string', 'any'], (a, c) => (setString(c, (a[0] as string) + toDisplayString(a[1])), UNIT), MUT),
+  o(
+    ['string', 'any'],
+    (a, c) => {
+      const s = a[0] as string;
+      const more = c.host.show(a[1], false, c.span);
+      c.host.checkStringLength(s.length + more.length, c.span);
+      setString(c, s + more);
+      return UNIT;
+    },
+    MUT,
+  ),
 ]);
 def('pop', [
   o(
@@ -862,7 +935,11 @@ def('splice', [
       const repl = a[3] as Value[];
       const [s, n] = offsetLen(arr.length, big(a[1]), big(a[2]));
       c.host.checkArraySize(arr.length - n + repl.length, c.span);
-      arr.splice(s, n, ...repl);
+      // not splice(s, n, ...repl): a spread of 100,000 arguments can exhaust the stack
+      const tail = arr.slice(s + n);
+      arr.length = s;
+      for (const v of repl) arr.push(v);
+      for (const v of tail) arr.push(v);
       return UNIT;
     },
     MUT,
@@ -949,6 +1026,7 @@ def('retain', [o(['array', 'Fn|string'], (a, c) => partition(a, c, true), MUT)])
 def('keys', [
   o(['map'], (a, c) => {
     const m = a[0] as ScriptMap;
+    c.host.checkArraySize(m.size, c.span);
     c.host.charge(m.size >> 4, c.span);
     return sortedKeys(m);
   }),
@@ -956,6 +1034,7 @@ def('keys', [
 def('values', [
   o(['map'], (a, c) => {
     const m = a[0] as ScriptMap;
+    c.host.checkArraySize(m.size, c.span);
     return c.host.copy(
       sortedKeys(m).map((k) => m.get(k) ?? UNIT),
       c.span,

@@ -61,7 +61,7 @@ import { ErrorCode, ScriptError, formatLocation, suggest } from './diagnostics.t
 import type { Builtin, Overload, Ref, StdContext, StdHost } from './corelib.ts';
 import { BUILTINS, describeOverloads, findOverload } from './corelib.ts';
 import { DEFAULT_MAX_EXPR_DEPTH, DEFAULT_MAX_SOURCE_BYTES, parse } from './parser.ts';
-import type { ArgContext, CopyStats, HostObject, ScriptMap, Value } from './values.ts';
+import type { ArgContext, HostObject, ScriptMap, Value } from './values.ts';
 import {
   Char,
   FnPtr,
@@ -69,11 +69,14 @@ import {
   I64_MIN,
   RangeValue,
   UNIT,
+  charCount,
   charsOf,
   cloneValue,
   compareValues,
+  copyCost,
   isHostObject,
   isValue,
+  toDebugString,
   toDisplayString,
   typeName,
   takeEqualityWork,
@@ -219,6 +222,15 @@ function isContainer(v: Value): v is Value[] | ScriptMap {
 const CAUGHT_ERROR_COST = 32;
 
 /**
+ * "Did you mean" compares the name with every candidate (an edit distance: up to name length ×
+ * candidate length steps each): no suggestions for names longer than this, and the work is charged.
+ */
+const MAX_SUGGESTED_NAME = 64;
+
+/** Variable lookups scan the scope from the innermost entry: one operation per this many entries. */
+const SCOPE_ENTRIES_PER_OPERATION = 64;
+
+/**
  * Operations a pass over a long string (one per 4 code units: some passes split it into
  * characters and join them again) or an array (one per 16 elements) costs. Maps are hashed, never
  * walked, except by functions that charge for it themselves.
@@ -261,8 +273,52 @@ function constAssignError(name: string, span: SourceSpan, action?: string): Scri
   });
 }
 
+function stringLengthError(max: number, span: SourceSpan): ScriptError {
+  return new ScriptError(`string length limit exceeded (${max} characters)`, span, { code: ErrorCode.Limit });
+}
+
 function mapSizeError(max: number, span: SourceSpan): ScriptError {
   return new ScriptError(`map size limit exceeded (${max} entries)`, span, { code: ErrorCode.Limit });
+}
+
+/** The switch cases a value can select, found by hashing rather than by trying every case. */
+interface SwitchTable {
+  /** case indices, in order, by the (primitive) value of one of their value patterns */
+  values: Map<bigint | number | string | boolean | null, number[]>;
+  /** the same for character patterns, by the character */
+  chars: Map<string, number[]>;
+  /** indices of the cases with a range pattern, in order */
+  ranges: number[];
+}
+
+const switchTables = new WeakMap<SwitchExpr, SwitchTable>();
+
+function addCase<K>(map: Map<K, number[]>, key: K, index: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [index]);
+  else if (list[list.length - 1] !== index) list.push(index);
+}
+
+/** Built once per switch expression (the AST is immutable); linear in the number of cases. */
+function switchTable(e: SwitchExpr): SwitchTable {
+  let t = switchTables.get(e);
+  if (t !== undefined) return t;
+  t = { values: new Map(), chars: new Map(), ranges: [] };
+  for (let i = 0; i < e.cases.length; i++) {
+    for (const p of e.cases[i].patterns) {
+      if (p.kind === 'range') {
+        if (t.ranges[t.ranges.length - 1] !== i) t.ranges.push(i);
+      } else if (p.value instanceof Char) {
+        addCase(t.chars, p.value.value, i);
+      } else if (!(typeof p.value === 'number' && Number.isNaN(p.value))) {
+        // Switch cases match by value and type (a float case never matches an integer), as Rhai's
+        // hashing does: Map keys compare so (1n is not 1). NaN, which equals nothing, is left out.
+        addCase(t.values, p.value, i);
+      }
+    }
+  }
+  switchTables.set(e, t);
+  return t;
 }
 
 // Storage locations. Small classes rather than closures: one is made for every assignment and
@@ -351,6 +407,7 @@ class CharRef implements Ref {
     private readonly chars: string[],
     private readonly index: number,
     private readonly base: Ref,
+    private readonly maxLength: number,
   ) {}
   get constant(): boolean {
     return this.base.constant;
@@ -362,14 +419,19 @@ class CharRef implements Ref {
     return new Char(this.chars[this.index]);
   }
   set(v: Value, span: SourceSpan): void {
-    const ch = v instanceof Char ? v.value : typeof v === 'string' && charsOf(v).length === 1 ? v : null;
+    const ch =
+      v instanceof Char ? v.value : typeof v === 'string' && v.length <= 2 && charCount(v) === 1 ? v : null;
     if (ch === null) {
       throw new ScriptError(`a string position can only be set to a character, got ${typeName(v)}`, span, {
         code: ErrorCode.Type,
       });
     }
+    const grows = ch.length - this.chars[this.index].length;
     this.chars[this.index] = ch;
-    this.base.set(this.chars.join(''), span);
+    const s = this.chars.join('');
+    // an astral character in place of another one lengthens the string
+    if (grows > 0 && s.length > this.maxLength) throw stringLengthError(this.maxLength, span);
+    this.base.set(s, span);
   }
 }
 
@@ -386,7 +448,6 @@ export class Interpreter {
   private stmtValue: Value = UNIT;
   private breakValue: Value = UNIT;
   private returnValue: Value = UNIT;
-  private readonly copyStats: CopyStats = { containers: 0, elements: 0 };
   private readonly std: StdHost;
 
   constructor(opts: InterpreterOptions = {}) {
@@ -405,11 +466,16 @@ export class Interpreter {
     this.frame = { scope: [], thisRef: null, module: emptyModule, fnName: null, blockDepth: 0, isRoot: true };
     this.std = {
       checkString: (s, span) => this.checkString(s, span),
+      checkStringLength: (n, span) => this.checkStringLength(n, span),
       checkArraySize: (n, span) => this.checkArraySize(n, span),
       checkMapSize: (n, span) => this.checkMapSize(n, span),
       charge: (n, span) => this.charge(n, span),
       copy: (v, span) => this.owned(v, span),
       emit: (kind, text, span) => this.emit(kind, text, span),
+      show: (v, debug, span) => {
+        const max = this.limits.maxStringLength;
+        return this.checkString(debug ? toDebugString(v, max) : toDisplayString(v, max), span);
+      },
       // Built-ins pass elements of arrays they hold by reference: the callee gets copies.
       callFnPtr: (fp, args, span) =>
         this.callFnPtr(
@@ -576,11 +642,14 @@ export class Interpreter {
     if (this.ops > this.limits.maxOperations) throw this.opsError(span);
   }
 
-  /** A value's text (interpolation, `+`, `throw`): building it is a pass over the value and the text. */
+  /**
+   * A value's text (interpolation, `+`, `throw`): building it is a pass over the value and the
+   * text. A container's text stops soon after the string length limit (the caller's check fails).
+   */
   private display(v: Value, span: SourceSpan): string {
     if (typeof v === 'string') return v;
     this.chargeSizes([v], span);
-    const text = toDisplayString(v);
+    const text = toDisplayString(v, this.limits.maxStringLength);
     this.charge(sizeCharge(text), span);
     return text;
   }
@@ -614,15 +683,14 @@ export class Interpreter {
   }
 
   private checkString(s: string, span: SourceSpan): string {
-    if (s.length > this.limits.maxStringLength) {
-      throw this.error(
-        `string length limit exceeded (${this.limits.maxStringLength} characters)`,
-        span,
-        ErrorCode.Limit,
-      );
-    }
+    this.checkStringLength(s.length, span);
     if (s.length > 256) this.charge(s.length >> 8, span);
     return s;
+  }
+
+  /** For a string about to be built: fails before building it when `n` code units are too many. */
+  private checkStringLength(n: number, span: SourceSpan): void {
+    if (n > this.limits.maxStringLength) throw stringLengthError(this.limits.maxStringLength, span);
   }
 
   private checkArraySize(n: number, span: SourceSpan): void {
@@ -645,15 +713,14 @@ export class Interpreter {
     this.onOutput?.(text, kind, span);
   }
 
-  /** A value leaving its storage: arrays and maps are copied (value semantics). */
+  /**
+   * A value leaving its storage: arrays and maps are copied (value semantics). The copy is paid
+   * for before it is made, so a copy the budget cannot pay for is never allocated.
+   */
   private owned(v: Value, span: SourceSpan): Value {
     if (!isContainer(v)) return v;
-    const stats = this.copyStats;
-    stats.containers = 0;
-    stats.elements = 0;
-    const out = cloneValue(v, stats, span);
-    this.charge(stats.containers + (stats.elements >> 4), span);
-    return out;
+    this.charge(copyCost(v, this.limits.maxOperations - this.ops), span);
+    return cloneValue(v, undefined, span);
   }
 
   // ---- programs, blocks, statements ----------------------------------------------------------
@@ -920,16 +987,27 @@ export class Interpreter {
       return NORMAL;
     };
     // Exact values first, then ranges (Rhai looks values up in a table before scanning ranges).
-    for (let pass = 0; pass < 2; pass++) {
-      for (const c of e.cases) {
-        let hit = false;
-        for (const p of c.patterns) {
-          if (pass === 0 && p.kind === 'value') hit = sameLiteral(p.value, subject);
-          else if (pass === 1 && p.kind === 'range' && typeof subject === 'bigint') {
-            hit = subject >= p.start && (p.inclusive ? subject <= p.end : subject < p.end);
-          }
-          if (hit) break;
-        }
+    const table = switchTable(e);
+    const byValue =
+      subject instanceof Char
+        ? table.chars.get(subject.value)
+        : subject === null || typeof subject !== 'object'
+          ? table.values.get(subject)
+          : undefined;
+    for (const i of byValue ?? []) {
+      const c = e.cases[i];
+      if (c.guard !== null && !this.evalCond(c.guard, 'a switch case condition')) continue;
+      return run(c.body);
+    }
+    if (typeof subject === 'bigint' && table.ranges.length > 0) {
+      // the range cases are tried one by one: that is a pass over them
+      this.charge(table.ranges.length >> 4, e.span);
+      for (const i of table.ranges) {
+        const c = e.cases[i];
+        const hit = c.patterns.some(
+          (p) =>
+            p.kind === 'range' && subject >= p.start && (p.inclusive ? subject <= p.end : subject < p.end),
+        );
         if (!hit) continue;
         if (c.guard !== null && !this.evalCond(c.guard, 'a switch case condition')) continue;
         return run(c.body);
@@ -1066,7 +1144,8 @@ export class Interpreter {
     if (typeof container === 'string') {
       this.chargeSizes([container], span);
       const chars = charsOf(container);
-      return new CharRef(chars, this.arrayIndex(chars.length, idx, idxSpan, 'string'), base);
+      const i = this.arrayIndex(chars.length, idx, idxSpan, 'string');
+      return new CharRef(chars, i, base, this.limits.maxStringLength);
     }
     throw this.cannotIndex(container, span);
   }
@@ -1135,14 +1214,24 @@ export class Interpreter {
 
   private lookup(name: string): Cell | null {
     const scope = this.frame.scope;
-    for (let i = scope.length - 1; i >= 0; i--) {
-      if (scope[i].name === name) return scope[i].cell;
-    }
-    return null;
+    let i = scope.length - 1;
+    while (i >= 0 && scope[i].name !== name) i--;
+    // A scan through thousands of variables is charged: a loop reading the first of 50,000 is not cheap.
+    const scanned = Math.floor((scope.length - i) / SCOPE_ENTRIES_PER_OPERATION);
+    if (scanned > 0) this.charge(scanned, this.lastSpan);
+    return i >= 0 ? scope[i].cell : null;
+  }
+
+  /** suggest(), for names short enough to be typos, with the comparisons charged. */
+  private suggestions(name: string, candidates: string[], span: SourceSpan): string[] {
+    if (name.length > MAX_SUGGESTED_NAME) return [];
+    this.charge(Math.floor((candidates.length * (name.length + 1) ** 2) / 256), span);
+    return suggest(name, candidates);
   }
 
   private unknownVariable(name: string, span: SourceSpan): ScriptError {
     const f = this.frame;
+    this.charge((f.scope.length + f.module.rootScope.length) >> 4, span);
     const visible = f.scope.map((e) => e.name);
     let hint: string | undefined;
     if (f.module.globals.has(name) && !f.isRoot) {
@@ -1157,7 +1246,7 @@ export class Interpreter {
       span,
       ErrorCode.UnknownVariable,
       hint,
-      suggest(name, visible),
+      this.suggestions(name, visible, span),
     );
   }
 
@@ -1207,6 +1296,7 @@ export class Interpreter {
 
   private unknownGlobal(name: string, span: SourceSpan): ScriptError {
     const m = this.frame.module;
+    this.charge(m.rootScope.length >> 4, span);
     const isVar = m.rootScope.some((e) => e.name === name);
     return this.error(
       `unknown global constant 'global::${name}'`,
@@ -1215,7 +1305,7 @@ export class Interpreter {
       isVar
         ? `'${name}' is a variable; only 'const' declarations at the top level are visible as global::${name}`
         : 'global:: reads constants declared with const at the top level of the file (before this point runs)',
-      suggest(name, m.globals.keys()),
+      this.suggestions(name, [...m.globals.keys()], span),
     );
   }
 
@@ -1252,8 +1342,9 @@ export class Interpreter {
       case 'Template': {
         let out = '';
         for (const p of e.parts) {
-          out += typeof p === 'string' ? p : this.display(this.evalPeek(p), e.span);
-          if (out.length > this.limits.maxStringLength) break;
+          const piece = typeof p === 'string' ? p : this.display(this.evalPeek(p), e.span);
+          this.checkStringLength(out.length + piece.length, e.span);
+          out += piece;
         }
         return this.checkString(out, e.span);
       }
@@ -1291,6 +1382,8 @@ export class Interpreter {
         return this.stmtValue;
       }
       case 'Closure': {
+        // capturing copies the scope: charged as copying an array of that size
+        this.charge(this.frame.scope.length >> 4, e.span);
         const captured: Captured = { scope: this.frame.scope.slice(), thisRef: this.frame.thisRef };
         return new FnPtr('<closure>', [], {
           params: e.params,
@@ -1448,8 +1541,7 @@ export class Interpreter {
     if (typeof a === 'string' || typeof b === 'string' || (a instanceof Char && b instanceof Char)) {
       const left = this.display(a, span);
       const right = this.display(b, span);
-      if (left.length + right.length > this.limits.maxStringLength)
-        this.checkString(' '.repeat(this.limits.maxStringLength + 1), span);
+      this.checkStringLength(left.length + right.length, span);
       return this.checkString(left + right, span);
     }
     if (Array.isArray(a) && Array.isArray(b)) {
@@ -1457,9 +1549,11 @@ export class Interpreter {
       return a.concat(b);
     }
     if (a instanceof Map && b instanceof Map) {
+      let added = 0;
+      for (const k of b.keys()) if (!a.has(k)) added++;
+      this.checkMapSize(a.size + added, span);
       const out: ScriptMap = new Map(a);
       for (const [k, v] of b) out.set(k, v);
-      this.checkMapSize(out.size, span);
       return out;
     }
     throw this.typeError(
@@ -1812,6 +1906,10 @@ export class Interpreter {
   }
 
   private callFnPtr(fp: FnPtr, args: Value[], span: SourceSpan, thisRef: Ref | null): Value {
+    // the curried arguments and a closure's captured scope are copied for every call
+    const copied =
+      fp.curry.length + (fp.closure !== null ? (fp.closure.captured as Captured).scope.length : 0);
+    if (copied >= 16) this.charge(copied >> 4, span);
     const all = fp.curry.length > 0 ? [...fp.curry, ...args] : args;
     const closure = fp.closure;
     if (closure === null) return this.callByName(fp.name, all, span, [], thisRef);
@@ -1900,7 +1998,13 @@ export class Interpreter {
     }
     const candidates = [...this.frame.module.functions.keys(), ...this.hostFns.keys(), ...BUILTINS.keys()];
     const message = method ? `unknown method '${name}' for ${typeName(recv)}` : `unknown function '${name}'`;
-    return this.error(message, nameSpan, ErrorCode.UnknownFunction, undefined, suggest(name, candidates));
+    return this.error(
+      message,
+      nameSpan,
+      ErrorCode.UnknownFunction,
+      undefined,
+      this.suggestions(name, candidates, nameSpan),
+    );
   }
 }
 
@@ -1915,10 +2019,4 @@ function argSpansOf(e: CallExpr | MethodCallExpr): SourceSpan[] {
     argSpanCache.set(e, spans);
   }
   return spans;
-}
-
-/** Switch cases match by value and type (a float case never matches an integer), as Rhai's hashing does. */
-function sameLiteral(p: bigint | number | string | boolean | Char | null, v: Value): boolean {
-  if (p instanceof Char) return v instanceof Char && v.value === p.value;
-  return typeof p === typeof v && p === v;
 }

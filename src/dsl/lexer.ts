@@ -164,6 +164,9 @@ export interface LexResult {
   diagnostics: Diagnostic[];
 }
 
+/** Stands for an integer literal with too many digits for any integer type (2^64). */
+const TOO_LARGE = 1n << 64n;
+
 /** One-character escapes and what they stand for. */
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   n: '\n',
@@ -400,7 +403,10 @@ class Lexer {
     }
     const clean = src.slice(start, this.pos).replace(/_/g, '');
     if (isFloat) return this.make('float', start, line, lineStart, { float: Number(clean) });
-    return this.make('int', start, line, lineStart, { int: BigInt(clean) });
+    // Beyond 20 significant digits it is out of range whatever the digits are: the parser only
+    // needs "too large", and converting a megabyte of digits to a BigInt is slower than linear.
+    const significant = clean.length - (/^0*/.exec(clean)?.[0].length ?? 0);
+    return this.make('int', start, line, lineStart, { int: significant > 20 ? TOO_LARGE : BigInt(clean) });
   }
 
   /**
@@ -448,8 +454,11 @@ class Lexer {
         this.pos++;
         let hex: string;
         if (ch === 'u' && src[this.pos] === '{') {
-          const close = src.indexOf('}', this.pos);
-          hex = close > 0 && close - this.pos <= 9 ? src.slice(this.pos + 1, close) : '';
+          // The '}' is looked for among the next 9 characters only: searching the rest of the
+          // file for every '\u{' would make a file full of them quadratic.
+          const rel = src.slice(this.pos + 1, this.pos + 10).indexOf('}');
+          const close = rel < 0 ? -1 : this.pos + 1 + rel;
+          hex = close > 0 ? src.slice(this.pos + 1, close) : '';
           if (hex.length > 0 && [...hex].every(isHexDigit)) {
             this.pos = close + 1;
             const cp = parseInt(hex, 16);
@@ -500,19 +509,23 @@ class Lexer {
     const src = this.src;
     this.pos++; // opening quote
     let value = '';
+    // Text without escapes is taken in runs (slices), not a character at a time.
+    let run = this.pos;
     while (this.pos < src.length) {
       const ch = src[this.pos];
       if (ch === '"') {
+        value += src.slice(run, this.pos);
         this.pos++;
         return this.make('string', start, line, lineStart, { value });
       }
       if (ch === '\n' || (ch === '\r' && src[this.pos + 1] === '\n')) break;
       if (ch === '\\') {
+        value += src.slice(run, this.pos);
         const s = this.scanEscape('"');
         if (s !== null) value += s;
+        run = this.pos;
         continue;
       }
-      value += ch;
       this.pos++;
     }
     const t = this.make('error', start, line, lineStart);
@@ -573,19 +586,18 @@ class Lexer {
     const src = this.src;
     this.pos++; // opening back-tick
     const parts: TemplatePart[] = [];
-    let text = '';
     let textStart = this.pos;
     let textLine = this.line;
     let textLineStart = this.lineStart;
+    // The text is verbatim: it is the source since textStart, taken as one slice.
     const flushText = (): void => {
-      if (text.length > 0) {
+      if (this.pos > textStart) {
         parts.push({
           kind: 'text',
-          text,
+          text: src.slice(textStart, this.pos),
           span: this.spanAt(textStart, textLine, textLineStart, this.pos - textStart),
         });
       }
-      text = '';
     };
     while (this.pos < src.length) {
       const ch = src[this.pos];
@@ -616,7 +628,6 @@ class Lexer {
         textLineStart = this.lineStart;
         continue;
       }
-      text += ch;
       this.advance();
     }
     const t = this.make('error', start, line, lineStart);

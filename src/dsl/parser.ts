@@ -604,10 +604,12 @@ class Parser {
     const open = this.expectPunct('(', `expected '(' after the function name '${name.text}'`);
     const params: string[] = [];
     const paramSpans: SourceSpan[] = [];
+    const seen = new Set<string>();
     for (;;) {
       if (this.eatPunct(')')) break;
       const p = this.expectBindingName('a parameter name');
-      if (params.includes(p.text)) this.report(`duplicate parameter '${p.text}'`, p.span);
+      if (seen.has(p.text)) this.report(`duplicate parameter '${p.text}'`, p.span);
+      seen.add(p.text);
       params.push(p.text);
       paramSpans.push(p.span);
       if (this.eatPunct(',')) continue;
@@ -1137,10 +1139,12 @@ class Parser {
     const params: string[] = [];
     const paramSpans: SourceSpan[] = [];
     if (open.text === '|') {
+      const seen = new Set<string>();
       for (;;) {
         if (this.eatPunct('|')) break;
         const p = this.expectBindingName('a closure parameter name');
-        if (params.includes(p.text)) this.report(`duplicate parameter '${p.text}'`, p.span);
+        if (seen.has(p.text)) this.report(`duplicate parameter '${p.text}'`, p.span);
+        seen.add(p.text);
         params.push(p.text);
         paramSpans.push(p.span);
         if (this.eatPunct(',')) continue;
@@ -1167,7 +1171,8 @@ class Parser {
     this.enter(open);
     const cases: SwitchCase[] = [];
     let defaultBody: Expr | null = null;
-    const seen: { key: string; span: SourceSpan }[] = [];
+    // first span of every unguarded case value (a Map: 100,000 cases must not be compared pairwise)
+    const seen = new Map<string, SourceSpan>();
     for (;;) {
       const t = this.peek();
       if (this.isPunct(t, '}')) break;
@@ -1202,9 +1207,10 @@ class Parser {
               p.kind === 'value'
                 ? `${typeof p.value}:${String(p.value)}`
                 : `range:${p.start}:${p.end}:${p.inclusive}`;
-            const dup = seen.find((s) => s.key === key);
-            if (dup) this.report(`duplicate switch case (first at ${formatLocation(dup.span)})`, p.span);
-            else seen.push({ key, span: p.span });
+            const first = seen.get(key);
+            if (first !== undefined)
+              this.report(`duplicate switch case (first at ${formatLocation(first)})`, p.span);
+            else seen.set(key, p.span);
           }
         }
         cases.push({ patterns, guard, body, span: this.spanFrom(t.span) });

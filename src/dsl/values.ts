@@ -171,7 +171,8 @@ export function sortedKeys(m: ScriptMap): string[] {
 /**
  * Longest text `show` builds. An array can hold the same long string many times at no cost, so
  * its text could be far larger than anything the script paid for: past this length the rest is
- * left out (`…`), and the caller's string length check reports it.
+ * left out (`…`), and the caller's string length check reports it. Callers that know their string
+ * length limit pass it instead (`maxLength`), so nothing much longer than the limit is ever built.
  */
 export const MAX_SHOWN_LENGTH = 16 * 1024 * 1024;
 
@@ -226,14 +227,19 @@ function show(v: Value, debug: boolean, depth: number, room: { left: number }): 
   return typeof h.toDisplayString === 'function' ? h.toDisplayString() : `<${typeName(v)}>`;
 }
 
-/** What `print` and `to_string` show: strings and chars bare, `()` as nothing. */
-export function toDisplayString(v: Value): string {
-  return show(v, false, 0, { left: MAX_SHOWN_LENGTH });
+/**
+ * What `print` and `to_string` show: strings and chars bare, `()` as nothing.
+ *
+ * Containers stop (`…`) once their text is past `maxLength`: a text longer than `maxLength` stays
+ * longer than `maxLength` (so a length check still fails), but is at most about one element longer.
+ */
+export function toDisplayString(v: Value, maxLength = MAX_SHOWN_LENGTH): string {
+  return show(v, false, 0, { left: Math.min(maxLength, MAX_SHOWN_LENGTH) + 1 });
 }
 
-/** What `debug` shows: strings quoted, `()` as `()`. */
-export function toDebugString(v: Value): string {
-  return show(v, true, 0, { left: MAX_SHOWN_LENGTH });
+/** What `debug` shows: strings quoted, `()` as `()`. `maxLength` as for toDisplayString. */
+export function toDebugString(v: Value, maxLength = MAX_SHOWN_LENGTH): string {
+  return show(v, true, 0, { left: Math.min(maxLength, MAX_SHOWN_LENGTH) + 1 });
 }
 
 /** Entries valueEquals compared since the last takeEqualityWork(): the interpreter charges them. */
@@ -277,13 +283,16 @@ export function valueEquals(a: Value, b: Value, depth = 0): boolean {
     );
   }
   if (a instanceof FnPtr) {
-    return (
-      b instanceof FnPtr &&
-      a.name === b.name &&
-      a.closure === b.closure &&
-      a.curry.length === b.curry.length &&
-      a.curry.every((x, i) => valueEquals(x, b.curry[i], depth + 1))
-    );
+    if (
+      !(b instanceof FnPtr) ||
+      a.name !== b.name ||
+      a.closure !== b.closure ||
+      a.curry.length !== b.curry.length
+    ) {
+      return false;
+    }
+    equalityWork += a.curry.length;
+    return a.curry.every((x, i) => valueEquals(x, b.curry[i], depth + 1));
   }
   if (a !== null && b !== null && isHostObject(a) && isHostObject(b) && typeof a.equals === 'function') {
     return a.equals(b);
@@ -321,6 +330,39 @@ function valueTooDeep(span?: SourceSpan): ScriptError {
   return new ScriptError(`value nested too deeply (more than ${MAX_VALUE_DEPTH} levels)`, span, {
     code: ErrorCode.Limit,
   });
+}
+
+interface CostWalk {
+  containers: number;
+  elements: number;
+  limit: number;
+}
+
+/** false once the cost is past the limit (or the value is too deep to copy): stop walking. */
+function walkCost(v: Value[] | ScriptMap, w: CostWalk, depth: number): boolean {
+  if (depth >= MAX_VALUE_DEPTH) return false;
+  w.containers++;
+  w.elements += Array.isArray(v) ? v.length : v.size * 16;
+  if (w.containers + w.elements / 16 > w.limit) return false;
+  for (const e of Array.isArray(v) ? v : v.values()) {
+    if (e !== null && typeof e === 'object' && (Array.isArray(e) || e instanceof Map)) {
+      if (!walkCost(e, w, depth + 1)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * What cloneValue(v) will do, in the units its CopyStats are charged in (one per container, one
+ * per 16 elements, a map entry counting 16), computed without allocating anything, so that a copy
+ * can be paid for before it is made. Counting stops once past `limit` (the result is then more
+ * than `limit`, not the full cost).
+ */
+export function copyCost(v: Value, limit = Infinity): number {
+  if (v === null || typeof v !== 'object' || !(Array.isArray(v) || v instanceof Map)) return 0;
+  const w: CostWalk = { containers: 0, elements: 0, limit };
+  walkCost(v, w, 0);
+  return w.containers + Math.floor(w.elements / 16);
 }
 
 /** Deep copy of arrays and maps (everything else is immutable or an opaque host reference). */
@@ -376,6 +418,22 @@ export function isValue(v: unknown): v is Value {
     default:
       return false;
   }
+}
+
+/** charsOf(s).length, without making the array. */
+export function charCount(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
 }
 
 /** The characters (Unicode scalar values) of a string: Rhai indexes strings by character. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Diagnostic } from '../../src/dsl/diagnostics.ts';
 import type { HostFunction, InterpreterOptions, RunResult } from '../../src/dsl/interpreter.ts';
 import { DEFAULT_LIMITS, Interpreter } from '../../src/dsl/interpreter.ts';
@@ -31,6 +33,238 @@ describe('defaults', () => {
     assert.throws(() => new Interpreter({ maxOperations: 0 }), /maxOperations must be a positive number/);
     // undefined means "default" (hosts spread partial option objects)
     assert.equal(new Interpreter({ maxOperations: undefined }).limits.maxOperations, 1_000_000);
+  });
+});
+
+const MB = 2 ** 20;
+const STRING_LIMIT = 'string length limit exceeded (1048576 characters)';
+const ARRAY_LIMIT = 'array size limit exceeded (100000 elements)';
+
+// A full garbage collection before measuring (and between big sources, so that the memory of
+// one is not still held when the next is parsed). `gc` is available to new contexts only.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * How much the process's memory grew while `fn` ran: what it kept (resident, heap, buffers) and
+ * its peak above the earlier peak. Memory, never time: CI shares a loaded machine.
+ */
+function memoryGrowth(fn: () => void): number {
+  collectGarbage();
+  const before = process.memoryUsage();
+  const peakBefore = process.resourceUsage().maxRSS * 1024;
+  fn();
+  const after = process.memoryUsage();
+  const peakAfter = process.resourceUsage().maxRSS * 1024;
+  return Math.max(
+    after.rss - before.rss,
+    after.heapUsed - before.heapUsed,
+    after.arrayBuffers - before.arrayBuffers,
+    peakAfter - Math.max(peakBefore, before.rss),
+  );
+}
+
+/** The limit error, reached without the process growing by 64 MB on the way. */
+function refusedSmall(src: string, opts?: InterpreterOptions): Diagnostic {
+  let d: Diagnostic | undefined;
+  const grew = memoryGrowth(() => (d = limitError(src, opts)));
+  assert.ok(grew < 64 * MB, `memory grew by ${(grew / MB).toFixed(0)} MB for: ${src}`);
+  return d as Diagnostic;
+}
+
+/**
+ * A 1 MiB - 16 string (`s`, two-byte characters: twice the memory) and an array of 100,000 of it
+ * (`a`). Every pass over `s` costs 262,140 operations: scripts using it get a budget of 10 M, so
+ * that it is the size limit being tested.
+ */
+const BIG = 'let s = ""; s.pad(1048560, "ж"); let a = []; a.pad(100000, s);';
+const ROOMY: InterpreterOptions = { maxOperations: 10_000_000 };
+
+// First in the file: the peak memory of later tests would hide a peak here.
+describe('allocations are checked before they are made', () => {
+  test('string pad asks for its length first', () => {
+    assert.equal(refusedSmall('let s = ""; s.pad(536870000, "x");').message, STRING_LIMIT);
+    assert.equal(refusedSmall('let s = "ab"; s.pad(9223372036854775807, "xyz");').message, STRING_LIMIT);
+    assert.equal(refusedSmall('let s = ""; s.pad(600000, "😀");').message, STRING_LIMIT);
+    // what fits is built exactly as before: the fill repeated, then part of it
+    assert.equal(run('let s = "ab"; s.pad(7, "xyz"); s').value, 'abxyzxy');
+    assert.equal(run('let s = "😀"; s.pad(4, "é😀"); s').value, '😀é😀é');
+    assert.equal(run('let s = "abc"; s.pad(2, "x"); s.pad(5, ""); s').value, 'abc');
+    const r = run('let s = ""; s.pad(1048576, "ab"); s.len()');
+    assert.deepEqual([r.diagnostics, r.value], [[], 1048576n]);
+  });
+
+  test('array pad', () => {
+    assert.equal(refusedSmall('let a = []; a.pad(536870000, 0);').message, ARRAY_LIMIT);
+    assert.equal(refusedSmall('let a = []; a.pad(9223372036854775807, [1, 2]);').message, ARRAY_LIMIT);
+  });
+
+  test('concatenation: string + and +=, interpolation, append', () => {
+    assert.equal(refusedSmall(`${BIG} let t = s + s;`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${BIG} s += "ab" + s;`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${BIG} s.append(s);`, ROOMY).message, STRING_LIMIT);
+    // a container's text is never built much past the limit (100,000 × 2 MB here)
+    assert.equal(refusedSmall(`${BIG} let t = "x" + a;`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${BIG} let t = a + "x";`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${BIG} let t = \`\${a}\`;`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${BIG} let t = \`\${s}-\${s}\`;`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${BIG} let t = "x"; t.append(a);`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${BIG} let m = #{ a: a }; let t = \`\${m}\`;`, ROOMY).message, STRING_LIMIT);
+  });
+
+  test('to_string, to_debug, print and debug of big containers', () => {
+    for (const call of ['a.to_string()', 'a.to_debug()', 'print(a)', 'debug(a)']) {
+      assert.equal(refusedSmall(`${BIG} ${call};`, ROOMY).message, STRING_LIMIT, call);
+    }
+    // debug text is longer than the string (quotes, escapes)
+    assert.equal(refusedSmall('let s = ""; s.pad(600000, "\\n"); debug(s);').message, STRING_LIMIT);
+    assert.deepEqual(run('let a = [1, "x", [()]]; print(a); debug(a); a.to_debug()').output, [
+      '[1, "x", [()]]',
+      '[1, "x", [()]]',
+    ]);
+  });
+
+  test('throwing a big container gives a message of bounded length', () => {
+    let r: RunResult | undefined;
+    const grew = memoryGrowth(() => (r = run(`${BIG} throw a;`, ROOMY)));
+    assert.ok(grew < 64 * MB, `memory grew by ${(grew / MB).toFixed(0)} MB`);
+    const d = (r as RunResult).diagnostics;
+    assert.equal(d.length, 1);
+    assert.equal(d[0].code, 'E_THROW');
+    assert.ok(d[0].message.length < 8 * MB, String(d[0].message.length));
+  });
+
+  test('replace computes the length of its result first', () => {
+    const d = refusedSmall(
+      'let s = ""; s.pad(1000000, "x"); let r = ""; r.pad(1000, "y"); s.replace("x", r);',
+    );
+    assert.equal(d.message, STRING_LIMIT);
+    assert.equal(
+      refusedSmall('let s = ""; s.pad(600000, "ab"); s.replace("a", "xyz");').message,
+      STRING_LIMIT,
+    );
+    assert.equal(run('let s = "a-b--c"; s.replace("-", "<$&>"); s').value, 'a<$&>b<$&><$&>c');
+    assert.equal(run('let s = "aaa"; s.replace("aa", "b"); s').value, 'ba');
+  });
+
+  test('case mapping that lengthens a string', () => {
+    // 'ﬃ' becomes 'FFI': three times longer
+    assert.equal(refusedSmall('let s = ""; s.pad(600000, "ﬃ"); let t = s.to_upper();').message, STRING_LIMIT);
+    assert.equal(refusedSmall('let s = ""; s.pad(600000, "ﬃ"); s.make_upper();').message, STRING_LIMIT);
+    assert.equal(run('"ﬃ".to_upper()').value, 'FFI');
+  });
+
+  test('a character set in place of a shorter one', () => {
+    const full = 'let s = ""; s.pad(1048576, "a"); ';
+    assert.equal(refusedSmall(`${full} s[0] = '😀';`, ROOMY).message, STRING_LIMIT);
+    assert.equal(refusedSmall(`${full} s.set(-1, '😀');`, ROOMY).message, STRING_LIMIT);
+    assert.equal(run(`${full} s[0] = 'b'; s[0]`, ROOMY).value?.toString(), 'b');
+    assert.equal(run('let s = "abc"; s[1] = "😀"; s').value, 'a😀c');
+  });
+
+  test('split counts its parts against the array limit as it goes', () => {
+    const long = 'let s = ""; s.pad(1000000, "a,"); ';
+    assert.equal(refusedSmall(`${long} s.split(",");`).message, ARRAY_LIMIT);
+    assert.equal(refusedSmall(`${long} s.split(',');`).message, ARRAY_LIMIT);
+    assert.equal(refusedSmall(`${long} s.split(",", 9223372036854775807);`).message, ARRAY_LIMIT);
+    assert.equal(refusedSmall(`${long} s.split("");`).message, ARRAY_LIMIT);
+    assert.equal(refusedSmall(`${long} s.split("", 200000);`).message, ARRAY_LIMIT);
+    assert.equal(refusedSmall('let s = ""; s.pad(1000000, "a "); s.split();').message, ARRAY_LIMIT);
+    // a small count of parts out of a long string is fine
+    const r = run(`${long} let p = s.split(",", 3); [p.len(), p[0], p[1], p[2].len()]`);
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.value, [3n, 'a', 'a', 999996n]);
+    // the same results as JavaScript's split
+    for (const [src, want] of [
+      ['"a,b,,c".split(",")', ['a', 'b', '', 'c']],
+      ['"a,b,,c".split(",", 2)', ['a', 'b,,c']],
+      ['"a,b".split(",", 0)', ['a,b']],
+      ['"abc".split("")', ['a', 'b', 'c']],
+      ['"abc".split("", 2)', ['a', 'bc']],
+      ['"".split("")', []],
+      ['"".split(",")', ['']],
+      ['" a  b\tc ".split()', ['a', 'b', 'c']],
+      ['"a::b::c".split("::", 2)', ['a', 'b::c']],
+    ] as const) {
+      assert.deepEqual(run(src).value, want, src);
+    }
+  });
+
+  test('chars, keys and values check their size first', () => {
+    assert.equal(refusedSmall('let s = ""; s.pad(1000000, "ab"); s.chars();').message, ARRAY_LIMIT);
+    assert.equal(refusedSmall('let s = ""; s.pad(1000000, "ab"); s.to_chars();').message, ARRAY_LIMIT);
+    // a map may have more entries than an array may have elements
+    const opts = { maxArraySize: 1000, maxMapSize: 5000 };
+    const fill = 'let m = #{}; for i in 0..2000 { m[`${i}`] = i; } ';
+    assert.equal(
+      refusedSmall(`${fill} m.keys();`, opts).message,
+      'array size limit exceeded (1000 elements)',
+    );
+    assert.equal(
+      refusedSmall(`${fill} m.values();`, opts).message,
+      'array size limit exceeded (1000 elements)',
+    );
+    assert.equal(
+      refusedSmall(
+        `${fill} let n = #{}; for i in 2000..4000 { n[\`\${i}\`] = i; } let m2 = m + n + #{ x: 1 };`,
+        {
+          maxMapSize: 4000,
+        },
+      ).message,
+      'map size limit exceeded (4000 entries)',
+    );
+  });
+
+  test('array + and +=, append and splice', () => {
+    assert.equal(refusedSmall('let a = []; a.pad(60000, 0); let b = a + a;').message, ARRAY_LIMIT);
+    assert.equal(refusedSmall('let a = []; a.pad(60000, 0); a += a;').message, ARRAY_LIMIT);
+    assert.equal(refusedSmall('let a = []; a.pad(60000, 0); a.append(a);').message, ARRAY_LIMIT);
+    assert.equal(refusedSmall('let a = []; a.pad(60000, 0); a.splice(0, 0, a);').message, ARRAY_LIMIT);
+    // splice without spreading 100,000 arguments
+    const r = run(
+      'let a = [1, 2, 3]; let b = []; b.pad(99997, 0); a.splice(1, 1, b); [a.len(), a[0], a[-1]]',
+    );
+    assert.deepEqual(r.value, [99999n, 1n, 3n]);
+  });
+
+  test('curried arguments are an array: limited and charged', () => {
+    const d = refusedSmall('let f = Fn("x"); loop { f = f.curry(1); }', { maxArraySize: 1000 });
+    assert.equal(d.message, 'array size limit exceeded (1000 elements)');
+    assert.match(refusedSmall('let f = Fn("x"); loop { f = f.curry(1, 2, 3); }').message, /operation limit/);
+  });
+
+  test('sub_string and extract clamp huge lengths to what there is', () => {
+    const r = run(
+      'let s = ""; s.pad(1000000, "x"); let a = [1, 2, 3]; [s.sub_string(1, 9223372036854775807).len(), a.extract(1, 9223372036854775807)]',
+      ROOMY,
+    );
+    assert.deepEqual(r.value, [999999n, [2n, 3n]]);
+    assert.equal(run('"a😀bc".sub_string(1, 2)').value, '😀b');
+    assert.equal(run('"a😀bc".sub_string(-2)').value, 'bc');
+  });
+
+  test('a loop of big but allowed operations runs out of operations, not of time', () => {
+    // Each pass builds or walks about a megabyte: a few hundred passes at most.
+    for (const body of [
+      's = ""; s.pad(1000000, "x");',
+      'let t = s.replace("y", "z");',
+      'let t = s; t.replace("x", "y");',
+      'let t = s.to_upper();',
+      'let t = s + "!";',
+      'let t = `${s}!`;',
+      'let t = s.sub_string(1);',
+      'let t = s.split("x", 3);',
+      'let t = s.to_debug();',
+      'print(s);',
+      'let t = s; t.append("!");',
+      'let t = s.len();',
+    ]) {
+      const r = run(`let s = ""; s.pad(1000000, "x"); let n = 0; loop { ${body} n += 1; print(n); }`);
+      assert.equal(r.diagnostics.length, 1, body);
+      assert.match(r.diagnostics[0].message, /^operation limit exceeded/, body);
+      const passes = r.output.filter((line) => /^\d+$/.test(line)).length;
+      assert.ok(passes < 1000, `${passes} passes of: ${body}`);
+    }
   });
 });
 
@@ -237,5 +471,182 @@ describe('runNested shares the budget', () => {
       () => new Interpreter().runNested(parse('1', 'x').program, 'x'),
       /only be called from a host function/,
     );
+  });
+});
+
+// Sized so that a quadratic algorithm would take minutes; nothing here measures time (CI shares a
+// loaded 2-core machine). The generous timeout marks them as the tests that would hang; note that
+// node:test cannot interrupt synchronous code, so a regression shows as a file taking minutes
+// (or as the CI job's own timeout), not as a failure of the test itself.
+const HANG = { timeout: 120_000 };
+const LARGE = { maxSourceBytes: 64 * MB };
+
+function lines(n: number, line: (i: number) => string, sep = '\n'): string {
+  return Array.from({ length: n }, (_, i) => line(i)).join(sep);
+}
+
+/** Only the messages are kept: the tokens and tree of a big source are garbage at once. */
+function parseMessages(src: string): string[] {
+  collectGarbage();
+  return parse(src, 'big.rhai', LARGE).diagnostics.map((d) => d.message);
+}
+
+describe('large sources parse in linear time', () => {
+  test('a switch with 200,000 arms', HANG, () => {
+    assert.deepEqual(
+      parseMessages(`let x = 1;\nswitch x {\n${lines(200_000, (i) => `${i} => ${i}`, ',\n')}\n}`),
+      [],
+    );
+    // string, character and range cases
+    const strings = `switch x {\n${lines(100_000, (i) => `"k${i}" | '${String.fromCodePoint(0x4e00 + i)}' => ${i}`, ',\n')}\n}`;
+    assert.deepEqual(parseMessages(strings), []);
+    const ranges = `switch x {\n${lines(100_000, (i) => `${2 * i}..${2 * i + 2} => ${i}`, ',\n')}\n}`;
+    assert.deepEqual(parseMessages(ranges), []);
+  });
+
+  test('duplicate switch cases are still reported', HANG, () => {
+    const r = parse(
+      `switch x {\n  1 => 1,\n  2 | 1 => 2,\n  "a" => 3,\n  'a' => 4,\n  "a" => 5,\n  1.0 => 6,\n  1..3 => 7,\n  1..3 => 8,\n  1..=3 => 9,\n  1 if x > 0 => 10,\n  _ => 0\n}`,
+      'dup.rhai',
+    );
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.span.line}:${d.span.column} ${d.code} ${d.message}`),
+      [
+        '3:7 E_SYNTAX duplicate switch case (first at 2:3)',
+        '6:3 E_SYNTAX duplicate switch case (first at 4:3)',
+        '9:3 E_SYNTAX duplicate switch case (first at 8:3)',
+      ],
+    );
+    // duplicates among 200,000 arms: found, and pointing at the first
+    assert.deepEqual(
+      parseMessages(
+        `switch x {\n${lines(200_000, (i) => `${i} => ${i}`, ',\n')},\n0 => -1,\n199999 | 5 => -2\n}`,
+      ),
+      [
+        'duplicate switch case (first at 2:1)',
+        'duplicate switch case (first at 200001:1)',
+        'duplicate switch case (first at 7:1)',
+      ],
+    );
+  });
+
+  test('a switch with 100,000 arms runs in constant time per evaluation', HANG, () => {
+    const arms = lines(100_000, (i) => `${i} => ${i}`, ',\n');
+    const r = new Interpreter({ ...LARGE, maxOperations: 10_000_000 }).runSource(
+      `let n = 0;\nfor i in 0..100000 { n += switch i {\n${arms},\n_ => 0\n}; }\nn`,
+      'big.rhai',
+    );
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.value, 4_999_950_000n);
+    // case order still decides: a guarded case that does not apply passes to the next one
+    const order = run('let x = 2; switch x { 1 => "a", 2 if x > 5 => "b", 0..5 => "c", 2 => "d", _ => "e" }');
+    assert.equal(order.value, 'd');
+    assert.equal(run('switch 3 { 1 => "a", 0..5 if false => "b", 2..=3 => "c" }').value, 'c');
+    assert.equal(run("switch 'a' { \"a\" => 1, 'a' => 2 }").value, 2n);
+    assert.equal(run('switch 1 { 1.0 => 1, 1 => 2 }').value, 2n);
+    assert.equal(run('switch parse_float("NaN") { 1.0 => 1, _ => 2 }').value, 2n);
+    assert.equal(run('switch () { () => 1, _ => 2 }').value, 1n);
+    assert.equal(run('switch [1] { 1 => 1, _ => 2 }').value, 2n);
+  });
+
+  test('scanning 100,000 range arms is charged', HANG, () => {
+    const arms = lines(100_000, (i) => `${2 * i}..${2 * i + 2} => ${i}`, ',\n');
+    const r = new Interpreter(LARGE).runSource(`loop { print(switch 199999 {\n${arms}\n}); }`, 'big.rhai');
+    assert.equal(r.diagnostics.length, 1);
+    assert.match(r.diagnostics[0].message, /^operation limit exceeded/);
+    assert.ok(r.output.length < 1000, String(r.output.length));
+    assert.equal(r.output[0], '99999');
+  });
+
+  test('functions and closures with 200,000 parameters', HANG, () => {
+    const params = lines(200_000, (i) => `p${i}`, ', ');
+    assert.deepEqual(parseMessages(`fn f(${params}) { p199999 }`), []);
+    assert.deepEqual(parseMessages(`let f = |${params}| p0;`), []);
+    assert.deepEqual(parseMessages(`fn f(${params}, p7) { 1 }\nlet g = |a, b, a| 1;`), [
+      "duplicate parameter 'p7'",
+      "duplicate parameter 'a'",
+    ]);
+  });
+
+  test('literals: unfinished unicode escapes, huge integers, long strings', HANG, () => {
+    // each '\u{' once looked for its '}' in the whole rest of the file
+    const escapes = parseMessages('"\\u{";'.repeat(140_000));
+    assert.equal(escapes.length, 140_000);
+    assert.equal(escapes[0], `invalid unicode escape '\\u{'`);
+    assert.equal(run('"\\u{1F600}|\\u{41}"').value, '😀|A');
+    assert.deepEqual(parseMessages(`let x = ${'9'.repeat(1_000_000)};`), [
+      'integer literal is too large for i64 (the maximum is 9223372036854775807)',
+    ]);
+    assert.deepEqual(parseMessages('let x = -99999999999999999999999;'), [
+      'integer literal is too small for i64 (the minimum is -9223372036854775808)',
+    ]);
+    assert.equal(run(`${'0'.repeat(100_000)}42 + 1`).value, 43n);
+    assert.equal(run('-9223372036854775808').value, -9223372036854775808n);
+    const text = 'x'.repeat(500_000);
+    assert.equal(run(`"${text}\\n${text}"`).value, `${text}\n${text}`);
+    assert.equal(run(`\`${text}\${1}\n${text}\``).value, `${text}1\n${text}`);
+  });
+
+  test('other large shapes', HANG, () => {
+    for (const make of [
+      () => `let m = #{ ${lines(100_000, (i) => `k${i}: ${i}`, ', ')} };`,
+      () => `let x = 1; ${lines(100_000, (i) => `if x == ${i} { ${i} }`, ' else ')}`,
+      () => lines(100_000, (i) => `fn f${i}() { ${i} }`),
+      () => lines(100_000, (i) => `let v${i} = ${i};`),
+      () => `let a = [${lines(200_000, (i) => String(i), ', ')}];`,
+      () => `let s = ${lines(100_000, () => '"ab"', ' + ')};`,
+      () => '{ let x = ;\n'.repeat(100_000),
+    ]) {
+      const messages = parseMessages(make());
+      assert.ok(messages.length < 200, `${messages.length} diagnostics for ${make().slice(0, 40)}`);
+    }
+  });
+});
+
+describe('big scopes and long names cost what they do', () => {
+  const VARS = lines(50_000, (i) => `let v${i} = ${i};`);
+
+  test('reading a variable declared 50,000 variables ago', HANG, () => {
+    const r = run(`${VARS}\nlet n = 0;\nloop { n += v0; print(""); }`);
+    assert.equal(r.diagnostics.length, 1);
+    assert.match(r.diagnostics[0].message, /^operation limit exceeded/);
+    assert.ok(r.output.length < 10_000, String(r.output.length));
+  });
+
+  test('closures capturing a scope of 50,000 variables', HANG, () => {
+    for (const loop of [
+      'loop { let f = || 1; print(""); }',
+      'let f = |x| x; loop { f.call(1); print(""); }',
+    ]) {
+      const r = run(`${VARS}\n${loop}`);
+      assert.equal(r.diagnostics.length, 1, loop);
+      assert.match(r.diagnostics[0].message, /^operation limit exceeded/, loop);
+      assert.ok(r.output.length < 10_000, `${r.output.length} passes of ${loop}`);
+    }
+  });
+
+  test('no "did you mean" search for very long names', HANG, () => {
+    const long = 'a'.repeat(200_000);
+    for (const [src, code] of [
+      [`let ${long}b = 1; ${long}c`, 'E_UNKNOWN_VARIABLE'],
+      [`fn ${long}b() { 1 } ${long}c()`, 'E_UNKNOWN_FUNCTION'],
+      [`const ${long}b = 1; fn f() { global::${long}c } f()`, 'E_UNKNOWN_VARIABLE'],
+    ]) {
+      const r = run(src);
+      assert.equal(r.diagnostics.length, 1);
+      assert.equal(r.diagnostics[0].code, code);
+      assert.equal(r.diagnostics[0].suggestions, undefined);
+    }
+    // typos still get suggestions
+    assert.deepEqual(run('let counter = 1; countr').diagnostics[0].suggestions, ['counter']);
+    assert.deepEqual(run('fn launch() {} lanch()').diagnostics[0].suggestions, ['launch']);
+  });
+
+  test('a loop of caught unknown-name errors among 15,000 similar names is charged', HANG, () => {
+    const names = lines(15_000, (i) => `let name_${i}_${'x'.repeat(40)} = ${i};`);
+    const r = run(`${names}\nloop { try { name_${'x'.repeat(40)} } catch { print(""); } }`);
+    assert.equal(r.diagnostics.length, 1);
+    assert.match(r.diagnostics[0].message, /^operation limit exceeded/);
+    assert.ok(r.output.length < 1000, String(r.output.length));
   });
 });

@@ -460,7 +460,12 @@ export async function runWsFuzz(run: { count: number; seed: number }): Promise<T
     }
     client?.ws.close();
     // the daemon is still fine: REST answers, a new connection gets its hello
-    const status = await t.app.inject({ method: 'GET', url: '/api/status', headers: t.auth });
+    // the server listens: requests must name it (Host), as real ones do
+    const status = await t.app.inject({
+      method: 'GET',
+      url: '/api/status',
+      headers: { ...t.auth, host: `127.0.0.1:${port}` },
+    });
     assert.equal(status.statusCode, 200, 'GET /api/status after the fuzzing');
     const last = new FuzzClient(url);
     await last.opened();
