@@ -3,7 +3,8 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
 // The daemon a dev server (`npm run dev:ui`) talks to; its origin must be allowed with
-// KEYRX_ALLOWED_ORIGINS=http://localhost:5173 for state-changing requests.
+// KEYRX_ALLOWED_ORIGINS=http://localhost:5173 for state-changing requests. The proxy sends the
+// daemon's own Host (changeOrigin): the daemon answers no other name.
 const daemon = process.env.KEYRX_DAEMON_URL ?? 'http://127.0.0.1:9867';
 
 export default defineConfig({
@@ -17,9 +18,9 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': daemon,
-      '/login': daemon,
-      '/ws': { target: daemon.replace(/^http/, 'ws'), ws: true },
+      '/api': { target: daemon, changeOrigin: true },
+      '/login': { target: daemon, changeOrigin: true },
+      '/ws': { target: daemon.replace(/^http/, 'ws'), ws: true, changeOrigin: true },
     },
   },
   test: {

@@ -57,13 +57,8 @@ export async function acquireInstanceLock(root: string): Promise<InstanceLock & 
   const flock = await loadFlock();
   if (flock) {
     // read-only: a descriptor open for writing would keep the file system from being remounted read-only
-    let fd: number;
-    try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EROFS') return unlocked(path);
-      throw e;
-    }
+    const fd = openUnlessReadOnly(path, constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW);
+    if (fd === null) return unlocked(path);
     const errno = flock(fd);
     if (errno !== 0) {
       closeSync(fd);
@@ -96,6 +91,16 @@ function tryWrite(path: string, text: string): boolean {
   }
 }
 
+/** The descriptor, or null on a read-only file system (where the file cannot be created). */
+function openUnlessReadOnly(path: string, flags: number): number | null {
+  try {
+    return openSync(path, flags, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EROFS') return null;
+    throw e;
+  }
+}
+
 function unlocked(path: string): InstanceLock & { unlocked: string } {
   return { path, unlocked: 'the config directory is read-only', release: () => undefined };
 }
@@ -103,13 +108,8 @@ function unlocked(path: string): InstanceLock & { unlocked: string } {
 function pidFileLock(root: string, path: string): InstanceLock & { unlocked?: string } {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      let fd: number;
-      try {
-        fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EROFS') return unlocked(path);
-        throw e;
-      }
+      const fd = openUnlessReadOnly(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+      if (fd === null) return unlocked(path);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
       let held = true;

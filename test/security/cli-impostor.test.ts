@@ -4,13 +4,12 @@
  * (GET /api/identity); a squatter, or a relay to the real daemon on another port, never sees it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonProcess } from '../support/daemon-process.ts';
-import { CLI, cleanEnv, ROOT, spawnDaemon } from '../support/daemon-process.ts';
+import { runCli, spawnDaemon } from '../support/daemon-process.ts';
 import { portOf, tempDir } from './support.ts';
 
 interface Seen {
@@ -28,19 +27,6 @@ before(async () => {
 after(async () => {
   await daemon?.stop();
 });
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: cleanEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 /** A program on a port that records every request and answers with `answer`. */
 async function squatter(
@@ -71,6 +57,17 @@ function assertTokenNeverSent(seen: Seen[], token: string): void {
     assert.ok(!all.includes(token), `the token reached the squatter: ${s.method} ${s.url}`);
     assert.equal(s.headers.authorization, undefined, `${s.method} ${s.url} carried Authorization`);
   }
+}
+
+/** `keyrx status` against the program on `port`, holding the real daemon's token. */
+function statusVia(port: number) {
+  return runCli([
+    'status',
+    '--config-dir',
+    configWithToken(daemon.token),
+    '--url',
+    `http://127.0.0.1:${port}`,
+  ]);
 }
 
 /** A config dir with the real daemon's token, as a user who points the CLI at the wrong port has. */
@@ -117,13 +114,7 @@ test('a squatter that is not HTTP-compatible with the daemon (404, HTML, garbage
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"proof":');
     });
     try {
-      const r = await runCli([
-        'status',
-        '--config-dir',
-        configWithToken(daemon.token),
-        '--url',
-        `http://127.0.0.1:${fake.port}`,
-      ]);
+      const r = await statusVia(fake.port);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /could not prove/);
       assertTokenNeverSent(fake.seen, daemon.token);
@@ -150,13 +141,7 @@ test('a relay to the real daemon cannot borrow its proof, with the Host kept or 
       upstream.end(body);
     });
     try {
-      const r = await runCli([
-        'status',
-        '--config-dir',
-        configWithToken(daemon.token),
-        '--url',
-        `http://127.0.0.1:${relay.port}`,
-      ]);
+      const r = await statusVia(relay.port);
       assert.equal(r.code, 1, r.stdout + r.stderr);
       // kept: the daemon refuses the foreign Host (421); rewritten: its proof is for its own Host
       assert.match(r.stderr, rewriteHost ? /could not prove/ : /answers to Host .*, not /, r.stderr);

@@ -8,7 +8,6 @@
  *    killed daemon's lock is gone with it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -23,32 +22,15 @@ import {
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { CLI, cleanEnv, daemonArgs, ROOT, spawnDaemon } from '../support/daemon-process.ts';
+import type { CliRun } from '../support/daemon-process.ts';
+import { daemonArgs, runCli, spawnDaemon } from '../support/daemon-process.ts';
 import { tempDir } from './support.ts';
 
 const isRoot = process.getuid?.() === 0;
 
-function runDaemonToExit(
-  dir: string,
-  port = 0,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...daemonArgs(dir, port)], {
-      cwd: ROOT,
-      env: cleanEnv(),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    // a daemon that starts instead of refusing would run forever: stop it, the assertions say why
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** A daemon expected to refuse to start (one that starts anyway is killed after a minute). */
+function runDaemonToExit(dir: string, port = 0): Promise<CliRun> {
+  return runCli(daemonArgs(dir, port));
 }
 
 /** Every entry under `dir` with its content and mode (what "changed nothing" compares). */
