@@ -3,7 +3,8 @@
  * Every path is built from a validated name, so nothing can leave the config directory;
  * every write is atomic.
  */
-import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir, writeFileAtomic } from './atomic.ts';
 import { DaemonError, storageError } from './errors.ts';
@@ -19,6 +20,40 @@ export interface ProfileFile {
 export const PROFILE_EXT = '.rhai';
 /** Sources above this are refused (the compiler's own limit). */
 export const MAX_PROFILE_BYTES = 1_048_576;
+
+/** What a read of a profile or cache file takes at most (the compiler refuses sources over 1 MiB itself). */
+const MAX_READ_BYTES = 64 * 1_048_576;
+
+/**
+ * A regular file's bytes, read so that nothing can hang or balloon the daemon: a FIFO or device
+ * swapped in for a profile or cache file opens without waiting (O_NONBLOCK) and is refused by
+ * fstat (ENOENT: treated as missing), and at most `max` bytes are read (EFBIG beyond).
+ */
+async function readRegularFile(path: string, max = MAX_READ_BYTES): Promise<Buffer> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOENT' });
+    // sized by fstat, grown if the file grows meanwhile, never past max + 1
+    let buffer = Buffer.alloc(Math.min(st.size, max) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > max)
+          throw Object.assign(new Error(`${path} is larger than ${max} bytes`), { code: 'EFBIG' });
+        const grown = Buffer.alloc(Math.min(buffer.length * 2, max + 1));
+        buffer.copy(grown);
+        buffer = grown;
+      }
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
 
 export class ProfileStore {
   /** cache writes in flight, by profile name */
@@ -74,7 +109,7 @@ export class ProfileStore {
 
   async read(name: string): Promise<string> {
     try {
-      return await readFile(this.sourcePath(name), 'utf8');
+      return (await readRegularFile(this.sourcePath(name))).toString('utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new DaemonError('PROFILE_NOT_FOUND', `no profile named '${name}'`);
@@ -119,7 +154,7 @@ export class ProfileStore {
   async readCache(name: string): Promise<Uint8Array | undefined> {
     await this.pendingCache.get(name);
     try {
-      return await readFile(this.cachePath(name));
+      return await readRegularFile(this.cachePath(name));
     } catch {
       return undefined;
     }
