@@ -11,10 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { DaemonProcess } from '../support/daemon-process.ts';
 import { spawnDaemon } from '../support/daemon-process.ts';
+import { startTestDaemon } from '../server/helpers.ts';
 import type { Json, RawResponse } from './support.ts';
 import { portOf, rawRequest, rawSocket, tempDir } from './support.ts';
 
@@ -261,6 +264,30 @@ describe('2. Host names (DNS rebinding)', () => {
     ]) {
       const r = await rawRequest(port, 'GET', '/api/health', { host });
       assert.equal(r.status, 200, `Host ${host}: ${r.text}`);
+    }
+  });
+
+  test("the web UI's files too: a foreign Host gets 421, the daemon's own gets the page", async () => {
+    const ui = tempDir('ui');
+    mkdirSync(join(ui, 'assets'));
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>keyrx</title>');
+    writeFileSync(join(ui, 'assets', 'app-123.js'), 'console.log(1)');
+    const t = await startTestDaemon({ uiDir: ui });
+    try {
+      await t.app.listen({ host: '127.0.0.1', port: 0 });
+      const uiPort = (t.app.server.address() as { port: number }).port;
+      for (const path of ['/', '/index.html', '/assets/app-123.js', '/profiles/default', '/monitor']) {
+        const foreign = await rawRequest(uiPort, 'GET', path, { host: `evil.example:${uiPort}` });
+        assert.equal(foreign.status, 421, `${path}: ${foreign.status}`);
+        assert.ok(!foreign.text.includes('<title>keyrx') && !foreign.text.includes('console.log'));
+        const own = await rawRequest(uiPort, 'GET', path);
+        assert.equal(own.status, 200, `${path} for the daemon's own Host`);
+      }
+      // an API path in a spelling the router does not take is not served the page either
+      const spelled = await rawRequest(uiPort, 'GET', '/API/status');
+      assert.equal(spelled.status, 401);
+    } finally {
+      await t.close();
     }
   });
 
