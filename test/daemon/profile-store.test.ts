@@ -50,7 +50,7 @@ test(
       execFileSync('mkfifo', [cache]);
       const again = await t.daemon.activate('p');
       assert.equal(again.cached, false);
-      } finally {
+    } finally {
       await t.close();
     }
   },
