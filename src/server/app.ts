@@ -271,11 +271,22 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     {
       config: { access: 'public' },
       schema: {
-        summary: 'whether this request is authenticated (no credentials needed)',
-        response: { 200: Type.Object({ authenticated: Type.Boolean(), authRequired: Type.Boolean() }) },
+        summary:
+          'whether this request is authenticated, and where the token file is (for the login page; no credentials needed)',
+        response: {
+          200: Type.Object({
+            authenticated: Type.Boolean(),
+            authRequired: Type.Boolean(),
+            tokenFile: Type.String(),
+          }),
+        },
       },
     },
-    async (req) => ({ authenticated: auth.isAuthenticated(req), authRequired: opts.auth }),
+    async (req) => ({
+      authenticated: auth.isAuthenticated(req),
+      authRequired: opts.auth,
+      tokenFile: daemon.paths.token,
+    }),
   );
 
   app.get(

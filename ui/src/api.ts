@@ -176,7 +176,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 const enc = encodeURIComponent;
 
 export const api = {
-  session: () => request<{ authenticated: boolean; authRequired: boolean }>('GET', '/api/session'),
+  session: () =>
+    request<{ authenticated: boolean; authRequired: boolean; tokenFile: string }>('GET', '/api/session'),
   logout: () => request<{ loggedOut: boolean }>('POST', '/api/logout'),
   status: () => request<Status>('GET', '/api/status'),
   metrics: () => request<Metrics>('GET', '/api/metrics'),
