@@ -51,9 +51,10 @@ describe('auth and origin', () => {
     assert.equal(health.statusCode, 200);
     assert.deepEqual(health.json(), { status: 'ok' });
     const anonymous = await t.app.inject({ url: '/api/session' });
-    assert.deepEqual(anonymous.json(), { authenticated: false, authRequired: true });
+    const tokenFile = join(t.dir, 'token');
+    assert.deepEqual(anonymous.json(), { authenticated: false, authRequired: true, tokenFile });
     const withToken = await t.app.inject({ url: '/api/session', headers: t.auth });
-    assert.deepEqual(withToken.json(), { authenticated: true, authRequired: true });
+    assert.deepEqual(withToken.json(), { authenticated: true, authRequired: true, tokenFile });
     for (const url of [
       '/api/templates',
       '/api/status',
