@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Envelope } from '../src/cli/monitor.ts';
+import { HANG_MS } from './support/wait.ts';
 
 const root = join(import.meta.dirname, '..');
 const main = join(root, 'src/cli/main.ts');
@@ -122,7 +123,7 @@ function startMonitor(d: { dir: string; url: string }, args: string[]): MonitorP
       return parsed;
     },
     keys: () => m.envelopes().filter((e) => e.type === 'key'),
-    async until(pred, ms = 15_000) {
+    async until(pred, ms = HANG_MS) {
       const end = Date.now() + ms;
       while (!pred()) {
         if (Date.now() > end)
@@ -186,7 +187,7 @@ test('prints key events, state changes and the snapshot as lines; SIGINT exits 0
     m.stdout().some((l) => / context: +app firefox, title "Inbox", ime off, language -$/.test(l)),
   );
   await api(shared, 'PUT', '/api/context', { app: '', title: '' });
-  await m.until(() => m.stdout().some((l) => / latency: +\d+ events\/s, p50 \d+ µs/.test(l)), 5_000);
+  await m.until(() => m.stdout().some((l) => / latency: +\d+ events\/s, p50 \d+ µs/.test(l)));
   assert.equal(await m.stop(), 0);
 });
 

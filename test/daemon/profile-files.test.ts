@@ -270,7 +270,7 @@ describe('load() refusals', () => {
 describe('the asynchronous reader (cache checks)', () => {
   test(
     'same policy, and readLoadedInput only ever returns in-root regular files',
-    { timeout: 20_000 },
+    { timeout: 120_000 },
     async () => {
       const roots = loadRootsOf(main, cfg);
       const ok = await readConfined(join(profiles, 'lib.rhai'), roots);

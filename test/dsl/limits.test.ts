@@ -269,13 +269,14 @@ describe('allocations are checked before they are made', () => {
 });
 
 describe('operations', () => {
-  test('an infinite loop stops quickly with a clear message', () => {
-    const t0 = performance.now();
-    const d = limitError('let x = 0;\nloop {}');
-    const ms = performance.now() - t0;
+  test('an infinite loop stops at the operation budget with a clear message', () => {
+    const r = run('let x = 0;\nloop {}');
+    assert.equal(r.diagnostics.length, 1);
+    const d = r.diagnostics[0];
     assert.equal(d.message, 'operation limit exceeded (1000000 operations): does the script loop forever?');
     assert.equal(`${d.span.line}:${d.span.column}`, '2:1');
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    // stopped by counting, right past the budget (how long that takes is the machine's business)
+    assert.ok(r.operations > 1_000_000 && r.operations <= 1_000_010, `${r.operations} operations`);
   });
 
   test('every loop form is counted', () => {
@@ -414,10 +415,12 @@ describe('data sizes', () => {
   });
 
   test('exponential copying is stopped by the budget, not by memory', () => {
-    const t0 = performance.now();
+    const before = process.memoryUsage().rss;
     const d = limitError('let a = [1, 2, 3, 4]; loop { a.push(a); }');
-    assert.ok(performance.now() - t0 < 3000);
-    assert.ok(['E_LIMIT'].includes(d.code));
+    assert.equal(d.code, 'E_LIMIT');
+    assert.match(d.message, /operation limit exceeded/);
+    const grew = (process.memoryUsage().rss - before) / MB;
+    assert.ok(grew < 512, `grew by ${grew.toFixed(0)} MB`);
   });
 });
 

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import type { DaemonEntry, Instance, Reply } from '../crash/harness.ts';
 import { abortAll, call, prepareEntry, startInstance } from '../crash/harness.ts';
+import { HANG_MS } from '../support/wait.ts';
 
 const TIMEOUT = { timeout: 120_000 };
 
@@ -63,7 +64,7 @@ async function typeA(d: DaemonProcess): Promise<string> {
   return (await d.api('GET', '/api/output?limit=2')).json.script;
 }
 
-async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
+async function until(what: string, ok: () => Promise<boolean> | boolean, ms = HANG_MS): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

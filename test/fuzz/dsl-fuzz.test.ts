@@ -82,20 +82,17 @@ test('text of a value: interpolation and throw pay for it; no text beyond 16 MB 
   assert.ok(cost(BIG_ARRAY, 'let t = `${a}`;') >= 99_999 / 16);
   assert.ok(cost(BIG_ARRAY, 'try { throw a; } catch {}') >= 99_999 / 16);
   // 2000 references to one 512 KB string: a gigabyte of text, once built in one operation
-  const t0 = performance.now();
   const r = compileProfile(`${BIG_STRING} let b = []; b.pad(2000, s); let t = b.to_string();`);
   assert.match(r.diagnostics[0]?.message ?? '', /string length limit exceeded/);
   // printing it is refused at the string limit, before the gigabyte of text is built
   const r2 = compileProfile(`${BIG_STRING} let b = []; b.pad(2000, s); print(b);`);
   assert.match(r2.diagnostics[0]?.message ?? '', /string length limit exceeded/);
-  assert.ok(performance.now() - t0 < 30_000, 'a hang: these took minutes');
 });
 
 test('parse_int of a 524,288-digit text is an overflow error, not minutes of arithmetic', () => {
-  const t0 = performance.now();
+  // refused by the digit count before any arithmetic (once minutes of BigInt work)
   const r = compileProfile('let s = "9"; for i in 0..19 { s += s; } let t = s.parse_int();');
   assert.equal(r.diagnostics[0]?.message, 'integer overflow in parse_int()');
-  assert.ok(performance.now() - t0 < 30_000, 'a hang: this took minutes');
   // in range, unchanged
   assert.equal(
     new Interpreter().runSource('"-9223372036854775808".parse_int()', 'm.rhai').value,
@@ -123,12 +120,13 @@ test('a megabyte-long key name: a clipped message, no search for similar names',
   assert.equal(one.diagnostics[0].code, 'E_UNKNOWN_KEY');
   assert.ok(one.diagnostics[0].message.length <= 501, `${one.diagnostics[0].message.length} characters`);
   assert.equal(one.diagnostics[0].suggestions, undefined);
-  // in a loop until the budget runs out: it once took 9 s (a search per call), or hours (uncharged)
-  const t0 = performance.now();
+  // in a loop until the budget runs out: it once took 9 s (a search per call), or hours (uncharged);
+  // each call is charged, so the budget ends it after few calls
   const loop = compileProfile(
     `${BIG_STRING} device_start("*"); loop { map(s, "VK_A"); sequence("A", [s, s]); }`,
   );
   assert.ok(loop.diagnostics.some((d) => /operation limit exceeded/.test(d.message)));
-  assert.ok(performance.now() - t0 < 5_000, 'a hang');
+  const calls = loop.diagnostics.filter((d) => d.code === 'E_UNKNOWN_KEY').length;
+  assert.ok(calls < 1000, `${calls} calls before the budget ran out`);
   assert.deepEqual(closestNames('Escap', ALL_KEY_NAMES).slice(0, 1), ['Escape']);
 });

@@ -23,6 +23,7 @@ import { startTestDaemon } from '../server/helpers.ts';
 import type { Case, Rng, SyncTarget, TargetResult } from './harness.ts';
 import { caseRng, emptyResult, preview, record } from './harness.ts';
 import { randomConfig } from './engine-cases.ts';
+import { HANG_MS } from '../support/wait.ts';
 
 // ---------------------------------------------------------------- simulation scripts
 
@@ -370,11 +371,11 @@ class FuzzClient {
 
   async request(data: string | Buffer, binary: boolean): Promise<Reply> {
     this.ws.send(data, { binary });
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + HANG_MS;
     while (this.replies.length === 0) {
       if (this.closed)
         throw new Error(`the server closed the connection (${this.closed.code} ${this.closed.reason})`);
-      if (Date.now() > deadline) throw new Error('no reply within 10 s');
+      if (Date.now() > deadline) throw new Error(`no reply within ${HANG_MS / 1000} s`);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         setTimeout(resolve, 100);

@@ -17,6 +17,7 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import type { DaemonProcess } from '../support/daemon-process.ts';
 import { spawnDaemon } from '../support/daemon-process.ts';
+import { HANG_MS } from '../support/wait.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -98,7 +99,7 @@ class Client {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  async until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
+  async until(pred: () => boolean, what: string, ms = HANG_MS): Promise<void> {
     const end = Date.now() + ms;
     while (!pred()) {
       if (Date.now() > end)
@@ -684,7 +685,7 @@ test('abrupt disconnects in every state, half-sent upgrades and slow headers: th
   await Promise.all(jobs);
   await stillServing('abrupt disconnects');
   for (const s of slow) s.destroy();
-  const end = Date.now() + 15_000;
+  const end = Date.now() + HANG_MS;
   let now = -1;
   while (Date.now() < end) {
     now = (await d.api('GET', '/api/status')).json.wsClients;

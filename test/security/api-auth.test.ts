@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import type { DaemonProcess } from '../support/daemon-process.ts';
 import { spawnDaemon } from '../support/daemon-process.ts';
 import { startTestDaemon } from '../server/helpers.ts';
+import { HANG_MS } from '../support/wait.ts';
 import type { Json, RawResponse } from './support.ts';
 import { portOf, rawRequest, rawSocket, tempDir } from './support.ts';
 
@@ -410,6 +411,7 @@ describe('5. sessions', () => {
 });
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+  const end = Date.now() + HANG_MS;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   assert.ok(check(), `timed out waiting for ${what}`);
 }

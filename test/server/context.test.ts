@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { TestDaemon } from './helpers.ts';
 import { assertError, startTestDaemon } from './helpers.ts';
+import { HANG_MS } from '../support/wait.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -196,7 +197,7 @@ describe('the WebSocket context event', () => {
       for (const e of Array.isArray(parsed) ? parsed : [parsed]) messages.push(e);
     });
     const until = async (pred: () => boolean): Promise<void> => {
-      const end = Date.now() + 5000;
+      const end = Date.now() + HANG_MS;
       while (!pred()) {
         if (Date.now() > end) throw new Error(`timeout; got ${JSON.stringify(messages.map((m) => m.type))}`);
         await new Promise((r) => setTimeout(r, 20));
@@ -303,7 +304,7 @@ describe('monitor records of a deadline', () => {
     try {
       const out = await typed('d:CapsLock t:10 d:H t:300 u:H u:CapsLock');
       assert.equal(out, 'd:Left u:Left');
-      const end = Date.now() + 5000;
+      const end = Date.now() + HANG_MS;
       while (keys.length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100));
       const timeouts = keys.filter((k) => k.action === 'timeout');

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import type { TestDaemon } from './helpers.ts';
 import { startTestDaemon } from './helpers.ts';
+import { HANG_MS } from '../support/wait.ts';
 
 let t: TestDaemon;
 let base = '';
@@ -59,7 +60,7 @@ class Client {
       this.ws.once('error', reject);
     });
   }
-  async until(pred: (m: Env[]) => boolean, ms = 5000): Promise<void> {
+  async until(pred: (m: Env[]) => boolean, ms = HANG_MS): Promise<void> {
     const end = Date.now() + ms;
     while (!pred(this.messages)) {
       if (Date.now() > end)
@@ -193,10 +194,10 @@ test('a stalled client is told it lagged and closed with 4008 while a fast clien
     rounds++;
   }
   assert.equal(t.daemon.status().wsClients, 1, `the stalled client was dropped after ${rounds} rounds`);
-  await fast.until(() => fast.keys().length === rounds * 500, 30_000);
+  await fast.until(() => fast.keys().length === rounds * 500);
   const rssAfter = process.memoryUsage().rss;
   slowSocket.resume();
-  const code = await Promise.race([slow.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))]);
+  const code = await Promise.race([slow.closed, new Promise<number>((r) => setTimeout(() => r(-1), HANG_MS))]);
   assert.ok(code === 4008 || code === 1006, `slow client closed (code ${code})`);
   if (code === 4008)
     assert.ok(
