@@ -11,96 +11,40 @@
  * once checked, becomes the new model.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import {
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  watch,
-  writeFileSync,
-  type FSWatcher,
-} from 'node:fs';
+import { rmSync, watch, type FSWatcher } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Settings } from '../../src/daemon/settings.ts';
 import { validateSettings } from '../../src/daemon/settings.ts';
 import type { TemplateName } from '../../src/daemon/templates.ts';
 import { renderTemplate } from '../../src/daemon/templates.ts';
 import { cleanEnv, daemonArgs, ROOT } from '../support/daemon-process.ts';
+import { cliEntry } from '../support/entry.ts';
 import { Rng } from '../support/rng.ts';
 
 export const TEMP_MARK = '.keyrx-tmp-';
-const DIST_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 // ---------------------------------------------------------------- seeded randomness
 
 // ---------------------------------------------------------------- the daemon process
 
 export interface DaemonEntry {
-  /** the built CLI (dist/), or the sources transpiled for this run */
-  kind: 'dist' | 'transpiled';
+  /** the sources transpiled for this version of them (test/support/entry.ts) */
+  kind: 'transpiled';
   args: string[];
   dispose(): Promise<void>;
 }
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : [join(dir, e.name)],
-  );
-}
-
 /**
- * The daemon to run: dist/ when it is newer than every source file, else the sources transpiled
- * file by file (TypeScript's transpileModule, as the build emits them, without the type check).
- * A daemon run through tsx starts in 3–6 s on a busy 2-core machine, compiled in about 1 s: that is
- * what lets 20 kills fit in `npm test`.
+ * The daemon to run: the sources transpiled once per version for the whole suite
+ * (test/support/entry.ts). A daemon run through tsx starts in 3–6 s on a busy 2-core machine,
+ * transpiled in about 1 s: that is what lets 20 kills fit in `npm test`.
  */
 export async function prepareEntry(): Promise<DaemonEntry> {
-  const sources = sourceFiles(join(ROOT, 'src'));
-  try {
-    const built = statSync(DIST_CLI).mtimeMs;
-    if (sources.every((f) => statSync(f).mtimeMs < built))
-      return { kind: 'dist', args: [DIST_CLI], dispose: async () => undefined };
-  } catch {
-    // not built
-  }
-  // inside the repository, so the daemon's imports resolve from its node_modules
-  const out = join(
-    ROOT,
-    'node_modules',
-    '.cache',
-    `keyrx-crash-${process.pid}-${randomBytes(4).toString('hex')}`,
-  );
-  const { default: ts } = await import('typescript');
-  const compilerOptions = {
-    module: ts.ModuleKind.ESNext,
-    target: ts.ScriptTarget.ES2023,
-    verbatimModuleSyntax: true,
-    rewriteRelativeImportExtensions: true,
-  };
-  for (const file of sources) {
-    if (!file.endsWith('.ts')) continue;
-    const js = ts.transpileModule(readFileSync(file, 'utf8'), { fileName: file, compilerOptions }).outputText;
-    const target = join(out, 'dist', relative(ROOT, file)).replace(/\.ts$/, '.js');
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, js);
-  }
-  // below node_modules/ no package.json up the tree says "module"
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
-  scratch.add(out);
-  return {
-    kind: 'transpiled',
-    args: [join(out, 'dist', 'src', 'cli', 'main.js')],
-    dispose: async () => {
-      await rm(out, { recursive: true, force: true });
-      scratch.delete(out);
-    },
-  };
+  return { kind: 'transpiled', args: cliEntry(), dispose: async () => undefined };
 }
 
 export interface Instance {

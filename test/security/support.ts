@@ -1,5 +1,5 @@
 /** Shared by the security suite: raw HTTP (paths and Host sent exactly as given) and temp dirs. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,17 @@ export interface RawResponse {
   json: Json;
 }
 
+const made: string[] = [];
+// removed when the test file's process ends (its daemons are stopped by then)
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp directory, removed when the test file ends. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `keyrx-sec-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `keyrx-sec-${prefix}-`));
+  made.push(dir);
+  return dir;
 }
 
 export function portOf(url: string): number {

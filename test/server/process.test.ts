@@ -1,17 +1,27 @@
 /** The daemon as a real process over real HTTP: restarts, SIGKILL, signals, hot reload. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { DaemonProcess } from '../support/daemon-process.ts';
-import { CLI, ROOT, spawnDaemon } from '../support/daemon-process.ts';
+import { cliEntry, ROOT, spawnDaemon } from '../support/daemon-process.ts';
 
 const started = new Set<DaemonProcess>();
+const dirs: string[] = [];
 after(async () => {
   for (const d of started) d.child.kill('SIGKILL');
+  await Promise.all([...started].map((d) => d.exited));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A config dir for one test, removed when the file's tests end. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
 
 async function startDaemon(dir: string): Promise<DaemonProcess> {
   const d = await spawnDaemon({ dir });
@@ -21,7 +31,7 @@ async function startDaemon(dir: string): Promise<DaemonProcess> {
 }
 
 test('the last acknowledged activation survives SIGKILL', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyrx-restart-'));
+  const dir = tempDir('keyrx-restart-');
   const first = await startDaemon(dir);
   assert.equal(
     (await first.api('POST', '/api/profiles', { name: 'nav', template: 'vim_navigation' })).status,
@@ -47,7 +57,7 @@ test('the last acknowledged activation survives SIGKILL', async () => {
 });
 
 test('hot reload: PUT changes the mapping without a restart and no key stays down; SIGHUP picks up disk edits', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyrx-reload-'));
+  const dir = tempDir('keyrx-reload-');
   const d = await startDaemon(dir);
   const src = (to: string): string =>
     `device_start("*");\n  map("A", "VK_${to}");\n  map("CapsLock", "MD_00");\n  when_start("MD_00"); map("H", "VK_Left"); when_end();\ndevice_end();\n`;
@@ -84,7 +94,7 @@ test('hot reload: PUT changes the mapping without a restart and no key stays dow
 });
 
 test('corrupt state.json and settings.json: reported, defaults used, files kept', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyrx-corrupt-'));
+  const dir = tempDir('keyrx-corrupt-');
   const d = await startDaemon(dir);
   d.child.kill('SIGTERM');
   await d.exited;
@@ -107,17 +117,7 @@ test('corrupt state.json and settings.json: reported, defaults used, files kept'
 test('--no-auth is refused on a non-loopback address', async () => {
   const proc = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      CLI,
-      'daemon',
-      '--no-auth',
-      '--host',
-      '0.0.0.0',
-      '--config-dir',
-      mkdtempSync(join(tmpdir(), 'keyrx-noauth-')),
-    ],
+    [...cliEntry(), 'daemon', '--no-auth', '--host', '0.0.0.0', '--config-dir', tempDir('keyrx-noauth-')],
     { cwd: ROOT },
   );
   let err = '';
@@ -125,4 +125,44 @@ test('--no-auth is refused on a non-loopback address', async () => {
   const code = await new Promise((resolve) => proc.on('exit', resolve));
   assert.equal(code, 2);
   assert.match(err, /--no-auth is refused on 0\.0\.0\.0/);
+});
+
+test('logs: one JSON object per line off a terminal, readable lines with --log-format pretty', async () => {
+  const json = await startDaemon(tempDir('keyrx-logjson-'));
+  json.child.kill('SIGTERM');
+  await json.exited;
+  const jsonLines = json.stderr().trim().split('\n');
+  assert.ok(jsonLines.length >= 2, json.stderr());
+  for (const line of jsonLines) assert.equal(typeof JSON.parse(line).msg, 'string', line);
+
+  const pretty = await spawnDaemon({
+    dir: tempDir('keyrx-logpretty-'),
+    extraArgs: ['--log-format', 'pretty'],
+  });
+  started.add(pretty);
+  pretty.child.kill('SIGTERM');
+  await pretty.exited;
+  const lines = pretty.stderr().trim().split('\n');
+  assert.ok(
+    lines.some((l) =>
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: first start: created and activated the default profile$/.test(l),
+    ),
+    pretty.stderr(),
+  );
+  assert.ok(
+    lines.every((l) => !l.startsWith('{')),
+    'no JSON lines',
+  );
+  // no colour codes when stderr is not a terminal
+  assert.ok(!pretty.stderr().includes('\u001b['));
+
+  const bad = spawn(
+    process.execPath,
+    [...cliEntry(), 'daemon', '--log-format', 'xml', '--config-dir', tempDir('keyrx-logbad-')],
+    { cwd: ROOT },
+  );
+  let err = '';
+  bad.stderr.on('data', (d) => (err += d));
+  assert.equal(await new Promise((resolve) => bad.on('exit', resolve)), 2);
+  assert.match(err, /invalid --log-format 'xml' \(pretty or json\)/);
 });

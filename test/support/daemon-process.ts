@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const ROOT = join(import.meta.dirname, '../..');
+import { cliEntry, ROOT } from './entry.ts';
+
+export { cliEntry, ROOT };
 export const CLI = join(ROOT, 'src/cli/main.ts');
 
 export interface DaemonProcess {
@@ -60,7 +62,7 @@ export function daemonArgs(dir: string, port = 0): string[] {
 }
 
 export async function spawnDaemon(opts: SpawnDaemonOptions): Promise<DaemonProcess> {
-  const args = ['--import', 'tsx', CLI, ...daemonArgs(opts.dir, opts.port), ...(opts.extraArgs ?? [])];
+  const args = [...cliEntry(), ...daemonArgs(opts.dir, opts.port), ...(opts.extraArgs ?? [])];
   const [cmd, argv] =
     opts.cpu === undefined || opts.cpu === null
       ? [process.execPath, args]
@@ -140,7 +142,7 @@ export interface CliRun {
 /** Runs `keyrx <args>` to its end with a clean environment; killed after `timeoutMs` (a hang, not a limit). */
 export function runCli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: cleanEnv() });
+    const child = spawn(process.execPath, [...cliEntry(), ...args], { cwd: ROOT, env: cleanEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

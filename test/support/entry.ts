@@ -1,0 +1,96 @@
+/**
+ * The `keyrx` program the tests run as a process: src/ transpiled to JavaScript once per version
+ * of the sources, shared by every test file (each runs in its own process) and every spawn.
+ * Starting `node --import tsx src/cli/main.ts` costs seconds of on-the-fly compilation per
+ * process (3.2 s to a listening daemon against 1.0 s from JavaScript), and the suite starts
+ * hundreds of them.
+ *
+ * The tree lives in node_modules/.cache/keyrx-test/<hash of src>/ (inside the repository, so
+ * its imports resolve from node_modules). Test files that arrive at the same time each build into
+ * a temp directory and rename it into place; the first rename wins and the others use it.
+ * dist/ui (the built web UI, when there is one) is linked in, so a daemon serves it as
+ * `npm start` does. KEYRX_TEST_TSX=1 runs the sources through tsx instead.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+
+export const ROOT = join(import.meta.dirname, '../..');
+const SRC = join(ROOT, 'src');
+const CACHE = join(ROOT, 'node_modules', '.cache', 'keyrx-test');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : [join(dir, e.name)]))
+    .sort();
+}
+
+let cached: string[] | null = null;
+
+/** Node arguments that run the keyrx CLI: `[...cliEntry(), 'daemon', …]`. */
+export function cliEntry(): string[] {
+  if (process.env.KEYRX_TEST_TSX === '1') return ['--import', 'tsx', join(SRC, 'cli', 'main.ts')];
+  cached ??= [buildOnce()];
+  return cached;
+}
+
+function buildOnce(): string {
+  const files = sourceFiles(SRC);
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
+  const dir = join(CACHE, hash.digest('hex').slice(0, 16));
+  const main = join(dir, 'dist', 'src', 'cli', 'main.js');
+  if (existsSync(main)) return main;
+
+  const temp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const compilerOptions: ts.CompilerOptions = {
+    module: ts.ModuleKind.ESNext,
+    target: ts.ScriptTarget.ES2023,
+    verbatimModuleSyntax: true,
+    rewriteRelativeImportExtensions: true,
+  };
+  for (const file of files) {
+    const target = join(temp, 'dist', relative(ROOT, file));
+    mkdirSync(dirname(target), { recursive: true });
+    if (file.endsWith('.ts'))
+      writeFileSync(
+        target.replace(/\.ts$/, '.js'),
+        ts.transpileModule(readFileSync(file, 'utf8'), { fileName: file, compilerOptions }).outputText,
+      );
+    else writeFileSync(target, readFileSync(file)); // e.g. the worker loader (.mjs)
+  }
+  // below node_modules/ no package.json up the tree says "module"
+  writeFileSync(join(temp, 'package.json'), '{ "type": "module" }\n');
+  const ui = join(ROOT, 'dist', 'ui');
+  symlinkSync(ui, join(temp, 'dist', 'ui'), 'dir');
+  try {
+    renameSync(temp, dir);
+  } catch {
+    // another test file renamed its build into place first: the same sources, so the same tree
+    rmSync(temp, { recursive: true, force: true });
+  }
+  pruneOldBuilds(dir);
+  return main;
+}
+
+/** Keeps the cache from growing with every edit of src/: builds of other sources go. */
+function pruneOldBuilds(keep: string): void {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of readdirSync(CACHE)) {
+    const path = join(CACHE, name);
+    // a temp dir may be another test file's build in progress; one an hour old was abandoned
+    if (path !== keep && (!name.includes('.tmp-') || statSync(path).mtimeMs < hourAgo))
+      rmSync(path, { recursive: true, force: true });
+  }
+}
