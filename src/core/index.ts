@@ -9,3 +9,4 @@ export * from './scenario.ts';
 export * from './layouts.ts';
 export * from './describe.ts';
 export * from './text.ts';
+export * from './plural.ts';

@@ -25,12 +25,15 @@ export function App() {
   const [auth, setAuth] = useState<AuthState>({ kind: 'checking' });
   const [status, setStatus] = useState<Status | null>(null);
   const [authRequired, setAuthRequired] = useState(false);
+  // where this daemon keeps its API token, for the login page
+  const [tokenFile, setTokenFile] = useState<string | null>(null);
 
   const refreshStatus = useCallback(() => {
     api
       .session()
       .then((session) => {
         setAuthRequired(session.authRequired);
+        if (typeof session.tokenFile === 'string') setTokenFile(session.tokenFile);
         if (!session.authenticated) throw new ApiError(401, 'UNAUTHORIZED', 'not logged in');
         return api.status();
       })
@@ -74,7 +77,7 @@ export function App() {
   }, []);
 
   if (auth.kind === 'checking') return <p className="splash">Connecting to the keyrx daemon…</p>;
-  if (auth.kind === 'login') return <LoginPage />;
+  if (auth.kind === 'login') return <LoginPage tokenFile={tokenFile} />;
   if (auth.kind === 'unreachable')
     return (
       <main className="splash" role="alert">

@@ -7,10 +7,19 @@ interface Toast {
   id: number;
   kind: ToastKind;
   text: string;
+  action?: string;
+}
+
+export interface ToastOptions {
+  /**
+   * What the toast reports on (`profile:work`, `settings`): a new toast of the same action
+   * replaces the earlier one, so a success takes a stale error of that action away.
+   */
+  action?: string;
 }
 
 interface ToastApi {
-  show(kind: ToastKind, text: string): void;
+  show(kind: ToastKind, text: string, options?: ToastOptions): void;
 }
 
 const ToastContext = createContext<ToastApi>({ show: () => {} });
@@ -26,9 +35,14 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const next = useRef(1);
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
   const show = useCallback(
-    (kind: ToastKind, text: string) => {
+    (kind: ToastKind, text: string, options: ToastOptions = {}) => {
       const id = next.current++;
-      setToasts((ts) => [...ts, { id, kind, text }].slice(-MAX_VISIBLE));
+      const { action } = options;
+      setToasts((ts) =>
+        [...ts.filter((t) => action === undefined || t.action !== action), { id, kind, text, action }].slice(
+          -MAX_VISIBLE,
+        ),
+      );
       window.setTimeout(() => dismiss(id), kind === 'error' ? 8000 : 3500);
     },
     [dismiss],

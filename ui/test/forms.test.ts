@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import type { JsonSchema } from '../src/api.ts';
-import { fieldsOf, humanize, parseField, problemsByField, toText } from '../src/lib/schema-form.ts';
+import {
+  fieldsOf,
+  groupFields,
+  humanize,
+  parseField,
+  problemsByField,
+  toText,
+} from '../src/lib/schema-form.ts';
 import { loginUrlFor } from '../src/pages/LoginPage.tsx';
 
 // The shape GET /api/settings/schema serves (typebox: integers with bounds, a const union, a string array).
@@ -57,6 +64,45 @@ describe('settings form from the schema', () => {
     expect(parseField(f, 'LCtrl')).toEqual({ ok: false, problem: 'at least 2 entries' });
     expect(parseField(f, 'a b c d e f g')).toEqual({ ok: false, problem: 'at most 6 entries' });
     expect(parseField(f, `A ${'x'.repeat(33)}`).ok).toBe(false);
+  });
+
+  test('limits are written with the right plural', () => {
+    const one = fieldsOf({
+      type: 'object',
+      properties: {
+        tags: { type: 'array', items: { type: 'string', maxLength: 1 }, minItems: 1, maxItems: 1 },
+        code: { type: 'string', minLength: 1, maxLength: 1 },
+      },
+    });
+    expect(parseField(one[0], '')).toEqual({ ok: false, problem: 'at least 1 entry' });
+    expect(parseField(one[0], 'a b')).toEqual({ ok: false, problem: 'at most 1 entry' });
+    expect(parseField(one[0], 'ab')).toEqual({ ok: false, problem: "'ab' is longer than 1 character" });
+    expect(parseField(one[1], '')).toEqual({ ok: false, problem: 'at least 1 character' });
+    expect(parseField(one[1], 'ab')).toEqual({ ok: false, problem: 'at most 1 character' });
+  });
+
+  test("common settings first in the UI's order, internals under Advanced, a new one with the common", () => {
+    const all = fieldsOf({
+      type: 'object',
+      properties: {
+        wsRingSize: { type: 'integer' },
+        latencyIntervalMs: { type: 'integer' },
+        futureThing: { type: 'boolean' },
+        logLevel: { enum: ['info', 'debug'] },
+        sessionHours: { type: 'integer' },
+        emergencyExitChord: { type: 'array' },
+        defaultTapHoldMs: { type: 'integer' },
+      },
+    });
+    const { common, advanced } = groupFields(all);
+    expect(common.map((f) => f.key)).toEqual([
+      'emergencyExitChord',
+      'defaultTapHoldMs',
+      'sessionHours',
+      'logLevel',
+      'futureThing',
+    ]);
+    expect(advanced.map((f) => f.key)).toEqual(['latencyIntervalMs', 'wsRingSize']);
   });
 
   test("the server's problems land on their fields", () => {

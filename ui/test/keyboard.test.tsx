@@ -334,7 +334,7 @@ describe('KeyboardView: combos, key overrides and the new kinds', () => {
     render(<KeyboardView views={views(FEATURES)} />);
     const select = screen.getByLabelText('Layer') as HTMLSelectElement;
     const option = [...select.options].find((o) => o.textContent!.startsWith('APP:firefox '));
-    expect(option?.textContent).toContain('1 keys · 1 combo');
+    expect(option?.textContent).toContain('1 key · 1 combo');
     chooseLayer('APP:firefox');
     expect(key('H').textContent).toContain('Left');
     const items = within(screen.getByTestId('keyboard-combos')).getAllByTestId('combo-item');

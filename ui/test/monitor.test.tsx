@@ -8,6 +8,9 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import { Profiler } from 'react';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
+import type { Decision, MappingKind } from '../../src/core/index.ts';
+import type { Metrics } from '../src/api.ts';
+import { DECISION_HELP, MAPPING_HELP } from '../src/lib/decisions.ts';
 import type { Envelope, KeyEventData, SnapshotData } from '../src/stream/event-stream.ts';
 import { buildCsv, buildJson, csvField, exportFileName } from '../src/monitor/export.ts';
 import { formatClock, formatOutputs, isoFromMicros, outputsAsScript } from '../src/monitor/format.ts';
@@ -151,8 +154,12 @@ function chips(listName: string): string[] {
     : [];
 }
 
-async function openPage(daemon: FakeDaemon): Promise<void> {
-  render(<MonitorPage streamUrl={daemon.url} WebSocketImpl={WebSocketImpl} />);
+type LatencyTotals = Metrics['latencyUs'];
+const NO_KEYS: LatencyTotals = { count: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+
+async function openPage(daemon: FakeDaemon, sinceStart: LatencyTotals = NO_KEYS): Promise<void> {
+  const loadMetrics = () => Promise.resolve({ latencyUs: sinceStart });
+  render(<MonitorPage streamUrl={daemon.url} WebSocketImpl={WebSocketImpl} loadMetrics={loadMetrics} />);
   await waitFor(() => expect(screen.getByTestId('monitor-connection').textContent).toContain('live'));
 }
 
@@ -378,6 +385,136 @@ describe('MonitorPage with a live stream', () => {
     );
     await waitFor(() => expect(rowKeys()).toEqual(['J', 'J', 'CapsLock', 'H']));
     expect(rows()[2].textContent).toContain('(pending)');
+  });
+
+  /** A latency card's figure and the words under it. */
+  function card(id: 'p50' | 'p99' | 'events-per-second'): { value: string; hint: string } {
+    const el = screen.getByTestId(`monitor-stat-${id}`);
+    return {
+      value: el.querySelector('.monitor-stat-value')!.textContent!,
+      hint: el.querySelector('.monitor-stat-hint')!.textContent!,
+    };
+  }
+  const latency = (count: number, p50: number, p99: number) => ({
+    count,
+    min: Math.min(p50, 5),
+    p50,
+    p95: p99,
+    p99,
+    max: p99,
+    eventsPerSecond: count,
+  });
+
+  test('latency cards: the last window while keys flow, then the last window that had keys, labelled', async () => {
+    await openPage(daemon);
+    await waitFor(() => expect(card('p50').hint).toBe('no keys yet'));
+    expect(card('p50').value).toBe('—');
+
+    daemon.send(daemon.event('latency', latency(6, 42, 498)));
+    await waitFor(() => expect(card('p50')).toEqual({ value: '42 µs', hint: 'last window' }));
+    expect(card('p99')).toEqual({ value: '498 µs', hint: 'last window' });
+
+    // typing stopped: the daemon sends one empty window; the figures stay, labelled as older
+    daemon.send(daemon.event('latency', latency(0, 0, 0)));
+    await waitFor(() => expect(card('p50').hint).toMatch(/^last window with keys, \d\d:\d\d:\d\d$/));
+    expect(card('p50').value).toBe('42 µs');
+    expect(card('p99').value).toBe('498 µs');
+    expect(card('p99').hint).toBe(card('p50').hint);
+    expect(card('events-per-second').value).toBe('0');
+
+    // keys again: the new window
+    daemon.send(daemon.event('latency', latency(3, 17, 60)));
+    await waitFor(() => expect(card('p50')).toEqual({ value: '17 µs', hint: 'last window' }));
+    expect(card('p99').value).toBe('60 µs');
+  });
+
+  test('a page opened after typing stopped shows the since-start figures of GET /api/metrics', async () => {
+    await openPage(daemon, { count: 120, min: 5, p50: 33, p95: 70, p99: 77, max: 90 });
+    await waitFor(() => expect(card('p50')).toEqual({ value: '33 µs', hint: 'since the daemon started' }));
+    expect(card('p99')).toEqual({ value: '77 µs', hint: 'since the daemon started' });
+    expect(screen.getByTestId('monitor-stat-p50').title).toMatch(/since the daemon started/);
+    // a window with keys takes over
+    daemon.send(daemon.event('latency', latency(4, 21, 55)));
+    await waitFor(() => expect(card('p50')).toEqual({ value: '21 µs', hint: 'last window' }));
+  });
+
+  test("the table, filter and exports use the API's names; each is explained in a tooltip and the legend", async () => {
+    await openPage(daemon);
+    daemon.send(
+      daemon.key('CapsLock', 'press', { mapping: 'tapHold', decision: 'pending', outputs: [] }),
+      daemon.key('CapsLock', 'release', {
+        mapping: 'tapHold',
+        decision: 'tap',
+        outputs: [
+          { key: 'Escape', action: 'press', timeUs: nowUs() },
+          { key: 'Escape', action: 'release', timeUs: nowUs() },
+        ],
+      }),
+      daemon.key('A', 'press', { mapping: 'passthrough', decision: 'passthrough' }),
+      daemon.event<KeyEventData>('key', {
+        device: '',
+        key: '',
+        action: 'release-all',
+        outputs: [],
+        mapping: 'none',
+        decision: 'release-all',
+        latencyUs: 0,
+      }),
+    );
+    await waitFor(() => expect(rows()).toHaveLength(4));
+    const cells = rows().map((r) => {
+      const td = r.querySelectorAll('td');
+      return [td[4].textContent, td[4].title, td[5].textContent, td[5].querySelector('span')!.title];
+    });
+    expect(cells).toEqual([
+      [
+        'none',
+        expect.stringMatching(/released every output/),
+        'release-all',
+        expect.stringMatching(/released/),
+      ],
+      ['passthrough', MAPPING_HELP.passthrough, 'passthrough', DECISION_HELP.passthrough],
+      ['tapHold', MAPPING_HELP.tapHold, 'tap', DECISION_HELP.tap],
+      ['tapHold', MAPPING_HELP.tapHold, 'pending', DECISION_HELP.pending],
+    ]);
+
+    // the filter takes the same names
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: 'tapHold' } });
+    expect(rowKeys()).toEqual(['CapsLock', 'CapsLock']);
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: 'tap-hold' } });
+    expect(rows()).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: 'tapHold tap' } });
+    expect(screen.getByTestId('monitor-summary').textContent).toBe('2 matching events.');
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: 'tapHold pending' } });
+    expect(screen.getByTestId('monitor-summary').textContent).toBe('1 matching event.');
+
+    // and so does the export
+    const blobs: Blob[] = [];
+    vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => {
+      blobs.push(blob as Blob);
+      return 'blob:monitor-test';
+    });
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    fireEvent.click(screen.getByRole('button', { name: 'Export JSON' }));
+    const exported = JSON.parse(await blobs[0].text()) as { mapping: string; decision: string }[];
+    expect(exported.map((e) => [e.mapping, e.decision])).toEqual([['tapHold', 'pending']]);
+
+    // the legend under the table: every kind and decision of the engine, and the daemon's release-all
+    const help = screen.getByTestId('vocab-help');
+    const entries = (label: string) =>
+      Object.fromEntries(
+        [...within(help).getByLabelText(label).querySelectorAll('dt')].map((dt) => [
+          dt.textContent,
+          dt.nextElementSibling!.textContent,
+        ]),
+      );
+    const mappings = entries('Mapping kinds');
+    const decisions = entries('Decisions');
+    for (const [k, text] of Object.entries(MAPPING_HELP)) expect(mappings[k as MappingKind]).toBe(text);
+    for (const [d, text] of Object.entries(DECISION_HELP)) expect(decisions[d as Decision]).toBe(text);
+    expect(mappings.none).toMatch(/released every output/);
+    expect(decisions['release-all']).toMatch(/released/);
   });
 
   test('the filter narrows rows; pause freezes them and counts new ones; resume and clear', async () => {

@@ -1,7 +1,9 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { vi } from 'vitest';
-import type { Config } from '../../src/core/index.ts';
+import type { Config, Decision, MappingKind } from '../../src/core/index.ts';
+import { simulate } from '../../src/core/index.ts';
+import { DECISION_HELP, MAPPING_HELP } from '../src/lib/decisions.ts';
 import { compileInBrowser } from '../src/lib/compile.ts';
 import { LiveSession } from '../src/simulator/live-session.ts';
 import type { Clock } from '../src/simulator/live-session.ts';
@@ -70,8 +72,8 @@ describe('live mode, on-screen keyboard', () => {
     advance(50);
     fireEvent.pointerUp(keyCap('CapsLock'), { pointerId: 1, button: 0 });
     expect(rows()).toEqual([
-      ['u:CapsLock', 'tap-hold', 'tap', 'd:Escape u:Escape', ''],
-      ['d:CapsLock', 'tap-hold', 'pending', '', ''],
+      ['u:CapsLock', 'tapHold', 'tap', 'd:Escape u:Escape', ''],
+      ['d:CapsLock', 'tapHold', 'pending', '', ''],
     ]);
     const times = [...screen.getByTestId('sim-timeline').querySelectorAll('tbody tr td:first-child')].map(
       (td) => td.textContent,
@@ -103,7 +105,7 @@ describe('live mode, on-screen keyboard', () => {
     expect(screen.getByTestId('sim-held').textContent).toBe('CapsLock');
 
     fireEvent.pointerDown(keyCap('H'), { pointerId: 2, button: 0 });
-    expect(rows()[0]).toEqual(['d:H', 'remap', 'remap', 'd:Left', '']);
+    expect(rows()[0]).toEqual(['d:H', 'simple', 'remap', 'd:Left', '']);
     expect(screen.getByTestId('sim-output-down').textContent).toBe('Left');
     fireEvent.pointerUp(keyCap('H'), { pointerId: 2, button: 0 });
     fireEvent.pointerUp(keyCap('CapsLock'), { pointerId: 1, button: 0 });
@@ -116,7 +118,7 @@ describe('live mode, on-screen keyboard', () => {
     fireEvent.pointerDown(keyCap('CapsLock'), { pointerId: 1, button: 0 });
     advance(20);
     fireEvent.pointerDown(keyCap('H'), { pointerId: 2, button: 0 });
-    expect(rows()[0]).toEqual(['d:H', 'remap', 'remap', 'd:Left', 'CapsLock: hold']);
+    expect(rows()[0]).toEqual(['d:H', 'simple', 'remap', 'd:Left', 'CapsLock: hold']);
   });
 
   test('a profile with APP: conditions offers App and Title fields that the live engine sees', () => {
@@ -171,7 +173,7 @@ describe('live mode, on-screen keyboard', () => {
     expect(screen.getByTestId('sim-held').textContent).toBe('none');
     fireEvent.pointerUp(keyCap('A'), { pointerId: 1, button: 0 });
     fireEvent.pointerDown(keyCap('A'), { pointerId: 3, button: 0 });
-    expect(rows()[0]).toEqual(['d:A', 'remap', 'remap', 'd:C', '']);
+    expect(rows()[0]).toEqual(['d:A', 'simple', 'remap', 'd:C', '']);
     expect(compiled.config).not.toBe(next.config);
   });
 });
@@ -195,7 +197,7 @@ describe('live mode, physical keyboard', () => {
     expect(decisions().slice(0, 2)).toEqual(['hold', 'pending']);
     expect(screen.getByTestId('sim-layers').textContent).toBe('MD_00');
     fireEvent.keyDown(capture(), { code: 'KeyH', key: 'h' });
-    expect(rows()[0]).toEqual(['d:H', 'remap', 'remap', 'd:Left', '']);
+    expect(rows()[0]).toEqual(['d:H', 'simple', 'remap', 'd:Left', '']);
     fireEvent.keyUp(capture(), { code: 'KeyH', key: 'h' });
     fireEvent.keyUp(capture(), { code: 'CapsLock', key: 'CapsLock' });
     expect(decisions()[0]).toBe('hold-release');
@@ -206,7 +208,7 @@ describe('live mode, physical keyboard', () => {
     act(() => capture().focus());
     fireEvent.keyDown(capture(), { code: 'KeyA', key: 'a' });
     fireEvent.keyDown(capture(), { code: 'KeyA', key: 'a', repeat: true });
-    expect(rows()[0]).toEqual(['r:A', 'remap', 'repeat', 'r:B', '']);
+    expect(rows()[0]).toEqual(['r:A', 'simple', 'repeat', 'r:B', '']);
     fireEvent.keyUp(capture(), { code: 'KeyA', key: 'a' });
     expect(screen.getByTestId('sim-typed').textContent).toBe('bb');
 
@@ -231,7 +233,7 @@ describe('live mode, physical keyboard', () => {
     expect(document.activeElement).not.toBe(capture());
     expect(capture().dataset.capturing).toBe('false');
     expect(screen.getByTestId('sim-held').textContent).toBe('none');
-    expect(rows()[0]).toEqual(['u:A', 'remap', 'release', 'u:B', '']);
+    expect(rows()[0]).toEqual(['u:A', 'simple', 'release', 'u:B', '']);
   });
 
   test('leaving the region (blur) releases held keys; the visible button stops capture too', () => {
@@ -257,12 +259,12 @@ describe('script mode', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Run' }));
     expect(textarea.getAttribute('aria-invalid')).toBe('false');
     expect(rows()).toEqual([
-      ['d:CapsLock', 'tap-hold', 'pending', '', ''],
-      ['u:CapsLock', 'tap-hold', 'tap', 'd:Escape u:Escape', ''],
-      ['d:CapsLock', 'tap-hold', 'pending', '', ''],
-      ['timeout: CapsLock', 'tap-hold', 'hold (timer)', '', ''],
-      ['d:H', 'remap', 'remap', 'd:Left', ''],
-      ['u:H', 'remap', 'release', 'u:Left', ''],
+      ['d:CapsLock', 'tapHold', 'pending', '', ''],
+      ['u:CapsLock', 'tapHold', 'tap', 'd:Escape u:Escape', ''],
+      ['d:CapsLock', 'tapHold', 'pending', '', ''],
+      ['timeout: CapsLock', 'tapHold', 'hold (timer)', '', ''],
+      ['d:H', 'simple', 'remap', 'd:Left', ''],
+      ['u:H', 'simple', 'release', 'u:Left', ''],
     ]);
     expect(screen.getByTestId('sim-script-output').textContent).toBe(
       't:50 d:Escape u:Escape t:300 d:Left u:Left',
@@ -354,7 +356,7 @@ describe('states', () => {
     expect(screen.getByText('matches no device block: every key passes through')).toBeTruthy();
     expect(screen.getByText(/This device matches no device block/)).toBeTruthy();
     fireEvent.pointerDown(keyCap('A'), { pointerId: 1, button: 0 });
-    expect(rows()[0]).toEqual(['d:A', 'none', 'passthrough', 'd:A', '']);
+    expect(rows()[0]).toEqual(['d:A', 'passthrough', 'passthrough', 'd:A', '']);
   });
 });
 
@@ -379,25 +381,52 @@ describe('the new features in the simulator', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Run' }));
   };
 
-  test('the timeline names the new mappings and decisions in words', () => {
-    renderPanel(FEATURES);
-    openScript();
-    run(
+  test("the timeline shows the API's names for mappings and decisions, each explained", () => {
+    const script =
       'd:LShift t:10 u:LShift t:10 d:A t:10 u:A t:10 d:J t:5 d:K t:30 u:J u:K t:10 ' +
-        'd:Q t:10 u:Q t:10 d:Q t:10 u:Q t:300 d:CapsLock u:CapsLock t:10 d:A u:A d:Space u:Space d:F2 u:F2',
-    );
-    // [input, mapping, decision, output]: what the engine decided, in words
+      'd:Q t:10 u:Q t:10 d:Q t:10 u:Q t:300 d:CapsLock u:CapsLock t:10 d:A u:A d:Space u:Space d:F2 u:F2';
+    const { compiled } = renderPanel(FEATURES);
+    openScript();
+    run(script);
+    // exactly what the API says: /api/simulate and `keyrx simulate --json` run this same simulate()
+    const api = simulate(compiled.config!, script, { settle: true });
+    const shown = [...visibleTimeline().querySelectorAll('tbody tr[data-decision]')].map((tr) => [
+      tr.querySelector('.sim-mapping')!.textContent,
+      tr.querySelector('.sim-decision')!.textContent,
+    ]);
+    expect(shown).toEqual(api.timeline.map((e) => [e.mapping, e.decision]));
+    // every name has its explanation as a tooltip
+    for (const span of visibleTimeline().querySelectorAll<HTMLElement>('.sim-mapping, .sim-decision'))
+      expect(span.title, span.textContent!).toBe(
+        span.classList.contains('sim-mapping')
+          ? MAPPING_HELP[span.textContent as MappingKind]
+          : DECISION_HELP[span.textContent as Decision],
+      );
+    // [input, mapping, decision, output]
     const table = rows().map((r) => r.slice(0, 4));
-    expect(table).toContainEqual(['d:LShift', 'one-shot', 'one-shot', 'd:LShift']);
-    expect(table).toContainEqual(['u:LShift', 'one-shot', 'one-shot armed', '']);
-    expect(table).toContainEqual(['d:A', 'none', 'passthrough', 'd:A u:LShift']);
+    expect(table).toContainEqual(['d:LShift', 'oneShot', 'one-shot', 'd:LShift']);
+    expect(table).toContainEqual(['u:LShift', 'oneShot', 'one-shot-armed', '']);
+    expect(table).toContainEqual(['d:A', 'passthrough', 'passthrough', 'd:A u:LShift']);
     expect(table).toContainEqual(['d:J', 'combo', 'queued', '']);
     expect(table).toContainEqual(['d:K', 'combo', 'combo', 'd:Escape']);
-    expect(table).toContainEqual(['u:Q', 'tap dance', 'dance tap', 'd:Escape u:Escape']);
-    expect(table).toContainEqual(['d:CapsLock', 'caps word', 'caps word on', '']);
-    expect(table).toContainEqual(['d:F2', 'layer toggle', 'layer toggle', '']);
+    expect(table).toContainEqual(['u:Q', 'tapDance', 'dance-tap', 'd:Escape u:Escape']);
+    expect(table).toContainEqual(['d:CapsLock', 'capsWord', 'caps-word-on', '']);
+    expect(table).toContainEqual(['d:F2', 'layerToggle', 'layer-toggle', '']);
     const queued = visibleTimeline().querySelector('tr[data-decision="queued"] .sim-decision') as HTMLElement;
     expect(queued.title).toContain('held back');
+    const oneShot = visibleTimeline().querySelector('tr[data-decision="one-shot-armed"] .sim-mapping');
+    expect(oneShot?.getAttribute('title')).toContain('next key only');
+    // the legend under the timeline lists every name with the same words
+    const help = screen.getAllByTestId('vocab-help').find((d) => d.closest('[hidden]') === null)!;
+    const entries = (label: string) =>
+      Object.fromEntries(
+        [...within(help).getByLabelText(label).querySelectorAll('dt')].map((dt) => [
+          dt.textContent,
+          dt.nextElementSibling!.textContent,
+        ]),
+      );
+    expect(entries('Mapping kinds')).toEqual(MAPPING_HELP);
+    expect(entries('Decisions')).toEqual(DECISION_HELP);
     expect(screen.getByText(/app:NAME/)).toBeTruthy();
   });
 
@@ -405,7 +434,7 @@ describe('the new features in the simulator', () => {
     renderPanel(FEATURES);
     openScript();
     run('app:firefox d:H u:H');
-    expect(rows()[0]).toEqual(['d:H', 'remap', 'remap', 'd:Left', '']);
+    expect(rows()[0]).toEqual(['d:H', 'simple', 'remap', 'd:Left', '']);
     expect(screen.getByTestId('sim-context').textContent).toContain('firefox');
   });
 
@@ -416,7 +445,7 @@ describe('the new features in the simulator', () => {
     fireEvent.pointerDown(keyCap('LShift'), { pointerId: 1, button: 0 });
     fireEvent.pointerUp(keyCap('LShift'), { pointerId: 1, button: 0 });
     expect(screen.getByTestId('sim-one-shots').textContent).toBe('LShift');
-    expect(decisions()[0]).toBe('one-shot armed');
+    expect(decisions()[0]).toBe('one-shot-armed');
     fireEvent.pointerDown(keyCap('CapsLock'), { pointerId: 2, button: 0 });
     fireEvent.pointerUp(keyCap('CapsLock'), { pointerId: 2, button: 0 });
     expect(screen.getByTestId('sim-caps-word').textContent).toBe('on');
@@ -514,7 +543,7 @@ describe('SimulatorPage', () => {
     expect(screen.getByRole('link', { name: 'Edit' }).getAttribute('href')).toBe('/profiles/good');
     fireEvent.pointerDown(keyCap('A'), { pointerId: 1, button: 0 });
     // the timeline renders from the session's next snapshot (slow under CI load)
-    await waitFor(() => expect(rows()[0]).toEqual(['d:A', 'remap', 'remap', 'd:B', '']));
+    await waitFor(() => expect(rows()[0]).toEqual(['d:A', 'simple', 'remap', 'd:B', '']));
 
     fireEvent.change(screen.getByLabelText('Profile'), { target: { value: 'broken' } });
     expect(window.location.search).toBe('?profile=broken');

@@ -4,6 +4,7 @@
  * file names that file instead (the editor cannot show it).
  */
 import type { Diagnostic } from '../../../src/dsl/diagnostics.ts';
+import { plural } from '../lib/format.ts';
 import { baseName, isMainFile } from './live-compile.ts';
 
 export interface DiagnosticsListProps {
@@ -21,10 +22,7 @@ export function DiagnosticsList({ diagnostics, mainBase, onSelect, busy = false 
   const summary =
     diagnostics.length === 0
       ? 'No problems'
-      : [
-          errors && `${errors} error${errors === 1 ? '' : 's'}`,
-          warnings && `${warnings} warning${warnings === 1 ? '' : 's'}`,
-        ]
+      : [errors && plural(errors, 'error'), warnings && plural(warnings, 'warning')]
           .filter(Boolean)
           .join(', ');
   return (

@@ -20,6 +20,7 @@ import { api, ApiError } from '../api.ts';
 import { useApp, useStreamEvents } from '../app-context.ts';
 import type { BrowserCompile } from '../lib/compile.ts';
 import { compileInBrowser, profileFile } from '../lib/compile.ts';
+import { plural } from '../lib/format.ts';
 import { addNavigationGuard, Link } from '../router.tsx';
 import { useToasts } from '../toasts.tsx';
 import { DiagnosticsList } from './DiagnosticsList.tsx';
@@ -56,6 +57,12 @@ type Busy = null | 'save' | 'activate';
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The errors among a refusal's diagnostics, in words (`2 errors`), or null when it has none. */
+function errorCount(diagnostics: readonly Diagnostic[]): string | null {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  return errors > 0 ? plural(errors, 'error') : null;
 }
 
 export function ProfileEditor({
@@ -180,6 +187,8 @@ export function ProfileEditor({
       toasts.show('info', 'No changes to save.');
       return;
     }
+    // Save and activate report as one action: a success replaces the error toast of an earlier try.
+    const action = { action: `profile:${name}` };
     busyRef.current = activate ? 'activate' : 'save';
     setBusy(busyRef.current);
     setActionError(null);
@@ -194,22 +203,29 @@ export function ProfileEditor({
         setExternal(null);
         const reloaded = (result as { reloaded?: boolean }).reloaded === true;
         if (!activate)
-          toasts.show('success', reloaded ? `Saved “${name}” and reloaded it.` : `Saved “${name}”.`);
+          toasts.show('success', reloaded ? `Saved “${name}” and reloaded it.` : `Saved “${name}”.`, action);
         if (reloaded) refreshStatus();
       }
       if (activate) {
         step = 'activate';
         const activation = await api.activate(name);
         const how = activation.cached ? 'from the compiled cache' : 'compiled';
-        toasts.show('success', `Activated “${name}” (${how} in ${activation.compileMs.toFixed(1)} ms).`);
+        toasts.show(
+          'success',
+          `Activated “${name}” (${how} in ${activation.compileMs.toFixed(1)} ms).`,
+          action,
+        );
         refreshStatus();
       }
     } catch (e) {
       const message = messageOf(e);
       if (e instanceof ApiError && e.code === 'PROFILE_INVALID') {
-        setRefusal({ text, message, diagnostics: e.diagnostics });
+        // the UI's own words: the daemon's message may say "1 error(s)"
+        const errors = errorCount(e.diagnostics);
+        setRefusal({ text, message: errors ? `it has ${errors}` : message, diagnostics: e.diagnostics });
         if (view.state.doc.toString() === text) showDiagnostics(view, e.diagnostics, file);
-        toasts.show('error', step === 'save' ? `Not saved: ${message}` : `Not activated: ${message}`);
+        const what = step === 'save' ? 'Not saved' : 'Not activated';
+        toasts.show('error', errors ? `${what}: “${name}” has ${errors}.` : `${what}: ${message}`, action);
       } else {
         setActionError(
           step === 'save' ? `Could not save: ${message}` : `Saved, but could not activate: ${message}`,
@@ -217,6 +233,7 @@ export function ProfileEditor({
         toasts.show(
           'error',
           step === 'save' ? `Could not save “${name}”: ${message}` : `Could not activate: ${message}`,
+          action,
         );
       }
     } finally {
@@ -355,8 +372,8 @@ export function ProfileEditor({
         <p className="editor-stats muted" data-testid="editor-stats">
           {stats ? (
             <>
-              {stats.mappings} mapping{stats.mappings === 1 ? '' : 's'} · {stats.layers} layer
-              {stats.layers === 1 ? '' : 's'} · {stats.devices} device block{stats.devices === 1 ? '' : 's'}
+              {plural(stats.mappings, 'mapping')} · {plural(stats.layers, 'layer')} ·{' '}
+              {plural(stats.devices, 'device block')}
             </>
           ) : (
             'no valid version yet'

@@ -13,6 +13,7 @@ import type {
   MappingSource,
 } from '../../../src/core/index.ts';
 import { LAYOUTS } from '../../../src/core/index.ts';
+import { plural } from '../lib/format.ts';
 import { keyLegend } from './legends.ts';
 import type { KindClass, LayerCombo, LayerOverride } from './model.ts';
 import {
@@ -175,7 +176,7 @@ function labelFit(label: string, width: number): number {
 function layerSummary(layer: LayerView): string {
   const keys = Object.keys(layer.keys).length;
   const combos = layer.combos?.length ?? 0;
-  return `${keys} keys${combos > 0 ? ` · ${combos} combo${combos === 1 ? '' : 's'}` : ''}`;
+  return `${plural(keys, 'key')}${combos > 0 ? ` · ${plural(combos, 'combo')}` : ''}`;
 }
 
 export function KeyboardView(props: KeyboardViewProps) {

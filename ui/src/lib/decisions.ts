@@ -1,70 +1,47 @@
 /**
- * The engine's decisions and mapping kinds in words, for the simulator's timeline and the
- * monitor's event table (types only from src/core: this module adds nothing to a chunk).
+ * The engine's mapping kinds and decisions, for the simulator's timeline and the monitor's event
+ * table. Both show exactly the API's names — what `/api/simulate`, the WebSocket `key` events and
+ * `keyrx simulate --json` say — and explain each in a tooltip and in the vocabulary help
+ * (types only from src/core: this module adds nothing to a chunk but these strings).
  */
 import type { Decision, MappingKind } from '../../../src/core/index.ts';
 
-/** Short words for the timeline's Mapping column. */
-export const MAPPING_LABELS: Readonly<Record<MappingKind, string>> = {
-  simple: 'remap',
-  modifier: 'layer key',
-  lock: 'lock',
-  tapHold: 'tap-hold',
-  holdOnly: 'hold-only',
-  modifiedOutput: 'modified',
-  sequence: 'sequence',
-  oneShot: 'one-shot',
-  combo: 'combo',
-  tapDance: 'tap dance',
-  macro: 'macro',
-  layerToggle: 'layer toggle',
-  layerSwitch: 'layer switch',
-  capsWord: 'caps word',
-  keyOverride: 'key override',
-  unicode: 'unicode',
-  passthrough: 'none',
+/** One line on each mapping kind (`MappingKind`), for tooltips and the help. */
+export const MAPPING_HELP: Readonly<Record<MappingKind, string>> = {
+  simple: 'map(): the key gives another key',
+  modifier: 'map() to MD_xx: a layer modifier, on while the key is held',
+  lock: 'map() to LK_xx: a lock, toggled by each press',
+  tapHold: 'tap_hold(): one key when tapped, another key or layer when held',
+  holdOnly: 'hold_only(): does something only when held; a tap gives nothing',
+  modifiedOutput: 'map() to with_shift() and friends: another key with modifiers held',
+  sequence: 'sequence(): the key types several keys in turn',
+  oneShot: 'one_shot(): a modifier or layer for the next key only',
+  combo: 'combo(): keys pressed together give another key',
+  tapDance: 'tap_dance(): different actions for one, two, … taps',
+  macro: 'macro(): a scripted run of presses, releases and waits',
+  layerToggle: 'layer_toggle(): flips a layer on or off',
+  layerSwitch: 'layer_switch(): switches the base layer',
+  capsWord: 'caps_word(): shifts letters until the word ends',
+  keyOverride: 'key_override(): with certain modifiers held, the key gives another key',
+  unicode: 'unicode(): types text through the system’s unicode entry',
+  passthrough: 'not mapped: the key passes through unchanged',
 };
 
-/** What the Decision column shows (the KeyRx-era decisions keep their engine names). */
-export const DECISION_LABELS: Readonly<Record<Decision, string>> = {
-  remap: 'remap',
-  passthrough: 'passthrough',
-  'layer-on': 'layer-on',
-  'layer-off': 'layer-off',
-  'lock-toggle': 'lock-toggle',
-  pending: 'pending',
-  tap: 'tap',
-  hold: 'hold',
-  'hold-release': 'hold-release',
-  sequence: 'sequence',
-  release: 'release',
-  repeat: 'repeat',
-  ignored: 'ignored',
-  queued: 'queued',
-  'quick-tap': 'quick tap',
-  'idle-tap': 'tap (typing)',
-  'same-hand-tap': 'tap (same hand)',
-  'roll-tap': 'tap (roll)',
-  combo: 'combo',
-  'dance-tap': 'dance tap',
-  'dance-hold': 'dance hold',
-  macro: 'macro',
-  'one-shot': 'one-shot',
-  'one-shot-armed': 'one-shot armed',
-  'one-shot-used': 'one-shot used',
-  'one-shot-timeout': 'one-shot expired',
-  'one-shot-cancel': 'one-shot cancelled',
-  'layer-toggle': 'layer toggle',
-  'layer-switch': 'layer switch',
-  'caps-word-on': 'caps word on',
-  'caps-word-off': 'caps word off',
-  override: 'override',
-  unicode: 'unicode',
-};
-
-/** One line on each decision, for a tooltip. */
-export const DECISION_HELP: Readonly<Partial<Record<Decision, string>>> = {
-  pending: 'a tap-hold or tap dance waiting: tap or hold not decided yet',
+/** One line on each decision (`Decision`), for tooltips and the help. */
+export const DECISION_HELP: Readonly<Record<Decision, string>> = {
+  remap: 'the mapping’s output was sent',
+  passthrough: 'no mapping: the key passed through unchanged',
+  'layer-on': 'a layer modifier (MD_xx) went on',
+  'layer-off': 'a layer modifier (MD_xx) went off',
+  'lock-toggle': 'a lock (LK_xx) was toggled',
+  pending: 'a tap-hold or tap dance is waiting: tap or hold not decided yet',
+  tap: 'released in time: the tap key',
+  hold: 'held past the threshold (or another key came): the hold key or layer',
+  'hold-release': 'a held tap-hold was released: its hold ends',
+  sequence: 'the key typed its sequence',
+  release: 'the key was released: what it held is released',
+  repeat: 'auto-repeat of a held key',
+  ignored: 'nothing to do (a release or repeat of a key that did nothing)',
   queued: 'held back until an open decision (tap-hold, combo, macro) is made, then replayed in order',
   'quick-tap': 'pressed again soon after its tap: the tap key, held (auto-repeat)',
   'idle-tap': 'pressed right after typing another key (require_prior_idle_ms): a tap at once',
@@ -79,19 +56,31 @@ export const DECISION_HELP: Readonly<Partial<Record<Decision, string>>> = {
   'one-shot-used': 'a key used the armed one-shot; it is released',
   'one-shot-timeout': 'nothing typed in time: the one-shot is released',
   'one-shot-cancel': 'pressed again while armed: cancelled',
-  'layer-toggle': 'the layer is flipped on or off',
-  'layer-switch': 'the base layer is switched',
+  'layer-toggle': 'the layer was flipped on or off',
+  'layer-switch': 'the base layer was switched',
   'caps-word-on': 'caps word on: letters come out shifted',
   'caps-word-off': 'caps word ended',
-  override: 'a key override: the modifiers are down, so the key gives its override',
-  unicode: 'the text is typed through the unicode entry',
+  override: 'a key override: its modifiers are down, so the key gives its override',
+  unicode: 'the text was typed through the unicode entry',
 };
 
-/** A decision in words; an unknown one (a newer daemon) as it is. */
-export function decisionLabel(decision: string): string {
-  return (DECISION_LABELS as Readonly<Record<string, string>>)[decision] ?? decision;
+/**
+ * What only the daemon's `key` events carry: the releases of a profile swap or shutdown
+ * (`mapping: "none"`, `decision: "release-all"`), which the engine never reports.
+ */
+const DAEMON_MAPPING_HELP: Readonly<Record<string, string>> = {
+  none: 'no key: the daemon released every output held (profile swap, shutdown)',
+};
+const DAEMON_DECISION_HELP: Readonly<Record<string, string>> = {
+  'release-all': 'every output held was released (profile swap, shutdown)',
+};
+
+/** A mapping kind explained; undefined for a kind this UI does not know (a newer daemon). */
+export function mappingHelp(kind: string): string | undefined {
+  return (MAPPING_HELP as Readonly<Record<string, string>>)[kind] ?? DAEMON_MAPPING_HELP[kind];
 }
 
-export function mappingLabel(kind: string): string {
-  return (MAPPING_LABELS as Readonly<Record<string, string>>)[kind] ?? kind;
+/** A decision explained; undefined for a decision this UI does not know (a newer daemon). */
+export function decisionHelp(decision: string): string | undefined {
+  return (DECISION_HELP as Readonly<Record<string, string>>)[decision] ?? DAEMON_DECISION_HELP[decision];
 }

@@ -1,4 +1,5 @@
 /** Small display helpers shared by pages. */
+import { plural as corePlural } from '../../../src/core/plural.ts';
 
 export function relativeTime(iso: string, now = Date.now()): string {
   const t = Date.parse(iso);
@@ -20,6 +21,14 @@ export function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+const count = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+
+/**
+ * A count with its noun, singular for exactly one: `plural(1, 'error')` → `1 error`,
+ * `plural(2, 'error')` → `2 errors`, `plural(3, 'entry', 'entries')` → `3 entries`. The number is
+ * written in the reader's locale (`1,234 events`). Every count the UI writes in words goes
+ * through here, so nothing says `error(s)` or `1 keys`.
+ */
+export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return corePlural(n, singular, pluralForm, (x) => count.format(x));
 }

@@ -3,6 +3,7 @@
  * schema's own limits checked before anything is sent.
  */
 import type { JsonSchema } from '../api.ts';
+import { plural } from './format.ts';
 
 export type FieldKind = 'integer' | 'number' | 'boolean' | 'choice' | 'text' | 'list';
 
@@ -31,6 +32,46 @@ export function humanize(key: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1) + unit;
 }
 
+/**
+ * The form's layout, the one thing the UI adds to the schema: what users change comes first, in
+ * this order; the daemon's internals go under a collapsed "Advanced". A setting in neither list
+ * (a newer daemon's) comes after the common ones, so nothing new is hidden.
+ */
+export const COMMON_SETTINGS: readonly string[] = [
+  'emergencyExitChord',
+  'defaultTapHoldMs',
+  'sessionHours',
+  'logLevel',
+];
+export const ADVANCED_SETTINGS: readonly string[] = [
+  'latencyIntervalMs',
+  'outputHistory',
+  'wsRingSize',
+  'wsQueueMessages',
+  'wsQueueBytes',
+  'wsMaxLagEvents',
+];
+/** Labels where the key's words read badly (the schema has no titles). */
+const LABELS: Readonly<Record<string, string>> = {
+  defaultTapHoldMs: 'Default tap-hold time (ms)',
+  sessionHours: 'Session length (hours)',
+};
+
+/** The fields in the form's order, split into the common ones and the advanced ones. */
+export function groupFields(fields: readonly FormField[]): { common: FormField[]; advanced: FormField[] } {
+  const rank = (list: readonly string[], key: string) => {
+    const i = list.indexOf(key);
+    return i === -1 ? list.length : i;
+  };
+  const common = fields
+    .filter((f) => !ADVANCED_SETTINGS.includes(f.key))
+    .sort((a, b) => rank(COMMON_SETTINGS, a.key) - rank(COMMON_SETTINGS, b.key));
+  const advanced = fields
+    .filter((f) => ADVANCED_SETTINGS.includes(f.key))
+    .sort((a, b) => rank(ADVANCED_SETTINGS, a.key) - rank(ADVANCED_SETTINGS, b.key));
+  return { common, advanced };
+}
+
 function typeOf(s: JsonSchema): string | undefined {
   return Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
 }
@@ -52,7 +93,7 @@ export function fieldsOf(schema: JsonSchema): FormField[] {
     else if (typeOf(s) === 'array') kind = 'list';
     return {
       key,
-      label: s.title ?? humanize(key),
+      label: s.title ?? LABELS[key] ?? humanize(key),
       description: s.description ?? '',
       kind,
       choices,
@@ -98,19 +139,20 @@ export function parseField(field: FormField, text: string): Parsed {
         .map((x) => x.trim())
         .filter((x) => x !== '');
       if (s.minItems !== undefined && items.length < s.minItems)
-        return { ok: false, problem: `at least ${s.minItems} entries` };
+        return { ok: false, problem: `at least ${plural(s.minItems, 'entry', 'entries')}` };
       if (s.maxItems !== undefined && items.length > s.maxItems)
-        return { ok: false, problem: `at most ${s.maxItems} entries` };
+        return { ok: false, problem: `at most ${plural(s.maxItems, 'entry', 'entries')}` };
       const max = s.items?.maxLength;
       const long = max !== undefined ? items.find((i) => i.length > max) : undefined;
-      if (long) return { ok: false, problem: `'${long}' is longer than ${max} characters` };
+      if (long !== undefined && max !== undefined)
+        return { ok: false, problem: `'${long}' is longer than ${plural(max, 'character')}` };
       return { ok: true, value: items };
     }
     case 'text': {
       if (s.minLength !== undefined && text.length < s.minLength)
-        return { ok: false, problem: `at least ${s.minLength} characters` };
+        return { ok: false, problem: `at least ${plural(s.minLength, 'character')}` };
       if (s.maxLength !== undefined && text.length > s.maxLength)
-        return { ok: false, problem: `at most ${s.maxLength} characters` };
+        return { ok: false, problem: `at most ${plural(s.maxLength, 'character')}` };
       return { ok: true, value: text };
     }
   }

@@ -1,7 +1,6 @@
 /** The key-event table: newest first, one memoised row per event (rows never change once drawn). */
 import { memo } from 'react';
-import type { Decision } from '../../../src/core/index.ts';
-import { DECISION_HELP, decisionLabel, mappingLabel } from '../lib/decisions.ts';
+import { decisionHelp, mappingHelp } from '../lib/decisions.ts';
 import { formatClock, formatCount, isoFromMicros } from './format.ts';
 import type { MonitorKeyEvent } from './monitor-model.ts';
 
@@ -73,12 +72,9 @@ const EventRow = memo(function EventRow({ event }: { event: MonitorKeyEvent }) {
         {allKeys ? <span className="muted">all keys</span> : <kbd>{event.key}</kbd>}
       </td>
       <td>{event.action}</td>
-      <td title={mappingLabel(event.mapping)}>{event.mapping}</td>
+      <td title={mappingHelp(event.mapping)}>{event.mapping}</td>
       <td>
-        <span
-          className={decisionClass(event.decision)}
-          title={DECISION_HELP[event.decision as Decision] ?? decisionLabel(event.decision)}
-        >
+        <span className={decisionClass(event.decision)} title={decisionHelp(event.decision)}>
           {event.decision}
         </span>
       </td>

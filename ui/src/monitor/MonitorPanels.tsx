@@ -47,25 +47,57 @@ export function NoticeBanner({ notice, onDismiss }: { notice: Notice; onDismiss:
 
 const micros = (v: number | null) => (v === null ? '—' : `${formatCount(v)} µs`);
 
+/** What the latency cards' figures are, in words (the hint under each figure) and at length (its tooltip). */
+export function latencyHint(stats: StatsView): { hint: string; title: string } {
+  switch (stats.latencySource) {
+    case 'window':
+      return {
+        hint: 'last window',
+        title: 'keys in the last statistics window (latencyIntervalMs, 1 s by default)',
+      };
+    case 'recent': {
+      const at = stats.latencyAtUs === null ? '' : `, ${formatClock(stats.latencyAtUs).slice(0, 8)}`;
+      return {
+        hint: `last window with keys${at}`,
+        title: 'no keys in the last window: these are the figures of the last window that had keys',
+      };
+    }
+    case 'total':
+      return {
+        hint: 'since the daemon started',
+        title: 'every key since the daemon started (GET /api/metrics); a window appears once keys flow',
+      };
+    default:
+      return { hint: 'no keys yet', title: 'no key has been processed yet' };
+  }
+}
+
 export const StatCards = memo(function StatCards({ stats }: { stats: StatsView }) {
-  const cards: [string, string, string][] = [
-    [
-      'Events/s',
-      stats.eventsPerSecond === null ? '—' : formatCount(stats.eventsPerSecond),
-      'in the last report',
-    ],
-    ['p50 latency', micros(stats.p50), 'last window'],
-    ['p99 latency', micros(stats.p99), 'last window'],
-    ['Key events seen', formatCount(stats.keyEventsSeen), 'since this page opened'],
+  const latency = latencyHint(stats);
+  const cards: { id: string; label: string; value: string; hint: string; title?: string }[] = [
+    {
+      id: 'events-per-second',
+      label: 'Events/s',
+      value: stats.eventsPerSecond === null ? '—' : formatCount(stats.eventsPerSecond),
+      hint: 'in the last report',
+    },
+    { id: 'p50', label: 'p50 latency', value: micros(stats.p50), ...latency },
+    { id: 'p99', label: 'p99 latency', value: micros(stats.p99), ...latency },
+    {
+      id: 'seen',
+      label: 'Key events seen',
+      value: formatCount(stats.keyEventsSeen),
+      hint: 'since this page opened',
+    },
   ];
   return (
     <dl className="monitor-stats">
-      {cards.map(([label, value, hint]) => (
-        <div className="card monitor-stat" key={label}>
-          <dt>{label}</dt>
+      {cards.map((c) => (
+        <div className="card monitor-stat" key={c.id} data-testid={`monitor-stat-${c.id}`} title={c.title}>
+          <dt>{c.label}</dt>
           <dd>
-            <span className="monitor-stat-value">{value}</span>
-            <span className="monitor-stat-hint">{hint}</span>
+            <span className="monitor-stat-value">{c.value}</span>
+            <span className="monitor-stat-hint">{c.hint}</span>
           </dd>
         </div>
       ))}

@@ -7,6 +7,7 @@
 import type { DeviceInfo } from '../api.ts';
 import type { Envelope, KeyEventData, SnapshotData } from '../stream/event-stream.ts';
 import { isEvent } from '../stream/event-stream.ts';
+import { plural } from '../lib/format.ts';
 import { formatOutputs, outputsAsScript } from './format.ts';
 import { RingBuffer } from './ring-buffer.ts';
 
@@ -43,6 +44,13 @@ export interface LatencyData {
   p99: number;
   max: number;
   eventsPerSecond: number;
+}
+
+/** `latencyUs` of GET /api/metrics: every key since the daemon started. */
+export interface LatencyTotals {
+  count: number;
+  p50: number;
+  p99: number;
 }
 
 export interface LatencySample {
@@ -119,7 +127,12 @@ export class MonitorModel {
   readonly held = new Map<string, HeldKey>();
   readonly devices = new Map<string, DeviceInfo>();
   latency: LatencySample[] = [];
+  /** the last report, empty (count 0) once keys stop */
   lastLatency: LatencyData | null = null;
+  /** the last report that had keys, and when it came (µs since the epoch) */
+  lastBusyLatency: (LatencyData & { timeUs: number }) | null = null;
+  /** since the daemon started, from GET /api/metrics when the page opened */
+  totalLatency: LatencyTotals | null = null;
   errors: LogEntry[] = [];
   activity: LogEntry[] = [];
   notice: Notice | null = null;
@@ -248,10 +261,10 @@ export class MonitorModel {
 
   private lagged(env: Envelope<LaggedData>): void {
     const { from, to, dropped } = env.data;
-    const text = `This page fell behind: the daemon dropped ${dropped} events for it (seq ${from}–${to}).`;
+    const text = `This page fell behind: the daemon dropped ${plural(dropped, 'event')} for it (seq ${from}–${to}).`;
     this.notice = { kind: 'lagged', text, timeUs: env.time };
     this.versions.notice++;
-    this.log(`lost ${dropped} events (seq ${from}–${to})`, env.time);
+    this.log(`lost ${plural(dropped, 'event')} (seq ${from}–${to})`, env.time);
   }
 
   private key(env: Envelope<KeyEventData>): void {
@@ -299,9 +312,16 @@ export class MonitorModel {
     }
   }
 
+  /** The since-start figures of GET /api/metrics (shown until this page sees a window with keys). */
+  setLatencyTotals(totals: LatencyTotals): void {
+    this.totalLatency = { count: totals.count, p50: totals.p50, p99: totals.p99 };
+    this.versions.latency++;
+  }
+
   private latencyReport(env: Envelope<LatencyData>): void {
     const d = env.data;
     this.lastLatency = { ...d };
+    if (d.count > 0) this.lastBusyLatency = { ...d, timeUs: env.time };
     const sample = { t: env.time / 1e6, p50: d.p50, p99: d.p99, eventsPerSecond: d.eventsPerSecond };
     this.latency = [...this.latency, sample].slice(-MAX_LATENCY_SAMPLES);
     this.trimLatency(sample.t);

@@ -9,7 +9,14 @@ import type { ConnectionState, Envelope, Topic } from '../stream/event-stream.ts
 import { EventStream } from '../stream/event-stream.ts';
 import type { ExportFile, ExportFormat } from './export.ts';
 import { buildExport } from './export.ts';
-import type { HeldKey, LogEntry, ModelVersions, MonitorKeyEvent, Notice } from './monitor-model.ts';
+import type {
+  HeldKey,
+  LatencyTotals,
+  LogEntry,
+  ModelVersions,
+  MonitorKeyEvent,
+  Notice,
+} from './monitor-model.ts';
 import { DEFAULT_EVENT_CAPACITY, filterTerms, matchesFilter, MonitorModel } from './monitor-model.ts';
 
 export const MONITOR_TOPICS: Topic[] = ['key', 'state', 'latency', 'error', 'profile', 'device'];
@@ -32,10 +39,20 @@ export interface StateView {
   devices: readonly DeviceInfo[];
 }
 
+/**
+ * Which figures the p50/p99 cards show: the last window while keys flow; once a window is empty,
+ * the last window that had keys; before this page saw any, the totals since the daemon started.
+ */
+export type LatencySource = 'window' | 'recent' | 'total';
+
 export interface StatsView {
   eventsPerSecond: number | null;
   p50: number | null;
   p99: number | null;
+  /** null: no figures yet */
+  latencySource: LatencySource | null;
+  /** for 'recent': when that window was reported, µs since the epoch */
+  latencyAtUs: number | null;
   keyEventsSeen: number;
 }
 
@@ -199,6 +216,12 @@ export class MonitorStore {
     this.flushNow();
   }
 
+  /** The since-start latency of GET /api/metrics, for the cards until a window with keys arrives. */
+  setLatencyTotals(totals: LatencyTotals): void {
+    this.model.setLatencyTotals(totals);
+    this.flushNow();
+  }
+
   dismissNotice(): void {
     this.model.dismissNotice();
     this.flushNow();
@@ -340,12 +363,16 @@ function buildState(m: MonitorModel): StateView {
 
 function buildStats(m: MonitorModel): StatsView {
   const l = m.lastLatency;
-  return {
-    eventsPerSecond: l ? l.eventsPerSecond : null,
-    p50: l && l.count > 0 ? l.p50 : null,
-    p99: l && l.count > 0 ? l.p99 : null,
-    keyEventsSeen: m.keyEventsSeen,
-  };
+  const busy = m.lastBusyLatency;
+  const total = m.totalLatency;
+  const base = { eventsPerSecond: l ? l.eventsPerSecond : null, keyEventsSeen: m.keyEventsSeen };
+  if (l && l.count > 0)
+    return { ...base, p50: l.p50, p99: l.p99, latencySource: 'window', latencyAtUs: null };
+  if (busy)
+    return { ...base, p50: busy.p50, p99: busy.p99, latencySource: 'recent', latencyAtUs: busy.timeUs };
+  if (total && total.count > 0)
+    return { ...base, p50: total.p50, p99: total.p99, latencySource: 'total', latencyAtUs: null };
+  return { ...base, p50: null, p99: null, latencySource: null, latencyAtUs: null };
 }
 
 function buildSeries(m: MonitorModel): LatencySeries {

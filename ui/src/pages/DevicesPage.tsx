@@ -92,10 +92,10 @@ function DeviceRow({ device, onChange }: { device: DeviceInfo; onChange(): void 
     inFlight.current = p.name ?? null;
     try {
       await api.patchDevice(device.id, p);
-      toasts.show('success', what);
+      toasts.show('success', what, { action: `device:${device.id}` });
       onChange();
     } catch (e) {
-      toasts.show('error', (e as Error).message);
+      toasts.show('error', (e as Error).message, { action: `device:${device.id}` });
       setName(device.name);
     } finally {
       setSaving(false);

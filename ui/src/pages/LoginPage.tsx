@@ -19,11 +19,19 @@ export function loginUrlFor(input: string, origin: string): string | null {
   return null;
 }
 
-export function LoginPage() {
+export function LoginPage({
+  tokenFile,
+  origin = window.location.origin,
+}: {
+  /** this daemon's token file (`GET /api/session`); null when the daemon did not say */
+  tokenFile: string | null;
+  /** where the daemon serves this page (its login links start with it) */
+  origin?: string;
+}) {
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const submit = () => {
-    const url = loginUrlFor(text, window.location.origin);
+    const url = loginUrlFor(text, origin);
     if (!url) {
       setProblem('That is not a login link, login code or API token.');
       return;
@@ -37,10 +45,13 @@ export function LoginPage() {
         This page controls a keyboard remapper, so it needs a login. The daemon prints a one-time login link
         when it starts:
       </p>
-      <pre className="card">web UI (one-time login link, 10 min): http://127.0.0.1:9867/login?code=…</pre>
+      <pre className="card" data-testid="login-link-example">
+        web UI (one-time login link, 10 min): {origin}/login?code=…
+      </pre>
       <p>
         Open that link, or get a new one with <code>keyrx login-url</code>. A link works once and for 10
-        minutes; the session it starts lasts until the API token changes.
+        minutes. The session it starts lasts as long as the <code>sessionHours</code> setting says (12 hours
+        unless changed), and ends sooner when you log out or the daemon restarts.
       </p>
       <form
         className="card"
@@ -62,9 +73,16 @@ export function LoginPage() {
             aria-invalid={problem !== null}
             aria-describedby="login-hint"
           />
-          <span className="hint" id="login-hint">
-            The token is in the config directory&apos;s <code>token</code> file (default{' '}
-            <code>~/.config/keyrx/token</code>).
+          <span className="hint" id="login-hint" data-testid="login-token-hint">
+            {tokenFile ? (
+              <>
+                This daemon&apos;s API token is in <code>{tokenFile}</code>.
+              </>
+            ) : (
+              <>
+                The API token is in the <code>token</code> file of keyrx&apos;s config directory.
+              </>
+            )}
           </span>
           {problem && (
             <span className="problem" role="alert">

@@ -4,9 +4,13 @@
  */
 import type { ChangeEvent } from 'react';
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { Metrics } from '../api.ts';
+import { api } from '../api.ts';
+import { VocabularyHelp } from '../components/VocabularyHelp.tsx';
 import { EventTable } from '../monitor/EventTable.tsx';
 import type { ExportFormat } from '../monitor/export.ts';
 import { downloadFile } from '../monitor/export.ts';
+import { plural } from '../lib/format.ts';
 import { formatCount } from '../monitor/format.ts';
 import { LatencyChart } from '../monitor/LatencyChart.tsx';
 import {
@@ -25,6 +29,8 @@ export interface MonitorPageProps {
   streamUrl?: string;
   /** another WebSocket implementation (tests use the `ws` package's client) */
   WebSocketImpl?: typeof WebSocket;
+  /** GET /api/metrics (tests pass their own) */
+  loadMetrics?: () => Promise<Pick<Metrics, 'latencyUs'>>;
 }
 
 function tableSummary(t: TableView): string {
@@ -32,9 +38,16 @@ function tableSummary(t: TableView): string {
   const prefix = t.paused ? 'Paused. ' : '';
   if (t.buffered === 0 && !t.paused)
     return `No events buffered (the page keeps the last ${formatCount(t.capacity)}).`;
-  if (t.filter.trim() !== '')
-    return `${prefix}${formatCount(t.matching)} matching events; showing the newest ${formatCount(shown)}.`;
-  return `${prefix}Showing the newest ${formatCount(shown)} of ${formatCount(t.matching)} events (the page keeps the last ${formatCount(t.capacity)}).`;
+  const keeps = `(the page keeps the last ${formatCount(t.capacity)})`;
+  if (t.filter.trim() !== '') {
+    const matching = `${plural(t.matching, 'matching event')}`;
+    return shown === t.matching
+      ? `${prefix}${matching}.`
+      : `${prefix}${matching}; showing the newest ${formatCount(shown)}.`;
+  }
+  return shown === t.matching
+    ? `${prefix}Showing ${plural(shown, 'event')} ${keeps}.`
+    : `${prefix}Showing the newest ${formatCount(shown)} of ${plural(t.matching, 'event')} ${keeps}.`;
 }
 
 function emptyText(t: TableView): string {
@@ -43,9 +56,26 @@ function emptyText(t: TableView): string {
   return 'No key events yet: press a key on a keyboard keyrx handles.';
 }
 
-export default function MonitorPage({ streamUrl, WebSocketImpl }: MonitorPageProps) {
+export default function MonitorPage({
+  streamUrl,
+  WebSocketImpl,
+  loadMetrics = api.metrics,
+}: MonitorPageProps) {
   const [store] = useState(() => new MonitorStore());
   const [filter, setFilter] = useState('');
+  // The stream sends latency windows only while keys flow: the since-start figures fill the cards
+  // of a page opened after typing stopped.
+  useEffect(() => {
+    let cancelled = false;
+    loadMetrics()
+      .then((m) => {
+        if (!cancelled) store.setLatencyTotals(m.latencyUs);
+      })
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [store, loadMetrics]);
   useEffect(() => {
     // Opened on the next task: StrictMode's first, discarded run of this effect then never
     // creates a socket (closing one that is still connecting logs an error in Chrome).
@@ -154,6 +184,7 @@ export default function MonitorPage({ streamUrl, WebSocketImpl }: MonitorPagePro
           {tableSummary(table)}
         </p>
         <EventTable rows={table.rows} emptyText={emptyText(table)} caption="Key events, newest first" />
+        <VocabularyHelp daemon />
       </section>
 
       <div className="monitor-grid">

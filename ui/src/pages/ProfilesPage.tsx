@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
+import { useCallback, useEffect, useId, useState } from 'react';
 import type { ProfileMeta } from '../api.ts';
 import { api, ApiError } from '../api.ts';
 import { useApp, useStreamEvents } from '../app-context.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { bytes, plural, relativeTime } from '../lib/format.ts';
+import { profileNameProblem } from '../lib/profile-name.ts';
 import { Link, navigate } from '../router.tsx';
 import { useToasts } from '../toasts.tsx';
 
@@ -36,13 +38,19 @@ export function ProfilesPage() {
 
   const activate = async (name: string) => {
     setBusy(name);
+    // the editor's save and activate report as the same action: a success replaces a stale error
+    const about = { action: `profile:${name}` };
     try {
       const r = await api.activate(name);
-      toasts.show('success', `Activated ${name} (${r.compileMs.toFixed(1)} ms${r.cached ? ', cached' : ''})`);
+      toasts.show(
+        'success',
+        `Activated ${name} (${r.compileMs.toFixed(1)} ms${r.cached ? ', cached' : ''})`,
+        about,
+      );
       refreshStatus();
       load();
     } catch (e) {
-      toasts.show('error', (e as Error).message);
+      toasts.show('error', (e as Error).message, about);
     } finally {
       setBusy(null);
     }
@@ -197,8 +205,61 @@ export function ProfilesPage() {
   );
 }
 
+/**
+ * The name field of the create, duplicate and rename dialogs: checked with the daemon's rule as
+ * the user types, the problem shown under it. `problem` is null when the name can be sent.
+ */
+function NameField({
+  label,
+  name,
+  problem,
+  serverError,
+  hint,
+  onChange,
+}: {
+  label: string;
+  name: string;
+  problem: string | null;
+  serverError: boolean;
+  hint?: ReactNode;
+  onChange(name: string): void;
+}) {
+  const id = useId();
+  const describedBy = [hint ? `${id}-hint` : '', problem ? `${id}-problem` : ''].filter(Boolean).join(' ');
+  return (
+    <div className="field">
+      <label className="label" htmlFor={id}>
+        {label}
+      </label>
+      <input
+        id={id}
+        value={name}
+        onChange={(e) => onChange(e.target.value)}
+        autoFocus
+        required
+        autoComplete="off"
+        spellCheck={false}
+        aria-invalid={problem !== null || serverError}
+        aria-describedby={describedBy || undefined}
+      />
+      {hint && (
+        <span className="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      )}
+      {problem && (
+        <span className="problem" id={`${id}-problem`} aria-live="polite" data-testid="name-problem">
+          {problem}
+        </span>
+      )}
+    </div>
+  );
+}
+
 function CreateDialog({ onDone }: { onDone(name: string | null): void }) {
   const [name, setName] = useState('');
+  // nothing to complain about before the first keystroke (Create is disabled all the same)
+  const [edited, setEdited] = useState(false);
   const [template, setTemplate] = useState('default');
   const [templates, setTemplates] = useState<{ name: string; description: string }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -210,7 +271,9 @@ function CreateDialog({ onDone }: { onDone(name: string | null): void }) {
       .catch((e: Error) => setError(e.message));
   }, []);
   const cancel = useCallback(() => onDone(null), [onDone]);
+  const problem = profileNameProblem(name.trim());
   const submit = async () => {
+    if (problem) return;
     setSaving(true);
     setError(null);
     try {
@@ -232,27 +295,29 @@ function CreateDialog({ onDone }: { onDone(name: string | null): void }) {
           <button type="button" onClick={cancel}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={saving || name.trim() === ''}>
+          <button type="submit" className="primary" disabled={saving || problem !== null}>
             {saving ? 'Creating…' : 'Create'}
           </button>
         </>
       }
     >
-      <label className="field">
-        <span className="label">Name</span>
-        <input
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          autoFocus
-          required
-          maxLength={64}
-          aria-invalid={error !== null}
-          aria-describedby="create-name-hint"
-        />
-        <span className="hint" id="create-name-hint">
-          Letters, digits, <code>-</code> and <code>_</code>; it becomes the file name.
-        </span>
-      </label>
+      <NameField
+        label="Name"
+        name={name}
+        problem={edited ? problem : null}
+        serverError={error !== null}
+        hint={
+          <>
+            Up to 64 letters, digits, <code>-</code> and <code>_</code>, starting with a letter or digit; it
+            becomes the file name.
+          </>
+        }
+        onChange={(n) => {
+          setName(n);
+          setEdited(true);
+          setError(null);
+        }}
+      />
       <label className="field">
         <span className="label">Start from</span>
         <select value={template} onChange={(e) => setTemplate(e.target.value)}>
@@ -288,11 +353,17 @@ function NameDialog({
   const [saving, setSaving] = useState(false);
   const toasts = useToasts();
   const cancel = useCallback(() => onDone(false), [onDone]);
+  const target = name.trim();
+  // renaming to the current name does nothing (the dialog opens with it): not a problem, just not sendable
+  const unchanged = mode === 'rename' && target === from;
+  const problem =
+    profileNameProblem(target) ??
+    (mode === 'duplicate' && target === from ? 'The copy needs a name of its own.' : null);
   const submit = async () => {
+    if (problem || unchanged) return;
     setSaving(true);
     setError(null);
     try {
-      const target = name.trim();
       if (mode === 'duplicate') await api.duplicate(from, target);
       else await api.rename(from, target);
       toasts.show(
@@ -316,26 +387,22 @@ function NameDialog({
           <button type="button" onClick={cancel}>
             Cancel
           </button>
-          <button
-            type="submit"
-            className="primary"
-            disabled={saving || name.trim() === '' || name.trim() === from}
-          >
+          <button type="submit" className="primary" disabled={saving || problem !== null || unchanged}>
             {verb}
           </button>
         </>
       }
     >
-      <label className="field">
-        <span className="label">{mode === 'duplicate' ? 'Name of the copy' : 'New name'}</span>
-        <input
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          autoFocus
-          required
-          aria-invalid={error !== null}
-        />
-      </label>
+      <NameField
+        label={mode === 'duplicate' ? 'Name of the copy' : 'New name'}
+        name={name}
+        problem={problem}
+        serverError={error !== null}
+        onChange={(n) => {
+          setName(n);
+          setError(null);
+        }}
+      />
       {error && (
         <p className="error-text" role="alert">
           {error}

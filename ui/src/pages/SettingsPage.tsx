@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { JsonSchema, Settings } from '../api.ts';
 import { api, ApiError } from '../api.ts';
 import type { FormField } from '../lib/schema-form.ts';
-import { fieldsOf, parseField, problemsByField, toText } from '../lib/schema-form.ts';
+import { fieldsOf, groupFields, parseField, problemsByField, toText } from '../lib/schema-form.ts';
 import { useToasts } from '../toasts.tsx';
 
 export function SettingsPage() {
@@ -12,9 +12,11 @@ export function SettingsPage() {
   const [serverProblems, setServerProblems] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
   const toasts = useToasts();
 
   const fields = useMemo(() => (schema ? fieldsOf(schema) : []), [schema]);
+  const groups = useMemo(() => groupFields(fields), [fields]);
 
   const load = useCallback(() => {
     Promise.all([api.settingsSchema(), api.settings()])
@@ -54,7 +56,7 @@ export function SettingsPage() {
       const next = await api.patchSettings(changed);
       setSaved(next);
       setTexts(Object.fromEntries(fields.map((f) => [f.key, toText(f, next[f.key])])));
-      toasts.show('success', `Saved ${Object.keys(changed).join(', ')}`);
+      toasts.show('success', `Saved ${Object.keys(changed).join(', ')}`, { action: 'settings' });
     } catch (e) {
       const problems = e instanceof ApiError ? ((e.details as { problems?: string[] })?.problems ?? []) : [];
       const byField = problemsByField(
@@ -62,6 +64,8 @@ export function SettingsPage() {
         fields.map((f) => f.key),
       );
       setServerProblems(byField);
+      // a refused advanced setting must be seen
+      if (groups.advanced.some((f) => f.key in byField)) setAdvancedOpen(true);
       if (Object.keys(byField).length === 0) setFormError((e as Error).message);
     } finally {
       setSaving(false);
@@ -77,6 +81,19 @@ export function SettingsPage() {
       return rest;
     });
   };
+
+  const field = (f: FormField) => (
+    <SettingField
+      key={f.key}
+      field={f}
+      text={texts[f.key] ?? ''}
+      problem={(() => {
+        const p = parsed[f.key];
+        return p && !p.ok ? p.problem : serverProblems[f.key];
+      })()}
+      onChange={(t) => setText(f.key, t)}
+    />
+  );
 
   const resetDefaults = () =>
     setTexts(Object.fromEntries(fields.map((f) => [f.key, toText(f, f.schema.default ?? saved?.[f.key])])));
@@ -99,18 +116,20 @@ export function SettingsPage() {
             void save();
           }}
         >
-          {fields.map((f) => (
-            <SettingField
-              key={f.key}
-              field={f}
-              text={texts[f.key] ?? ''}
-              problem={(() => {
-                const p = parsed[f.key];
-                return p && !p.ok ? p.problem : serverProblems[f.key];
-              })()}
-              onChange={(t) => setText(f.key, t)}
-            />
-          ))}
+          {groups.common.map(field)}
+          {groups.advanced.length > 0 && (
+            <details
+              className="settings-advanced"
+              open={advancedOpen}
+              onToggle={(e) => setAdvancedOpen(e.currentTarget.open)}
+              data-testid="settings-advanced"
+            >
+              <summary>
+                Advanced <span className="muted">— daemon internals; the defaults suit almost everyone</span>
+              </summary>
+              {groups.advanced.map(field)}
+            </details>
+          )}
           <div className="toolbar">
             <button type="submit" className="primary" disabled={saving || invalid || !dirty}>
               {saving ? 'Saving…' : 'Save settings'}
@@ -127,7 +146,13 @@ export function SettingsPage() {
             <button type="button" onClick={resetDefaults}>
               Fill in defaults
             </button>
-            {invalid && <span className="error-text">Fix the marked fields to save.</span>}
+            {invalid && (
+              <span className="error-text">
+                {!advancedOpen && groups.advanced.some((f) => !parsed[f.key]?.ok)
+                  ? 'Fix the marked fields (under Advanced) to save.'
+                  : 'Fix the marked fields to save.'}
+              </span>
+            )}
           </div>
         </form>
       )}

@@ -7,6 +7,7 @@ import type { ProfileDetail, ProfileMeta } from '../api.ts';
 import { api } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { compileInBrowser, profileFile } from '../lib/compile.ts';
+import { plural } from '../lib/format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { SimulatorPanel } from '../simulator/SimulatorPanel.tsx';
 
@@ -116,11 +117,8 @@ export default function SimulatorPage() {
       {compiled && errors.length > 0 && (
         <div className="card sim-page-errors" role="alert" data-testid="sim-compile-errors">
           <p>
-            <strong>
-              {errors.length} {errors.length === 1 ? 'error' : 'errors'}
-            </strong>{' '}
-            compiling “{name}” in the browser. First: line {errors[0].span.line}:{errors[0].span.column}{' '}
-            {errors[0].message}
+            <strong>{plural(errors.length, 'error')}</strong> compiling “{name}” in the browser. First: line{' '}
+            {errors[0].span.line}:{errors[0].span.column} {errors[0].message}
           </p>
           {compiled.unresolvedLoads && (
             <p className="muted">

@@ -23,6 +23,7 @@ import {
 import { TimelineTable } from './TimelineTable.tsx';
 import { keyNameForDomCode } from '../keyboard/dom-codes.ts';
 import { KeyboardView } from '../keyboard/KeyboardView.tsx';
+import { plural } from '../lib/format.ts';
 import type { LiveSnapshot } from './live-session.ts';
 import { LiveSession } from './live-session.ts';
 import './simulator.css';
@@ -458,7 +459,7 @@ function ExtraState({
         <div>
           <dt>Held back</dt>
           <dd data-testid="sim-queued" title="input held back until an open decision is made, then replayed">
-            {queued} event{queued === 1 ? '' : 's'}
+            {plural(queued, 'event')}
           </dd>
         </div>
       )}
