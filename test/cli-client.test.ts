@@ -3,7 +3,7 @@
  * processes against a real daemon started on a temp config dir and a free port.
  */
 import type { DaemonProcess } from './support/daemon-process.ts';
-import { spawnDaemon } from './support/daemon-process.ts';
+import { cliEntry, spawnDaemon } from './support/daemon-process.ts';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULT_PORT as CLIENT_DEFAULT_PORT, resolveBaseUrl } from '../src/cli/client.ts';
 import { DEFAULT_PORT } from '../src/cli/daemon-command.ts';
+import { TEMPLATE_DESCRIPTIONS, TEMPLATE_NAMES } from '../src/daemon/templates.ts';
 
 const root = join(import.meta.dirname, '..');
-const main = join(root, 'src/cli/main.ts');
 const work = mkdtempSync(join(tmpdir(), 'keyrx-client-'));
 const dir = join(work, 'config');
 /** the CLI's temp files (the editor's copies) go here, so nothing is left behind */
@@ -44,7 +44,7 @@ function run(
   args: string[],
   opts: { env?: Record<string, string>; input?: string; tty?: boolean } = {},
 ): Promise<Run> {
-  const argv = [process.execPath, '--import', 'tsx', main, ...args];
+  const argv = [process.execPath, ...cliEntry(), ...args];
   // `script` gives the CLI a terminal on stdin, for the confirmation and re-edit prompts
   const [cmd, cmdArgs] = opts.tty
     ? ['script', ['-qec', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null']]
@@ -145,7 +145,7 @@ test('status: human summary and the API JSON, found through flags or environment
   assert.equal(JSON.parse(viaPort.stdout).pid, s.pid);
 });
 
-test('profiles create: from a template, from a file; refused sources show file:line:col and a caret', async () => {
+test('profiles create: from a template, from a --file; refused sources show file:line:col and a caret', async () => {
   const r = await keyrx('profiles', 'create', 'work', '--template', 'vim_navigation');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(
@@ -155,11 +155,19 @@ test('profiles create: from a template, from a file; refused sources show file:l
 
   const file = join(work, 'simple.rhai');
   writeFileSync(file, VALID);
-  const fromFile = await keyrx('profiles', 'create', 'simple', '--from-file', file, '--json');
+  const fromFile = await keyrx('profiles', 'create', 'simple', '--file', file, '--json');
   assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.equal(fromFile.stderr, '');
   const created = JSON.parse(fromFile.stdout);
   assert.equal(created.source, VALID);
   assert.equal(created.mappings, 1);
+
+  // --from-file, the old name, still works (hidden from the help, with a note on stderr)
+  const legacy = await keyrx('profiles', 'create', 'legacy', '--from-file', file);
+  assert.equal(legacy.code, 0, legacy.stderr);
+  assert.equal(legacy.stdout, `created profile 'legacy' from ${file}: 1 device block, 1 mapping, 0 layers\n`);
+  assert.equal(legacy.stderr, 'keyrx: --from-file is deprecated; use --file\n');
+  await api('DELETE', '/api/profiles/legacy');
 
   const blank = await keyrx('profiles', 'create', 'empty');
   assert.equal(blank.code, 0, blank.stderr);
@@ -167,7 +175,7 @@ test('profiles create: from a template, from a file; refused sources show file:l
 
   const broken = join(work, 'broken.rhai');
   writeFileSync(broken, BROKEN);
-  const bad = await keyrx('profiles', 'create', 'bad', '--from-file', broken);
+  const bad = await keyrx('profiles', 'create', 'bad', '--file', broken);
   assert.equal(bad.code, 1);
   assert.equal(bad.stdout, '');
   assert.ok(
@@ -177,16 +185,22 @@ test('profiles create: from a template, from a file; refused sources show file:l
     bad.stderr,
   );
   assert.match(bad.stderr, new RegExp(`${broken}:3:14: error: Unknown key name: 'Foo'`));
-  assert.match(bad.stderr, /\n2 errors\nkeyrx: the profile has 2 error\(s\); nothing was saved\n$/);
+  assert.match(bad.stderr, /\n2 errors\nkeyrx: the profile has 2 errors; nothing was saved\n$/);
   assert.equal((await keyrx('profiles', 'show', 'bad')).code, 1);
+  // one error: singular, in the daemon's message too
+  writeFileSync(broken, VALID.replace('VK_B', 'VK_Bogus'));
+  const one = await keyrx('profiles', 'create', 'bad', '--file', broken);
+  assert.equal(one.code, 1);
+  assert.match(one.stderr, /\n1 error\nkeyrx: the profile has 1 error; nothing was saved\n$/);
 
   // independent refusals, run side by side
-  const [exists, template, name, both, missing, noName] = await Promise.all([
+  const [exists, template, name, both, twice, missing, noName] = await Promise.all([
     keyrx('profiles', 'create', 'work'),
     keyrx('profiles', 'create', 'x', '--template', 'nope'),
     keyrx('profiles', 'create', 'has space'),
-    keyrx('profiles', 'create', 'x', '--template', 'blank', '--from-file', file),
-    keyrx('profiles', 'create', 'x', '--from-file', join(work, 'nope.rhai')),
+    keyrx('profiles', 'create', 'x', '--template', 'blank', '--file', file),
+    keyrx('profiles', 'create', 'x', '--file', file, '--from-file', file),
+    keyrx('profiles', 'create', 'x', '--file', join(work, 'nope.rhai')),
     keyrx('profiles', 'create'),
   ]);
   assert.equal(exists.code, 1);
@@ -199,10 +213,32 @@ test('profiles create: from a template, from a file; refused sources show file:l
   assert.equal(name.code, 1);
   assert.match(name.stderr, /^keyrx: invalid profile name "has space": a profile name is 1–64 characters/);
   assert.equal(both.code, 2);
-  assert.equal(both.stderr, 'keyrx: give either --template or --from-file, not both\n');
+  assert.equal(both.stderr, 'keyrx: give either --template or --file, not both\n');
+  assert.equal(twice.code, 2);
+  assert.equal(twice.stderr, 'keyrx: give --file once (--from-file is its old name)\n');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read profile '.*nope\.rhai': no such file or directory/);
   assert.equal(noName.code, 2);
+});
+
+test('profiles create --help lists every template with its description; create and edit both take --file', async () => {
+  const [create, edit] = await Promise.all([
+    run(['profiles', 'create', '--help']),
+    run(['profiles', 'edit', '--help']),
+  ]);
+  assert.equal(create.code, 0, create.stderr);
+  const templates = create.stdout.slice(create.stdout.indexOf('\nTemplates:\n'));
+  assert.ok(templates.length > 0, create.stdout);
+  for (const name of TEMPLATE_NAMES)
+    assert.match(
+      templates,
+      new RegExp(`^  ${name} +${TEMPLATE_DESCRIPTIONS[name].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+      name,
+    );
+  assert.match(create.stdout, /^ {2}--file <path> /m);
+  assert.doesNotMatch(create.stdout, /from-file/);
+  assert.equal(edit.code, 0, edit.stderr);
+  assert.match(edit.stdout, /^ {2}--file <path> /m);
 });
 
 test('profiles list: aligned table, * on the active profile, last compile error as file:line:col', async () => {
@@ -293,7 +329,7 @@ test('profiles edit --file: saves valid sources (reloading the active one), refu
   const bad = await keyrx('profiles', 'edit', 'simple', '--file', file);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, new RegExp(`^${file}:2:14: error: Unknown key name: 'Escap'\n 2 \\|`));
-  assert.match(bad.stderr, /keyrx: the profile has 2 error\(s\); nothing was saved\n$/);
+  assert.match(bad.stderr, /keyrx: the profile has 2 errors; nothing was saved\n$/);
   assert.equal((await keyrx('profiles', 'show', 'simple', '--source')).stdout, VALID.replace('VK_B', 'VK_C'));
 
   const missing = await keyrx('profiles', 'edit', 'nope', '--file', join(work, 'edit.rhai'));
@@ -352,7 +388,7 @@ test('profiles edit: invalid edits print diagnostics and keep the edit (no termi
     );
   assert.ok(m, r.stderr);
   assert.ok(
-    r.stderr.endsWith(`keyrx: the profile has 1 error(s); nothing was saved (your edit is in ${m[1]})\n`),
+    r.stderr.endsWith(`keyrx: the profile has 1 error; nothing was saved (your edit is in ${m[1]})\n`),
   );
   assert.match(readFileSync(m[1], 'utf8'), /VK_Escap/);
   rmSync(join(m[1], '..'), { recursive: true });

@@ -4,10 +4,10 @@
  * reconnection across a daemon restart and after the daemon dropped a stalled monitor, and the
  * exit codes (0 on SIGINT, 1 for a refused token, 2 for usage errors).
  */
-import { spawnDaemon } from './support/daemon-process.ts';
+import { cliEntry, spawnDaemon } from './support/daemon-process.ts';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +16,8 @@ import type { Envelope } from '../src/cli/monitor.ts';
 import { HANG_MS } from './support/wait.ts';
 
 const root = join(import.meta.dirname, '..');
-const main = join(root, 'src/cli/main.ts');
-/** the CLI entry point for the monitor (KEYRX_TEST_CLI: another one that registers the command) */
-const cli = process.env.KEYRX_TEST_CLI ?? main;
+/** the CLI for the monitor (KEYRX_TEST_CLI: another entry point, run through tsx, that registers the command) */
+const cliArgs = process.env.KEYRX_TEST_CLI ? ['--import', 'tsx', process.env.KEYRX_TEST_CLI] : cliEntry();
 const work = mkdtempSync(join(tmpdir(), 'keyrx-monitor-'));
 
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -100,7 +99,7 @@ const monitors: MonitorProcess[] = [];
 function startMonitor(d: { dir: string; url: string }, args: string[]): MonitorProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', cli, 'monitor', '--config-dir', d.dir, '--url', d.url, ...args],
+    [...cliArgs, 'monitor', '--config-dir', d.dir, '--url', d.url, ...args],
     { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -143,6 +142,61 @@ function startMonitor(d: { dir: string; url: string }, args: string[]): MonitorP
   return m;
 }
 
+/**
+ * The monitor on a terminal: `script` gives it a pseudo-terminal for stdin, stdout and stderr
+ * (they arrive together; the terminal's \r\n made \n). Ctrl-C on that terminal stops it, as for a
+ * person. `env` is added to the environment, which has no NO_COLOR unless given.
+ */
+function startMonitorOnTty(
+  d: { dir: string; url: string },
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  output(): string;
+  lines(): string[];
+  until(pred: () => boolean): Promise<void>;
+  stop(): Promise<number | null>;
+} {
+  const argv = [process.execPath, ...cliArgs, 'monitor', '--config-dir', d.dir, '--url', d.url, ...args];
+  const base = cleanEnv();
+  delete base.NO_COLOR;
+  const child = spawn(
+    'script',
+    ['-qec', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'],
+    {
+      cwd: root,
+      env: { ...base, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s.replace(/\r\n/g, '\n')));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const m = {
+    output: () => out,
+    lines: () => out.split('\n').slice(0, -1),
+    async until(pred: () => boolean) {
+      const end = Date.now() + HANG_MS;
+      while (!pred()) {
+        if (Date.now() > end) throw new Error(`timeout; output:\n${out}`);
+        if (child.exitCode !== null) throw new Error(`the monitor exited (${child.exitCode}):\n${out}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) child.stdin!.write('\x03');
+      return exited;
+    },
+  };
+  ttyMonitors.push(child);
+  return m;
+}
+
+const ttyMonitors: ChildProcess[] = [];
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+// eslint-disable-next-line no-control-regex
+const ESCAPES = /\x1b\[[0-9;]*m/g;
+
 /** The monitor is connected once it printed its "connected" status line. */
 async function connected(m: MonitorProcess): Promise<void> {
   await m.until(() => /connected to keyrx/.test(m.stderr()));
@@ -159,6 +213,7 @@ before(async () => {
 
 after(async () => {
   for (const m of monitors) if (m.child.exitCode === null) m.child.kill('SIGKILL');
+  for (const c of ttyMonitors) if (c.exitCode === null) c.kill('SIGKILL');
   for (const d of daemons) await d.stop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -190,6 +245,77 @@ test('prints key events, state changes and the snapshot as lines; SIGINT exits 0
   await m.until(() => m.stdout().some((l) => / latency: +\d+ events\/s, p50 \d+ µs/.test(l)));
   assert.equal(await m.stop(), 0);
 });
+
+test('key lines show the mapping kind and the decision exactly as the API sends them', async () => {
+  const human = startMonitor(shared, ['--topics', 'key']);
+  const json = startMonitor(shared, ['--json', '--topics', 'key']);
+  await connected(human);
+  await json.until(() => json.envelopes().some((e) => e.type === 'snapshot'));
+  // tapHold (pending, tap, hold, hold-release), simple (remap, release) and passthrough
+  await inject(shared, 'd:CapsLock u:CapsLock d:CapsLock d:H u:H u:CapsLock d:X u:X');
+  await json.until(() => json.keys().length === 8);
+  const lines = (): string[] => human.stdout().filter((l) => / virtual +[du]:/.test(l));
+  await human.until(() => lines().length === 8);
+  const shown = lines().map((l) => /→ .{20} (\S+) (\S+)/.exec(l)!.slice(1, 3).join(' '));
+  assert.deepEqual(
+    shown,
+    json.keys().map((e) => `${e.data.mapping} ${e.data.decision}`),
+  );
+  assert.ok(shown.includes('passthrough passthrough') && shown.includes('simple remap'), shown.join('\n'));
+  // piped and NO_COLOR: no colour
+  assert.ok(!human.stdout().join('\n').includes('\x1b['));
+  assert.equal(await human.stop(), 0);
+  assert.equal(await json.stop(), 0);
+});
+
+test(
+  'on a terminal: the time dim, the label and the decision coloured, as keyrx check decides; never with NO_COLOR or --json',
+  { skip: !hasScript && 'needs script(1)' },
+  async () => {
+    const m = startMonitorOnTty(shared, ['--topics', 'key,state']);
+    await m.until(() => /connected to keyrx/.test(m.output()));
+    await m.until(() => /snapshot:/.test(m.output()));
+    await inject(shared, 'd:CapsLock u:CapsLock d:X u:X');
+    const keyLines = (): string[] => m.lines().filter((l) => / +[du]:(CapsLock|X) /.test(l));
+    await m.until(() => keyLines().length === 4);
+    const [press, release, x] = keyLines();
+    const time = '\\x1b\\[2m\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\x1b\\[0m';
+    const device = '\\x1b\\[36mvirtual\\x1b\\[0m';
+    assert.match(
+      press,
+      new RegExp(
+        `^${time} ${device} +d:CapsLock +→ \\(pending\\) +tapHold \\x1b\\[33mpending\\x1b\\[0m +\\d+ µs$`,
+      ),
+    );
+    assert.match(
+      release,
+      new RegExp(
+        `^${time} ${device} +u:CapsLock +→ d:Escape u:Escape +tapHold \\x1b\\[32mtap\\x1b\\[0m +\\d+ µs$`,
+      ),
+    );
+    assert.match(
+      x,
+      new RegExp(`^${time} ${device} +d:X +→ d:X +passthrough \\x1b\\[2mpassthrough\\x1b\\[0m +\\d+ µs$`),
+    );
+    assert.ok(
+      m.lines().some((l) => new RegExp(`^${time} \\x1b\\[35msnapshot:\\x1b\\[0m profile default`).test(l)),
+      m.output(),
+    );
+    // the colour codes do not move the columns: without them, the latencies line up
+    const plain = keyLines().map((l) => l.replace(ESCAPES, ''));
+    assert.equal(new Set(plain.map((l) => l.length)).size, 1, plain.join('\n'));
+    assert.equal(await m.stop(), 0);
+
+    const noColor = startMonitorOnTty(shared, ['--topics', 'key,state'], { NO_COLOR: '1' });
+    await noColor.until(() => /snapshot:/.test(noColor.output()));
+    assert.ok(!noColor.output().includes('\x1b['), noColor.output());
+    assert.equal(await noColor.stop(), 0);
+    const json = startMonitorOnTty(shared, ['--json', '--topics', 'state']);
+    await json.until(() => /"type":"snapshot"/.test(json.output()));
+    assert.ok(!json.output().includes('\x1b['), json.output());
+    assert.equal(await json.stop(), 0);
+  },
+);
 
 test('--json: one envelope per line as received, batches flattened, seqs strictly increasing', async () => {
   const m = startMonitor(shared, ['--json', '--topics', 'key,state']);

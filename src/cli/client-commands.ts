@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import type {
   ActivationResult,
   ContextInfo,
@@ -18,12 +19,16 @@ import type {
   ProfileDetail,
   ProfileMeta,
 } from '../daemon/daemon.ts';
+import { plural } from '../core/plural.ts';
+// templates.ts is data only: importing it loads nothing of the daemon
+import { TEMPLATE_DESCRIPTIONS, TEMPLATE_NAMES } from '../daemon/templates.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import { formatDiagnostic } from '../dsl/diagnostics.ts';
 import type { ApiClient, ConnectionOptions } from './client.ts';
 import { ApiError, connect, seg } from './client.ts';
 import { CliError, describeFsError } from './errors.ts';
 import type { Output } from './profile-commands.ts';
+import { summarizeDiagnostics } from './summary.ts';
 
 type Status = ReturnType<Daemon['status']>;
 
@@ -83,10 +88,6 @@ export function formatDuration(sec: number): string {
   return `${s}s`;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 function describeContents(p: ProfileMeta): string {
   if (p.mappings === null) return 'not compiled';
   return `${plural(p.devices ?? 0, 'device block')}, ${plural(p.mappings, 'mapping')}, ${plural(p.layers ?? 0, 'layer')}`;
@@ -126,11 +127,7 @@ async function renderDiagnostics(
     }
     out.push(formatDiagnostic(shown, source, { color }));
   }
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
-  const summary = [errors && plural(errors, 'error'), warnings && plural(warnings, 'warning')]
-    .filter(Boolean)
-    .join(', ');
+  const summary = summarizeDiagnostics(diagnostics, color);
   if (summary) out.push(summary);
   return out.join('\n\n');
 }
@@ -256,18 +253,26 @@ async function profilesList(opts: ClientOptions, io: Output): Promise<void> {
   io.out(`\n${plural(list.total, 'profile')}; ${active ? `* = active (${active.name})` : 'none active'}`);
 }
 
-async function profilesCreate(
-  name: string,
-  opts: ClientOptions & { template?: string; fromFile?: string },
-  io: Output,
-): Promise<void> {
-  if (opts.template !== undefined && opts.fromFile !== undefined)
-    throw new CliError('give either --template or --from-file, not both', 2);
+/** `profiles create`'s options; --from-file is the old name of --file (hidden, still accepted). */
+type CreateOptions = ClientOptions & { template?: string; file?: string; fromFile?: string };
+
+/** The file of --file, or of its old name --from-file (with a note on stderr). */
+function createFile(opts: CreateOptions, io: Output): string | undefined {
+  if (opts.fromFile === undefined) return opts.file;
+  if (opts.file !== undefined) throw new CliError('give --file once (--from-file is its old name)', 2);
+  io.err('keyrx: --from-file is deprecated; use --file');
+  return opts.fromFile;
+}
+
+async function profilesCreate(name: string, opts: CreateOptions, io: Output): Promise<void> {
+  const file = createFile(opts, io);
+  if (opts.template !== undefined && file !== undefined)
+    throw new CliError('give either --template or --file, not both', 2);
   const api = await connect(opts);
   let body: { name: string; template?: string; source?: string } = { name };
   let source: string | undefined;
-  if (opts.fromFile !== undefined) {
-    source = await readLocal(opts.fromFile, 'profile');
+  if (file !== undefined) {
+    source = await readLocal(file, 'profile');
     body = { name, source };
   } else if (opts.template !== undefined) body = { name, template: opts.template };
   let created: ProfileDetail;
@@ -278,14 +283,14 @@ async function profilesCreate(
       io.err(
         await renderDiagnostics(diagnosticsOf(e), io.color, {
           daemonFile: isProfileFile(name),
-          path: opts.fromFile!,
+          path: file,
           source,
         }),
       );
     throw e;
   }
   if (opts.json) return io.out(JSON.stringify(created, null, 2));
-  const from = opts.fromFile ?? `template ${opts.template ?? 'blank'}`;
+  const from = file ?? `template ${opts.template ?? 'blank'}`;
   io.out(`created profile '${created.name}' from ${from}: ${describeContents(created)}`);
 }
 
@@ -572,10 +577,22 @@ async function loginUrl(opts: ClientOptions, io: Output): Promise<void> {
   const r = await api.post<{ url: string; expiresInSec: number }>('/api/login-url');
   if (opts.json) return io.out(JSON.stringify(r, null, 2));
   io.out(r.url);
-  io.err(`(open it in a browser: it logs in once, within ${Math.round(r.expiresInSec / 60)} minutes)`);
+  io.err(
+    `(open it in a browser: it logs in once, within ${plural(Math.round(r.expiresInSec / 60), 'minute')})`,
+  );
 }
 
 // ---------------------------------------------------------------- registration
+
+/** The templates `profiles create --template` takes, from the daemon's own list. */
+function templateHelp(): string {
+  const width = Math.max(...TEMPLATE_NAMES.map((t) => t.length));
+  return [
+    '',
+    'Templates:',
+    ...TEMPLATE_NAMES.map((t) => `  ${t.padEnd(width)}  ${TEMPLATE_DESCRIPTIONS[t]}`),
+  ].join('\n');
+}
 
 function client(cmd: Command): Command {
   return cmd
@@ -598,11 +615,11 @@ export function registerClientCommands(program: Command, io: Output): void {
       .command('create')
       .description('create a profile from a template (default: blank) or a .rhai file')
       .argument('<name>', 'profile name: letters, digits, _ and -')
-      .option('--template <name>', 'default, blank, simple_remap, capslock_escape, vim_navigation or gaming')
-      .option('--from-file <path>', 'a .rhai source to upload'),
-  ).action((name: string, opts: ClientOptions & { template?: string; fromFile?: string }) =>
-    profilesCreate(name, opts, io),
-  );
+      .option('--template <name>', 'start from this template (see Templates below)')
+      .option('--file <path>', 'upload this .rhai source instead of a template')
+      .addOption(new Option('--from-file <path>', 'old name of --file').hideHelp())
+      .addHelpText('after', templateHelp()),
+  ).action((name: string, opts: CreateOptions) => profilesCreate(name, opts, io));
   client(
     profiles
       .command('show')
@@ -615,7 +632,7 @@ export function registerClientCommands(program: Command, io: Output): void {
       .command('edit')
       .description('edit a profile in $VISUAL/$EDITOR (or upload --file); invalid sources are not saved')
       .argument('<name>')
-      .option('--file <path>', 'replace the source with this file, without an editor'),
+      .option('--file <path>', 'upload this .rhai source instead of opening an editor'),
   ).action((name: string, opts: ClientOptions & { file?: string }) => profilesEdit(name, opts, io));
   client(
     profiles

@@ -1,11 +1,12 @@
 /** `keyrx daemon` (alias `run`): starts the daemon and its HTTP server; handles signals. */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { isIP } from 'node:net';
 import type { BackendChoice } from '../daemon/daemon.ts';
 import { Daemon } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { resolveConfigDir } from '../daemon/paths.ts';
 import { buildServer } from '../server/app.ts';
+import { colorFor } from './color.ts';
 import { CliError } from './errors.ts';
 import type { Output } from './profile-commands.ts';
 
@@ -15,6 +16,7 @@ export interface DaemonCliOptions {
   port?: string;
   backend?: string;
   logLevel?: string;
+  logFormat?: string;
   allowedHost?: string[];
   auth: boolean;
 }
@@ -26,6 +28,31 @@ export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host === '[::1]';
+}
+
+/**
+ * The daemon's log on stderr: readable, coloured lines on a terminal ("pretty"), one JSON object
+ * per line otherwise ("json": journald, files, log shippers), or as --log-format says.
+ */
+async function createLogger(level: string, format: string | undefined): Promise<Logger> {
+  const chosen = format ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  if (chosen !== 'pretty' && chosen !== 'json')
+    throw new CliError(`invalid --log-format '${format}' (pretty or json)`, 2);
+  if (chosen === 'json')
+    return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: false }));
+  const { default: pretty } = await import('pino-pretty');
+  return pino(
+    { level, base: undefined },
+    pretty({
+      destination: 2,
+      // a terminal: every line written before the next statement, and nothing lost on exit
+      sync: true,
+      colorize: colorFor(process.stderr),
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      singleLine: true,
+    }),
+  );
 }
 
 function parsePort(text: string | undefined): number {
@@ -48,10 +75,7 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
       2,
     );
   const logLevel = opts.logLevel ?? process.env.KEYRX_LOG_LEVEL ?? 'info';
-  const logger = pino(
-    { level: logLevel, base: { pid: process.pid } },
-    pino.destination({ dest: 2, sync: false }),
-  );
+  const logger = await createLogger(logLevel, opts.logFormat ?? process.env.KEYRX_LOG_FORMAT);
 
   const daemon = new Daemon({ configDir: resolveConfigDir(opts.configDir), logger });
   const fail = async (e: unknown): Promise<never> => {
@@ -123,7 +147,7 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   const base = `http://${shownHost}:${actualPort}`;
   const status = daemon.status();
   io.out(
-    `keyrx ${status.version} listening on ${base} (backend ${status.backend}, profile ${status.activeProfile ?? 'none: pass-through'})`,
+    `keyrx ${status.version} listening on ${base} (backend ${status.backend}, profile ${status.activeProfile ?? 'none: keys pass through unchanged'})`,
   );
   io.out(`config: ${daemon.paths.root}`);
   if (opts.auth) io.out(`web UI (one-time login link, 10 min): ${base}/login?code=${auth.newLoginCode()}`);

@@ -6,14 +6,24 @@ import { Command, CommanderError, Option } from 'commander';
 import { KEYS } from '../core/index.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerMonitorCommand } from './monitor.ts';
+import { registerInstallCommands } from './install-command.ts';
+import { colorFor } from './color.ts';
 import { runDemo } from './demo.ts';
 import { CliError } from './errors.ts';
 import type { DaemonCliOptions } from './daemon-command.ts';
-import type { Output } from './profile-commands.ts';
+import type { Output, ProfileArgOptions } from './profile-commands.ts';
 import { VERSION } from './version.ts';
 
 /** Commands load their modules on demand, so `keyrx status` does not load the compiler. */
 const profileCommands = () => import('./profile-commands.ts');
+
+/** The argument of the commands that read a profile, and where a profile name is looked up. */
+const PROFILE_ARG = 'a .rhai, .krx or .json file, or the name of a profile in the config directory';
+const PROFILE_SOURCE_ARG = 'a .rhai file, or the name of a profile in the config directory';
+const PROFILE_CONFIG_DIR = [
+  '--config-dir <dir>',
+  'config directory: a profile name means <dir>/profiles/<name>.rhai, and load() reads <dir>/stdlib (env KEYRX_CONFIG_DIR; default $XDG_CONFIG_HOME/keyrx)',
+] as const;
 
 function buildProgram(io: Output): Command {
   const print = io.out;
@@ -26,13 +36,14 @@ function buildProgram(io: Output): Command {
   program
     .command('simulate')
     .description('run an input script through the engine and print the output events')
-    .argument('<profile>', 'profile: .rhai source, .krx cache or .json config')
+    .argument('<profile>', PROFILE_ARG)
     .option('-e, --events <script>', 'input script, e.g. "d:CapsLock t:250 d:H u:H u:CapsLock"')
     .option('--events-file <path>', 'read the input script from a file')
     .option('--device <name>', 'device name for events before any dev: token', 'virtual')
-    .option('--settle', 'after the script, let pending tap-holds time out')
+    .option('--settle', 'after the script, let pending decisions time out (e.g. of a tapHold key still held)')
     .option('--json', 'print the full timeline as JSON')
     .option('--explain', 'print a table: each input, the decision it got, what else it decided, its output')
+    .option(...PROFILE_CONFIG_DIR)
     .action(async (profile: string, opts) =>
       print(await (await import('./simulate.ts')).runSimulate(profile, opts, io)),
     );
@@ -40,34 +51,46 @@ function buildProgram(io: Output): Command {
   program
     .command('compile')
     .description('compile a .rhai profile to a .krx cache')
-    .argument('<input>', 'profile source (.rhai)')
-    .option('-o, --output <file>', 'output file (default: the input with .krx)')
-    .action(async (input: string, opts: { output?: string }) =>
+    .argument('<profile>', PROFILE_SOURCE_ARG)
+    .option(
+      '-o, --output <file>',
+      'output file (default: the input with .krx; for a profile name, <name>.krx here)',
+    )
+    .option(...PROFILE_CONFIG_DIR)
+    .action(async (input: string, opts: ProfileArgOptions & { output?: string }) =>
       (await profileCommands()).runCompile(input, opts, io),
     );
 
   program
     .command('check')
     .description('check a profile and print every diagnostic (exit 1 on errors)')
-    .argument('<input>', 'profile source (.rhai)')
-    .action(async (input: string) => (await profileCommands()).runCheck(input, io));
+    .argument('<profile>', PROFILE_SOURCE_ARG)
+    .option(...PROFILE_CONFIG_DIR)
+    .action(async (input: string, opts: ProfileArgOptions) =>
+      (await profileCommands()).runCheck(input, opts, io),
+    );
 
   program
     .command('parse')
     .description('print the compiled config of a profile')
-    .argument('<input>', 'profile: .rhai, .krx or .json')
+    .argument('<profile>', PROFILE_ARG)
     .option('--json', 'print the config model as JSON')
-    .action(async (input: string, opts: { json?: boolean }) =>
+    .option(...PROFILE_CONFIG_DIR)
+    .action(async (input: string, opts: ProfileArgOptions & { json?: boolean }) =>
       (await profileCommands()).runParse(input, opts, io),
     );
 
   program
     .command('view')
     .description('write a standalone HTML keyboard map of the base layer and every MD_/LK_ layer')
-    .argument('<input>', 'profile: .rhai, .krx or .json')
-    .option('-o, --output <file>', 'output file (default: the input with .html)')
+    .argument('<profile>', PROFILE_ARG)
+    .option(
+      '-o, --output <file>',
+      'output file (default: the input with .html; for a profile name, <name>.html here)',
+    )
     .option('--layout <name>', 'keyboard layout: ansi, iso or jis', 'ansi')
-    .action(async (input: string, opts: { output?: string; layout?: string }) =>
+    .option(...PROFILE_CONFIG_DIR)
+    .action(async (input: string, opts: ProfileArgOptions & { output?: string; layout?: string }) =>
       (await profileCommands()).runView(input, opts, io),
     );
 
@@ -83,6 +106,10 @@ function buildProgram(io: Output): Command {
       .option('--backend <kind>', 'input backend: auto, linux or virtual (env KEYRX_BACKEND; default auto)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
       .option(
+        '--log-format <format>',
+        'pretty (readable lines, the default on a terminal) or json (one object per line, the default otherwise; env KEYRX_LOG_FORMAT)',
+      )
+      .option(
         '--allowed-host <name>',
         'also answer to this Host name (name or name:port; repeatable; env KEYRX_ALLOWED_HOSTS, comma-separated)',
         (value: string, all: string[] = []) => [...all, value],
@@ -94,17 +121,13 @@ function buildProgram(io: Output): Command {
 
   registerClientCommands(program, io);
   registerMonitorCommand(program, io);
+  registerInstallCommands(program, io);
 
   program
     .command('doctor')
     .description('check that keyboards can be grabbed on this machine, and say how to fix what is missing')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const { runDoctor, formatDoctorReport } = await import('../platform/linux/index.ts');
-      const report = await runDoctor();
-      print(opts.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
-      if (!report.ok) throw new CliError('some checks failed (see above)', 1);
-    });
+    .action(async (opts: { json?: boolean }) => (await import('./doctor.ts')).runDoctorCommand(opts, io));
 
   program
     .command('keys')
@@ -122,7 +145,7 @@ function buildProgram(io: Output): Command {
 
   program
     .command('demo')
-    .description('print this help and run a short demo simulation')
+    .description('print this help and run a short demo simulation, then say how to try your own profile')
     .addOption(new Option('--no-help-text', 'skip the help text'))
     .action((opts: { helpText: boolean }) => {
       if (opts.helpText) print(program.helpInformation());
@@ -154,8 +177,9 @@ function processOutput(): Output {
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
-    // https://no-color.org: any non-empty NO_COLOR disables colour
-    color: process.stderr.isTTY === true && !process.env.NO_COLOR,
+    // a terminal, and no NO_COLOR (https://no-color.org): see color.ts
+    color: colorFor(process.stderr),
+    outColor: colorFor(process.stdout),
   };
 }
 
@@ -167,4 +191,11 @@ function invokedDirectly(): boolean {
     return false;
   }
 }
-if (invokedDirectly()) process.exitCode = await main(process.argv.slice(2));
+if (invokedDirectly()) {
+  // `keyrx parse x.rhai | head`: the reader went away; that is not an error of ours
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -10,12 +10,15 @@
  * the new daemon's events from its first.
  */
 import type { Command } from 'commander';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { keyName, resolveKey } from '../core/index.ts';
+import { plural } from '../core/plural.ts';
 import type { Topic } from '../server/ws.ts';
 import { CLOSE_POLICY, CLOSE_TOO_SLOW, PROTOCOL_VERSION, TOPICS } from '../server/ws.ts';
 import type { Connection, ConnectionOptions } from './client.ts';
 import { resolveConnection, verifyIdentity } from './client.ts';
+import type { ColorName, Painter } from './color.ts';
+import { painter, PLAIN } from './color.ts';
 import { CliError } from './errors.ts';
 import type { Output } from './profile-commands.ts';
 
@@ -152,7 +155,7 @@ function describeState(data: {
   modifiers?: unknown;
   locks?: unknown;
 }): string {
-  return `profile ${data.activeProfile ?? '(none: pass-through)'}, modifiers ${names(data.modifiers)}, locks ${names(data.locks)}`;
+  return `profile ${data.activeProfile ?? '(none: keys pass through unchanged)'}, modifiers ${names(data.modifiers)}, locks ${names(data.locks)}`;
 }
 
 function describeSnapshot(data: Envelope['data']): string {
@@ -177,7 +180,7 @@ function describeProfile(d: Envelope['data']): string {
     case 'renamed':
       return `renamed ${d.from} → ${d.name}`;
     case 'deleted':
-      return `deleted ${d.name}${d.wasActive ? ' (it was active: pass-through now)' : ''}`;
+      return `deleted ${d.name}${d.wasActive ? ' (it was active: keys now pass through unchanged)' : ''}`;
     default:
       return JSON.stringify(d);
   }
@@ -190,16 +193,52 @@ function describeContext(d: Envelope['data']): string {
   return `app ${text(d.app)}, title ${title}, ime ${d.ime ? 'on' : 'off'}, language ${text(d.language)}`;
 }
 
-function line(env: Envelope, label: string, text: string): string {
-  return `${formatClock(env.time)} ${label.padEnd(9)} ${text}`;
+/** The colour of each kind of line's label (key lines: the device name); unlisted: none. */
+const LABEL_COLOR: Record<string, ColorName> = {
+  key: 'cyan',
+  state: 'magenta',
+  snapshot: 'magenta',
+  latency: 'blue',
+  profile: 'blue',
+  device: 'blue',
+  context: 'blue',
+  error: 'red',
+  resync: 'yellow',
+  lagged: 'yellow',
+  restart: 'yellow',
+};
+
+/**
+ * The colour of a decision (the engine's `Decision` names, shown as sent): nothing happened
+ * (`passthrough`, `ignored`) dim, still open (`pending`, `queued`) and the daemon's `release-all`
+ * yellow, anything a mapping did green.
+ */
+export function decisionColor(decision: string): ColorName {
+  if (decision === 'passthrough' || decision === 'ignored') return 'dim';
+  if (decision === 'pending' || decision === 'queued' || decision === 'release-all') return 'yellow';
+  return 'green';
+}
+
+/** `14:03:07.123 state:    text`: the time dim, the label coloured by `type`, when painting. */
+function line(time: number, type: string, label: string, text: string, paint: Painter): string {
+  const color = LABEL_COLOR[type];
+  const pad = ' '.repeat(Math.max(0, 9 - label.length));
+  return `${paint.dim(formatClock(time))} ${color ? paint[color](label) : label}${pad} ${text}`;
 }
 
 /**
  * One envelope as a line for people, or null for those not shown (acks, latency windows without
- * key events). `resumedFrom` is the seq a resync snapshot was asked to resume after.
+ * key events). `resumedFrom` is the seq a resync snapshot was asked to resume after. Mapping
+ * kinds and decisions are shown as the API sends them (the engine's `MappingKind` and
+ * `Decision`). `paint` colours it (monitor on a terminal); by default it is plain.
  */
-export function formatEnvelope(env: Envelope, resumedFrom: number | null = null): string | null {
+export function formatEnvelope(
+  env: Envelope,
+  resumedFrom: number | null = null,
+  paint: Painter = PLAIN,
+): string | null {
   const d = env.data ?? {};
+  const at = (type: string, label: string, text: string): string => line(env.time, type, label, text, paint);
   switch (env.type) {
     case 'key': {
       const input = d.action === 'release-all' ? 'release-all' : keyStroke(String(d.action), String(d.key));
@@ -207,57 +246,61 @@ export function formatEnvelope(env: Envelope, resumedFrom: number | null = null)
         ? (d.outputs as { key: string; action: string }[]).map((o) => keyStroke(o.action, o.key)).join(' ')
         : '';
       const shown = outputs || (d.decision === 'pending' ? '(pending)' : '(none)');
-      const how = `${d.mapping} ${d.decision}`;
-      const text = `${input.padEnd(16)} → ${shown.padEnd(20)} ${how}`;
-      return line(
-        env,
+      const decision = String(d.decision);
+      const head = `${input.padEnd(16)} → ${shown.padEnd(20)} ${d.mapping} `;
+      // padded on the plain text, so colour codes do not shift the latency column (64 columns:
+      // room for the common `passthrough passthrough`)
+      const pad = ' '.repeat(Math.max(0, 64 - head.length - decision.length));
+      const text = `${head}${paint[decisionColor(decision)](decision)}`;
+      return at(
+        'key',
         String(d.device || '-'),
-        d.latencyUs > 0 ? `${text.padEnd(62)} ${String(d.latencyUs).padStart(6)} µs` : text,
+        d.latencyUs > 0 ? `${text}${pad} ${String(d.latencyUs).padStart(6)} µs` : text,
       );
     }
     case 'state':
-      return line(env, 'state:', `modifiers ${names(d.modifiers)}, locks ${names(d.locks)}`);
+      return at('state', 'state:', `modifiers ${names(d.modifiers)}, locks ${names(d.locks)}`);
     case 'latency':
       if (!d.count) return null;
-      return line(
-        env,
+      return at(
+        'latency',
         'latency:',
-        `${d.eventsPerSecond} events/s, p50 ${d.p50} µs, p99 ${d.p99} µs, max ${d.max} µs (${d.count} events)`,
+        `${d.eventsPerSecond} events/s, p50 ${d.p50} µs, p99 ${d.p99} µs, max ${d.max} µs (${plural(d.count, 'event')})`,
       );
     case 'profile':
-      return line(env, 'profile:', describeProfile(d));
+      return at('profile', 'profile:', describeProfile(d));
     case 'device':
-      return line(env, 'device:', `${d.action} ${describeDevice(d.device)}`);
+      return at('device', 'device:', `${d.action} ${describeDevice(d.device)}`);
     case 'context':
-      return line(env, 'context:', describeContext(d));
+      return at('context', 'context:', describeContext(d));
     case 'error':
       // a reply to a request (it has the request's id) rather than an error event
       if ('id' in d)
-        return line(
-          env,
+        return at(
+          'error',
           'error:',
           `request${d.id === null ? '' : ` ${d.id}`} refused: ${d.code}: ${d.message}`,
         );
-      return line(env, 'error:', `${d.code}: ${d.message}`);
+      return at('error', 'error:', `${d.code}: ${d.message}`);
     case 'snapshot':
       if (d.resync)
-        return line(
-          env,
+        return at(
+          'resync',
           'resync:',
           `the daemon no longer keeps the events after seq ${resumedFrom ?? '?'}: missed events up to seq ${env.seq}; now: ${describeSnapshot(d)}`,
         );
-      return line(env, 'snapshot:', describeSnapshot(d));
+      return at('snapshot', 'snapshot:', describeSnapshot(d));
     case 'lagged':
-      return line(
-        env,
+      return at(
+        'lagged',
         'lagged:',
-        `lost ${d.dropped} event${d.dropped === 1 ? '' : 's'} (seq ${d.from}–${d.to}): this monitor fell behind (${d.consecutive} in a row)`,
+        `lost ${plural(d.dropped, 'event')} (seq ${d.from}–${d.to}): this monitor fell behind (${d.consecutive} in a row)`,
       );
     case 'hello':
     case 'ack':
       return null;
     default:
-      return line(env, `${env.type}:`, JSON.stringify(d));
+      return at(env.type, `${env.type}:`, JSON.stringify(d));
   }
 }
 
@@ -294,6 +337,8 @@ export class Monitor {
   private connectedOnce = false;
   private readonly selection: Selection;
   private readonly json: boolean;
+  /** colours for the lines (never with --json): see color.ts */
+  private readonly paint: Painter;
 
   constructor(
     private readonly conn: Connection,
@@ -304,6 +349,7 @@ export class Monitor {
     this.selection = parseSelection(opts);
     this.lastSeq = this.selection.since;
     this.json = opts.json === true;
+    this.paint = painter(!this.json && io.outColor);
   }
 
   /** Runs until the signal aborts (resolves) or a fatal error (throws a CliError). */
@@ -376,7 +422,7 @@ export class Monitor {
   /** Something about the stream itself: a line in it for people, stderr with --json. */
   private notice(text: string): void {
     if (this.json) this.status(text);
-    else this.io.out(`${formatClock(Date.now() * 1000)} ${'restart:'.padEnd(9)} ${text}`);
+    else this.io.out(line(Date.now() * 1000, 'restart', 'restart:', text, this.paint));
   }
 
   private authHeaders(): Record<string, string> {
@@ -425,10 +471,12 @@ export class Monitor {
     return { kind: 'ok', instance: `${body.pid}@${body.startedAt}`, pid: body.pid };
   }
 
-  private session(since: number | null): Promise<SessionEnd> {
+  private async session(since: number | null): Promise<SessionEnd> {
     const { signal } = this.tuning;
     const idleMs = this.tuning.idleTimeoutMs ?? 45_000;
     const sel = this.selection;
+    // loaded here, not with the module: every other keyrx command starts ~0.1 s sooner without it
+    const { default: WebSocket } = await import('ws');
     return new Promise<SessionEnd>((resolve, reject) => {
       const ws = new WebSocket(streamUrl(this.conn.baseUrl, sel.topics, since), {
         headers: this.authHeaders(),
@@ -564,7 +612,7 @@ export class Monitor {
     if (!this.wanted(env)) return null;
     if (this.json) this.io.out(JSON.stringify(env));
     else {
-      const text = formatEnvelope(env, since);
+      const text = formatEnvelope(env, since, this.paint);
       if (text !== null) this.io.out(text);
     }
     return null;

@@ -1,33 +1,38 @@
 /** `keyrx compile`, `check`, `parse`, `view` and the profile loading shared with `simulate`. */
-import { rename, writeFile, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Config, KeyboardLayout } from '../core/index.ts';
-import { configStats, LAYOUTS } from '../core/index.ts';
+import { configStats, LAYOUTS, plural } from '../core/index.ts';
 import type { CompileResult } from '../dsl/compile.ts';
-import { formatDiagnostic } from '../dsl/diagnostics.ts';
+import { formatDiagnostic, suggest } from '../dsl/diagnostics.ts';
 import { encodeKrx } from '../dsl/krx.ts';
+import { isValidProfileName } from '../daemon/names.ts';
+import { configPaths, resolveConfigDir } from '../daemon/paths.ts';
 import { compileSource, loadConfigFile, nodeSha256, ProfileLoadError } from '../daemon/profile-files.ts';
+import { painter } from './color.ts';
 import { CliError, describeFsError } from './errors.ts';
+import { summarizeDiagnostics } from './summary.ts';
 import { renderKeyboardHtml } from './view-html.ts';
 
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** colour what goes to err (diagnostics): see color.ts */
   color: boolean;
+  /** colour what goes to out (check's verdict, doctor's report, monitor's lines): see color.ts */
+  outColor: boolean;
+}
+
+/** The option of every command that takes a profile: where profile names are looked up. */
+export interface ProfileArgOptions {
+  configDir?: string;
 }
 
 export function formatDiagnostics(result: CompileResult, color: boolean): string {
   const lines = result.diagnostics.map((d) =>
     formatDiagnostic(d, result.sources.get(d.span.file) ?? '', { color }),
   );
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = result.diagnostics.length - errors;
-  const summary = [
-    errors && `${errors} error${errors > 1 ? 's' : ''}`,
-    warnings && `${warnings} warning${warnings > 1 ? 's' : ''}`,
-  ]
-    .filter(Boolean)
-    .join(', ');
+  const summary = summarizeDiagnostics(result.diagnostics, color);
   if (summary) lines.push(summary);
   return lines.join('\n\n');
 }
@@ -40,10 +45,80 @@ async function readSource(path: string): Promise<string> {
   }
 }
 
-/** Loads a .rhai/.krx/.json profile; compile errors are printed and exit with 1. */
-export async function loadProfile(path: string, io: Output): Promise<Config> {
+/** A profile argument: the file to read, and the config directory for load()'s stdlib. */
+export interface ResolvedProfile {
+  path: string;
+  /** set when the argument was a profile name, found in the config directory's profiles */
+  name?: string;
+  configDir: string;
+}
+
+/** Where the config directory came from, as the daemon resolves it (paths.ts resolveConfigDir). */
+function configDirOrigin(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (explicit) return 'from --config-dir';
+  if (env.KEYRX_CONFIG_DIR) return 'from $KEYRX_CONFIG_DIR';
+  if (env.XDG_CONFIG_HOME) return 'from $XDG_CONFIG_HOME';
+  return 'the default; --config-dir or $KEYRX_CONFIG_DIR choose another';
+}
+
+/** True unless nothing is at `path` (a path the OS refuses to look at counts as there: reading it says why). */
+async function exists(path: string): Promise<boolean> {
   try {
-    const { config, compile } = await loadConfigFile(path);
+    await stat(path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
+}
+
+/** The profile names of a profiles folder (its *.rhai files), sorted; none when it cannot be read. */
+async function profileNames(dir: string): Promise<string[]> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return files
+    .filter((f) => f.endsWith('.rhai'))
+    .map((f) => f.slice(0, -'.rhai'.length))
+    .filter((n) => isValidProfileName(n))
+    .sort();
+}
+
+/**
+ * A profile argument is a file (.rhai, .krx, .json) when something is at that path; otherwise a
+ * valid profile name means `<config dir>/profiles/<name>.rhai`, the file the daemon runs, found
+ * without asking the daemon. A name found nowhere is an error that says where it looked.
+ */
+export async function resolveProfile(
+  arg: string,
+  opts: ProfileArgOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedProfile> {
+  const configDir = resolveConfigDir(opts.configDir, env);
+  if ((await exists(arg)) || !isValidProfileName(arg)) return { path: arg, configDir };
+  const dir = configPaths(configDir).profiles;
+  const path = join(dir, `${arg}.rhai`);
+  const st = await stat(path).catch(() => null);
+  if (st?.isFile()) return { path, name: arg, configDir };
+  if (st) throw new CliError(`cannot read profile '${path}': not a regular file`, 1);
+  const names = await profileNames(dir);
+  const close = suggest(arg, names);
+  const shown = names.slice(0, 10).join(', ') + (names.length > 10 ? `, … (${names.length} in all)` : '');
+  const hint =
+    close.length > 0
+      ? `; did you mean ${close.join(', ')}?`
+      : names.length > 0
+        ? `; the profiles there: ${shown}`
+        : `; there are no profiles there`;
+  throw new CliError(
+    `no profile '${arg}': there is no file '${arg}' in ${process.cwd()}, nor ${path} (config directory ${configDirOrigin(opts.configDir, env)})${hint}`,
+    1,
+  );
+}
+
+/** Loads a .rhai/.krx/.json profile; compile errors are printed and exit with 1. */
+export async function loadProfile(profile: ResolvedProfile, io: Output): Promise<Config> {
+  const { path, configDir } = profile;
+  try {
+    const { config, compile } = await loadConfigFile(path, { configDir });
     if (compile && compile.diagnostics.length > 0) io.err(formatDiagnostics(compile, io.color));
     return config;
   } catch (e) {
@@ -60,16 +135,21 @@ export async function loadProfile(path: string, io: Output): Promise<Config> {
   }
 }
 
-async function compileOrFail(path: string, io: Output): Promise<CompileResult & { config: Config }> {
-  const result = compileSource(await readSource(path), path);
+async function compileOrFail(
+  profile: ResolvedProfile,
+  io: Output,
+): Promise<CompileResult & { config: Config }> {
+  const { path, configDir } = profile;
+  const result = compileSource(await readSource(path), path, { configDir });
   if (result.diagnostics.length > 0) io.err(formatDiagnostics(result, io.color));
   if (!result.config) throw new CliError(`${path}: not compiled`, 1);
   return result as CompileResult & { config: Config };
 }
 
-function describeStats(config: Config): string {
+/** `1 device block, 3 mappings, 1 layer` */
+export function describeStats(config: Config): string {
   const s = configStats(config);
-  return `${s.devices} device block${s.devices === 1 ? '' : 's'}, ${s.mappings} mappings, ${s.layers} layers`;
+  return `${plural(s.devices, 'device block')}, ${plural(s.mappings, 'mapping')}, ${plural(s.layers, 'layer')}`;
 }
 
 /** Writes next to the target and renames, so a reader never sees half a file. */
@@ -83,23 +163,44 @@ async function writeAtomic(path: string, data: Uint8Array | string): Promise<voi
   }
 }
 
-export async function runCompile(input: string, opts: { output?: string }, io: Output): Promise<void> {
+/**
+ * The default output of compile and view: the input with another extension, or for a profile
+ * name `<name><ext>` in the current directory (never into the daemon's profiles folder).
+ */
+function defaultOutput(profile: ResolvedProfile, ext: string, replaced: RegExp): string {
+  if (profile.name !== undefined) return `${profile.name}${ext}`;
+  return profile.path.replace(replaced, ext);
+}
+
+export async function runCompile(
+  input: string,
+  opts: ProfileArgOptions & { output?: string },
+  io: Output,
+): Promise<void> {
   const start = performance.now();
-  const result = await compileOrFail(input, io);
+  const profile = await resolveProfile(input, opts);
+  const result = await compileOrFail(profile, io);
   const bytes = encodeKrx(result.config, result.sourceHash, { hash: nodeSha256 });
-  const output = opts.output ?? input.replace(/(\.rhai)?$/i, '.krx');
+  const output = opts.output ?? defaultOutput(profile, '.krx', /(\.rhai)?$/i);
   await writeAtomic(output, bytes);
   const ms = (performance.now() - start).toFixed(1);
-  io.out(`compiled ${input} → ${output}: ${describeStats(result.config)}, ${bytes.length} bytes, ${ms} ms`);
+  io.out(
+    `compiled ${profile.path} → ${output}: ${describeStats(result.config)}, ${plural(bytes.length, 'byte')}, ${ms} ms`,
+  );
 }
 
-export async function runCheck(input: string, io: Output): Promise<void> {
-  const result = await compileOrFail(input, io);
-  io.out(`${input}: ok (${describeStats(result.config)})`);
+export async function runCheck(input: string, opts: ProfileArgOptions, io: Output): Promise<void> {
+  const profile = await resolveProfile(input, opts);
+  const result = await compileOrFail(profile, io);
+  io.out(`${profile.path}: ${painter(io.outColor).green('ok')} (${describeStats(result.config)})`);
 }
 
-export async function runParse(input: string, opts: { json?: boolean }, io: Output): Promise<void> {
-  const config = await loadProfile(input, io);
+export async function runParse(
+  input: string,
+  opts: ProfileArgOptions & { json?: boolean },
+  io: Output,
+): Promise<void> {
+  const config = await loadProfile(await resolveProfile(input, opts), io);
   if (opts.json) {
     io.out(JSON.stringify(config, null, 2));
     return;
@@ -107,8 +208,9 @@ export async function runParse(input: string, opts: { json?: boolean }, io: Outp
   for (const [i, block] of config.devices.entries()) {
     io.out(`device_start("${block.pattern}")   # block ${i + 1}`);
     for (const m of block.mappings) {
+      // the mapping kinds of the config model (and the API): `conditional`, then its mappings
       if (m.kind === 'conditional') {
-        io.out(`  when ${JSON.stringify(m.condition)}`);
+        io.out(`  conditional ${JSON.stringify(m.condition)}`);
         for (const inner of m.mappings) io.out(`    ${JSON.stringify(inner)}`);
       } else io.out(`  ${JSON.stringify(m)}`);
     }
@@ -117,14 +219,15 @@ export async function runParse(input: string, opts: { json?: boolean }, io: Outp
 
 export async function runView(
   input: string,
-  opts: { output?: string; layout?: string },
+  opts: ProfileArgOptions & { output?: string; layout?: string },
   io: Output,
 ): Promise<void> {
   const layout = LAYOUTS[(opts.layout ?? 'ansi') as KeyboardLayout['id']];
   if (!layout) throw new CliError(`unknown layout '${opts.layout}' (expected ansi, iso or jis)`, 2);
-  const config = await loadProfile(input, io);
-  const html = renderKeyboardHtml(config, layout, basename(input));
-  const output = opts.output ?? input.replace(/(\.rhai|\.krx|\.json)?$/i, '.html');
+  const profile = await resolveProfile(input, opts);
+  const config = await loadProfile(profile, io);
+  const html = renderKeyboardHtml(config, layout, basename(profile.path));
+  const output = opts.output ?? defaultOutput(profile, '.html', /(\.rhai|\.krx|\.json)?$/i);
   await writeAtomic(output, html);
   io.out(`wrote ${output}`);
 }

@@ -2,11 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import type { SimulationResult } from '../core/index.ts';
 import { ScriptSyntaxError, simulate } from '../core/index.ts';
-import { CliError } from './errors.ts';
-import type { Output } from './profile-commands.ts';
-import { loadProfile } from './profile-commands.ts';
+import { CliError, describeFsError } from './errors.ts';
+import type { Output, ProfileArgOptions } from './profile-commands.ts';
+import { loadProfile, resolveProfile } from './profile-commands.ts';
 
-export interface SimulateCliOptions {
+export interface SimulateCliOptions extends ProfileArgOptions {
   events?: string;
   eventsFile?: string;
   json?: boolean;
@@ -18,13 +18,14 @@ export interface SimulateCliOptions {
 export async function runSimulate(profile: string, opts: SimulateCliOptions, io: Output): Promise<string> {
   if ((opts.events === undefined) === (opts.eventsFile === undefined))
     throw new CliError('give the input as exactly one of --events "<script>" or --events-file <path>', 2);
-  const script = opts.events ?? (await readFile(opts.eventsFile!, 'utf8'));
-  const config = await loadProfile(profile, io);
+  const script = opts.events ?? (await readEventsFile(opts.eventsFile!));
+  const config = await loadProfile(await resolveProfile(profile, opts), io);
   let result: SimulationResult;
   try {
     result = simulate(config, script, { device: opts.device, settle: opts.settle });
   } catch (e) {
-    if (e instanceof ScriptSyntaxError) throw new CliError(`--events: ${e.message}`, 2);
+    if (e instanceof ScriptSyntaxError)
+      throw new CliError(`${opts.events !== undefined ? '--events' : '--events-file'}: ${e.message}`, 2);
     throw e;
   }
   if (opts.json)
@@ -42,7 +43,19 @@ export async function runSimulate(profile: string, opts: SimulateCliOptions, io:
   return result.output;
 }
 
-/** The timeline as a table a person reads: when, what came in, what the engine decided, what went out. */
+async function readEventsFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read --events-file '${path}': ${describeFsError(e)}`, 1);
+  }
+}
+
+/**
+ * The timeline as a table a person reads: when, what came in, what the engine decided, what went
+ * out. Decisions and mapping kinds are the engine's names (`Decision`, `MappingKind`), as in --json
+ * and the API: `pending (tapHold)` is the decision `pending` of a `tapHold` mapping.
+ */
 function explain(result: SimulationResult): string {
   const rows = result.timeline.map((e) => [
     `${e.timeMs} ms`,

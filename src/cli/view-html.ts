@@ -1,11 +1,32 @@
 /** `keyrx view`: a standalone HTML keyboard map of every layer, no scripts or external files. */
-import type { Config, KeyboardLayout, LayerView } from '../core/index.ts';
-import { describeConfig } from '../core/index.ts';
+import type { BaseMapping, Config, KeyboardLayout, LayerView } from '../core/index.ts';
+import { describeConfig, plural } from '../core/index.ts';
 
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const UNIT_PX = 54;
+
+/**
+ * The legend: each key colour by the mapping kind it shows, named as in the config model and the
+ * API (`BaseMapping['kind']`), with a note where the name alone says little.
+ */
+const LEGEND: [BaseMapping['kind'], string?][] = [
+  ['simple'],
+  ['modifier', '(MD_)'],
+  ['lock', '(LK_)'],
+  ['tapHold'],
+  ['holdOnly'],
+  ['tapDance'],
+  ['modifiedOutput'],
+  ['sequence'],
+  ['layerSwitch'],
+  ['layerToggle'],
+  ['oneShot'],
+  ['capsWord'],
+  ['macro'],
+  ['unicode'],
+];
 
 /** `Shift ` for the override `Shift+Backspace → Delete` of Backspace: the modifiers it needs. */
 function overrideMods(key: string, detail: string): string {
@@ -28,7 +49,7 @@ function renderLayer(layer: LayerView, layout: KeyboardLayout): string {
         action
           ? `${key}: ${action.detail}`
           : `${key}: ${layer.name === 'base' ? 'unchanged' : 'falls through to the base layer'}`,
-        ...(override ? [`key override: ${override.detail}`] : []),
+        ...(override ? [`keyOverride: ${override.detail}`] : []),
         ...memberOf.map((c) => `combo: ${c.detail}`),
       ].join('; ');
       const label = action ? action.label : layer.name === 'base' ? key.replace(/^Num(\d)$/, '$1') : '';
@@ -55,7 +76,7 @@ function renderLayer(layer: LayerView, layout: KeyboardLayout): string {
     overrideList.length === 0
       ? ''
       : `<h4>Key overrides</h4><ul class="combos">${overrideList.map((o) => `<li>${escapeHtml(o.detail)}</li>`).join('')}</ul>`;
-  const summary = `${count} key${count === 1 ? '' : 's'}${combos.length > 0 ? `, ${combos.length} combo${combos.length === 1 ? '' : 's'}` : ''}`;
+  const summary = `${plural(count, 'key')}${combos.length > 0 ? `, ${plural(combos.length, 'combo')}` : ''}`;
   return `<section><h3>${escapeHtml(layer.name)} <small>${summary}</small></h3><div class="kbd">${rows.join('')}</div>${comboList}${overrideText}</section>`;
 }
 
@@ -91,7 +112,7 @@ h3 small{color:var(--muted);font-weight:normal}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border-radius:4px}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p class="legend"><span class="simple">remap</span><span class="modifier">layer key (MD_)</span><span class="lock">lock (LK_)</span><span class="tapHold">tap/hold</span><span class="modifiedOutput">with modifiers</span><span class="sequence">sequence</span><span class="tapDance">tap dance</span><span class="layerSwitch">layer switch</span><span class="layerToggle">layer toggle</span><span class="oneShot">one-shot / caps word</span><span class="macro">macro / unicode</span><span><b class="combo-badge">+</b> in a combo</span><span>key override: small text at the top right</span> — layout: ${escapeHtml(layout.name)}; hover a key for details</p>
+<p class="legend">${LEGEND.map(([kind, note]) => `<span class="${kind}">${kind}${note ? ` ${escapeHtml(note)}` : ''}</span>`).join('')}<span><b class="combo-badge">+</b> combo</span><span>keyOverride: small text at the top right</span> — layout: ${escapeHtml(layout.name)}; hover a key for details</p>
 ${devices}
 </body></html>
 `;

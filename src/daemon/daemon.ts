@@ -14,6 +14,7 @@ import {
   layerName,
   matchDeviceBlock,
   parseScript,
+  plural,
   ScriptSyntaxError,
   simulate,
 } from '../core/index.ts';
@@ -788,7 +789,7 @@ export class Daemon {
     if (!outcome.config)
       throw new DaemonError(
         'PROFILE_INVALID',
-        `the profile has ${summarize(outcome.diagnostics)?.count} error(s); nothing was saved`,
+        `the profile has ${plural(summarize(outcome.diagnostics)?.count ?? 0, 'error')}; nothing was saved`,
         {
           diagnostics: outcome.diagnostics,
         },
@@ -1124,7 +1125,7 @@ export class Daemon {
       if (!outcome.config)
         throw new DaemonError(
           'PROFILE_INVALID',
-          `the source has ${summarize(outcome.diagnostics)?.count} error(s)`,
+          `the source has ${plural(summarize(outcome.diagnostics)?.count ?? 0, 'error')}`,
           {
             diagnostics: outcome.diagnostics,
           },

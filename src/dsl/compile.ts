@@ -22,7 +22,7 @@
  * with every built-in available; a load cycle is an error.
  */
 import type { BaseMapping, Config } from '../core/index.ts';
-import { CONFIG_VERSION } from '../core/index.ts';
+import { CONFIG_VERSION, plural } from '../core/index.ts';
 import { createBuiltins, ProfileBuilder } from './builtins.ts';
 import type { Diagnostic, SourceSpan } from './diagnostics.ts';
 import { ErrorCode, ScriptError } from './diagnostics.ts';
@@ -170,7 +170,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
       if (errors.length > 0) {
         builder.diagnostics.push(...inner.diagnostics);
         throw new ScriptError(
-          `load('${requested}'): ${path} has ${errors.length} syntax error(s)`,
+          `load('${requested}'): ${path} has ${plural(errors.length, 'syntax error')}`,
           ctx.argSpans[0],
           {
             code: ErrorCode.Load,
@@ -288,7 +288,7 @@ function tidy(diagnostics: Diagnostic[], mainFile: string): Diagnostic[] {
   capped.push({
     severity: 'error',
     code: 'E_TOO_MANY',
-    message: `${rest} more problem(s) not shown`,
+    message: `${plural(rest, 'more problem')} not shown`,
     span: capped[capped.length - 1].span,
   });
   return capped;

@@ -56,6 +56,7 @@ import type {
   SwitchExpr,
   TryStmt,
 } from './ast.ts';
+import { plural } from '../core/plural.ts';
 import type { Diagnostic, SourceSpan } from './diagnostics.ts';
 import { ErrorCode, ScriptError, formatLocation, suggest } from './diagnostics.ts';
 import type { Builtin, Overload, Ref, StdContext, StdHost } from './corelib.ts';
@@ -254,10 +255,6 @@ const CONSTANT_TIME_ON_ARRAYS = new Set([
   'clear',
   'type_of',
 ]);
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 function describeArities(arities: number[]): string {
   const sorted = [...new Set(arities)].sort((a, b) => a - b);

@@ -15,7 +15,7 @@
  * daemon then recompiles from source.
  */
 import type { Config } from '../core/index.ts';
-import { ConfigError, validateConfig } from '../core/index.ts';
+import { ConfigError, plural, validateConfig } from '../core/index.ts';
 import { sha256, toHex } from './sha256.ts';
 import { COMPILER_VERSION } from './version.ts';
 
@@ -104,7 +104,7 @@ export function decodeKrx(
   if (bytes.length < KRX_HEADER_SIZE)
     throw new KrxError(
       'truncated',
-      `truncated .krx file: ${bytes.length} bytes, the header alone is ${KRX_HEADER_SIZE}`,
+      `truncated .krx file: ${plural(bytes.length, 'byte')}, the header alone is ${KRX_HEADER_SIZE}`,
     );
   if (ascii(bytes.subarray(0, 4)) !== KRX_MAGIC)
     throw new KrxError(

@@ -10,6 +10,7 @@ import type { ProcInputDevice } from './codec.ts';
 import { classify, deviceId, isOwnDevice, parseProcInputDevices } from './codec.ts';
 import { FFI_FIX, LinuxBackendUnavailable } from './errors.ts';
 import { libc } from './libc.ts';
+import { packagingFileForShell } from './packaging.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -186,8 +187,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       fix:
         'Install the udev rule and join the uinput group, then log out and in:\n' +
         '  sudo groupadd --system uinput\n' +
-        '  sudo cp packaging/99-keyrx.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger\n' +
-        `  sudo usermod -aG uinput ${userName}`,
+        `  sudo cp ${packagingFileForShell('99-keyrx.rules')} /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger\n` +
+        `  sudo usermod -aG uinput ${userName}\n` +
+        '(`keyrx install` does these steps, asking before each one)',
     });
 
   // 4. evdev and the event nodes
@@ -240,7 +242,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       id: 'groups',
       title: 'group membership (input, uinput)',
       status: 'ok',
-      detail: 'running as root (a user service is the recommended setup: see packaging/keyrx.service)',
+      detail: `running as root (a user service is the recommended setup: see ${packagingFileForShell('keyrx.service')}, or run \`keyrx install\` as your user)`,
     });
   else {
     const missing: string[] = [];
@@ -298,8 +300,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       status: isRoot || can('/dev/uinput', fs.constants.W_OK) ? 'warn' : 'fail',
       detail: 'no rule gives a group access to /dev/uinput (by default only root can use it)',
       fix:
-        'sudo cp packaging/99-keyrx.rules /etc/udev/rules.d/\n' +
-        'sudo udevadm control --reload && sudo udevadm trigger',
+        `sudo cp ${packagingFileForShell('99-keyrx.rules')} /etc/udev/rules.d/\n` +
+        'sudo udevadm control --reload && sudo udevadm trigger\n' +
+        '(or run `keyrx install`, which also sets up the groups and the service)',
     });
 
   // 7. devices

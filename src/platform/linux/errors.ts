@@ -1,5 +1,6 @@
 /** Errors of the Linux backend. */
 import { constants as osConstants } from 'node:os';
+import { packagingFileForShell } from './packaging.ts';
 
 const ERRNO_NAMES = new Map<number, string>();
 for (const [name, value] of Object.entries(osConstants.errno))
@@ -53,8 +54,8 @@ export const UINPUT_GROUP_FIX =
   'Add yourself to the input and uinput groups and install the udev rule, then log out and in:\n' +
   '  sudo groupadd --system uinput   # if it does not exist\n' +
   '  sudo usermod -aG input,uinput "$USER"\n' +
-  '  sudo cp packaging/99-keyrx.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger\n' +
-  'Run `keyrx doctor` to check every step.';
+  `  sudo cp ${packagingFileForShell('99-keyrx.rules')} /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger\n` +
+  '(`keyrx install` does all of this, asking before each step.) Run `keyrx doctor` to check every step.';
 
 export const UINPUT_MODULE_FIX =
   'Load the uinput kernel module: `sudo modprobe uinput`, and load it at boot with\n' +
