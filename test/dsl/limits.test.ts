@@ -482,6 +482,8 @@ describe('runNested shares the budget', () => {
 // node:test cannot interrupt synchronous code, so a regression shows as a file taking minutes
 // (or as the CI job's own timeout), not as a failure of the test itself.
 const HANG = { timeout: 120_000 };
+/** Arms, parameters …: large enough for a quadratic step to show (N² = 10¹⁰), small enough for CI. */
+const N = 100_000;
 const LARGE = { maxSourceBytes: 64 * MB };
 
 function lines(n: number, line: (i: number) => string, sep = '\n'): string {
@@ -495,15 +497,15 @@ function parseMessages(src: string): string[] {
 }
 
 describe('large sources parse in linear time', () => {
-  test('a switch with 200,000 arms', HANG, () => {
+  test(`a switch with ${N.toLocaleString('en-US')} arms`, HANG, () => {
     assert.deepEqual(
-      parseMessages(`let x = 1;\nswitch x {\n${lines(200_000, (i) => `${i} => ${i}`, ',\n')}\n}`),
+      parseMessages(`let x = 1;\nswitch x {\n${lines(N, (i) => `${i} => ${i}`, ',\n')}\n}`),
       [],
     );
     // string, character and range cases
-    const strings = `switch x {\n${lines(100_000, (i) => `"k${i}" | '${String.fromCodePoint(0x4e00 + i)}' => ${i}`, ',\n')}\n}`;
+    const strings = `switch x {\n${lines(N / 2, (i) => `"k${i}" | '${String.fromCodePoint(0x4e00 + i)}' => ${i}`, ',\n')}\n}`;
     assert.deepEqual(parseMessages(strings), []);
-    const ranges = `switch x {\n${lines(100_000, (i) => `${2 * i}..${2 * i + 2} => ${i}`, ',\n')}\n}`;
+    const ranges = `switch x {\n${lines(N / 2, (i) => `${2 * i}..${2 * i + 2} => ${i}`, ',\n')}\n}`;
     assert.deepEqual(parseMessages(ranges), []);
   });
 
@@ -520,50 +522,56 @@ describe('large sources parse in linear time', () => {
         '9:3 E_SYNTAX duplicate switch case (first at 8:3)',
       ],
     );
-    // duplicates among 200,000 arms: found, and pointing at the first
+    // duplicates among N arms: found, and pointing at the first
     assert.deepEqual(
       parseMessages(
-        `switch x {\n${lines(200_000, (i) => `${i} => ${i}`, ',\n')},\n0 => -1,\n199999 | 5 => -2\n}`,
+        `switch x {\n${lines(N, (i) => `${i} => ${i}`, ',\n')},\n0 => -1,\n${N - 1} | 5 => -2\n}`,
       ),
       [
         'duplicate switch case (first at 2:1)',
-        'duplicate switch case (first at 200001:1)',
+        `duplicate switch case (first at ${N + 1}:1)`,
         'duplicate switch case (first at 7:1)',
       ],
     );
   });
 
-  test('a switch with 100,000 arms runs in constant time per evaluation', HANG, () => {
-    const arms = lines(100_000, (i) => `${i} => ${i}`, ',\n');
-    const r = new Interpreter({ ...LARGE, maxOperations: 10_000_000 }).runSource(
-      `let n = 0;\nfor i in 0..100000 { n += switch i {\n${arms},\n_ => 0\n}; }\nn`,
-      'big.rhai',
-    );
-    assert.deepEqual(r.diagnostics, []);
-    assert.equal(r.value, 4_999_950_000n);
-    // case order still decides: a guarded case that does not apply passes to the next one
-    const order = run('let x = 2; switch x { 1 => "a", 2 if x > 5 => "b", 0..5 => "c", 2 => "d", _ => "e" }');
-    assert.equal(order.value, 'd');
-    assert.equal(run('switch 3 { 1 => "a", 0..5 if false => "b", 2..=3 => "c" }').value, 'c');
-    assert.equal(run("switch 'a' { \"a\" => 1, 'a' => 2 }").value, 2n);
-    assert.equal(run('switch 1 { 1.0 => 1, 1 => 2 }').value, 2n);
-    assert.equal(run('switch parse_float("NaN") { 1.0 => 1, _ => 2 }').value, 2n);
-    assert.equal(run('switch () { () => 1, _ => 2 }').value, 1n);
-    assert.equal(run('switch [1] { 1 => 1, _ => 2 }').value, 2n);
-  });
+  test(
+    `a switch with ${(N / 2).toLocaleString('en-US')} arms runs in constant time per evaluation`,
+    HANG,
+    () => {
+      const arms = lines(N / 2, (i) => `${i} => ${i}`, ',\n');
+      const r = new Interpreter({ ...LARGE, maxOperations: 10_000_000 }).runSource(
+        `let n = 0;\nfor i in 0..${N / 2} { n += switch i {\n${arms},\n_ => 0\n}; }\nn`,
+        'big.rhai',
+      );
+      assert.deepEqual(r.diagnostics, []);
+      assert.equal(r.value, BigInt(((N / 2) * (N / 2 - 1)) / 2));
+      // case order still decides: a guarded case that does not apply passes to the next one
+      const order = run(
+        'let x = 2; switch x { 1 => "a", 2 if x > 5 => "b", 0..5 => "c", 2 => "d", _ => "e" }',
+      );
+      assert.equal(order.value, 'd');
+      assert.equal(run('switch 3 { 1 => "a", 0..5 if false => "b", 2..=3 => "c" }').value, 'c');
+      assert.equal(run("switch 'a' { \"a\" => 1, 'a' => 2 }").value, 2n);
+      assert.equal(run('switch 1 { 1.0 => 1, 1 => 2 }').value, 2n);
+      assert.equal(run('switch parse_float("NaN") { 1.0 => 1, _ => 2 }').value, 2n);
+      assert.equal(run('switch () { () => 1, _ => 2 }').value, 1n);
+      assert.equal(run('switch [1] { 1 => 1, _ => 2 }').value, 2n);
+    },
+  );
 
-  test('scanning 100,000 range arms is charged', HANG, () => {
-    const arms = lines(100_000, (i) => `${2 * i}..${2 * i + 2} => ${i}`, ',\n');
-    const r = new Interpreter(LARGE).runSource(`loop { print(switch 199999 {\n${arms}\n}); }`, 'big.rhai');
+  test(`scanning ${(N / 2).toLocaleString('en-US')} range arms is charged`, HANG, () => {
+    const arms = lines(N / 2, (i) => `${2 * i}..${2 * i + 2} => ${i}`, ',\n');
+    const r = new Interpreter(LARGE).runSource(`loop { print(switch ${N - 1} {\n${arms}\n}); }`, 'big.rhai');
     assert.equal(r.diagnostics.length, 1);
     assert.match(r.diagnostics[0].message, /^operation limit exceeded/);
     assert.ok(r.output.length < 1000, String(r.output.length));
-    assert.equal(r.output[0], '99999');
+    assert.equal(r.output[0], String(N / 2 - 1));
   });
 
-  test('functions and closures with 200,000 parameters', HANG, () => {
-    const params = lines(200_000, (i) => `p${i}`, ', ');
-    assert.deepEqual(parseMessages(`fn f(${params}) { p199999 }`), []);
+  test(`functions and closures with ${N.toLocaleString('en-US')} parameters`, HANG, () => {
+    const params = lines(N, (i) => `p${i}`, ', ');
+    assert.deepEqual(parseMessages(`fn f(${params}) { p${N - 1} }`), []);
     assert.deepEqual(parseMessages(`let f = |${params}| p0;`), []);
     assert.deepEqual(parseMessages(`fn f(${params}, p7) { 1 }\nlet g = |a, b, a| 1;`), [
       "duplicate parameter 'p7'",

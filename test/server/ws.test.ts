@@ -197,7 +197,10 @@ test('a stalled client is told it lagged and closed with 4008 while a fast clien
   await fast.until(() => fast.keys().length === rounds * 500);
   const rssAfter = process.memoryUsage().rss;
   slowSocket.resume();
-  const code = await Promise.race([slow.closed, new Promise<number>((r) => setTimeout(() => r(-1), HANG_MS))]);
+  const code = await Promise.race([
+    slow.closed,
+    new Promise<number>((r) => setTimeout(() => r(-1), HANG_MS)),
+  ]);
   assert.ok(code === 4008 || code === 1006, `slow client closed (code ${code})`);
   if (code === 4008)
     assert.ok(

@@ -8,8 +8,9 @@
  * The tree lives in node_modules/.cache/keyrx-test/<hash of src>/ (inside the repository, so
  * its imports resolve from node_modules). Test files that arrive at the same time each build into
  * a temp directory and rename it into place; the first rename wins and the others use it.
- * dist/ui (the built web UI, when there is one) is linked in, so a daemon serves it as
- * `npm start` does. KEYRX_TEST_TSX=1 runs the sources through tsx instead.
+ * It is laid out like an installed package (package.json, dist/ui and packaging/ linked in), so
+ * a daemon serves the web UI as `npm start` does. KEYRX_TEST_TSX=1 runs the sources through tsx
+ * instead.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -29,6 +30,8 @@ import ts from 'typescript';
 export const ROOT = join(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'keyrx-test');
+/** Bump when the tree's layout changes. */
+const LAYOUT = 'layout 2';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
@@ -48,6 +51,8 @@ export function cliEntry(): string[] {
 function buildOnce(): string {
   const files = sourceFiles(SRC);
   const hash = createHash('sha256');
+  // the layout below is part of the key too: a change of it must not reuse an old tree
+  hash.update(LAYOUT).update(readFileSync(join(ROOT, 'package.json')));
   for (const f of files) hash.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
   const dir = join(CACHE, hash.digest('hex').slice(0, 16));
   const main = join(dir, 'dist', 'src', 'cli', 'main.js');
@@ -70,10 +75,11 @@ function buildOnce(): string {
       );
     else writeFileSync(target, readFileSync(file)); // e.g. the worker loader (.mjs)
   }
-  // below node_modules/ no package.json up the tree says "module"
-  writeFileSync(join(temp, 'package.json'), '{ "type": "module" }\n');
-  const ui = join(ROOT, 'dist', 'ui');
-  symlinkSync(ui, join(temp, 'dist', 'ui'), 'dir');
+  // laid out like an installed package: its package.json (name, version, "type": "module"), the
+  // built web UI when there is one, and packaging/ (what doctor and install point at)
+  writeFileSync(join(temp, 'package.json'), readFileSync(join(ROOT, 'package.json')));
+  symlinkSync(join(ROOT, 'dist', 'ui'), join(temp, 'dist', 'ui'), 'dir');
+  symlinkSync(join(ROOT, 'packaging'), join(temp, 'packaging'), 'dir');
   try {
     renameSync(temp, dir);
   } catch {
