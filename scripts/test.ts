@@ -101,6 +101,29 @@ const GROUPS: Group[] = [
   },
 ];
 
+/**
+ * Each `not ok` of a TAP report with its YAML block (the error, expected and actual, the
+ * location), at most 40 lines each; '' when there is none.
+ */
+function tapFailures(tap: string): string {
+  const lines = tap.split('\n');
+  const blocks: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^(\s*)not ok \d+ - /.exec(lines[i]);
+    if (!head) continue;
+    const end = new RegExp(`^${head[1]}  \\.\\.\\.$`);
+    let j = i + 1;
+    while (j < lines.length && !end.test(lines[j])) j++;
+    const block = lines.slice(i, j + 1);
+    blocks.push(
+      block.length > 40
+        ? [...block.slice(0, 40), `${head[1]}  (… ${block.length - 40} more lines)`].join('\n')
+        : block.join('\n'),
+    );
+  }
+  return blocks.join('\n');
+}
+
 // The test files directly in test/ and one folder down (node 20's --test takes no globs, and no
 // shell expands them here).
 function unitFiles(): string[] {
@@ -165,6 +188,12 @@ async function main(): Promise<void> {
 
   for (const o of outcomes.filter((x) => !x.ok))
     process.stdout.write(`\n======== ${o.name} failed (test-results/${o.name}.log) ========\n${o.output}\n`);
+  // the failures once more, last, where a log shown only by its head and tail still has them
+  for (const o of outcomes.filter((x) => !x.ok)) {
+    const failures = tapFailures(o.output);
+    if (failures !== '')
+      process.stdout.write(`\n======== ${o.name}: the failing tests ========\n${failures}\n`);
+  }
   process.stdout.write('\n');
   for (const o of outcomes)
     process.stdout.write(

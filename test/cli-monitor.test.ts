@@ -169,17 +169,19 @@ function startMonitorOnTty(
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s.replace(/\r\n/g, '\n')));
+  // the pty writes \r\n; a chunk may end between the two, so normalise the whole text on read
+  let raw = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (raw += s));
+  const text = (): string => raw.replace(/\r\n/g, '\n');
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const m = {
-    output: () => out,
-    lines: () => out.split('\n').slice(0, -1),
+    output: text,
+    lines: () => text().split('\n').slice(0, -1),
     async until(pred: () => boolean) {
       const end = Date.now() + HANG_MS;
       while (!pred()) {
-        if (Date.now() > end) throw new Error(`timeout; output:\n${out}`);
-        if (child.exitCode !== null) throw new Error(`the monitor exited (${child.exitCode}):\n${out}`);
+        if (Date.now() > end) throw new Error(`timeout; output:\n${text()}`);
+        if (child.exitCode !== null) throw new Error(`the monitor exited (${child.exitCode}):\n${text()}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },

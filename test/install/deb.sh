@@ -15,17 +15,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/keyrx-deb-test.XXXXXX")
-cleanup() {
-  if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fail() {
-  echo "deb: FAIL: $*" >&2
-  exit 1
-}
-step() { echo "deb: $*"; }
-t0=$(date +%s)
+begin_test deb
 version=$(node -p "require('$repo/package.json').version")
 arch=$(dpkg --print-architecture)
 

@@ -1,5 +1,19 @@
 # Shared by pack-install.sh and deb.sh (sourced, not run).
 
+# begin_test <name>: a scratch directory in $work (removed on exit unless KEEP=1), fail and step
+# that prefix their lines with <name>, and t0 for the timings.
+begin_test() {
+  test_name=$1
+  work=$(mktemp -d "${TMPDIR:-/tmp}/keyrx-$test_name.XXXXXX")
+  trap 'if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi' EXIT
+  t0=$(date +%s)
+}
+fail() {
+  echo "$test_name: FAIL: $*" >&2
+  exit 1
+}
+step() { echo "$test_name: $*"; }
+
 # copy_tree <repo> <dest>: the working tree's tracked and untracked, not ignored files, with
 # node_modules linked, so a build there starts from nothing (as in a fresh clone) and the
 # checkout's own dist/ is left alone. Returns 1 when <repo> is not a git checkout.

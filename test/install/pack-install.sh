@@ -9,19 +9,9 @@
 # scratch directory.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/keyrx-pack.XXXXXX")
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-cleanup() {
-  if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fail() {
-  echo "pack-install: FAIL: $*" >&2
-  exit 1
-}
-step() { echo "pack-install: $*"; }
-t0=$(date +%s)
+begin_test pack-install
 
 version=$(node -p "require('$repo/package.json').version")
 

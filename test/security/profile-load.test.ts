@@ -6,46 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { decodeKrx } from '../../src/dsl/krx.ts';
 import type { DaemonProcess } from '../support/daemon-process.ts';
-import { spawnDaemon } from '../support/daemon-process.ts';
+import { daemonScope } from '../support/daemon-process.ts';
 
 const SECRET = 'ghp_FAKEsecret0123456789abcdefXYZ';
 const VALID = 'device_start("*");\nmap("A", "VK_B");\ndevice_end();\n';
 /** SIGTERM first; SIGKILL only after this long (an exit by SIGKILL fails the test). */
 const GRACE_MS = 30_000;
 
-const started = new Set<DaemonProcess>();
-const dirs: string[] = [];
-after(() => {
-  for (const d of started) d.child.kill('SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-async function startDaemon(dir: string): Promise<DaemonProcess> {
-  const d = await spawnDaemon({ dir, timeoutMs: 90_000 });
-  started.add(d);
-  void d.exited.then(() => started.delete(d));
-  return d;
-}
+const { tempDir, startDaemon } = daemonScope({ timeoutMs: 90_000 });
 
 function rssKb(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

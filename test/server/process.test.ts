@@ -1,34 +1,12 @@
 /** The daemon as a real process over real HTTP: restarts, SIGKILL, signals, hot reload. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import type { DaemonProcess } from '../support/daemon-process.ts';
-import { cliEntry, ROOT, spawnDaemon } from '../support/daemon-process.ts';
+import { test } from 'node:test';
+import { cliEntry, daemonScope, ROOT } from '../support/daemon-process.ts';
 
-const started = new Set<DaemonProcess>();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of started) d.child.kill('SIGKILL');
-  await Promise.all([...started].map((d) => d.exited));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A config dir for one test, removed when the file's tests end. */
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-async function startDaemon(dir: string): Promise<DaemonProcess> {
-  const d = await spawnDaemon({ dir });
-  started.add(d);
-  void d.exited.then(() => started.delete(d));
-  return d;
-}
+const { tempDir, startDaemon } = daemonScope();
 
 test('the last acknowledged activation survives SIGKILL', async () => {
   const dir = tempDir('keyrx-restart-');
@@ -135,11 +113,7 @@ test('logs: one JSON object per line off a terminal, readable lines with --log-f
   assert.ok(jsonLines.length >= 2, json.stderr());
   for (const line of jsonLines) assert.equal(typeof JSON.parse(line).msg, 'string', line);
 
-  const pretty = await spawnDaemon({
-    dir: tempDir('keyrx-logpretty-'),
-    extraArgs: ['--log-format', 'pretty'],
-  });
-  started.add(pretty);
+  const pretty = await startDaemon(tempDir('keyrx-logpretty-'), { extraArgs: ['--log-format', 'pretty'] });
   pretty.child.kill('SIGTERM');
   await pretty.exited;
   const lines = pretty.stderr().trim().split('\n');

@@ -3,8 +3,10 @@
  * prints. Shared by the process-level tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 
 import { cliEntry, ROOT } from './entry.ts';
 
@@ -155,4 +157,34 @@ export function runCli(args: string[], opts: { timeoutMs?: number } = {}): Promi
     });
     child.stdin!.end();
   });
+}
+
+/**
+ * Temp dirs and daemons for one test file: when its tests end, every daemon still running is
+ * killed and every dir removed.
+ */
+export function daemonScope(defaults: Partial<SpawnDaemonOptions> = {}): {
+  tempDir(prefix: string): string;
+  startDaemon(dir: string, options?: Partial<SpawnDaemonOptions>): Promise<DaemonProcess>;
+} {
+  const started = new Set<DaemonProcess>();
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of started) d.child.kill('SIGKILL');
+    await Promise.all([...started].map((d) => d.exited));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    tempDir(prefix) {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+    async startDaemon(dir, options = {}) {
+      const d = await spawnDaemon({ ...defaults, ...options, dir });
+      started.add(d);
+      void d.exited.then(() => started.delete(d));
+      return d;
+    },
+  };
 }

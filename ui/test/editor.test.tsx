@@ -27,6 +27,7 @@ import { compileInBrowser } from '../src/lib/compile.ts';
 import EditorPage from '../src/pages/EditorPage.tsx';
 import { navigate } from '../src/router.tsx';
 import { ToastProvider } from '../src/toasts.tsx';
+import { calls, fakeFetch, handlers, resetFakeApi } from './fake-api.ts';
 
 const PROFILE = [
   '// demo profile', // 1
@@ -42,18 +43,6 @@ const PROFILE = [
 const PERSONAL = readFileSync(`${import.meta.dirname}/../../examples/20-personal-layout.rhai`, 'utf8');
 
 // ------------------------------------------------------------------ the fake daemon
-
-interface Call {
-  method: string;
-  path: string;
-  body: unknown;
-}
-
-type Reply = { status: number; body: unknown };
-type Handler = (call: Call) => Reply | undefined;
-
-let calls: Call[] = [];
-let handlers: Handler[] = [];
 
 function profileDetail(name: string, source: string, extra: Partial<ProfileDetail> = {}): ProfileDetail {
   return {
@@ -86,30 +75,6 @@ function serveProfile(name: string, source: string): { stored: () => string } {
   return { stored: () => stored };
 }
 
-function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
-  const path = String(input);
-  const call: Call = {
-    method: init?.method ?? 'GET',
-    path,
-    body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
-  };
-  calls.push(call);
-  // later handlers win, so a test can override the defaults
-  let reply: Reply | undefined;
-  for (let i = handlers.length - 1; i >= 0 && !reply; i--) reply = handlers[i](call);
-  reply ??= {
-    status: 404,
-    body: { error: { code: 'NOT_FOUND', message: `no route ${call.method} ${path}` } },
-  };
-  const text = JSON.stringify(reply.body);
-  return Promise.resolve({
-    ok: reply.status >= 200 && reply.status < 300,
-    status: reply.status,
-    statusText: String(reply.status),
-    text: () => Promise.resolve(text),
-  } as Response);
-}
-
 // ------------------------------------------------------------------ jsdom gaps
 
 beforeAll(() => {
@@ -121,8 +86,7 @@ beforeAll(() => {
 });
 
 beforeEach(() => {
-  calls = [];
-  handlers = [];
+  resetFakeApi();
   vi.stubGlobal('fetch', vi.fn(fakeFetch));
   window.history.replaceState(null, '', '/profiles/demo');
 });
@@ -227,7 +191,7 @@ describe('EditorPage', () => {
     handlers.push(() => ({ status: 500, body: { error: { code: 'INTERNAL', message: 'disk on fire' } } }));
     renderEditor('demo');
     expect((await screen.findByRole('alert')).textContent).toContain('disk on fire');
-    handlers = [];
+    handlers.length = 0;
     serveProfile('demo', PROFILE);
     fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     expect((await editorView()).state.doc.toString()).toBe(PROFILE);

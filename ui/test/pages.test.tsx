@@ -20,42 +20,10 @@ import { ProfilesPage } from '../src/pages/ProfilesPage.tsx';
 import { SettingsPage } from '../src/pages/SettingsPage.tsx';
 import { ToastProvider, useToasts } from '../src/toasts.tsx';
 import type { ToastKind, ToastOptions } from '../src/toasts.tsx';
+import type { Call, Reply } from './fake-api.ts';
+import { calls, fakeFetch, handlers, resetFakeApi } from './fake-api.ts';
 
 // ------------------------------------------------------------------ the fake daemon
-
-interface Call {
-  method: string;
-  path: string;
-  body: unknown;
-}
-type Reply = { status: number; body: unknown };
-type Handler = (call: Call) => Reply | undefined;
-
-let calls: Call[] = [];
-let handlers: Handler[] = [];
-
-function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
-  const path = String(input);
-  const call: Call = {
-    method: init?.method ?? 'GET',
-    path,
-    body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
-  };
-  calls.push(call);
-  let reply: Reply | undefined;
-  for (let i = handlers.length - 1; i >= 0 && !reply; i--) reply = handlers[i](call);
-  reply ??= {
-    status: 404,
-    body: { error: { code: 'NOT_FOUND', message: `no route ${call.method} ${path}` } },
-  };
-  const text = JSON.stringify(reply.body);
-  return Promise.resolve({
-    ok: reply.status >= 200 && reply.status < 300,
-    status: reply.status,
-    statusText: String(reply.status),
-    text: () => Promise.resolve(text),
-  } as Response);
-}
 
 function serve(method: string, path: string, reply: Reply | ((call: Call) => Reply)) {
   handlers.push((call) =>
@@ -68,8 +36,7 @@ function serve(method: string, path: string, reply: Reply | ((call: Call) => Rep
 }
 
 beforeEach(() => {
-  calls = [];
-  handlers = [];
+  resetFakeApi();
   vi.stubGlobal('fetch', vi.fn(fakeFetch));
   window.history.replaceState(null, '', '/');
 });
