@@ -5,7 +5,7 @@
 import type { DaemonProcess } from './support/daemon-process.ts';
 import { cliEntry, spawnDaemon } from './support/daemon-process.ts';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { DEFAULT_PORT as CLIENT_DEFAULT_PORT, resolveBaseUrl } from '../src/cli/client.ts';
 import { DEFAULT_PORT } from '../src/cli/daemon-command.ts';
 import { TEMPLATE_DESCRIPTIONS, TEMPLATE_NAMES } from '../src/daemon/templates.ts';
+import { hasScript, onTerminal } from './support/terminal.ts';
 
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'keyrx-client-'));
@@ -46,9 +47,7 @@ function run(
 ): Promise<Run> {
   const argv = [process.execPath, ...cliEntry(), ...args];
   // `script` gives the CLI a terminal on stdin, for the confirmation and re-edit prompts
-  const [cmd, cmdArgs] = opts.tty
-    ? ['script', ['-qec', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null']]
-    : [argv[0], argv.slice(1)];
+  const [cmd, cmdArgs] = opts.tty ? onTerminal(argv) : [argv[0], argv.slice(1)];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd as string, cmdArgs as string[], { cwd: root, env: cleanEnv(opts.env) });
     let stdout = '';
@@ -397,7 +396,7 @@ test('profiles edit: invalid edits print diagnostics and keep the edit (no termi
 
 test(
   'profiles edit on a terminal: offers to edit again after diagnostics',
-  { skip: !hasScript() },
+  { skip: !hasScript },
   async () => {
     // first run breaks the profile, the second fixes it
     const counter = join(work, 'edits');
@@ -517,7 +516,7 @@ test('profiles delete: --yes and --force; the active profile needs --force', asy
   await keyrx('profiles', 'activate', 'main');
 });
 
-test('profiles delete on a terminal asks first', { skip: !hasScript() }, async () => {
+test('profiles delete on a terminal asks first', { skip: !hasScript }, async () => {
   const args = ['profiles', 'delete', 'empty', '--config-dir', dir, '--url', url];
   const no = await run(args, { tty: true, input: 'n\n' });
   assert.equal(no.code, 1);
@@ -680,7 +679,3 @@ test('missing or wrong token, bad URL, usage errors', async () => {
   assert.match(noArg.stderr, /missing required argument 'name'/);
   assert.equal(noSub.code, 2);
 });
-
-function hasScript(): boolean {
-  return spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-}

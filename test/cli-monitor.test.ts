@@ -7,13 +7,14 @@
 import { cliEntry, spawnDaemon } from './support/daemon-process.ts';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Envelope } from '../src/cli/monitor.ts';
 import { HANG_MS } from './support/wait.ts';
+import { hasScript, onTerminal } from './support/terminal.ts';
 
 const root = join(import.meta.dirname, '..');
 /** the CLI for the monitor (KEYRX_TEST_CLI: another entry point, run through tsx, that registers the command) */
@@ -160,15 +161,12 @@ function startMonitorOnTty(
   const argv = [process.execPath, ...cliArgs, 'monitor', '--config-dir', d.dir, '--url', d.url, ...args];
   const base = cleanEnv();
   delete base.NO_COLOR;
-  const child = spawn(
-    'script',
-    ['-qec', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'],
-    {
-      cwd: root,
-      env: { ...base, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
+  const [cmd, cmdArgs] = onTerminal(argv);
+  const child = spawn(cmd, cmdArgs, {
+    cwd: root,
+    env: { ...base, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   // the pty writes \r\n; a chunk may end between the two, so normalise the whole text on read
   let raw = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (raw += s));
@@ -195,7 +193,6 @@ function startMonitorOnTty(
 }
 
 const ttyMonitors: ChildProcess[] = [];
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 // eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b\[[0-9;]*m/g;
 

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cliEntry } from './support/entry.ts';
+import { hasScript, onTerminal } from './support/terminal.ts';
 
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'keyrx-cli-'));
@@ -71,20 +72,11 @@ function keyrxIn(opts: { cwd?: string; env?: Record<string, string> }, ...args: 
  */
 function keyrxOnTty(env: Record<string, string>, ...args: string[]): { code: number | null; output: string } {
   const argv = [process.execPath, ...cliEntry(), ...args];
-  const r = spawnSync(
-    'script',
-    ['-qec', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'],
-    {
-      encoding: 'utf8',
-      cwd: root,
-      env: cleanEnv(env),
-      input: '',
-    },
-  );
+  const [cmd, cmdArgs] = onTerminal(argv);
+  const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', cwd: root, env: cleanEnv(env), input: '' });
   return { code: r.status, output: r.stdout.replace(/\r\n/g, '\n') };
 }
 
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 const ESC = '\x1b[';
 
 test('simulate prints the output script on one line', () => {
