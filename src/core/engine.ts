@@ -309,6 +309,8 @@ class PendingTapHold implements Timed, Blocker {
     readonly m: Compiled,
     readonly sinceUs: number,
     public deadlineUs: number,
+    /** the input order of its press (a replayed press keeps its place) */
+    readonly seq: number,
   ) {}
   fire(engine: Engine, out: OutputEvent[]): void {
     engine.tapHoldTimeout(this, out);
@@ -714,6 +716,8 @@ export class Engine {
   /** last tap of a tap-hold key, by press id (quick tap) */
   private readonly lastTapUs = new Map<number, number>();
   private lastPressUs = -Infinity;
+  /** the key of the last press: a quick tap needs its own key pressed last (QMK, kanata) */
+  private lastPressId = -1;
   private lastOutUs = -Infinity;
   private seq = 0;
   private current: Queued | null = null;
@@ -1027,6 +1031,7 @@ export class Engine {
     const decision = m === null ? this.passthrough(record, t, out) : this.apply(m, record, id, t, out);
     this.note(t, key, slot, 'press', record.kind, decision);
     this.lastPressUs = t;
+    this.lastPressId = id;
   }
 
   private passthrough(record: PressRecord, t: number, out: OutputEvent[]): Decision {
@@ -1168,8 +1173,9 @@ export class Engine {
         if (early !== null) {
           this.tapNow(p, t, early, out);
           changed = true;
-        } else if (isTapHoldLike(m)) {
-          // KeyRx: another tap-hold key does not decide (rolls of tap-hold keys stay taps)
+        } else if (isTapHoldLike(m) && this.tapsAtPress(m!, slot.index * 1024 + key, t) === null) {
+          // KeyRx: another tap-hold key's press does not decide (rolls of tap-hold keys stay
+          // taps); its tap, if it comes first, will (sendTap)
           this.interruptible.push(p);
         } else {
           this.holdNow(p, t, 'press', out);
@@ -1205,13 +1211,7 @@ export class Engine {
     t: number,
     out: OutputEvent[],
   ): Decision {
-    const lastTap = m.quickTapUs > 0 ? this.lastTapUs.get(id) : undefined;
-    const early: Decision | null =
-      lastTap !== undefined && t - lastTap < m.quickTapUs
-        ? 'quick-tap'
-        : m.idleUs > 0 && t - this.lastPressUs < m.idleUs
-          ? 'idle-tap'
-          : null;
+    const early = this.tapsAtPress(m, id, t);
     if (early !== null) {
       // the tap key, held like a plain key (so it repeats)
       this.typeHeld(record, m.to, t, out);
@@ -1219,7 +1219,7 @@ export class Engine {
       this.typed(t, out);
       return early;
     }
-    const pending = new PendingTapHold(record, m, t, t + m.thresholdUs);
+    const pending = new PendingTapHold(record, m, t, t + m.thresholdUs, this.current?.seq ?? this.seq);
     record.tapHold = pending;
     if (m.mode === MODE_HOLD_ON_PRESS) {
       pending.tapUntilUs = t + m.thresholdUs;
@@ -1232,6 +1232,20 @@ export class Engine {
     if (m.mode === MODE_PERMISSIVE) this.interruptible.push(pending);
     else this.blocker = pending;
     return 'pending';
+  }
+
+  /**
+   * A tap-hold pressed again right after its own tap (no other key pressed since), or pressed
+   * while typing fast, is its tap key at once: the decision, else null.
+   */
+  private tapsAtPress(m: Compiled, id: number, t: number): Decision | null {
+    if (m.k !== K_TAPHOLD) return null;
+    if (m.quickTapUs > 0 && this.lastPressId === id) {
+      const lastTap = this.lastTapUs.get(id);
+      if (lastTap !== undefined && t - lastTap < m.quickTapUs) return 'quick-tap';
+    }
+    if (m.idleUs > 0 && t - this.lastPressUs < m.idleUs) return 'idle-tap';
+    return null;
   }
 
   /** Returns the release's decision when the tap-hold decides it. */
@@ -1255,10 +1269,24 @@ export class Engine {
   /** Decided as a tap: the tap key; returns whether a key was typed (a hold-only key sends nothing). */
   private sendTap(p: PendingTapHold, t: number, out: OutputEvent[]): boolean {
     p.state = TH_TAP;
+    if (this.interruptible.length > 0) this.holdEarlier(p, t, out);
     if (p.m.k !== K_TAPHOLD) return false;
     this.typeTap(p.m.to, t, out);
     p.record.tapped = true;
     return true;
+  }
+
+  /**
+   * Another key was tapped inside undecided permissive tap-holds pressed before it: they are
+   * holds (QMK's permissive hold), decided before that tap goes out, so the output keeps the
+   * input's order. (KeyRx left them pending and sent the inner tap first.)
+   */
+  private holdEarlier(p: PendingTapHold, t: number, out: OutputEvent[]): void {
+    for (const q of [...this.interruptible])
+      if (q !== p && q.state === TH_PENDING && q.seq < p.seq) {
+        remove(this.interruptible, q);
+        this.holdNow(q, t, 'press', out);
+      }
   }
 
   /** @internal the threshold passed: a hold */
@@ -1426,6 +1454,7 @@ export class Engine {
     this.note(t, last.key, last.slot, action, 'combo', 'combo');
     this.typed(t, out);
     this.lastPressUs = t;
+    this.lastPressId = -1;
     this.unblock(out, t);
   }
 
