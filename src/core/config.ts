@@ -62,6 +62,16 @@ export interface TapHoldMapping {
   oppositeHand?: HandMap;
   /** another key pressed within this long after it is a roll: a tap */
   rollMs?: number;
+  /** keys whose press while undecided makes it a tap at once (kanata's tap-hold-release-keys) */
+  tapKeys?: string[];
+  /** keys whose press while undecided makes it a hold at once */
+  holdKeys?: string[];
+  /** held alone to the threshold: this key (held), instead of the hold (kanata's -timeout, keyd's timeout()) */
+  timeoutKey?: string;
+  /** held alone to the threshold: this MD_xx layer, instead of the hold */
+  timeoutLayer?: number;
+  /** held alone past the threshold and released with no key pressed since: the tap as well (QMK's retro tapping) */
+  retroTap?: boolean;
 }
 export interface HoldOnlyMapping {
   kind: 'holdOnly';
@@ -109,6 +119,8 @@ export interface ComboMapping {
   /** an MD_xx layer held while the combo is */
   layer?: number;
   windowMs: number;
+  /** the output ends at the release of the first key (absent) or of the last one (`all`) */
+  release?: 'all';
 }
 
 /** What the nth tap of a tap dance does: tapped, or held (a key held down, or a layer). */
@@ -124,6 +136,8 @@ export interface TapDanceMapping {
   actions: DanceAction[];
   /** a next tap must come within this long */
   windowMs: number;
+  /** each press does its action at once (held while the key is), no waiting (kanata's tap-dance-eager) */
+  eager?: boolean;
 }
 
 export type MacroStep =
@@ -446,6 +460,11 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
       'requirePriorIdleMs',
       'oppositeHand',
       'rollMs',
+      'tapKeys',
+      'holdKeys',
+      'timeoutKey',
+      'timeoutLayer',
+      'retroTap',
     ],
     path,
   );
@@ -480,6 +499,23 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
       right: keyList(h, 'right', hp, 0, LIMITS.handKeys),
     };
   }
+  if (v.tapKeys !== undefined) out.tapKeys = keyList(v, 'tapKeys', path, 1, LIMITS.handKeys);
+  if (v.holdKeys !== undefined) out.holdKeys = keyList(v, 'holdKeys', path, 1, LIMITS.handKeys);
+  if (out.tapKeys && out.holdKeys) {
+    const both = out.tapKeys.filter((k) => out.holdKeys!.includes(k));
+    if (both.length > 0)
+      throw new ConfigError(`${path}.holdKeys`, `lists ${both.join(', ')}, which tapKeys lists too`);
+  }
+  if (v.timeoutKey !== undefined && v.timeoutLayer !== undefined)
+    throw new ConfigError(path, "has both 'timeoutKey' and 'timeoutLayer'");
+  if (v.timeoutKey !== undefined) out.timeoutKey = key(v, 'timeoutKey', path);
+  if (v.timeoutLayer !== undefined) out.timeoutLayer = layerId(v, 'timeoutLayer', path);
+  if ((out.timeoutKey !== undefined || out.timeoutLayer !== undefined) && out.mode === 'hold_on_press')
+    throw new ConfigError(
+      path,
+      'a timeout action never runs with mode hold_on_press (the hold starts at the press)',
+    );
+  if (bool(v, 'retroTap', path)) out.retroTap = true;
   return out;
 }
 
@@ -581,7 +617,11 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       return out;
     }
     case 'combo': {
-      checkKeys(v, ['kind', 'keys', 'to', 'shift', 'ctrl', 'alt', 'win', 'layer', 'windowMs'], path);
+      checkKeys(
+        v,
+        ['kind', 'keys', 'to', 'shift', 'ctrl', 'alt', 'win', 'layer', 'windowMs', 'release'],
+        path,
+      );
       const keys = keyList(v, 'keys', path, 2, LIMITS.comboKeys);
       if (new Set(keys.map(resolveKey)).size !== keys.length)
         throw new ConfigError(`${path}.keys`, 'must not name a key twice');
@@ -596,19 +636,26 @@ function baseMapping(v: unknown, path: string): BaseMapping {
         for (const flag of ['shift', 'ctrl', 'alt', 'win'] as const)
           if (bool(v, flag, path)) out[flag] = true;
       }
+      if (v.release !== undefined) {
+        if (v.release !== 'all' && v.release !== 'first')
+          throw new ConfigError(`${path}.release`, `must be "first" or "all", got ${describe(v.release)}`);
+        if (v.release === 'all') out.release = 'all';
+      }
       return out;
     }
     case 'tapDance': {
-      checkKeys(v, ['kind', 'from', 'actions', 'windowMs'], path);
+      checkKeys(v, ['kind', 'from', 'actions', 'windowMs', 'eager'], path);
       const actions = field(v, 'actions', path);
       if (!Array.isArray(actions) || actions.length === 0 || actions.length > LIMITS.danceActions)
         throw new ConfigError(`${path}.actions`, `must be an array of 1 to ${LIMITS.danceActions} actions`);
-      return {
+      const out: TapDanceMapping = {
         kind,
         from: key(v, 'from', path),
         actions: actions.map((a, i) => danceAction(a, `${path}.actions[${i}]`)),
         windowMs: ms(v, 'windowMs', path, 1),
       };
+      if (bool(v, 'eager', path)) out.eager = true;
+      return out;
     }
     case 'macro': {
       checkKeys(v, ['kind', 'from', 'steps'], path);

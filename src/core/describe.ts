@@ -117,6 +117,11 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
   if (m.requirePriorIdleMs) parts.push(`tap after typing within ${m.requirePriorIdleMs} ms`);
   if (m.oppositeHand) parts.push('opposite hand');
   if (m.rollMs) parts.push(`rolls within ${m.rollMs} ms are taps`);
+  if (m.tapKeys) parts.push(`tap on ${m.tapKeys.join(' ')}`);
+  if (m.holdKeys) parts.push(`hold on ${m.holdKeys.join(' ')}`);
+  if (m.timeoutKey) parts.push(`held alone: ${m.timeoutKey}`);
+  if (m.timeoutLayer !== undefined) parts.push(`held alone: ${layerName('MD', m.timeoutLayer)}`);
+  if (m.retroTap) parts.push('retro tap');
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
@@ -156,7 +161,7 @@ export function describeMapping(m: KeyMapping): KeyDescription {
       return {
         kind: m.kind,
         label: m.actions.map((a) => short(a.tap ?? a.holdKey ?? layerName('MD', a.holdLayer ?? 0))).join('|'),
-        detail: `tap dance (${m.windowMs} ms): ${m.actions.map((a, i) => `${i + 1}× ${danceText(a)}`).join('; ')}`,
+        detail: `tap dance (${m.windowMs} ms${m.eager ? ', eager: each press at once' : ''}): ${m.actions.map((a, i) => `${i + 1}× ${danceText(a)}`).join('; ')}`,
       };
     case 'macro':
       return { kind: m.kind, label: 'macro', detail: `macro: ${m.steps.map(stepText).join(', ')}` };
@@ -201,7 +206,7 @@ export function describeCombo(m: Extract<BaseMapping, { kind: 'combo' }>): Combo
     kind: m.kind,
     keys: m.keys,
     label: output.label,
-    detail: `${m.keys.join('+')} together (within ${m.windowMs} ms) → ${output.detail}`,
+    detail: `${m.keys.join('+')} together (within ${m.windowMs} ms) → ${output.detail}${m.release === 'all' ? ', until every key is up' : ''}`,
   };
 }
 

@@ -77,6 +77,14 @@ export type Decision =
   | 'same-hand-tap'
   /** tap-hold followed by another key within its roll window: a tap */
   | 'roll-tap'
+  /** tap-hold interrupted by a key of its `tapKeys`: a tap at once */
+  | 'listed-tap'
+  /** tap-hold interrupted by a key of its `holdKeys`: a hold at once */
+  | 'listed-hold'
+  /** tap-hold held alone to its threshold: its timeout action instead of the hold */
+  | 'timeout-action'
+  /** tap-hold held alone past its threshold and released: the tap after all (retro tap) */
+  | 'retro-tap'
   | 'combo'
   | 'dance-tap'
   | 'dance-hold'
@@ -212,6 +220,15 @@ interface Compiled {
   /** per key code: 1 left hand, 2 right hand, 0 neither (opposite-hand tap-holds) */
   hands: Uint8Array | null;
   hand: number;
+  /** per key code, 1 where a press decides an undecided tap-hold: `tapKeys` tap, `holdKeys` hold */
+  tapKeys: Uint8Array | null;
+  holdKeys: Uint8Array | null;
+  /** tap dance: each press does its action at once */
+  eager: boolean;
+  /** tap-hold held alone to the threshold: this key or layer instead of the hold, else -1 */
+  timeoutKey: number;
+  timeoutLayer: number;
+  retroTap: boolean;
   dance: DanceStep[];
   ops: number[];
   /** the texts OP_TEXT types (a unicode mapping's is the first) */
@@ -254,6 +271,8 @@ interface CompiledCombo {
   /** MD id held while the combo is, or -1 */
   layer: number;
   windowUs: number;
+  /** the output lasts until every key is released (else: until the first is) */
+  releaseAll: boolean;
   cond: CompiledCondition | null;
 }
 
@@ -304,6 +323,8 @@ class PendingTapHold implements Timed, Blocker {
   state = TH_PENDING;
   /** hold_on_press: a release before this (with no key between) is still a tap */
   tapUntilUs = 0;
+  /** decided by its threshold, and no key pressed since: a retro tap at its release */
+  alone = false;
   constructor(
     readonly record: PressRecord,
     readonly m: Compiled,
@@ -415,8 +436,10 @@ interface PressRecord {
   oneShot: OneShot | null;
   /** modifiers a key override lifted while it is held */
   lifted: number[] | null;
-  /** a combo: every member key's id points at this record */
+  /** a combo: every member key's id points at this record (those not released yet) */
   ids: number[] | null;
+  /** a combo that ends at the release of its last key, not its first */
+  untilAllUp: boolean;
   /** key re-sent on auto-repeat, else -1 */
   repeatKey: number;
   /** the press ended as a tap of a tap-hold (quick-tap counts from its release) */
@@ -438,6 +461,12 @@ function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
     rollUs: 0,
     hands: null,
     hand: 0,
+    tapKeys: null,
+    holdKeys: null,
+    eager: false,
+    timeoutKey: -1,
+    timeoutLayer: -1,
+    retroTap: false,
     dance: [],
     ops: [],
     texts: [],
@@ -456,6 +485,12 @@ function handTable(cache: Map<string, Uint8Array>, left: string[], right: string
     cache.set(id, table);
   }
   return table;
+}
+
+function keySet(names: string[]): Uint8Array {
+  const set = new Uint8Array(KEY_CODE_LIMIT);
+  for (const name of names) set[resolveKey(name)] = 1;
+  return set;
 }
 
 function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled {
@@ -485,6 +520,11 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
         c.hands = handTable(hands, m.oppositeHand.left, m.oppositeHand.right);
         c.hand = c.hands[resolveKey(m.from)];
       }
+      if (m.tapKeys) c.tapKeys = keySet(m.tapKeys);
+      if (m.holdKeys) c.holdKeys = keySet(m.holdKeys);
+      if (m.timeoutKey !== undefined) c.timeoutKey = resolveKey(m.timeoutKey);
+      if (m.timeoutLayer !== undefined) c.timeoutLayer = m.timeoutLayer;
+      c.retroTap = m.retroTap === true;
       return c;
     }
     case 'holdOnly': {
@@ -514,6 +554,7 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
     case 'tapDance': {
       const c = blankCompiled(m.kind, K_DANCE);
       c.thresholdUs = m.windowMs * 1000;
+      c.eager = m.eager === true;
       c.dance = m.actions.map((a) => ({
         tap: a.tap === undefined ? -1 : resolveKey(a.tap),
         holdKey: a.holdKey === undefined ? -1 : resolveKey(a.holdKey),
@@ -628,6 +669,7 @@ function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): Compi
         mods: modifierKeys(m),
         layer: m.layer ?? -1,
         windowUs: m.windowMs * 1000,
+        releaseAll: m.release === 'all',
         cond,
       });
       return;
@@ -698,6 +740,8 @@ export class Engine {
   private interruptible: PendingTapHold[] = [];
   /** hold_on_press tap-holds that are still a tap if released before another key */
   private tentative: PendingTapHold[] = [];
+  /** retro-tap holds decided by their threshold: the next press of any key ends their chance */
+  private alone: PendingTapHold[] = [];
   private dances: DanceRun[] = [];
   private oneShots: OneShot[] = [];
   private capsWord: CapsWord | null = null;
@@ -816,6 +860,7 @@ export class Engine {
     this.timers = [];
     this.interruptible = [];
     this.tentative = [];
+    this.alone = [];
     this.dances = [];
     this.oneShots = [];
     this.capsWord = null;
@@ -1012,12 +1057,14 @@ export class Engine {
       oneShot: null,
       lifted: null,
       ids: null,
+      untilAllUp: false,
       repeatKey: -1,
       tapped: false,
     };
   }
 
   private press(slot: DeviceSlot, key: number, id: number, t: number, out: OutputEvent[]): void {
+    if (this.alone.length > 0) this.notAlone();
     let m = this.lookup(slot, key);
     // Another key's press decides open tap-holds, hold_on_press taps and tap dances; the key is
     // then looked up again under the new layer state.
@@ -1075,7 +1122,7 @@ export class Engine {
       case K_ONESHOT:
         return this.pressOneShot(m, record, t, out);
       case K_DANCE:
-        return this.pressDance(m, record, id, t);
+        return m.eager ? this.pressEagerDance(m, record, id, t, out) : this.pressDance(m, record, id, t);
       case K_MACRO: {
         const run = new MacroRun(m, record.slot, record.key);
         if (!this.runMacro(run, t, out)) {
@@ -1123,6 +1170,13 @@ export class Engine {
 
   /** The release side of a press: undo exactly what the press did. */
   private finish(record: PressRecord, id: number, t: number, out: OutputEvent[]): void {
+    if (record.untilAllUp && record.ids !== null && record.ids.length > 1) {
+      // a combo held until all its keys are up: this one is, the output stays
+      remove(record.ids, id);
+      this.records.delete(id);
+      this.note(t, id % 1024, record.slot, 'release', record.kind, 'ignored');
+      return;
+    }
     if (record.ids !== null) for (const member of record.ids) this.records.delete(member);
     else this.records.delete(id);
     let decision: Decision = 'release';
@@ -1172,6 +1226,9 @@ export class Engine {
         const early = this.earlyTap(p, key, t);
         if (early !== null) {
           this.tapNow(p, t, early, out);
+          changed = true;
+        } else if (p.m.holdKeys !== null && p.m.holdKeys[key] === 1) {
+          this.holdNow(p, t, 'press', out, 'listed-hold');
           changed = true;
         } else if (isTapHoldLike(m) && this.tapsAtPress(m!, slot.index * 1024 + key, t) === null) {
           // KeyRx: another tap-hold key's press does not decide (rolls of tap-hold keys stay
@@ -1263,6 +1320,13 @@ export class Engine {
       if (this.sendTap(p, t, out)) this.typed(t, out);
       return 'tap';
     }
+    // held alone past the threshold (retro tap): the hold ended above, now the tap
+    if (p.alone) {
+      p.alone = false;
+      remove(this.alone, p);
+      if (this.sendTap(p, t, out)) this.typed(t, out);
+      return 'retro-tap';
+    }
     return null;
   }
 
@@ -1305,6 +1369,8 @@ export class Engine {
       this.tapNow(p, ev.timeUs, 'tap', out, 'release');
     } else if (early !== null) {
       this.tapNow(p, ev.timeUs, early, out);
+    } else if (ev.action === 'press' && !own && p.m.holdKeys !== null && p.m.holdKeys[ev.key] === 1) {
+      this.holdNow(p, ev.timeUs, 'press', out, 'listed-hold');
     } else if (
       p.m.mode === MODE_BALANCED &&
       ev.action === 'release' &&
@@ -1316,8 +1382,9 @@ export class Engine {
     this.unblock(out, ev.timeUs);
   }
 
-  /** Another key's press that makes an undecided tap-hold a tap at once: same hand, or a roll. */
+  /** Another key's press that makes an undecided tap-hold a tap at once: listed, same hand, or a roll. */
   private earlyTap(p: PendingTapHold, key: number, t: number): Decision | null {
+    if (p.m.tapKeys !== null && p.m.tapKeys[key] === 1) return 'listed-tap';
     if (p.m.hands !== null && p.m.hand !== 0 && p.m.hands[key] === p.m.hand) return 'same-hand-tap';
     if (t - p.sinceUs < p.m.rollUs) return 'roll-tap';
     return null;
@@ -1336,11 +1403,35 @@ export class Engine {
     if (typed) this.typed(t, out);
   }
 
-  private holdNow(p: PendingTapHold, t: number, cause: 'timeout' | 'press', out: OutputEvent[]): void {
+  private holdNow(
+    p: PendingTapHold,
+    t: number,
+    cause: 'timeout' | 'press',
+    out: OutputEvent[],
+    decision: Decision = 'hold',
+  ): void {
     p.state = TH_HOLD;
     this.removeTimer(p);
-    this.startHold(p, t, out);
-    this.note(t, p.record.key, p.record.slot, cause, p.m.kind, 'hold');
+    // (a timeout key was typed already: no retro tap after it)
+    if (cause === 'timeout' && p.m.retroTap && p.m.timeoutKey < 0) {
+      p.alone = true;
+      this.alone.push(p);
+    }
+    if (cause === 'timeout' && (p.m.timeoutKey >= 0 || p.m.timeoutLayer >= 0)) {
+      decision = 'timeout-action';
+      if (p.m.timeoutKey >= 0) this.typeHeld(p.record, p.m.timeoutKey, t, out);
+      else {
+        this.modifierCount[p.m.timeoutLayer]++;
+        p.record.modifier = p.m.timeoutLayer;
+      }
+    } else this.startHold(p, t, out);
+    this.note(t, p.record.key, p.record.slot, cause, p.m.kind, decision);
+  }
+
+  /** A key was pressed: holds decided by their threshold are no longer alone (no retro tap). */
+  private notAlone(): void {
+    for (const p of this.alone) p.alone = false;
+    this.alone = [];
   }
 
   private startHold(p: PendingTapHold, t: number, out: OutputEvent[]): void {
@@ -1435,10 +1526,12 @@ export class Engine {
     this.queue = this.queue.filter((q) => !run.members.includes(q));
     if (this.interruptible.length > 0 || this.tentative.length > 0 || this.dances.length > 0)
       this.interrupt(first.slot, first.key, null, t, out);
+    if (this.alone.length > 0) this.notAlone();
     const record = this.newRecord(first.slot, first.key, 'combo');
     // no member has a record of its own: dispatch() finished a stale first press, and observeCombo()
     // lets no key join whose earlier press is still held
     record.ids = run.members.map((q) => q.id);
+    record.untilAllUp = combo.releaseAll;
     for (const id of record.ids) this.records.set(id, record);
     if (combo.layer >= 0) {
       this.modifierCount[combo.layer]++;
@@ -1475,9 +1568,56 @@ export class Engine {
     return 'pending';
   }
 
+  /**
+   * An eager dance: this press's action at once, held while the key is (its record releases it);
+   * the count goes on while presses come within the window, and starts again after the last action.
+   */
+  private pressEagerDance(m: Compiled, record: PressRecord, id: number, t: number, out: OutputEvent[]): Decision {
+    let run = this.dances.find((d) => d.id === id && d.m === m);
+    if (run !== undefined && run.count >= m.dance.length) {
+      this.endDance(run);
+      run = undefined;
+    }
+    if (run === undefined) {
+      run = new DanceRun(m, record.slot, record.key, id, t);
+      this.dances.push(run);
+    } else this.removeTimer(run);
+    run.count++;
+    run.down = true;
+    run.record = record;
+    record.dance = run;
+    const action = m.dance[run.count - 1];
+    if (action.holdLayer >= 0) {
+      this.modifierCount[action.holdLayer]++;
+      record.modifier = action.holdLayer;
+      return 'dance-hold';
+    }
+    if (action.tap >= 0) {
+      this.typeHeld(record, action.tap, t, out);
+      this.typed(t, out);
+    } else {
+      this.pressOut(action.holdKey, t, out);
+      record.outputs.push(action.holdKey);
+    }
+    return action.tap >= 0 ? 'dance-tap' : 'dance-hold';
+  }
+
+  private endDance(run: DanceRun): void {
+    remove(this.dances, run);
+    this.removeTimer(run);
+  }
+
   private releaseDance(run: DanceRun, t: number, out: OutputEvent[]): Decision {
     run.down = false;
     run.record = null;
+    if (run.m.eager) {
+      // the action ended with the key (finish released it); the next press may continue the count
+      if (this.dances.includes(run)) {
+        run.deadlineUs = t + run.m.thresholdUs;
+        this.timers.push(run);
+      }
+      return 'release';
+    }
     if (run.count >= run.m.dance.length) return this.resolveDance(run, t, out, 'release');
     run.deadlineUs = t + run.m.thresholdUs;
     return 'pending';
@@ -1490,6 +1630,11 @@ export class Engine {
     out: OutputEvent[],
     cause: 'timeout' | 'press' | 'release',
   ): Decision {
+    if (run.m.eager) {
+      // its actions ran at each press: ending it only ends the count
+      this.endDance(run);
+      return 'release';
+    }
     this.dances.splice(this.dances.indexOf(run), 1);
     this.removeTimer(run);
     const action = run.m.dance[Math.min(run.count, run.m.dance.length) - 1];

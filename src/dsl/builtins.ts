@@ -9,6 +9,7 @@
 import type {
   BaseMapping,
   ComboMapping,
+  TapDanceMapping,
   Condition,
   ConditionItem,
   DanceAction,
@@ -84,7 +85,17 @@ export const DEFAULT_HANDS: HandMap = {
   ).split(' '),
 };
 
-const TAP_HOLD_OPTIONS = ['mode', 'quick_tap_ms', 'require_prior_idle_ms', 'opposite_hand', 'roll_ms'];
+const TAP_HOLD_OPTIONS = [
+  'mode',
+  'quick_tap_ms',
+  'require_prior_idle_ms',
+  'opposite_hand',
+  'roll_ms',
+  'tap_keys',
+  'hold_keys',
+  'timeout_action',
+  'retro_tap',
+];
 /** A step that failed was reported where it was made: the macro is dropped without a second error. */
 class Reported extends Error {}
 
@@ -381,6 +392,44 @@ function textArg(text: string, span: SourceSpan, fnName: string, max: number): s
   return text;
 }
 
+/**
+ * A trailing options map `#{ … }` after at least `min` arguments: split off, its names checked
+ * (an unknown one is an error with suggestions). Any other value in its place is an error too.
+ */
+function trailingOptions(
+  args: Value[],
+  min: number,
+  fnName: string,
+  ctx: CallContext,
+  known: readonly string[],
+): { args: Value[]; options: ScriptMap | null } {
+  const last = args.length - 1;
+  if (last < min || !(args[last] instanceof Map)) {
+    if (args.length === min + 2)
+      throw new Invalid(
+        `${fnName}() options must be an object map #{ … }, got ${typeName(args[last])}`,
+        ctx.argSpans[last],
+        {
+          code: 'E_TYPE',
+          hint: `options: ${known.join(', ')}`,
+        },
+      );
+    return { args, options: null };
+  }
+  const options = args[last] as ScriptMap;
+  for (const name of options.keys())
+    if (!known.includes(name))
+      throw new Invalid(
+        `${fnName}: unknown option '${name}' (options: ${known.join(', ')})`,
+        ctx.argSpans[last],
+        {
+          code: 'E_OPTION',
+          suggestions: closestNames(name, known),
+        },
+      );
+  return { args: args.slice(0, last), options };
+}
+
 function tapHoldOptions(options: ScriptMap, m: TapHoldMapping, span: SourceSpan): void {
   for (const [name, value] of options) {
     const ms = (): number => {
@@ -418,6 +467,37 @@ function tapHoldOptions(options: ScriptMap, m: TapHoldMapping, span: SourceSpan)
         break;
       case 'roll_ms':
         m.rollMs = ms();
+        break;
+      case 'tap_keys':
+      case 'hold_keys': {
+        if (!Array.isArray(value) || value.length === 0)
+          throw new Invalid(
+            `tap_hold option ${name} must be a non-empty array of keys, got ${typeName(value)}`,
+            span,
+            { code: 'E_TYPE', hint: `e.g. ${name}: ["VK_J", "VK_K"]` },
+          );
+        const keys = physicalKeys(value, span, `tap_hold option ${name}`);
+        if (name === 'tap_keys') m.tapKeys = keys;
+        else m.holdKeys = keys;
+        break;
+      }
+      case 'timeout_action':
+        if (typeof value === 'string' && value.startsWith('MD_')) m.timeoutLayer = layerId(value, 'MD', span);
+        else if (typeof value === 'string')
+          m.timeoutKey = virtualKey(value, span, 'tap_hold option timeout_action');
+        else
+          throw new Invalid(
+            `tap_hold option timeout_action must be a key "VK_…" or a layer "MD_xx", got ${typeName(value)}`,
+            span,
+            { code: 'E_TYPE' },
+          );
+        break;
+      case 'retro_tap':
+        if (typeof value !== 'boolean')
+          throw new Invalid(`tap_hold option retro_tap must be true or false, got ${typeName(value)}`, span, {
+            code: 'E_TYPE',
+          });
+        if (value) m.retroTap = true;
         break;
       case 'opposite_hand':
         if (value === true) m.oppositeHand = DEFAULT_HANDS;
@@ -457,6 +537,16 @@ function tapHoldOptions(options: ScriptMap, m: TapHoldMapping, span: SourceSpan)
         );
     }
   }
+  const both = m.tapKeys?.filter((k) => m.holdKeys?.includes(k)) ?? [];
+  if (both.length > 0)
+    throw new Invalid(`tap_hold: ${both.join(', ')} is in both tap_keys and hold_keys`, span, {
+      code: 'E_RANGE',
+    });
+  if ((m.timeoutKey !== undefined || m.timeoutLayer !== undefined) && m.mode === 'hold_on_press')
+    throw new Invalid('tap_hold: timeout_action never runs with mode "hold_on_press"', span, {
+      code: 'E_RANGE',
+      hint: 'the hold starts at the press; use another mode for a timeout action',
+    });
 }
 
 /** One tap-dance action: `"VK_x"` (tap it; held: hold it), `"MD_xx"` (held: the layer) or `#{ tap, hold }`. */
@@ -750,7 +840,8 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
           };
       b.addMapping(m, 'one_shot', ctx.span);
     }),
-    fn('combo', [2, 3], (args, ctx) => {
+    fn('combo', [2, 4], (all, ctx) => {
+      const { args, options } = trailingOptions(all, 2, 'combo', ctx, ['release']);
       const list = listArg(args, 0, 'combo', ctx, 2, LIMITS.comboKeys, 'keys');
       const keys = physicalKeys(list, ctx.argSpans[0], 'combo keys');
       const twice = keys.find((k, i) => keys.indexOf(k) !== i);
@@ -767,14 +858,38 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         if (text.startsWith('MD_')) m.layer = layerId(text, 'MD', ctx.argSpans[1]);
         else m.to = virtualKey(text, ctx.argSpans[1], 'combo output');
       }
+      const release = options?.get('release');
+      if (release !== undefined) {
+        if (release !== 'first' && release !== 'all')
+          throw new Invalid(
+            `combo option release must be "first" or "all", got ${typeof release === 'string' ? `"${release}"` : typeName(release)}`,
+            ctx.argSpans[args.length],
+            { code: 'E_RANGE' },
+          );
+        if (release === 'all') m.release = 'all';
+      }
       b.addMapping(m, 'combo', ctx.span);
     }),
-    fn('tap_dance', [2, 3], (args, ctx) => {
+    fn('tap_dance', [2, 4], (all, ctx) => {
+      const { args, options } = trailingOptions(all, 2, 'tap_dance', ctx, ['eager']);
       const from = physicalKey(expectString(args, 0, 'tap_dance', ctx), ctx.argSpans[0]);
       const list = listArg(args, 1, 'tap_dance', ctx, 1, LIMITS.danceActions, 'actions');
       const actions = list.map((a, i) => danceAction(a, ctx.argSpans[1], i));
       const windowMs = optionalMs(args, 2, 'tap_dance', ctx, DEFAULT_THRESHOLD_MS, 'the window');
-      b.addMapping({ kind: 'tapDance', from, actions, windowMs }, 'tap_dance', ctx.span);
+      const m: TapDanceMapping = { kind: 'tapDance', from, actions, windowMs };
+      const eager = options?.get('eager');
+      if (eager !== undefined) {
+        if (typeof eager !== 'boolean')
+          throw new Invalid(
+            `tap_dance option eager must be true or false, got ${typeName(eager)}`,
+            ctx.argSpans[args.length],
+            {
+              code: 'E_TYPE',
+            },
+          );
+        if (eager) m.eager = true;
+      }
+      b.addMapping(m, 'tap_dance', ctx.span);
     }),
     fn('macro', 2, (args, ctx) => {
       const from = physicalKey(expectString(args, 0, 'macro', ctx), ctx.argSpans[0]);

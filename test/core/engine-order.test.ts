@@ -67,6 +67,10 @@ function mappingArb(from: string, index: number): fc.Arbitrary<BaseMapping | nul
         requirePriorIdleMs: fc.integer({ min: 0, max: 100 }),
         rollMs: fc.integer({ min: 0, max: 60 }),
         oppositeHand: fc.constant(HANDS),
+        tapKeys: fc.subarray(INPUTS, { minLength: 1 }),
+        holdKeys: fc.subarray(INPUTS, { minLength: 1 }),
+        timeoutLayer: fc.integer({ min: 0, max: 1 }),
+        retroTap: fc.boolean(),
       },
       { requiredKeys: ['kind', 'from', 'tap', 'hold', 'thresholdMs'] },
     ),
@@ -79,6 +83,8 @@ function mappingArb(from: string, index: number): fc.Arbitrary<BaseMapping | nul
         thresholdMs: fc.integer({ min: 50, max: 250 }),
         mode: fc.constantFrom('permissive' as const, 'balanced' as const, 'tap_preferred' as const),
         quickTapMs: fc.integer({ min: 0, max: 200 }),
+        timeoutKey: fc.constant(tap),
+        retroTap: fc.boolean(),
       },
       { requiredKeys: ['kind', 'from', 'tap', 'holdKey', 'thresholdMs'] },
     ),
@@ -93,6 +99,7 @@ function mappingArb(from: string, index: number): fc.Arbitrary<BaseMapping | nul
       from: fc.constant(from),
       actions: fc.constant<{ tap: string; holdKey?: string }[]>([{ tap: dance1 }, { tap: dance2, holdKey }]),
       windowMs: fc.integer({ min: 50, max: 250 }),
+      eager: fc.boolean(),
     }),
     fc.constant<BaseMapping>({ kind: 'sequence', from, keys: [dance1, rest] }),
   );
@@ -103,11 +110,18 @@ const configArb: fc.Arbitrary<Config> = fc
     fc.tuple(...INPUTS.map((k, i) => mappingArb(k, i))),
     fc.subarray(INPUTS),
     fc.option(fc.integer({ min: 10, max: 80 })),
+    fc.boolean(),
   )
-  .map(([mappings, layered, comboWindow]) => {
+  .map(([mappings, layered, comboWindow, untilAllUp]) => {
     const base = mappings.filter((m): m is BaseMapping => m !== null);
     if (comboWindow !== null)
-      base.unshift({ kind: 'combo', keys: ['L', 'Semicolon'], to: COMBO_OUTPUT, windowMs: comboWindow });
+      base.unshift({
+        kind: 'combo',
+        keys: ['L', 'Semicolon'],
+        to: COMBO_OUTPUT,
+        windowMs: comboWindow,
+        ...(untilAllUp ? { release: 'all' as const } : {}),
+      });
     return {
       version: 1,
       devices: [

@@ -67,6 +67,11 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
         left: ['A', 'B', 'C', 'D', 'E', 'CapsLock'],
         right: ['H', 'J', 'Num1'],
       }),
+      tapKeys: fc.uniqueArray(key, { minLength: 1, maxLength: 3 }),
+      holdKeys: fc.uniqueArray(key, { minLength: 1, maxLength: 3 }),
+      timeoutKey: key,
+      timeoutLayer: id,
+      retroTap: fc.boolean(),
     },
     { requiredKeys: ['kind', 'from', 'tap', 'holdKey', 'thresholdMs'] },
   ),
@@ -74,13 +79,17 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
   fc.record({ kind: fc.constant('oneShot' as const), from: key, layer: id, timeoutMs: threshold }),
   fc.uniqueArray(key, { minLength: 2, maxLength: 3 }).chain((keys) =>
     fc.oneof(
-      fc.record({
-        kind: fc.constant('combo' as const),
-        keys: fc.constant(keys),
-        to: key,
-        ctrl: fc.boolean(),
-        windowMs: fc.integer({ min: 1, max: 100 }),
-      }),
+      fc.record(
+        {
+          kind: fc.constant('combo' as const),
+          keys: fc.constant(keys),
+          to: key,
+          ctrl: fc.boolean(),
+          windowMs: fc.integer({ min: 1, max: 100 }),
+          release: fc.constant('all' as const),
+        },
+        { requiredKeys: ['kind', 'keys', 'to', 'ctrl', 'windowMs'] },
+      ),
       fc.record({
         kind: fc.constant('combo' as const),
         keys: fc.constant(keys),
@@ -101,6 +110,7 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
       { minLength: 1, maxLength: 3 },
     ),
     windowMs: threshold,
+    eager: fc.boolean(),
   }),
   fc.record({
     kind: fc.constant('macro' as const),

@@ -141,6 +141,73 @@ test('tap_hold options: each one, the defaults, and opposite_hand maps', () => {
   assert.deepEqual(d, { kind: 'tapHold', from: 'D', tap: 'D', hold: 2, thresholdMs: 180 });
 });
 
+test('tap_hold options that decide: tap_keys, hold_keys, timeout_action, retro_tap', () => {
+  const r = ok(
+    wrap(`
+      tap_hold("F", "VK_F", "VK_LShift", 200, #{ tap_keys: ["VK_G", "R"], hold_keys: ["C"], retro_tap: true });
+      tap_hold("J", "VK_J", "VK_RShift", 200, #{ timeout_action: "VK_J", retro_tap: false });
+      tap_hold("K", "VK_K", "MD_01", 200, #{ timeout_action: "MD_0A" });`),
+  );
+  const [f, j, k] = r.config!.devices[0].mappings;
+  assert.deepEqual(f, {
+    kind: 'tapHold',
+    from: 'F',
+    tap: 'F',
+    holdKey: 'LShift',
+    thresholdMs: 200,
+    tapKeys: ['G', 'R'],
+    holdKeys: ['C'],
+    retroTap: true,
+  });
+  assert.deepEqual(j, {
+    kind: 'tapHold',
+    from: 'J',
+    tap: 'J',
+    holdKey: 'RShift',
+    thresholdMs: 200,
+    timeoutKey: 'J',
+  });
+  assert.deepEqual(k, { kind: 'tapHold', from: 'K', tap: 'K', hold: 1, thresholdMs: 200, timeoutLayer: 10 });
+  // the config validator agrees (the .krx cache and the API take the same model)
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(r.config))), r.config);
+  assert.match(describeConfig(r.config!)[0].layers[0].keys.F.detail, /tap on G R, hold on C, retro tap/);
+
+  const bad = (options: string): Diagnostic =>
+    only(`tap_hold("F", "VK_F", "VK_LShift", 200, #{ ${options} });`);
+  const both = bad('tap_keys: ["G"], hold_keys: ["VK_G"]');
+  assert.match(both.message, /G is in both tap_keys and hold_keys/);
+  assert.equal(`${both.span.line}:${both.span.column}`, '2:41');
+  assert.match(bad('tap_keys: []').message, /tap_keys must be a non-empty array of keys/);
+  assert.match(bad('hold_keys: "C"').message, /hold_keys must be a non-empty array of keys, got string/);
+  assert.deepEqual(bad('tap_keys: ["Gg"]').suggestions?.slice(0, 1), ['G']);
+  assert.match(bad('timeout_action: "J"').message, /virtual key 'J' is missing required prefix/);
+  assert.match(bad('timeout_action: 1').message, /a key "VK_…" or a layer "MD_xx", got/);
+  assert.match(bad('timeout_action: "MD_FF"').message, /Modifier ID 255 exceeds maximum value 254/);
+  assert.match(bad('retro_tap: 1').message, /retro_tap must be true or false/);
+  assert.match(
+    bad('mode: "hold_on_press", timeout_action: "VK_F"').message,
+    /never runs with mode "hold_on_press"/,
+  );
+});
+
+test('the config model refuses what the DSL refuses in tap_hold options', () => {
+  const base = { kind: 'tapHold', from: 'F', tap: 'F', holdKey: 'LShift', thresholdMs: 200 };
+  const check = (extra: object): string => {
+    try {
+      validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [{ ...base, ...extra }] }] });
+      return 'valid';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  assert.match(check({ tapKeys: ['G'], holdKeys: ['G'] }), /holdKeys.*lists G, which tapKeys lists too/);
+  assert.match(check({ timeoutKey: 'J', timeoutLayer: 1 }), /both 'timeoutKey' and 'timeoutLayer'/);
+  assert.match(check({ retroTap: 'yes' }), /retroTap.*must be a boolean/);
+  assert.match(check({ mode: 'hold_on_press', timeoutLayer: 2 }), /never runs with mode hold_on_press/);
+  assert.match(check({ tapKeys: ['NoSuchKey'] }), /NoSuchKey/);
+  assert.equal(check({ tapKeys: ['G'], timeoutKey: 'F', retroTap: true }), 'valid');
+});
+
 test('tap_hold: a mistake in the options is an error at the options, with suggestions', () => {
   const mode = only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ mode: "balance" });');
   assert.match(
@@ -152,7 +219,7 @@ test('tap_hold: a mistake in the options is an error at the options, with sugges
   const unknown = only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ quick_tap: 100 });');
   assert.match(
     unknown.message,
-    /unknown option 'quick_tap' \(options: mode, quick_tap_ms, require_prior_idle_ms, opposite_hand, roll_ms\)/,
+    /unknown option 'quick_tap' \(options: mode, quick_tap_ms, require_prior_idle_ms, opposite_hand, roll_ms, tap_keys, hold_keys, timeout_action, retro_tap\)/,
   );
   assert.deepEqual(unknown.suggestions, ['quick_tap_ms']);
   assert.match(
@@ -283,3 +350,58 @@ test('a profile swap (releaseAll) while input is held back or a macro runs leave
 });
 
 import { resolveKey as keyCode } from '../../src/core/index.ts';
+
+test('combo release and tap_dance eager options, and their mistakes at the options', () => {
+  const r = ok(
+    wrap(`
+      combo(["J", "K"], "VK_Escape", #{ release: "all" });
+      combo(["U", "I"], "MD_02", 40, #{ release: "first" });
+      tap_dance("E", ["VK_E", "VK_Backspace"], 150, #{ eager: true });
+      tap_dance("Q", ["VK_Q"], #{ eager: false });`),
+  );
+  assert.deepEqual(r.config!.devices[0].mappings, [
+    { kind: 'combo', keys: ['J', 'K'], windowMs: 50, to: 'Escape', release: 'all' },
+    { kind: 'combo', keys: ['U', 'I'], windowMs: 40, layer: 2 },
+    {
+      kind: 'tapDance',
+      from: 'E',
+      actions: [{ tap: 'E' }, { tap: 'Backspace' }],
+      windowMs: 150,
+      eager: true,
+    },
+    { kind: 'tapDance', from: 'Q', actions: [{ tap: 'Q' }], windowMs: 200 },
+  ]);
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(r.config))), r.config);
+
+  const release = only('combo(["J", "K"], "VK_Escape", #{ release: "last" });');
+  assert.match(release.message, /combo option release must be "first" or "all", got "last"/);
+  assert.equal(`${release.span.line}:${release.span.column}`, '2:32');
+  const unknown = only('combo(["J", "K"], "VK_Escape", 50, #{ releas: "all" });');
+  assert.match(unknown.message, /combo: unknown option 'releas' \(options: release\)/);
+  assert.deepEqual(unknown.suggestions, ['release']);
+  assert.match(
+    only('combo(["J", "K"], "VK_Escape", 50, 60);').message,
+    /combo\(\) options must be an object map/,
+  );
+  assert.match(only('tap_dance("E", ["VK_E"], 150, #{ eager: 1 });').message, /eager must be true or false/);
+  assert.match(only('tap_dance("E", ["VK_E"], #{ eagre: true });').message, /unknown option 'eagre'/);
+  assert.match(
+    (() => {
+      try {
+        validateConfig({
+          version: 1,
+          devices: [
+            {
+              pattern: '*',
+              mappings: [{ kind: 'combo', keys: ['J', 'K'], to: 'A', windowMs: 50, release: 'last' }],
+            },
+          ],
+        });
+        return 'valid';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })(),
+    /release.*must be "first" or "all"/,
+  );
+});

@@ -453,8 +453,24 @@ class ProgramGen {
         return `device_start(${r.pick(['"*"', '"kb-*"', '"x"', '""', this.expr(depth)])}); ${this.stmt(depth + 1)} ${r.chance(0.8) ? 'device_end();' : ''}`;
       case 13:
         return `${r.pick(['when_start', 'when_not_start', 'when_device_start'])}(${r.chance(0.7) ? keyString(r) : `[${keyString(r)}, ${keyString(r)}]`}); ${this.stmt(depth + 1)} ${r.pick(['when_end();', 'when_not_end();', 'when_device_end();', ''])}`;
-      case 14:
-        return `tap_hold(${keyString(r)}, ${keyString(r)}, ${keyString(r)}, ${r.pick(['200', '0', '1', '65535', '65536', '-5', '1.5', '"x"'])});`;
+      case 14: {
+        const head = `tap_hold(${keyString(r)}, ${keyString(r)}, ${keyString(r)}, ${r.pick(['200', '0', '1', '65535', '65536', '-5', '1.5', '"x"'])}`;
+        if (r.chance(0.5)) return `${head});`;
+        // options, well-formed or not: the decision lists, the timeout action, retro tap …
+        const option = (): string =>
+          r.pick([
+            `mode: ${r.pick(['"balanced"', '"hold_on_press"', '"tap_preferred"', '"x"', '1'])}`,
+            `quick_tap_ms: ${r.pick(['120', '-1', '"x"'])}`,
+            `roll_ms: ${r.pick(['80', '70000'])}`,
+            `opposite_hand: ${r.pick(['true', 'false', '#{ left: ["A"], right: ["J"] }', '#{ left: 1 }'])}`,
+            `tap_keys: [${Array.from({ length: r.int(3) }, () => keyString(r)).join(', ')}]`,
+            `hold_keys: ${r.chance(0.8) ? `[${Array.from({ length: r.int(3) }, () => keyString(r)).join(', ')}]` : this.expr(depth)}`,
+            `timeout_action: ${r.chance(0.8) ? keyString(r) : this.expr(depth)}`,
+            `retro_tap: ${r.pick(['true', 'false', '1', '"yes"'])}`,
+            `${identifier(r)}: ${this.expr(depth)}`,
+          ]);
+        return `${head}, #{ ${Array.from({ length: r.range(1, 4) }, option).join(', ')} });`;
+      }
       case 15:
         return `hold_only(${keyString(r)}, ${keyString(r)}${r.chance(0.5) ? `, ${r.pick(['150', '0', '70000'])}` : ''});`;
       case 16:

@@ -103,6 +103,14 @@ function baseMapping(rng: Rng): BaseMapping {
       if (rng.chance(0.3)) m.quickTapMs = rng.int(300);
       if (rng.chance(0.3)) m.requirePriorIdleMs = rng.int(200);
       if (rng.chance(0.4)) m.oppositeHand = { left: KEY_NAMES.slice(0, 5), right: KEY_NAMES.slice(5, 10) };
+      if (rng.chance(0.3)) m.rollMs = rng.int(100);
+      if (rng.chance(0.3)) m.tapKeys = [...new Set(Array.from({ length: rng.range(1, 4) }, key))];
+      if (rng.chance(0.3)) m.holdKeys = [...new Set(Array.from({ length: rng.range(1, 4) }, key))];
+      if (m.mode !== 'hold_on_press' && rng.chance(0.3)) {
+        if (rng.chance(0.5)) m.timeoutKey = key();
+        else m.timeoutLayer = layerId(rng);
+      }
+      if (rng.chance(0.3)) m.retroTap = true;
       return m;
     }
     case 8:
@@ -114,6 +122,8 @@ function baseMapping(rng: Rng): BaseMapping {
       if (keys.length < 2) keys.push(keys[0] === 'A' ? 'B' : 'A');
       return rng.weighted<BaseMapping>([
         [3, { kind: 'combo', keys, to: key(), windowMs: ms(100) }],
+        [1, { kind: 'combo', keys, to: key(), windowMs: ms(100), release: 'all' }],
+        [1, { kind: 'combo', keys, layer: layerId(rng), windowMs: ms(100), release: 'all' }],
         [1, { kind: 'combo', keys, to: key(), ctrl: true, shift: rng.chance(0.5), windowMs: ms(100) }],
         [1, { kind: 'combo', keys, layer: layerId(rng), windowMs: ms(100) }],
       ]);
@@ -130,6 +140,7 @@ function baseMapping(rng: Rng): BaseMapping {
           ] as const)(),
         ),
         windowMs: ms(300),
+        ...(rng.chance(0.3) ? { eager: true } : {}),
       };
     case 11:
       return {

@@ -39,7 +39,7 @@ const DOCS: readonly BuiltinDoc[] = [
     name: 'tap_hold',
     signature: 'tap_hold(key, tap, hold, threshold_ms, options = #{})',
     description:
-      'Tap for tap ("VK_"), hold for layer hold ("MD_") or a modifier ("VK_LShift": home-row mods). Held at threshold_ms (1–65535) or, by default, another key pressed → hold. options: mode, quick_tap_ms, require_prior_idle_ms, roll_ms, opposite_hand.',
+      'Tap for tap ("VK_"), hold for layer hold ("MD_") or a modifier ("VK_LShift": home-row mods). Held at threshold_ms (1–65535) or, by default, another key pressed → hold. options: mode, quick_tap_ms, require_prior_idle_ms, roll_ms, opposite_hand, tap_keys, hold_keys, timeout_action, retro_tap.',
     snippet: 'tap_hold("${1:key}", "${2:VK_tap}", "${3:MD_00}", ${4:200});${0}',
   },
   {
@@ -285,6 +285,31 @@ export const TAP_HOLD_OPTIONS: readonly OptionDoc[] = [
     description:
       'A key of the same hand pressed while undecided makes it a tap (true: the built-in QWERTY hand map).',
     snippet: 'opposite_hand: ${1:true}',
+  },
+  {
+    name: 'tap_keys',
+    value: '[keys]',
+    description: 'Pressing one of these keys while undecided makes it a tap at once.',
+    snippet: 'tap_keys: ["${1:VK_J}"]',
+  },
+  {
+    name: 'hold_keys',
+    value: '[keys]',
+    description: 'Pressing one of these keys while undecided makes it a hold at once.',
+    snippet: 'hold_keys: ["${1:VK_C}"]',
+  },
+  {
+    name: 'timeout_action',
+    value: '"VK_…" | "MD_xx"',
+    description:
+      'Held alone to the threshold: this key (held) or layer instead of the hold; another key still decides the hold.',
+    snippet: 'timeout_action: "${1:VK_F}"',
+  },
+  {
+    name: 'retro_tap',
+    value: 'true | false',
+    description: 'Held alone past the threshold and released with no other key pressed: the tap as well.',
+    snippet: 'retro_tap: ${1:true}',
   },
 ];
 

@@ -26,6 +26,10 @@ export function decisionClass(decision: string): string {
     case 'idle-tap':
     case 'same-hand-tap':
     case 'roll-tap':
+    case 'listed-tap':
+    case 'listed-hold':
+    case 'timeout-action':
+    case 'retro-tap':
     case 'dance-tap':
     case 'dance-hold':
       return 'decision decision-taphold';
