@@ -106,7 +106,11 @@ check_daemon "$x/usr/bin/keyrx" "$work/daemon" | sed 's/^/deb: /'
 r="$work/dpkg-root"
 mkdir -p "$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates" "$r/var/lib/dpkg/triggers"
 touch "$r/var/lib/dpkg/status" "$r/var/lib/dpkg/available"
-dpkg_root() { dpkg --root="$r" --force-depends --force-script-chrootless --force-not-root --log=/dev/null "$@"; }
+# dpkg looks for ldconfig and start-stop-daemon on PATH, which may lack the sbin folders
+dpkg_root() {
+  PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" dpkg --root="$r" --force-depends --force-script-chrootless \
+    --force-not-root --log=/dev/null "$@"
+}
 dpkg_root -i "$deb" >"$work/dpkg.out" 2>&1 || fail "dpkg --root -i: $(cat "$work/dpkg.out")"
 status=$(dpkg-query --admindir="$r/var/lib/dpkg" -W -f='${Status} ${Version}' keyrx)
 [ "$status" = "install ok installed $version" ] || fail "dpkg-query after -i: $status"
