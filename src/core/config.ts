@@ -104,6 +104,8 @@ export interface OneShotMapping {
   layer?: number;
   /** armed this long at most after its release */
   timeoutMs: number;
+  /** pressed again while armed: locked on until pressed once more (else: cancelled) */
+  lock?: boolean;
 }
 
 /** Keys pressed together (within `windowMs` of the first) produce `to`; the only kind without `from`. */
@@ -169,7 +171,20 @@ export interface LayerSwitchMapping {
 export interface CapsWordMapping {
   kind: 'capsWord';
   from: string;
+  /** pressed while `from` is held (or the other way round) turns caps word on; both keys still act */
+  together?: string;
   timeoutMs: number;
+  /** the keys typed shifted (default: letters and Minus) */
+  shiftKeys?: string[];
+  /** the keys that keep the word going unshifted (default: digits, Backspace, Delete); modifiers always do */
+  continueKeys?: string[];
+}
+
+/** Held longer than the threshold: typed shifted (QMK's auto shift). */
+export interface AutoShiftMapping {
+  kind: 'autoShift';
+  from: string;
+  thresholdMs: number;
 }
 
 /** `from` with every listed modifier down gives `to`, those modifiers lifted meanwhile. */
@@ -203,15 +218,17 @@ export type BaseMapping =
   | LayerToggleMapping
   | LayerSwitchMapping
   | CapsWordMapping
+  | AutoShiftMapping
   | KeyOverrideMapping
   | UnicodeMapping;
 
 /** Every mapping but a combo is triggered by one key. */
 export type KeyMapping = Exclude<BaseMapping, ComboMapping>;
 
-/** The keys that trigger a mapping: `from`, or a combo's keys. */
+/** The keys that trigger a mapping: `from`, a combo's keys, or both keys of a caps-word pair. */
 export function triggerKeys(m: BaseMapping): string[] {
-  return m.kind === 'combo' ? m.keys : [m.from];
+  if (m.kind === 'combo') return m.keys;
+  return m.kind === 'capsWord' && m.together !== undefined ? [m.from, m.together] : [m.from];
 }
 
 export type ConditionItem =
@@ -287,6 +304,7 @@ export const BASE_MAPPING_KINDS = [
   'layerToggle',
   'layerSwitch',
   'capsWord',
+  'autoShift',
   'keyOverride',
   'unicode',
 ] as const;
@@ -297,6 +315,9 @@ export function macroTextLength(steps: MacroStep[]): number {
   for (const step of steps) if (step.op === 'text') n += [...step.text].length;
   return n;
 }
+
+/** The longest key list an option takes (caps word's lists: every key there is). */
+const KEY_LIST_MAX = 768;
 
 /** Bounds of the newer mappings: a decoded file is as safe to run as a compiled profile. */
 export const LIMITS = {
@@ -605,7 +626,7 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       };
     }
     case 'oneShot': {
-      checkKeys(v, ['kind', 'from', 'key', 'layer', 'timeoutMs'], path);
+      checkKeys(v, ['kind', 'from', 'key', 'layer', 'timeoutMs', 'lock'], path);
       const out: OneShotMapping = {
         kind,
         from: key(v, 'from', path),
@@ -614,6 +635,7 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       if (exactlyOne(v, path, ['key', 'a modifier key'], ['layer', 'an MD id']) === 0)
         out.key = modifierKey(v, 'key', path);
       else out.layer = layerId(v, 'layer', path);
+      if (bool(v, 'lock', path)) out.lock = true;
       return out;
     }
     case 'combo': {
@@ -672,9 +694,21 @@ function baseMapping(v: unknown, path: string): BaseMapping {
     case 'layerSwitch':
       checkKeys(v, ['kind', 'from', 'id'], path);
       return { kind, from: key(v, 'from', path), id: layerId(v, 'id', path) };
-    case 'capsWord':
-      checkKeys(v, ['kind', 'from', 'timeoutMs'], path);
-      return { kind, from: key(v, 'from', path), timeoutMs: ms(v, 'timeoutMs', path, 1) };
+    case 'capsWord': {
+      checkKeys(v, ['kind', 'from', 'together', 'timeoutMs', 'shiftKeys', 'continueKeys'], path);
+      const out: CapsWordMapping = { kind, from: key(v, 'from', path), timeoutMs: ms(v, 'timeoutMs', path, 1) };
+      if (v.together !== undefined) {
+        out.together = key(v, 'together', path);
+        if (resolveKey(out.together) === resolveKey(out.from))
+          throw new ConfigError(`${path}.together`, 'must be another key than from');
+      }
+      if (v.shiftKeys !== undefined) out.shiftKeys = keyList(v, 'shiftKeys', path, 0, KEY_LIST_MAX);
+      if (v.continueKeys !== undefined) out.continueKeys = keyList(v, 'continueKeys', path, 0, KEY_LIST_MAX);
+      return out;
+    }
+    case 'autoShift':
+      checkKeys(v, ['kind', 'from', 'thresholdMs'], path);
+      return { kind, from: key(v, 'from', path), thresholdMs: threshold(v, path) };
     case 'keyOverride': {
       checkKeys(v, ['kind', 'from', 'mods', 'to'], path);
       const mods = field(v, 'mods', path);

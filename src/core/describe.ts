@@ -154,7 +154,7 @@ export function describeMapping(m: KeyMapping): KeyDescription {
       return {
         kind: m.kind,
         label: `1×${short(target)}`,
-        detail: `one-shot ${target}: the next key gets it (armed ${m.timeoutMs} ms)`,
+        detail: `one-shot ${target}: the next key gets it (armed ${m.timeoutMs} ms${m.lock ? '; twice: locked' : ''})`,
       };
     }
     case 'tapDance':
@@ -178,12 +178,25 @@ export function describeMapping(m: KeyMapping): KeyDescription {
         detail: `switches the base layer to ${layerName('MD', m.id)} (again: back)`,
       };
     case 'capsWord':
-      return { kind: m.kind, label: 'CapsWd', detail: `caps word (ends after ${m.timeoutMs} ms idle)` };
+      return { kind: m.kind, label: 'CapsWd', detail: `caps word (ends after ${m.timeoutMs} ms idle${capsWordLists(m)})` };
+    case 'autoShift':
+      return {
+        kind: m.kind,
+        label: `${short(m.from)}/⇧`,
+        detail: `auto shift: held ≥ ${m.thresholdMs} ms types Shift+${m.from}`,
+      };
     case 'keyOverride':
       return { kind: m.kind, label: short(m.to), detail: `${m.mods.join('+')}+${m.from} → ${m.to}` };
     case 'unicode':
       return { kind: m.kind, label: m.text, detail: `types ${JSON.stringify(m.text)} (unicode entry)` };
   }
+}
+
+function capsWordLists(m: Extract<BaseMapping, { kind: 'capsWord' }>): string {
+  const parts: string[] = [];
+  if (m.shiftKeys) parts.push(`; shifts ${m.shiftKeys.join(' ') || 'nothing'}`);
+  if (m.continueKeys) parts.push(`; continues on ${m.continueKeys.join(' ') || 'modifiers only'}`);
+  return parts.join('');
 }
 
 /** A key with Shift/Ctrl/Alt/Win flags: `⇧⌃T`, `Shift+Ctrl+T`. */
@@ -221,6 +234,16 @@ export function describeConfig(
   };
   const add = (layer: LayerView, m: BaseMapping): void => {
     if (m.kind === 'combo') layer.combos.push(located(m, describeCombo(m)));
+    // two keys held together, each still itself: listed with the combos, not on either key
+    else if (m.kind === 'capsWord' && m.together !== undefined)
+      layer.combos.push(
+        located(m, {
+          kind: m.kind,
+          keys: [m.from, m.together],
+          label: 'CapsWd',
+          detail: `${m.from}+${m.together} together → caps word; both keys still act (ends after ${m.timeoutMs} ms idle${capsWordLists(m)})`,
+        }),
+      );
     // key overrides apply while their modifiers are down: they do not hide the key's base mapping
     else if (m.kind !== 'keyOverride') layer.keys[m.from] ??= located(m, describeMapping(m));
     else (layer.overrides ??= {})[m.from] ??= located(m, describeMapping(m));

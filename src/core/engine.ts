@@ -85,6 +85,12 @@ export type Decision =
   | 'timeout-action'
   /** tap-hold held alone past its threshold and released: the tap after all (retro tap) */
   | 'retro-tap'
+  /** auto shift: held to its threshold, the key shifted */
+  | 'auto-shift'
+  /** one-shot pressed again while armed: locked on */
+  | 'one-shot-lock'
+  /** a locked one-shot pressed again: off */
+  | 'one-shot-unlock'
   | 'combo'
   | 'dance-tap'
   | 'dance-hold'
@@ -169,6 +175,8 @@ const MODE_PERMISSIVE = 0;
 const MODE_HOLD_ON_PRESS = 1;
 const MODE_BALANCED = 2;
 const MODE_TAP_PREFERRED = 3;
+/** auto shift: another key's press makes it a tap (its threshold, the shifted key) */
+const MODE_TAP_ON_OTHER = 4;
 const MODES: Record<string, number> = {
   permissive: MODE_PERMISSIVE,
   hold_on_press: MODE_HOLD_ON_PRESS,
@@ -225,10 +233,14 @@ interface Compiled {
   holdKeys: Uint8Array | null;
   /** tap dance: each press does its action at once */
   eager: boolean;
-  /** tap-hold held alone to the threshold: this key or layer instead of the hold, else -1 */
-  timeoutKey: number;
+  /** tap-hold held alone to the threshold: these keys (modifiers, then a key) or this layer instead of the hold */
+  timeoutKeys: number[];
   timeoutLayer: number;
   retroTap: boolean;
+  /** one-shot: a second press while armed locks it */
+  lock: boolean;
+  /** caps word: what each key code does to the word (WORD_*), when not the default table */
+  words: Uint8Array | null;
   dance: DanceStep[];
   ops: number[];
   /** the texts OP_TEXT types (a unicode mapping's is the first) */
@@ -276,10 +288,20 @@ interface CompiledCombo {
   cond: CompiledCondition | null;
 }
 
+/** Caps word turned on by two keys held together (both Shifts), which keep acting as themselves. */
+interface CapsPair {
+  a: number;
+  b: number;
+  timeoutUs: number;
+  words: Uint8Array;
+  cond: CompiledCondition | null;
+}
+
 interface CompiledBlock {
   pattern: string;
   table: (Entry[] | undefined)[];
   combos: CompiledCombo[];
+  capsPairs: CapsPair[];
   /** 1 where a key is part of some combo */
   comboKey: Uint8Array;
 }
@@ -398,6 +420,8 @@ class MacroRun implements Timed, Blocker {
 
 class OneShot implements Timed {
   armed = false;
+  /** locked on (pressed again while armed, with `lock`): only its key turns it off */
+  locked = false;
   /** another key was pressed while the one-shot key was held: it acted as a plain modifier */
   used = false;
   deadlineUs = 0;
@@ -417,6 +441,8 @@ class CapsWord implements Timed {
     readonly slot: DeviceSlot,
     readonly key: number,
     readonly timeoutUs: number,
+    /** what each key does to the word (WORD_*) */
+    readonly words: Uint8Array,
   ) {}
   fire(engine: Engine): void {
     engine.endCapsWord(this.deadlineUs, 'timeout');
@@ -464,9 +490,11 @@ function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
     tapKeys: null,
     holdKeys: null,
     eager: false,
-    timeoutKey: -1,
+    timeoutKeys: [],
     timeoutLayer: -1,
     retroTap: false,
+    lock: false,
+    words: null,
     dance: [],
     ops: [],
     texts: [],
@@ -522,7 +550,7 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
       }
       if (m.tapKeys) c.tapKeys = keySet(m.tapKeys);
       if (m.holdKeys) c.holdKeys = keySet(m.holdKeys);
-      if (m.timeoutKey !== undefined) c.timeoutKey = resolveKey(m.timeoutKey);
+      if (m.timeoutKey !== undefined) c.timeoutKeys = [resolveKey(m.timeoutKey)];
       if (m.timeoutLayer !== undefined) c.timeoutLayer = m.timeoutLayer;
       c.retroTap = m.retroTap === true;
       return c;
@@ -549,6 +577,7 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
       if (m.key !== undefined) c.to = resolveKey(m.key);
       else c.id = m.layer ?? -1;
       c.thresholdUs = m.timeoutMs * 1000;
+      c.lock = m.lock === true;
       return c;
     }
     case 'tapDance': {
@@ -598,6 +627,17 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
     case 'capsWord': {
       const c = blankCompiled(m.kind, K_CAPSWORD);
       c.thresholdUs = m.timeoutMs * 1000;
+      if (m.shiftKeys !== undefined || m.continueKeys !== undefined)
+        c.words = wordTable(m.shiftKeys, m.continueKeys);
+      return c;
+    }
+    case 'autoShift': {
+      // a tap-hold whose tap is the key and whose threshold types it shifted; another key taps it
+      const c = blankCompiled(m.kind, K_TAPHOLD);
+      c.to = resolveKey(m.from);
+      c.thresholdUs = m.thresholdMs * 1000;
+      c.mode = MODE_TAP_ON_OTHER;
+      c.timeoutKeys = [LSHIFT, c.to];
       return c;
     }
     case 'keyOverride': {
@@ -658,6 +698,7 @@ function both(a: CompiledCondition | null, b: CompiledCondition): CompiledCondit
 function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): CompiledBlock {
   const table: (Entry[] | undefined)[] = new Array(KEY_CODE_LIMIT);
   const combos: CompiledCombo[] = [];
+  const capsPairs: CapsPair[] = [];
   const comboKey = new Uint8Array(KEY_CODE_LIMIT);
   const add = (m: BaseMapping, cond: CompiledCondition | null): void => {
     if (m.kind === 'combo') {
@@ -674,6 +715,17 @@ function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): Compi
       });
       return;
     }
+    if (m.kind === 'capsWord' && m.together !== undefined) {
+      const c = compileMapping(m, hands);
+      capsPairs.push({
+        a: resolveKey(m.from),
+        b: resolveKey(m.together),
+        timeoutUs: c.thresholdUs,
+        words: c.words ?? CAPS_WORD,
+        cond,
+      });
+      return;
+    }
     if (m.kind === 'keyOverride')
       cond = both(cond, condition(C_OUTPUT_MODS, { groups: modifierGroups(m.mods) }));
     (table[resolveKey(m.from)] ??= []).push({ cond, m: compileMapping(m, hands) });
@@ -686,7 +738,7 @@ function compileBlock(block: DeviceBlock, hands: Map<string, Uint8Array>): Compi
       for (const inner of m.mappings) add(inner, cond);
     } else if (m.kind === 'keyOverride') add(m, null);
   for (const m of block.mappings) if (m.kind !== 'conditional' && m.kind !== 'keyOverride') add(m, null);
-  return { pattern: block.pattern, table, combos, comboKey };
+  return { pattern: block.pattern, table, combos, capsPairs, comboKey };
 }
 
 /** Removes an item from a list; returns whether it was there. */
@@ -725,6 +777,20 @@ for (let code = 0; code < KEY_CODE_LIMIT; code++) {
     info.name === 'Delete'
   )
     CAPS_WORD[code] = WORD_CONTINUES;
+}
+
+/** A caps-word table from its lists; a list not given keeps its default keys. Modifiers always continue. */
+function wordTable(shift: string[] | undefined, keep: string[] | undefined): Uint8Array {
+  const table = new Uint8Array(KEY_CODE_LIMIT);
+  for (let code = 0; code < KEY_CODE_LIMIT; code++) {
+    const d = CAPS_WORD[code];
+    if ((shift === undefined && d === WORD_SHIFTED) || (keep === undefined && d === WORD_CONTINUES))
+      table[code] = d;
+  }
+  for (const code of ALL_MODIFIERS) table[code] = WORD_CONTINUES;
+  for (const name of keep ?? []) table[resolveKey(name)] = WORD_CONTINUES;
+  for (const name of shift ?? []) table[resolveKey(name)] = WORD_SHIFTED;
+  return table;
 }
 
 // ---------------------------------------------------------------- engine
@@ -1079,6 +1145,7 @@ export class Engine {
     this.note(t, key, slot, 'press', record.kind, decision);
     this.lastPressUs = t;
     this.lastPressId = id;
+    if (slot.block !== null && slot.block.capsPairs.length > 0) this.capsPair(slot, key, t);
   }
 
   private passthrough(record: PressRecord, t: number, out: OutputEvent[]): Decision {
@@ -1152,7 +1219,7 @@ export class Engine {
           this.endCapsWord(t, 'toggle');
           return 'caps-word-off';
         }
-        this.capsWord = new CapsWord(record.slot, record.key, m.thresholdUs);
+        this.capsWord = new CapsWord(record.slot, record.key, m.thresholdUs, m.words ?? CAPS_WORD);
         this.capsWord.deadlineUs = t + m.thresholdUs;
         this.timers.push(this.capsWord);
         return 'caps-word-on';
@@ -1192,7 +1259,9 @@ export class Engine {
     }
     const th = record.tapHold;
     if (th !== null)
-      decision = this.releaseTapHold(th, t, out) ?? (th.state === TH_HOLD ? 'hold-release' : decision);
+      decision =
+        this.releaseTapHold(th, t, out) ??
+        (th.state === TH_HOLD && th.m.mode !== MODE_TAP_ON_OTHER ? 'hold-release' : decision);
     if (record.tapped) this.lastTapUs.set(id, t);
     if (record.dance !== null) decision = this.releaseDance(record.dance, t, out);
     if (record.oneShot !== null) decision = this.releaseOneShot(record.oneShot, t, out);
@@ -1286,7 +1355,7 @@ export class Engine {
       return 'pending';
     }
     this.timers.push(pending);
-    if (m.mode === MODE_PERMISSIVE) this.interruptible.push(pending);
+    if (m.mode === MODE_PERMISSIVE || m.mode === MODE_TAP_ON_OTHER) this.interruptible.push(pending);
     else this.blocker = pending;
     return 'pending';
   }
@@ -1349,7 +1418,9 @@ export class Engine {
     for (const q of [...this.interruptible])
       if (q !== p && q.state === TH_PENDING && q.seq < p.seq) {
         remove(this.interruptible, q);
-        this.holdNow(q, t, 'press', out);
+        // an auto-shift key has no hold: another key's tap makes it a tap, before that one
+        if (q.m.mode === MODE_TAP_ON_OTHER) this.tapNow(q, t, 'tap', out);
+        else this.holdNow(q, t, 'press', out);
       }
   }
 
@@ -1387,6 +1458,7 @@ export class Engine {
     if (p.m.tapKeys !== null && p.m.tapKeys[key] === 1) return 'listed-tap';
     if (p.m.hands !== null && p.m.hand !== 0 && p.m.hands[key] === p.m.hand) return 'same-hand-tap';
     if (t - p.sinceUs < p.m.rollUs) return 'roll-tap';
+    if (p.m.mode === MODE_TAP_ON_OTHER) return 'tap';
     return null;
   }
 
@@ -1412,15 +1484,25 @@ export class Engine {
   ): void {
     p.state = TH_HOLD;
     this.removeTimer(p);
-    // (a timeout key was typed already: no retro tap after it)
-    if (cause === 'timeout' && p.m.retroTap && p.m.timeoutKey < 0) {
+    const keys = p.m.timeoutKeys;
+    // alone: no key pressed since its own press (and no timeout key typed, which needs no tap after)
+    const alone = this.lastPressId === p.record.slot.index * 1024 + p.record.key;
+    if (cause === 'timeout' && p.m.retroTap && keys.length === 0 && alone) {
       p.alone = true;
       this.alone.push(p);
     }
-    if (cause === 'timeout' && (p.m.timeoutKey >= 0 || p.m.timeoutLayer >= 0)) {
-      decision = 'timeout-action';
-      if (p.m.timeoutKey >= 0) this.typeHeld(p.record, p.m.timeoutKey, t, out);
-      else {
+    if (cause === 'timeout' && (keys.length > 0 || p.m.timeoutLayer >= 0)) {
+      decision = p.m.mode === MODE_TAP_ON_OTHER ? 'auto-shift' : 'timeout-action';
+      if (keys.length > 0) {
+        // a key typed: undecided permissive tap-holds pressed before go first (as for a tap)
+        if (this.interruptible.length > 0) this.holdEarlier(p, t, out);
+        for (let i = 0; i < keys.length - 1; i++) {
+          this.pressOut(keys[i], t, out);
+          p.record.outputs.push(keys[i]);
+        }
+        this.typeHeld(p.record, keys[keys.length - 1], t, out);
+        this.typed(t, out);
+      } else {
         this.modifierCount[p.m.timeoutLayer]++;
         p.record.modifier = p.m.timeoutLayer;
       }
@@ -1730,8 +1812,20 @@ export class Engine {
   // ---------------------------------------------------------------- one-shot
 
   private pressOneShot(m: Compiled, record: PressRecord, t: number, out: OutputEvent[]): Decision {
+    const locked = this.oneShots.find((s) => s.m === m && s.locked);
+    if (locked !== undefined) {
+      this.endOneShot(locked, t, null, out);
+      return 'one-shot-unlock';
+    }
     const armed = this.oneShots.find((s) => s.m === m && s.armed);
     if (armed !== undefined) {
+      this.removeTimer(armed);
+      armed.armed = false;
+      if (m.lock) {
+        // pressed again while waiting: locked on until the next press
+        armed.locked = true;
+        return 'one-shot-lock';
+      }
       // pressed again while waiting: cancel
       this.endOneShot(armed, t, null, out);
       return 'one-shot-cancel';
@@ -1780,7 +1874,7 @@ export class Engine {
     if (this.oneShots.length === 0) return;
     for (const shot of [...this.oneShots]) {
       if (shot.armed) this.endOneShot(shot, t, 'one-shot-used', out);
-      else shot.used = true;
+      else if (!shot.locked) shot.used = true;
     }
   }
 
@@ -1790,13 +1884,29 @@ export class Engine {
   private capsShift(code: number, t: number): boolean {
     const word = this.capsWord;
     if (word === null) return false;
-    const effect = CAPS_WORD[code];
+    const effect = word.words[code];
     if (effect === WORD_ENDS) {
       this.endCapsWord(t, 'key');
       return false;
     }
     word.deadlineUs = t + word.timeoutUs;
     return effect === WORD_SHIFTED;
+  }
+
+  /** Both keys of a caps-word pair are held now (this one just pressed): caps word on. */
+  private capsPair(slot: DeviceSlot, key: number, t: number): void {
+    for (const pair of slot.block!.capsPairs) {
+      const other = key === pair.a ? pair.b : key === pair.b ? pair.a : -1;
+      if (other < 0 || !this.records.has(slot.index * 1024 + other)) continue;
+      if (pair.cond !== null && !this.holds(pair.cond, slot)) continue;
+      if (this.capsWord === null) {
+        this.capsWord = new CapsWord(slot, key, pair.timeoutUs, pair.words);
+        this.capsWord.deadlineUs = t + pair.timeoutUs;
+        this.timers.push(this.capsWord);
+        this.note(t, key, slot, 'press', 'capsWord', 'caps-word-on');
+      }
+      return;
+    }
   }
 
   /** @internal */

@@ -20,8 +20,11 @@ import type {
   TapHoldMapping,
   TapHoldMode,
   UnicodeEntry,
+  CapsWordMapping,
+  OneShotMapping,
 } from '../core/index.ts';
 import {
+  KEYS,
   DEFAULT_THRESHOLD_MS,
   keyByName,
   MAX_LAYER_ID,
@@ -392,6 +395,34 @@ function textArg(text: string, span: SourceSpan, fnName: string, max: number): s
   return text;
 }
 
+/** Key groups a key list may name: `"letters"`, `"digits"`, `"symbols"`. */
+const KEY_GROUPS: Record<string, readonly string[]> = {
+  letters: KEYS.filter((k) => k.group === 'letter').map((k) => k.name),
+  digits: KEYS.filter((k) => k.group === 'digit').map((k) => k.name),
+  symbols: KEYS.filter((k) => k.group === 'symbol').map((k) => k.name),
+};
+
+/** A list of keys (`VK_` optional) and key groups, without repeats, in order. */
+function expandKeyGroups(list: Value[], span: SourceSpan, what: string): string[] {
+  const keys: string[] = [];
+  for (const v of list) {
+    const group = typeof v === 'string' ? KEY_GROUPS[v] : undefined;
+    for (const k of group ?? physicalKeys([v], span, what)) if (!keys.includes(k)) keys.push(k);
+  }
+  return keys;
+}
+
+/** A true/false option; false and absent are the same. */
+function boolOption(options: ScriptMap | null, name: string, fnName: string, span: SourceSpan): boolean {
+  const value = options?.get(name);
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean')
+    throw new Invalid(`${fnName} option ${name} must be true or false, got ${typeName(value)}`, span, {
+      code: 'E_TYPE',
+    });
+  return value;
+}
+
 /**
  * A trailing options map `#{ … }` after at least `min` arguments: split off, its names checked
  * (an unknown one is an error with suggestions). Any other value in its place is an error too.
@@ -493,11 +524,7 @@ function tapHoldOptions(options: ScriptMap, m: TapHoldMapping, span: SourceSpan)
           );
         break;
       case 'retro_tap':
-        if (typeof value !== 'boolean')
-          throw new Invalid(`tap_hold option retro_tap must be true or false, got ${typeName(value)}`, span, {
-            code: 'E_TYPE',
-          });
-        if (value) m.retroTap = true;
+        if (boolOption(options, name, 'tap_hold', span)) m.retroTap = true;
         break;
       case 'opposite_hand':
         if (value === true) m.oppositeHand = DEFAULT_HANDS;
@@ -826,18 +853,15 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       });
       b.addMapping({ kind: 'sequence', from, keys }, 'sequence', ctx.span);
     }),
-    fn('one_shot', [2, 3], (args, ctx) => {
+    fn('one_shot', [2, 4], (all, ctx) => {
+      const { args, options } = trailingOptions(all, 2, 'one_shot', ctx, ['lock']);
       const from = physicalKey(expectString(args, 0, 'one_shot', ctx), ctx.argSpans[0]);
       const target = expectString(args, 1, 'one_shot', ctx);
       const timeoutMs = optionalMs(args, 2, 'one_shot', ctx, 1000, 'the timeout');
-      const m = target.startsWith('MD_')
-        ? { kind: 'oneShot' as const, from, layer: layerId(target, 'MD', ctx.argSpans[1]), timeoutMs }
-        : {
-            kind: 'oneShot' as const,
-            from,
-            key: modifierTarget(target, ctx.argSpans[1], 'one_shot target'),
-            timeoutMs,
-          };
+      const m: OneShotMapping = target.startsWith('MD_')
+        ? { kind: 'oneShot', from, layer: layerId(target, 'MD', ctx.argSpans[1]), timeoutMs }
+        : { kind: 'oneShot', from, key: modifierTarget(target, ctx.argSpans[1], 'one_shot target'), timeoutMs };
+      if (boolOption(options, 'lock', 'one_shot', ctx.argSpans[args.length])) m.lock = true;
       b.addMapping(m, 'one_shot', ctx.span);
     }),
     fn('combo', [2, 4], (all, ctx) => {
@@ -877,18 +901,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       const actions = list.map((a, i) => danceAction(a, ctx.argSpans[1], i));
       const windowMs = optionalMs(args, 2, 'tap_dance', ctx, DEFAULT_THRESHOLD_MS, 'the window');
       const m: TapDanceMapping = { kind: 'tapDance', from, actions, windowMs };
-      const eager = options?.get('eager');
-      if (eager !== undefined) {
-        if (typeof eager !== 'boolean')
-          throw new Invalid(
-            `tap_dance option eager must be true or false, got ${typeName(eager)}`,
-            ctx.argSpans[args.length],
-            {
-              code: 'E_TYPE',
-            },
-          );
-        if (eager) m.eager = true;
-      }
+      if (boolOption(options, 'eager', 'tap_dance', ctx.argSpans[args.length])) m.eager = true;
       b.addMapping(m, 'tap_dance', ctx.span);
     }),
     fn('macro', 2, (args, ctx) => {
@@ -949,10 +962,37 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
     ),
     fn('layer_toggle', 2, (args, ctx) => layerKey('layer_toggle', 'layerToggle', args, ctx)),
     fn('layer_switch', 2, (args, ctx) => layerKey('layer_switch', 'layerSwitch', args, ctx)),
-    fn('caps_word', [1, 2], (args, ctx) => {
-      const from = physicalKey(expectString(args, 0, 'caps_word', ctx), ctx.argSpans[0]);
+    fn('caps_word', [1, 3], (all, ctx) => {
+      const { args, options } = trailingOptions(all, 1, 'caps_word', ctx, ['shift_keys', 'continue_keys']);
+      let m: CapsWordMapping;
       const timeoutMs = optionalMs(args, 1, 'caps_word', ctx, 5000, 'the idle timeout');
-      b.addMapping({ kind: 'capsWord', from, timeoutMs }, 'caps_word', ctx.span);
+      if (Array.isArray(args[0])) {
+        // two keys held together (both Shifts): each still does what it does
+        const keys = physicalKeys(listArg(args, 0, 'caps_word', ctx, 2, 2, 'keys'), ctx.argSpans[0], 'caps_word keys');
+        if (keys[0] === keys[1])
+          throw new Invalid(`caps_word() names ${keys[0]} twice`, ctx.argSpans[0], { code: 'E_RANGE' });
+        m = { kind: 'capsWord', from: keys[0], together: keys[1], timeoutMs };
+      } else m = { kind: 'capsWord', from: physicalKey(expectString(args, 0, 'caps_word', ctx), ctx.argSpans[0]), timeoutMs };
+      const span = ctx.argSpans[args.length];
+      for (const [name, field] of [
+        ['shift_keys', 'shiftKeys'],
+        ['continue_keys', 'continueKeys'],
+      ] as const) {
+        const value = options?.get(name);
+        if (value === undefined) continue;
+        if (!Array.isArray(value))
+          throw new Invalid(`caps_word option ${name} must be an array of keys, got ${typeName(value)}`, span, {
+            code: 'E_TYPE',
+          });
+        m[field] = expandKeyGroups(value, span, `caps_word option ${name}`);
+      }
+      b.addMapping(m, 'caps_word', ctx.span);
+    }),
+    fn('auto_shift', [1, 2], (args, ctx) => {
+      const list = listArg(args, 0, 'auto_shift', ctx, 1, 256, 'keys');
+      const keys = expandKeyGroups(list, ctx.argSpans[0], 'auto_shift keys');
+      const thresholdMs = optionalMs(args, 1, 'auto_shift', ctx, 175, 'the timeout');
+      for (const from of keys) b.addMapping({ kind: 'autoShift', from, thresholdMs }, 'auto_shift', ctx.span);
     }),
     fn('key_override', 3, (args, ctx) => {
       const list = listArg(args, 0, 'key_override', ctx, 1, 8, 'modifiers');

@@ -102,6 +102,11 @@ function mappingArb(from: string, index: number): fc.Arbitrary<BaseMapping | nul
       eager: fc.boolean(),
     }),
     fc.constant<BaseMapping>({ kind: 'sequence', from, keys: [dance1, rest] }),
+    fc.record({
+      kind: fc.constant('autoShift' as const),
+      from: fc.constant(from),
+      thresholdMs: fc.integer({ min: 50, max: 250 }),
+    }),
   );
 }
 

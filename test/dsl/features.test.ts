@@ -405,3 +405,60 @@ test('combo release and tap_dance eager options, and their mistakes at the optio
     /release.*must be "first" or "all"/,
   );
 });
+
+test('one_shot lock, caps_word pairs and word lists, auto_shift: what they compile to, and their mistakes', () => {
+  const r = ok(
+    wrap(`
+      one_shot("LAlt", "VK_LCtrl", 500, #{ lock: true });
+      caps_word(["VK_LShift", "RShift"], 3000);
+      caps_word("F9", 5000, #{ shift_keys: ["letters", "VK_Num1"], continue_keys: ["Minus"] });
+      auto_shift(["digits", "A", "VK_Num1"], 200);`),
+  );
+  const mappings = r.config!.devices[0].mappings;
+  assert.deepEqual(mappings.slice(0, 2), [
+    { kind: 'oneShot', from: 'LAlt', key: 'LCtrl', timeoutMs: 500, lock: true },
+    { kind: 'capsWord', from: 'LShift', together: 'RShift', timeoutMs: 3000 },
+  ]);
+  const word = mappings[2] as { shiftKeys: string[]; continueKeys: string[] };
+  assert.equal(word.shiftKeys.length, 27);
+  assert.deepEqual(word.shiftKeys.slice(-2), ['Z', 'Num1']);
+  assert.deepEqual(word.continueKeys, ['Minus']);
+  // the ten digits, then A; Num1 listed twice counts once
+  const shifted = mappings.slice(3).map((m) => (m as { from: string }).from);
+  assert.equal(shifted.length, 11);
+  assert.deepEqual(shifted.slice(0, 10).sort(), [
+    'Num0',
+    'Num1',
+    'Num2',
+    'Num3',
+    'Num4',
+    'Num5',
+    'Num6',
+    'Num7',
+    'Num8',
+    'Num9',
+  ]);
+  assert.equal(shifted[10], 'A');
+  assert.ok(mappings.slice(3).every((m) => m.kind === 'autoShift' && m.thresholdMs === 200));
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(r.config))), r.config);
+  // the pair is listed with the combos, not on either Shift
+  const base = describeConfig(r.config!)[0].layers[0];
+  assert.equal(base.keys.LShift, undefined);
+  assert.match(base.combos[0].detail, /LShift\+RShift together → caps word; both keys still act/);
+  assert.match(base.keys.A.detail, /auto shift: held ≥ 200 ms types Shift\+A/);
+
+  assert.match(only('one_shot("LAlt", "VK_LCtrl", #{ lock: "yes" });').message, /lock must be true or false/);
+  assert.match(only('one_shot("LAlt", "VK_LCtrl", #{ locked: true });').message, /unknown option 'locked'/);
+  assert.match(only('caps_word(["VK_LShift"]);').message, /caps_word\(\) needs 2 to 2 keys, got 1/);
+  assert.match(only('caps_word(["VK_LShift", "LShift"]);').message, /names LShift twice/);
+  assert.match(
+    only('caps_word("F9", 100, #{ shift_keys: "letters" });').message,
+    /shift_keys must be an array/,
+  );
+  const typo = only('caps_word("F9", 100, #{ continue_keys: ["Minuss"] });');
+  assert.match(typo.message, /Minuss/);
+  assert.ok(typo.suggestions?.includes('Minus'), JSON.stringify(typo.suggestions));
+  assert.match(only('auto_shift([]);').message, /auto_shift\(\) needs 1 to 256 keys, got 0/);
+  assert.match(only('auto_shift(["letterz"]);').message, /letterz/);
+  assert.match(only('auto_shift(["A"], 0);').message, /the timeout must be 1–65535 ms, got 0/);
+});

@@ -14,7 +14,7 @@ import { resolveKey } from '../../src/core/index.ts';
 import { startTestDaemon } from '../server/helpers.ts';
 import type { Rng, TargetResult } from './harness.ts';
 import { caseRng, emptyResult, record } from './harness.ts';
-import { checkStream, randomConfig } from './engine-cases.ts';
+import { checkStream, latchedKeys, randomConfig } from './engine-cases.ts';
 
 const DEVICES = ['virtual', 'kb2'];
 const KEYS = ['A', 'B', 'C', 'H', 'J', 'Space', 'CapsLock', 'Tab', 'Escape', 'LShift', 'LCtrl'];
@@ -64,6 +64,12 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
     o.push(
       `opposite_hand: #{ left: ${list(m.oppositeHand.left, '')}, right: ${list(m.oppositeHand.right, '')} }`,
     );
+  if (m.rollMs !== undefined) o.push(`roll_ms: ${m.rollMs}`);
+  if (m.tapKeys) o.push(`tap_keys: ${list(m.tapKeys)}`);
+  if (m.holdKeys) o.push(`hold_keys: ${list(m.holdKeys)}`);
+  if (m.timeoutKey !== undefined) o.push(`timeout_action: "VK_${m.timeoutKey}"`);
+  if (m.timeoutLayer !== undefined) o.push(`timeout_action: "MD_${hex(m.timeoutLayer)}"`);
+  if (m.retroTap) o.push('retro_tap: true');
   return o.length > 0 ? `, #{ ${o.join(', ')} }` : '';
 }
 
@@ -86,10 +92,13 @@ function mappingLine(m: BaseMapping): string {
     case 'sequence':
       return `sequence("${m.from}", ${list(m.keys)});`;
     case 'oneShot':
-      return `one_shot("${m.from}", "${m.key !== undefined ? `VK_${m.key}` : `MD_${hex(m.layer ?? 0)}`}", ${m.timeoutMs});`;
-    case 'combo':
-      if (m.layer !== undefined) return `combo(${list(m.keys, '')}, "MD_${hex(m.layer)}", ${m.windowMs});`;
-      return `combo(${list(m.keys, '')}, with_mods("VK_${m.to}", ${!!m.shift}, ${!!m.ctrl}, ${!!m.alt}, ${!!m.win}), ${m.windowMs});`;
+      return `one_shot("${m.from}", "${m.key !== undefined ? `VK_${m.key}` : `MD_${hex(m.layer ?? 0)}`}", ${m.timeoutMs}${m.lock ? ', #{ lock: true }' : ''});`;
+    case 'combo': {
+      const options = m.release === 'all' ? ', #{ release: "all" }' : '';
+      if (m.layer !== undefined)
+        return `combo(${list(m.keys, '')}, "MD_${hex(m.layer)}", ${m.windowMs}${options});`;
+      return `combo(${list(m.keys, '')}, with_mods("VK_${m.to}", ${!!m.shift}, ${!!m.ctrl}, ${!!m.alt}, ${!!m.win}), ${m.windowMs}${options});`;
+    }
     case 'tapDance': {
       const actions = m.actions.map((a) => {
         const hold =
@@ -101,7 +110,7 @@ function mappingLine(m: BaseMapping): string {
         if (hold === null) return `"VK_${a.tap}"`;
         return a.tap === undefined ? hold : `#{ tap: "VK_${a.tap}", hold: ${hold} }`;
       });
-      return `tap_dance("${m.from}", [${actions.join(', ')}], ${m.windowMs});`;
+      return `tap_dance("${m.from}", [${actions.join(', ')}], ${m.windowMs}${m.eager ? ', #{ eager: true }' : ''});`;
     }
     case 'macro': {
       const steps = m.steps.map((st) =>
@@ -117,8 +126,15 @@ function mappingLine(m: BaseMapping): string {
       return `layer_toggle("${m.from}", "MD_${hex(m.id)}");`;
     case 'layerSwitch':
       return `layer_switch("${m.from}", "MD_${hex(m.id)}");`;
-    case 'capsWord':
-      return `caps_word("${m.from}", ${m.timeoutMs});`;
+    case 'capsWord': {
+      const o: string[] = [];
+      if (m.shiftKeys) o.push(`shift_keys: ${list(m.shiftKeys)}`);
+      if (m.continueKeys) o.push(`continue_keys: ${list(m.continueKeys)}`);
+      const trigger = m.together !== undefined ? list([m.from, m.together]) : `"${m.from}"`;
+      return `caps_word(${trigger}, ${m.timeoutMs}${o.length > 0 ? `, #{ ${o.join(', ')} }` : ''});`;
+    }
+    case 'autoShift':
+      return `auto_shift(["${m.from}"], ${m.thresholdMs});`;
     case 'keyOverride':
       return `key_override(${list(m.mods, '')}, "${m.from}", "VK_${m.to}");`;
     case 'unicode':
@@ -211,6 +227,22 @@ async function playRun(h: HostRun, rng: Rng): Promise<{ toggles: boolean; steps:
   return { toggles, steps: n };
 }
 
+/** Longest real-time wait for the engine to settle after a run (deadlines are at most about a second). */
+const SETTLE_LIMIT_MS = 30_000;
+
+/** Nothing held, held back or waiting to be released but what a locked one-shot keeps down. */
+function settled(state: {
+  held: unknown[];
+  queued: number;
+  outputDown: string[];
+  oneShots: string[];
+}): boolean {
+  const latched = latchedKeys(state.oneShots);
+  return (
+    state.held.length === 0 && state.queued === 0 && state.outputDown.every((k) => latched.has(resolveKey(k)))
+  );
+}
+
 export async function runHostFuzz(run: { count: number; seed: number }): Promise<TargetResult> {
   const result = emptyResult('daemon host', run.seed);
   const t0 = performance.now();
@@ -247,14 +279,26 @@ export async function runHostFuzz(run: { count: number; seed: number }): Promise
         const { toggles, steps } = await playRun(h, rng);
         category = toggles ? 'swaps + device toggles' : 'swaps';
         label = `run ${index}: ${steps} steps${toggles ? ', devices toggled' : ''}`;
-        // the inject replies came after their records: the stream is complete
-        const state = await api('GET', '/api/state');
-        assert.deepEqual(state.body.outputDown, [], 'GET /api/state: output keys down once every key is up');
+        // deadlines after the last input run in real time (a macro's wait, an armed one-shot's
+        // timeout): wait for the engine to settle; the limit only catches a hang
+        let state = await api('GET', '/api/state');
+        for (const end = Date.now() + SETTLE_LIMIT_MS; Date.now() < end && !settled(state.body);) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          state = await api('GET', '/api/state');
+        }
+        // a locked one-shot keeps its modifier down by design
+        const latched = latchedKeys(state.body.oneShots);
+        assert.deepEqual(
+          (state.body.outputDown as string[]).filter((k) => !latched.has(resolveKey(k))),
+          [],
+          `GET /api/state: output keys down once every key is up: ${JSON.stringify(state.body)}`,
+        );
         assert.deepEqual(state.body.held, [], 'GET /api/state: keys held once every key is up');
         checkStream(
           {
             out: outputs.map((o) => ({ key: resolveKey(o.key), action: o.action, timeUs: o.timeUs })),
             checkpoints: [],
+            latched,
           },
           !toggles,
           false,

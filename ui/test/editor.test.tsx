@@ -682,10 +682,13 @@ describe('Rhai language', () => {
 
   test('the new built-ins complete with their signatures, defaults and a description', () => {
     const byLabel = new Map((complete('device_start("*");\n', true)?.options ?? []).map((o) => [o.label, o]));
-    expect(byLabel.get('one_shot')?.detail).toBe('one_shot(key, target, ms = 1000)');
-    expect(byLabel.get('combo')?.detail).toBe('combo([keys], output, ms = 50)');
-    expect(byLabel.get('tap_dance')?.detail).toBe('tap_dance(key, [actions], ms = 200)');
-    expect(byLabel.get('caps_word')?.detail).toBe('caps_word(key, ms = 5000)');
+    expect(byLabel.get('one_shot')?.detail).toBe('one_shot(key, target, ms = 1000, #{ lock })');
+    expect(byLabel.get('combo')?.detail).toBe('combo([keys], output, ms = 50, #{ release })');
+    expect(byLabel.get('tap_dance')?.detail).toBe('tap_dance(key, [actions], ms = 200, #{ eager })');
+    expect(byLabel.get('caps_word')?.detail).toBe(
+      'caps_word(key | [key, key], ms = 5000, #{ shift_keys, continue_keys })',
+    );
+    expect(byLabel.get('auto_shift')?.detail).toBe('auto_shift([keys], ms = 175)');
     for (const name of ['macro', 'layer_toggle', 'layer_switch', 'key_override', 'unicode', 'unicode_entry'])
       expect(String(byLabel.get(name)?.info).length, name).toBeGreaterThan(20);
     expect(String(byLabel.get('tap_hold')?.info)).toContain('require_prior_idle_ms');
@@ -745,6 +748,10 @@ describe('Rhai language', () => {
       'require_prior_idle_ms',
       'roll_ms',
       'opposite_hand',
+      'tap_keys',
+      'hold_keys',
+      'timeout_action',
+      'retro_tap',
     ]);
     expect(options?.options.find((o) => o.label === 'mode')?.detail).toContain('"balanced"');
     // after an entry, the next name
@@ -775,7 +782,7 @@ describe('Rhai language', () => {
     };
     const doc =
       'device_start("*");\ncombo(["J", "K"], "VK_Escape");\ntap_hold("A", "VK_A", "VK_LCtrl", 200, #{ mode: "balanced" });\n';
-    expect(at(doc, 'combo')).toMatchObject({ signature: 'combo([keys], output, ms = 50)' });
+    expect(at(doc, 'combo')).toMatchObject({ signature: 'combo([keys], output, ms = 50, #{ release })' });
     const tapHold = at(doc, 'tap_hold');
     expect(tapHold?.signature).toBe('tap_hold(key, tap, hold, threshold_ms, options = #{})');
     expect(tapHold?.more.join('\n')).toContain(

@@ -125,23 +125,23 @@ const DOCS: readonly BuiltinDoc[] = [
   },
   {
     name: 'one_shot',
-    signature: 'one_shot(key, target, ms = 1000)',
+    signature: 'one_shot(key, target, ms = 1000, #{ lock })',
     description:
-      'Tap key: target ("VK_LShift" or another modifier, or a layer "MD_xx") applies to the next key only, for at most ms; held, it is an ordinary modifier. Tap again to cancel.',
+      'Tap key: target ("VK_LShift" or another modifier, or a layer "MD_xx") applies to the next key only, for at most ms; held, it is an ordinary modifier. Tap again to cancel — or, with #{ lock: true }, to lock it on until the next tap.',
     snippet: 'one_shot("${1:key}", "${2:VK_LShift}");${0}',
   },
   {
     name: 'combo',
-    signature: 'combo([keys], output, ms = 50)',
+    signature: 'combo([keys], output, ms = 50, #{ release })',
     description:
-      '2–8 keys pressed together (any order, within ms of the first) give output — "VK_x", with_ctrl("VK_x") and friends, or a layer "MD_xx" — held until one of them is released; otherwise they type as usual.',
+      '2–8 keys pressed together (any order, within ms of the first) give output — "VK_x", with_ctrl("VK_x") and friends, or a layer "MD_xx" — held until one of them is released (#{ release: "all" }: until all are); otherwise they type as usual.',
     snippet: 'combo(["${1:J}", "${2:K}"], "${3:VK_Escape}");${0}',
   },
   {
     name: 'tap_dance',
-    signature: 'tap_dance(key, [actions], ms = 200)',
+    signature: 'tap_dance(key, [actions], ms = 200, #{ eager })',
     description:
-      'n taps (each within ms of the last) do the nth action: "VK_x" (tap it, held: hold it), "MD_xx" (held: the layer) or #{ tap: "VK_x", hold: "VK_y" | "MD_xx" }.',
+      'n taps (each within ms of the last) do the nth action: "VK_x" (tap it, held: hold it), "MD_xx" (held: the layer) or #{ tap: "VK_x", hold: "VK_y" | "MD_xx" }. #{ eager: true }: each press does its action at once.',
     snippet: 'tap_dance("${1:key}", ["${2:VK_tap1}", "${3:VK_tap2}"]);${0}',
   },
   {
@@ -198,10 +198,17 @@ const DOCS: readonly BuiltinDoc[] = [
   },
   {
     name: 'caps_word',
-    signature: 'caps_word(key, ms = 5000)',
+    signature: 'caps_word(key | [key, key], ms = 5000, #{ shift_keys, continue_keys })',
     description:
-      'Caps word on (again: off): letters come out shifted and - as _ until a non-word key or ms without typing.',
+      'Caps word on (again: off): letters come out shifted and - as _ until a non-word key or ms without typing. Two keys (["VK_LShift", "VK_RShift"]): on when both are held, each still itself. Options replace the lists of shifted and continuing keys ("letters", "digits", "symbols" or keys).',
     snippet: 'caps_word("${1:key}");${0}',
+  },
+  {
+    name: 'auto_shift',
+    signature: 'auto_shift([keys], ms = 175)',
+    description:
+      'Each key held for ms comes out shifted (a tap, or another key pressed, gives it plain). Keys or the groups "letters", "digits", "symbols".',
+    snippet: 'auto_shift(["${1:letters}"]);${0}',
   },
   {
     name: 'key_override',

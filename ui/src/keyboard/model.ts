@@ -29,6 +29,7 @@ export function kindClass(kind: KeyDescription['kind']): KindClass {
     case 'tapHold':
     case 'holdOnly':
     case 'tapDance':
+    case 'autoShift':
       return 'taphold';
     case 'oneShot':
     case 'capsWord':
@@ -47,7 +48,11 @@ export const KIND_LEGEND: readonly { kind: KindClass; label: string; title: stri
   { kind: 'remap', label: 'remap', title: 'map(): a key, with modifiers, or a sequence' },
   { kind: 'layer', label: 'layer key', title: 'a layer while held (MD_), or layer_switch()' },
   { kind: 'lock', label: 'lock / toggle', title: 'a lock (LK_), or layer_toggle()' },
-  { kind: 'taphold', label: 'tap / hold / dance', title: 'tap_hold(), hold_only(), tap_dance()' },
+  {
+    kind: 'taphold',
+    label: 'tap / hold / dance',
+    title: 'tap_hold(), hold_only(), tap_dance(), auto_shift()',
+  },
   { kind: 'oneshot', label: 'one-shot / caps word', title: 'one_shot(), caps_word()' },
   { kind: 'macro', label: 'macro / unicode', title: 'macro(), unicode()' },
 ];

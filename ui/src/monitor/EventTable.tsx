@@ -30,12 +30,15 @@ export function decisionClass(decision: string): string {
     case 'listed-hold':
     case 'timeout-action':
     case 'retro-tap':
+    case 'auto-shift':
     case 'dance-tap':
     case 'dance-hold':
       return 'decision decision-taphold';
     case 'one-shot':
     case 'one-shot-armed':
     case 'one-shot-used':
+    case 'one-shot-lock':
+    case 'one-shot-unlock':
     case 'caps-word-on':
     case 'caps-word-off':
       return 'decision decision-oneshot';
