@@ -180,6 +180,34 @@ export interface CapsWordMapping {
   continueKeys?: string[];
 }
 
+/** One sequence typed after the leader key, and what it runs. */
+export interface LeaderSequence {
+  keys: string[];
+  steps: MacroStep[];
+}
+
+/** A leader key: the keys typed after it (each within `timeoutMs` of the last) pick a sequence. */
+export interface LeaderMapping {
+  kind: 'leader';
+  from: string;
+  timeoutMs: number;
+  sequences: LeaderSequence[];
+}
+
+/** Records the output typed until it is pressed again, into a slot (a dynamic macro). */
+export interface DynamicMacroRecordMapping {
+  kind: 'dynamicMacroRecord';
+  from: string;
+  slot: number;
+}
+
+/** Plays what was recorded into a slot. */
+export interface DynamicMacroPlayMapping {
+  kind: 'dynamicMacroPlay';
+  from: string;
+  slot: number;
+}
+
 /** Held longer than the threshold: typed shifted (QMK's auto shift). */
 export interface AutoShiftMapping {
   kind: 'autoShift';
@@ -219,6 +247,9 @@ export type BaseMapping =
   | LayerSwitchMapping
   | CapsWordMapping
   | AutoShiftMapping
+  | LeaderMapping
+  | DynamicMacroRecordMapping
+  | DynamicMacroPlayMapping
   | KeyOverrideMapping
   | UnicodeMapping;
 
@@ -305,6 +336,9 @@ export const BASE_MAPPING_KINDS = [
   'layerSwitch',
   'capsWord',
   'autoShift',
+  'leader',
+  'dynamicMacroRecord',
+  'dynamicMacroPlay',
   'keyOverride',
   'unicode',
 ] as const;
@@ -314,6 +348,18 @@ export function macroTextLength(steps: MacroStep[]): number {
   let n = 0;
   for (const step of steps) if (step.op === 'text') n += [...step.text].length;
   return n;
+}
+
+/** A macro's steps: 1 to LIMITS.macroSteps, their text within LIMITS.macroText. */
+function macroSteps(v: Obj, path: string): MacroStep[] {
+  const steps = field(v, 'steps', path);
+  if (!Array.isArray(steps) || steps.length === 0 || steps.length > LIMITS.macroSteps)
+    throw new ConfigError(`${path}.steps`, `must be an array of 1 to ${LIMITS.macroSteps} steps`);
+  const typed = steps.map((st, i) => macroStep(st, `${path}.steps[${i}]`));
+  const total = macroTextLength(typed);
+  if (total > LIMITS.macroText)
+    throw new ConfigError(`${path}.steps`, `type ${total} characters in all (max ${LIMITS.macroText})`);
+  return typed;
 }
 
 /** The longest key list an option takes (caps word's lists: every key there is). */
@@ -330,6 +376,11 @@ export const LIMITS = {
   macroText: 10_000,
   unicodeLength: 64,
   handKeys: 128,
+  leaderSequences: 256,
+  leaderKeys: 8,
+  /** dynamic macro slots, and the output events one recording keeps */
+  macroSlots: 10,
+  recordedEvents: 1000,
 } as const;
 
 export class ConfigError extends Error {
@@ -679,16 +730,40 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       if (bool(v, 'eager', path)) out.eager = true;
       return out;
     }
-    case 'macro': {
+    case 'macro':
       checkKeys(v, ['kind', 'from', 'steps'], path);
-      const steps = field(v, 'steps', path);
-      if (!Array.isArray(steps) || steps.length === 0 || steps.length > LIMITS.macroSteps)
-        throw new ConfigError(`${path}.steps`, `must be an array of 1 to ${LIMITS.macroSteps} steps`);
-      const typed = steps.map((st, i) => macroStep(st, `${path}.steps[${i}]`));
-      const total = macroTextLength(typed);
-      if (total > LIMITS.macroText)
-        throw new ConfigError(`${path}.steps`, `type ${total} characters in all (max ${LIMITS.macroText})`);
-      return { kind, from: key(v, 'from', path), steps: typed };
+      return { kind, from: key(v, 'from', path), steps: macroSteps(v, path) };
+    case 'leader': {
+      checkKeys(v, ['kind', 'from', 'timeoutMs', 'sequences'], path);
+      const list = field(v, 'sequences', path);
+      if (!Array.isArray(list) || list.length > LIMITS.leaderSequences)
+        throw new ConfigError(
+          `${path}.sequences`,
+          `must be an array of 0 to ${LIMITS.leaderSequences} sequences`,
+        );
+      const seen = new Set<string>();
+      const sequences = list.map((q, i): LeaderSequence => {
+        const qp = `${path}.sequences[${i}]`;
+        if (!isObj(q)) throw new ConfigError(qp, `must be an object {keys, steps}, got ${describe(q)}`);
+        checkKeys(q, ['keys', 'steps'], qp);
+        const keys = keyList(q, 'keys', qp, 1, LIMITS.leaderKeys);
+        const id = keys.map(resolveKey).join(' ');
+        if (seen.has(id)) throw new ConfigError(`${qp}.keys`, `repeats the sequence ${keys.join(' ')}`);
+        seen.add(id);
+        return { keys, steps: macroSteps(q, qp) };
+      });
+      return { kind, from: key(v, 'from', path), timeoutMs: ms(v, 'timeoutMs', path, 1), sequences };
+    }
+    case 'dynamicMacroRecord':
+    case 'dynamicMacroPlay': {
+      checkKeys(v, ['kind', 'from', 'slot'], path);
+      const slot = field(v, 'slot', path);
+      if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= LIMITS.macroSlots)
+        throw new ConfigError(
+          `${path}.slot`,
+          `must be an integer 0–${LIMITS.macroSlots - 1}, got ${describe(slot)}`,
+        );
+      return { kind, from: key(v, 'from', path), slot };
     }
     case 'layerToggle':
     case 'layerSwitch':
@@ -696,7 +771,11 @@ function baseMapping(v: unknown, path: string): BaseMapping {
       return { kind, from: key(v, 'from', path), id: layerId(v, 'id', path) };
     case 'capsWord': {
       checkKeys(v, ['kind', 'from', 'together', 'timeoutMs', 'shiftKeys', 'continueKeys'], path);
-      const out: CapsWordMapping = { kind, from: key(v, 'from', path), timeoutMs: ms(v, 'timeoutMs', path, 1) };
+      const out: CapsWordMapping = {
+        kind,
+        from: key(v, 'from', path),
+        timeoutMs: ms(v, 'timeoutMs', path, 1),
+      };
       if (v.together !== undefined) {
         out.together = key(v, 'together', path);
         if (resolveKey(out.together) === resolveKey(out.from))

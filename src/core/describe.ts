@@ -178,7 +178,21 @@ export function describeMapping(m: KeyMapping): KeyDescription {
         detail: `switches the base layer to ${layerName('MD', m.id)} (again: back)`,
       };
     case 'capsWord':
-      return { kind: m.kind, label: 'CapsWd', detail: `caps word (ends after ${m.timeoutMs} ms idle${capsWordLists(m)})` };
+      return {
+        kind: m.kind,
+        label: 'CapsWd',
+        detail: `caps word (ends after ${m.timeoutMs} ms idle${capsWordLists(m)})`,
+      };
+    case 'leader':
+      return {
+        kind: m.kind,
+        label: 'Leader',
+        detail: `leader (${m.timeoutMs} ms per key): ${m.sequences.map((q) => `${q.keys.join(' ')} → ${q.steps.map(stepText).join(', ')}`).join('; ') || 'no sequences'}`,
+      };
+    case 'dynamicMacroRecord':
+      return { kind: m.kind, label: `Rec${m.slot}`, detail: `records dynamic macro ${m.slot} (again: stop)` };
+    case 'dynamicMacroPlay':
+      return { kind: m.kind, label: `Play${m.slot}`, detail: `plays dynamic macro ${m.slot}` };
     case 'autoShift':
       return {
         kind: m.kind,

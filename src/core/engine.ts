@@ -25,9 +25,10 @@ import type {
   ConditionItem,
   DeviceBlock,
   KeyMapping,
+  MacroStep,
   UnicodeEntry,
 } from './config.ts';
-import { DEFAULT_UNICODE_ENTRY, layerName } from './config.ts';
+import { DEFAULT_UNICODE_ENTRY, layerName, LIMITS } from './config.ts';
 import { globMatch } from './glob.ts';
 import { isModifierKey, KEY_CODE_LIMIT, keyByCode, keyName, MODIFIER_KEY_CODES, resolveKey } from './keys.ts';
 import { textSteps } from './text.ts';
@@ -91,6 +92,18 @@ export type Decision =
   | 'one-shot-lock'
   /** a locked one-shot pressed again: off */
   | 'one-shot-unlock'
+  /** the leader key: the next keys pick a sequence */
+  | 'leader'
+  /** a key typed after the leader: part of a sequence (not typed itself) */
+  | 'leader-key'
+  /** the keys after the leader made a sequence: it runs */
+  | 'leader-sequence'
+  /** the keys after the leader made no sequence (or time ran out): nothing runs */
+  | 'leader-cancel'
+  /** a dynamic macro starts recording */
+  | 'macro-record'
+  /** a dynamic macro's recording ends and is kept */
+  | 'macro-record-stop'
   | 'combo'
   | 'dance-tap'
   | 'dance-hold'
@@ -170,6 +183,9 @@ const K_SWITCH = 11;
 const K_CAPSWORD = 12;
 const K_OVERRIDE = 13;
 const K_UNICODE = 14;
+const K_LEADER = 15;
+const K_RECORD = 16;
+const K_PLAY = 17;
 
 const MODE_PERMISSIVE = 0;
 const MODE_HOLD_ON_PRESS = 1;
@@ -241,6 +257,8 @@ interface Compiled {
   lock: boolean;
   /** caps word: what each key code does to the word (WORD_*), when not the default table */
   words: Uint8Array | null;
+  /** leader: each sequence's keys and the macro it runs */
+  sequences: { keys: number[]; macro: Compiled }[];
   dance: DanceStep[];
   ops: number[];
   /** the texts OP_TEXT types (a unicode mapping's is the first) */
@@ -418,6 +436,28 @@ class MacroRun implements Timed, Blocker {
   }
 }
 
+/** The keys typed after a leader key, until they make a sequence, make none, or time runs out. */
+class LeaderRun implements Timed, Blocker {
+  readonly typed: number[] = [];
+  /** the presses it took (they are not typed, nor replayed) */
+  readonly consumed: Queued[] = [];
+  deadlineUs: number;
+  constructor(
+    readonly m: Compiled,
+    readonly slot: DeviceSlot,
+    readonly key: number,
+    t: number,
+  ) {
+    this.deadlineUs = t + m.thresholdUs;
+  }
+  fire(engine: Engine, out: OutputEvent[]): void {
+    engine.endLeader(this, this.deadlineUs, 'timeout', out);
+  }
+  observe(engine: Engine, ev: Queued, out: OutputEvent[]): void {
+    engine.observeLeader(this, ev, out);
+  }
+}
+
 class OneShot implements Timed {
   armed = false;
   /** locked on (pressed again while armed, with `lock`): only its key turns it off */
@@ -495,6 +535,7 @@ function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
     retroTap: false,
     lock: false,
     words: null,
+    sequences: [],
     dance: [],
     ops: [],
     texts: [],
@@ -519,6 +560,30 @@ function keySet(names: string[]): Uint8Array {
   const set = new Uint8Array(KEY_CODE_LIMIT);
   for (const name of names) set[resolveKey(name)] = 1;
   return set;
+}
+
+/** A macro's steps as (op, value) pairs. */
+function compileMacro(kind: KeyMapping['kind'], steps: MacroStep[]): Compiled {
+  const c = blankCompiled(kind, K_MACRO);
+  for (const step of steps)
+    switch (step.op) {
+      case 'press':
+        c.ops.push(OP_PRESS, resolveKey(step.key));
+        break;
+      case 'release':
+        c.ops.push(OP_RELEASE, resolveKey(step.key));
+        break;
+      case 'tap':
+        c.ops.push(OP_PRESS, resolveKey(step.key), OP_RELEASE, resolveKey(step.key));
+        break;
+      case 'wait':
+        c.ops.push(OP_WAIT, step.ms * 1000);
+        break;
+      case 'text':
+        c.ops.push(OP_TEXT, c.texts.length);
+        c.texts.push(step.text);
+    }
+  return c;
 }
 
 function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled {
@@ -591,26 +656,21 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
       }));
       return c;
     }
-    case 'macro': {
-      const c = blankCompiled(m.kind, K_MACRO);
-      for (const step of m.steps)
-        switch (step.op) {
-          case 'press':
-            c.ops.push(OP_PRESS, resolveKey(step.key));
-            break;
-          case 'release':
-            c.ops.push(OP_RELEASE, resolveKey(step.key));
-            break;
-          case 'tap':
-            c.ops.push(OP_PRESS, resolveKey(step.key), OP_RELEASE, resolveKey(step.key));
-            break;
-          case 'wait':
-            c.ops.push(OP_WAIT, step.ms * 1000);
-            break;
-          case 'text':
-            c.ops.push(OP_TEXT, c.texts.length);
-            c.texts.push(step.text);
-        }
+    case 'macro':
+      return compileMacro(m.kind, m.steps);
+    case 'leader': {
+      const c = blankCompiled(m.kind, K_LEADER);
+      c.thresholdUs = m.timeoutMs * 1000;
+      c.sequences = m.sequences.map((q) => ({
+        keys: q.keys.map(resolveKey),
+        macro: compileMacro('macro', q.steps),
+      }));
+      return c;
+    }
+    case 'dynamicMacroRecord':
+    case 'dynamicMacroPlay': {
+      const c = blankCompiled(m.kind, m.kind === 'dynamicMacroRecord' ? K_RECORD : K_PLAY);
+      c.id = m.slot;
       return c;
     }
     case 'unicode': {
@@ -823,6 +883,10 @@ export class Engine {
   private readonly isDown = new Uint8Array(KEY_CODE_LIMIT);
   /** active lifts of a held modifier (key overrides, typed text): kept up while > 0 */
   private readonly lifted = new Uint8Array(KEY_CODE_LIMIT);
+  /** dynamic macros: what each slot recorded, as macro ops */
+  private readonly recordings = new Map<number, number[]>();
+  /** the recording in progress: its slot and the output so far */
+  private recording: { slot: number; ops: number[] } | null = null;
   /** last tap of a tap-hold key, by press id (quick tap) */
   private readonly lastTapUs = new Map<number, number>();
   private lastPressUs = -Infinity;
@@ -921,6 +985,11 @@ export class Engine {
   releaseAll(timeUs = 0): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.tracing) this.trace.length = 0;
+    if (this.recording !== null) {
+      // a dynamic macro being recorded ends here, before the releases below
+      this.recordings.set(this.recording.slot, this.recording.ops);
+      this.recording = null;
+    }
     const records = [...new Set(this.records.values())].reverse();
     this.records.clear();
     this.timers = [];
@@ -1203,6 +1272,31 @@ export class Engine {
         this.typeText(m.texts[0], t, out);
         this.typed(t, out);
         return 'unicode';
+      case K_LEADER: {
+        const run = new LeaderRun(m, record.slot, record.key, t);
+        this.blocker = run;
+        this.timers.push(run);
+        return 'leader';
+      }
+      case K_RECORD:
+        if (this.recording !== null) {
+          // any record key ends the recording in progress
+          this.recordings.set(this.recording.slot, this.recording.ops);
+          this.recording = null;
+          return 'macro-record-stop';
+        }
+        this.recording = { slot: m.id, ops: [] };
+        return 'macro-record';
+      case K_PLAY: {
+        const ops = this.recordings.get(m.id);
+        // nothing recorded yet, or playing the slot being recorded (it would record itself)
+        if (ops === undefined || this.recording?.slot === m.id) return 'ignored';
+        const macro = blankCompiled('macro', K_MACRO);
+        macro.ops = ops;
+        this.runMacro(new MacroRun(macro, record.slot, record.key), t, out);
+        this.typed(t, out);
+        return 'macro';
+      }
       case K_TOGGLE:
         this.toggled[m.id] ^= 1;
         this.modifierCount[m.id] += this.toggled[m.id] ? 1 : -1;
@@ -1654,7 +1748,13 @@ export class Engine {
    * An eager dance: this press's action at once, held while the key is (its record releases it);
    * the count goes on while presses come within the window, and starts again after the last action.
    */
-  private pressEagerDance(m: Compiled, record: PressRecord, id: number, t: number, out: OutputEvent[]): Decision {
+  private pressEagerDance(
+    m: Compiled,
+    record: PressRecord,
+    id: number,
+    t: number,
+    out: OutputEvent[],
+  ): Decision {
     let run = this.dances.find((d) => d.id === id && d.m === m);
     if (run !== undefined && run.count >= m.dance.length) {
       this.endDance(run);
@@ -1799,6 +1899,70 @@ export class Engine {
       this.emit(step.code, step.press ? 'press' : 'release', t, out);
     }
     this.restore(lifted, t, out);
+  }
+
+  // ---------------------------------------------------------------- leader
+
+  /** @internal a key after the leader: it extends the sequence, completes one, or ends it */
+  observeLeader(run: LeaderRun, ev: Queued, out: OutputEvent[]): void {
+    if (ev.action !== 'press') {
+      // releases and repeats go through now (a Shift let go while typing the sequence is up
+      // when it runs); the presses before them were taken, so the order holds
+      remove(this.queue, ev);
+      this.dispatch(ev, out);
+      return;
+    }
+    run.consumed.push(ev);
+    if (ev.slot === run.slot && ev.key === run.key) {
+      // the leader again: cancelled (the note endLeader makes is this press's own)
+      this.endLeader(run, ev.timeUs, 'press', out, null);
+      return;
+    }
+    run.typed.push(ev.key);
+    this.note(ev.timeUs, ev.key, ev.slot, 'press', 'leader', 'leader-key');
+    const typed = run.typed;
+    const possible = run.m.sequences.filter(
+      (q) => q.keys.length >= typed.length && typed.every((k, i) => q.keys[i] === k),
+    );
+    if (possible.length === 0) this.endLeader(run, ev.timeUs, 'press', out, null);
+    else if (possible.length === 1 && possible[0].keys.length === typed.length)
+      this.endLeader(run, ev.timeUs, 'press', out, possible[0]);
+    // more may follow: wait for the next key
+    else run.deadlineUs = ev.timeUs + run.m.thresholdUs;
+  }
+
+  /**
+   * @internal the leader's keys are done: its sequence runs (at a timeout, the one they spell
+   * exactly, if any); the keys it took are dropped, the rest held back goes on.
+   */
+  endLeader(
+    run: LeaderRun,
+    t: number,
+    cause: 'press' | 'timeout',
+    out: OutputEvent[],
+    chosen?: { keys: number[]; macro: Compiled } | null,
+  ): void {
+    this.removeTimer(run);
+    const sequence =
+      chosen !== undefined
+        ? chosen
+        : (run.m.sequences.find(
+            (q) => q.keys.length === run.typed.length && q.keys.every((k, i) => run.typed[i] === k),
+          ) ?? null);
+    this.queue = this.queue.filter((q) => !run.consumed.includes(q));
+    this.blocker = null;
+    this.note(t, run.key, run.slot, cause, 'leader', sequence !== null ? 'leader-sequence' : 'leader-cancel');
+    if (sequence !== null) {
+      const macro = new MacroRun(sequence.macro, run.slot, run.key);
+      this.typed(t, out);
+      if (!this.runMacro(macro, t, out)) {
+        // it waits: what is still held back waits for it
+        this.blocker = macro;
+        this.timers.push(macro);
+        return;
+      }
+    }
+    this.unblock(out, t);
   }
 
   /** @internal a macro's wait is over */
@@ -1971,6 +2135,13 @@ export class Engine {
     // Output times never go back (a replayed key is emitted when it is decided).
     if (t > this.lastOutUs) this.lastOutUs = t;
     out.push({ key, action, timeUs: this.lastOutUs });
+    if (this.recording !== null && action !== 'repeat') this.record(key, action);
+  }
+
+  /** A dynamic macro keeps the output while it records, up to its size. */
+  private record(key: number, action: KeyAction): void {
+    const ops = this.recording!.ops;
+    if (ops.length < 2 * LIMITS.recordedEvents) ops.push(action === 'press' ? OP_PRESS : OP_RELEASE, key);
   }
 
   private pressOut(key: number, t: number, out: OutputEvent[]): void {

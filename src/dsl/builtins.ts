@@ -22,6 +22,7 @@ import type {
   UnicodeEntry,
   CapsWordMapping,
   OneShotMapping,
+  LeaderMapping,
 } from '../core/index.ts';
 import {
   KEYS,
@@ -106,6 +107,8 @@ interface OpenDevice {
   pattern: string;
   mappings: Mapping[];
   span: SourceSpan;
+  /** the last leader() of the block: leader_sequence() adds to it */
+  leader?: LeaderMapping;
 }
 
 interface OpenWhen {
@@ -393,6 +396,56 @@ function textArg(text: string, span: SourceSpan, fnName: string, max: number): s
   const bad = untypable(text);
   if (bad) throw new Invalid(`${fnName}(): cannot type ${bad}`, span, { code: 'E_RANGE' });
   return text;
+}
+
+/**
+ * What a sequence runs, as macro steps: a key `"VK_x"` (tapped), a key with modifiers
+ * (`with_ctrl("VK_S")`), one macro step (`text("…")`) or a list of them.
+ */
+function actionSteps(value: Value, span: SourceSpan, fnName: string): MacroStep[] {
+  if (value === INVALID_VALUE) throw new Reported();
+  if (typeof value === 'string') return [{ op: 'tap', key: virtualKey(value, span, `${fnName} action`) }];
+  if (value instanceof ModifiedKey) {
+    const mods = (
+      [
+        ['shift', 'LShift'],
+        ['ctrl', 'LCtrl'],
+        ['alt', 'LAlt'],
+        ['win', 'LMeta'],
+      ] as const
+    )
+      .filter(([flag]) => value[flag])
+      .map(([, key]) => key);
+    return [
+      ...mods.map((key): MacroStep => ({ op: 'press', key })),
+      { op: 'tap', key: value.key },
+      ...mods.reverse().map((key): MacroStep => ({ op: 'release', key })),
+    ];
+  }
+  if (value instanceof MacroStepValue) return [value.step];
+  if (Array.isArray(value) && value.length > 0 && value.length <= LIMITS.macroSteps) {
+    const steps = value.map((v, i) => {
+      if (v === INVALID_VALUE) throw new Reported();
+      if (!(v instanceof MacroStepValue))
+        throw new Invalid(
+          `${fnName}(): step ${i + 1} must be press(), release(), tap(), wait() or text(), got ${typeName(v)}`,
+          span,
+          { code: 'E_TYPE' },
+        );
+      return v.step;
+    });
+    const typed = macroTextLength(steps);
+    if (typed > LIMITS.macroText)
+      throw new Invalid(`${fnName}() types ${typed} characters in all (max ${LIMITS.macroText})`, span, {
+        code: 'E_RANGE',
+      });
+    return steps;
+  }
+  throw new Invalid(
+    `${fnName}(): the action must be "VK_…", with_*(…), a step like text("…") or [steps], got ${typeName(value)}`,
+    span,
+    { code: 'E_TYPE' },
+  );
 }
 
 /** Key groups a key list may name: `"letters"`, `"digits"`, `"symbols"`. */
@@ -860,7 +913,12 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       const timeoutMs = optionalMs(args, 2, 'one_shot', ctx, 1000, 'the timeout');
       const m: OneShotMapping = target.startsWith('MD_')
         ? { kind: 'oneShot', from, layer: layerId(target, 'MD', ctx.argSpans[1]), timeoutMs }
-        : { kind: 'oneShot', from, key: modifierTarget(target, ctx.argSpans[1], 'one_shot target'), timeoutMs };
+        : {
+            kind: 'oneShot',
+            from,
+            key: modifierTarget(target, ctx.argSpans[1], 'one_shot target'),
+            timeoutMs,
+          };
       if (boolOption(options, 'lock', 'one_shot', ctx.argSpans[args.length])) m.lock = true;
       b.addMapping(m, 'one_shot', ctx.span);
     }),
@@ -968,11 +1026,20 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
       const timeoutMs = optionalMs(args, 1, 'caps_word', ctx, 5000, 'the idle timeout');
       if (Array.isArray(args[0])) {
         // two keys held together (both Shifts): each still does what it does
-        const keys = physicalKeys(listArg(args, 0, 'caps_word', ctx, 2, 2, 'keys'), ctx.argSpans[0], 'caps_word keys');
+        const keys = physicalKeys(
+          listArg(args, 0, 'caps_word', ctx, 2, 2, 'keys'),
+          ctx.argSpans[0],
+          'caps_word keys',
+        );
         if (keys[0] === keys[1])
           throw new Invalid(`caps_word() names ${keys[0]} twice`, ctx.argSpans[0], { code: 'E_RANGE' });
         m = { kind: 'capsWord', from: keys[0], together: keys[1], timeoutMs };
-      } else m = { kind: 'capsWord', from: physicalKey(expectString(args, 0, 'caps_word', ctx), ctx.argSpans[0]), timeoutMs };
+      } else
+        m = {
+          kind: 'capsWord',
+          from: physicalKey(expectString(args, 0, 'caps_word', ctx), ctx.argSpans[0]),
+          timeoutMs,
+        };
       const span = ctx.argSpans[args.length];
       for (const [name, field] of [
         ['shift_keys', 'shiftKeys'],
@@ -981,13 +1048,68 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         const value = options?.get(name);
         if (value === undefined) continue;
         if (!Array.isArray(value))
-          throw new Invalid(`caps_word option ${name} must be an array of keys, got ${typeName(value)}`, span, {
-            code: 'E_TYPE',
-          });
+          throw new Invalid(
+            `caps_word option ${name} must be an array of keys, got ${typeName(value)}`,
+            span,
+            {
+              code: 'E_TYPE',
+            },
+          );
         m[field] = expandKeyGroups(value, span, `caps_word option ${name}`);
       }
       b.addMapping(m, 'caps_word', ctx.span);
     }),
+    fn('leader', [1, 2], (args, ctx) => {
+      const from = physicalKey(expectString(args, 0, 'leader', ctx), ctx.argSpans[0]);
+      const timeoutMs = optionalMs(args, 1, 'leader', ctx, 1000, 'the timeout');
+      const m: LeaderMapping = { kind: 'leader', from, timeoutMs, sequences: [] };
+      b.addMapping(m, 'leader', ctx.span);
+      b.device!.leader = m;
+    }),
+    fn('leader_sequence', 2, (args, ctx) => {
+      if (!b.device)
+        throw new Invalid(
+          'leader_sequence() must be called inside a device_start(...) ... device_end() block',
+          ctx.span,
+        );
+      const leader = b.device.leader;
+      if (!leader)
+        throw new Invalid('leader_sequence() needs a leader(key) before it in this device block', ctx.span, {
+          code: 'E_ORDER',
+          hint: 'e.g. leader("VK_RAlt"); then leader_sequence(["G", "G"], "VK_Home");',
+        });
+      const list = listArg(args, 0, 'leader_sequence', ctx, 1, LIMITS.leaderKeys, 'keys');
+      const keys = physicalKeys(list, ctx.argSpans[0], 'leader_sequence keys');
+      if (leader.sequences.some((q) => q.keys.join(' ') === keys.join(' ')))
+        throw new Invalid(
+          `leader_sequence(): ${keys.join(' ')} is already a sequence of this leader`,
+          ctx.argSpans[0],
+          {
+            code: 'E_RANGE',
+          },
+        );
+      if (leader.sequences.length >= LIMITS.leaderSequences)
+        throw new Invalid(`a leader has at most ${LIMITS.leaderSequences} sequences`, ctx.span, {
+          code: 'E_RANGE',
+        });
+      leader.sequences.push({ keys, steps: actionSteps(args[1], ctx.argSpans[1], 'leader_sequence') });
+    }),
+    ...(['dynamic_macro_record', 'dynamic_macro_play'] as const).map((name) =>
+      fn(name, 2, (args, ctx) => {
+        const from = physicalKey(expectString(args, 0, name, ctx), ctx.argSpans[0]);
+        const slot = expectInt(args, 1, name, ctx);
+        if (slot < 0 || slot >= LIMITS.macroSlots)
+          throw new Invalid(
+            `${name}(): the slot must be 0–${LIMITS.macroSlots - 1}, got ${slot}`,
+            ctx.argSpans[1],
+            {
+              code: 'E_RANGE',
+            },
+          );
+        const kind = name === 'dynamic_macro_record' ? 'dynamicMacroRecord' : 'dynamicMacroPlay';
+        b.addMapping({ kind, from, slot }, name, ctx.span);
+      }),
+    ),
     fn('auto_shift', [1, 2], (args, ctx) => {
       const list = listArg(args, 0, 'auto_shift', ctx, 1, 256, 'keys');
       const keys = expandKeyGroups(list, ctx.argSpans[0], 'auto_shift keys');

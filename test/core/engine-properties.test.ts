@@ -90,6 +90,29 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
     lock: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('autoShift' as const), from: key, thresholdMs: threshold }),
+  fc.record({
+    kind: fc.constant('leader' as const),
+    from: key,
+    timeoutMs: threshold,
+    sequences: fc.uniqueArray(
+      fc.record({
+        keys: fc.array(key, { minLength: 1, maxLength: 3 }),
+        steps: fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constantFrom('press' as const, 'tap' as const), key }),
+            fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 60 }) }),
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+      }),
+      { maxLength: 4, selector: (q) => q.keys.join(' ') },
+    ),
+  }),
+  fc.record({
+    kind: fc.constantFrom('dynamicMacroRecord' as const, 'dynamicMacroPlay' as const),
+    from: key,
+    slot: fc.integer({ min: 0, max: 1 }),
+  }),
   fc.uniqueArray(key, { minLength: 2, maxLength: 3 }).chain((keys) =>
     fc.oneof(
       fc.record(

@@ -462,3 +462,90 @@ test('one_shot lock, caps_word pairs and word lists, auto_shift: what they compi
   assert.match(only('auto_shift(["letterz"]);').message, /letterz/);
   assert.match(only('auto_shift(["A"], 0);').message, /the timeout must be 1–65535 ms, got 0/);
 });
+
+test('leader and leader_sequence, dynamic macros: what they compile to, and their mistakes', () => {
+  const r = ok(
+    wrap(`
+      leader("RAlt", 500);
+      leader_sequence(["G", "G"], "VK_Home");
+      leader_sequence(["S"], with_mods("VK_S", true, true, false, false));
+      leader_sequence(["E"], text("me@example.com"));
+      leader_sequence(["D"], [tap("VK_A"), wait(20)]);
+      dynamic_macro_record("F5", 0);
+      dynamic_macro_play("F6", 9);`),
+  );
+  assert.deepEqual(r.config!.devices[0].mappings, [
+    {
+      kind: 'leader',
+      from: 'RAlt',
+      timeoutMs: 500,
+      sequences: [
+        { keys: ['G', 'G'], steps: [{ op: 'tap', key: 'Home' }] },
+        {
+          keys: ['S'],
+          steps: [
+            { op: 'press', key: 'LShift' },
+            { op: 'press', key: 'LCtrl' },
+            { op: 'tap', key: 'S' },
+            { op: 'release', key: 'LCtrl' },
+            { op: 'release', key: 'LShift' },
+          ],
+        },
+        { keys: ['E'], steps: [{ op: 'text', text: 'me@example.com' }] },
+        {
+          keys: ['D'],
+          steps: [
+            { op: 'tap', key: 'A' },
+            { op: 'wait', ms: 20 },
+          ],
+        },
+      ],
+    },
+    { kind: 'dynamicMacroRecord', from: 'F5', slot: 0 },
+    { kind: 'dynamicMacroPlay', from: 'F6', slot: 9 },
+  ]);
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(r.config))), r.config);
+  assert.match(
+    describeConfig(r.config!)[0].layers[0].keys.RAlt.detail,
+    /leader \(500 ms per key\): G G → tap Home/,
+  );
+
+  const first = only('leader_sequence(["G"], "VK_Home");');
+  assert.match(first.message, /needs a leader\(key\) before it in this device block/);
+  assert.equal(`${first.span.line}:${first.span.column}`, '2:1');
+  assert.match(
+    errors('leader("RAlt"); leader_sequence(["G"], "VK_A"); leader_sequence(["VK_G"], "VK_B");').join('\n'),
+    /G is already a sequence of this leader/,
+  );
+  assert.match(only('leader("RAlt"); leader_sequence([], "VK_A");').message, /needs 1 to 8 keys, got 0/);
+  assert.match(only('leader("RAlt"); leader_sequence(["G"], "Home");').message, /missing required prefix/);
+  assert.match(
+    only('leader("RAlt"); leader_sequence(["G"], 5);').message,
+    /the action must be "VK_…", with_\*/,
+  );
+  assert.match(only('leader("RAlt"); leader_sequence(["G"], [1]);').message, /step 1 must be press\(\)/);
+  assert.match(only('dynamic_macro_record("F5", 10);').message, /the slot must be 0–9, got 10/);
+  assert.match(only('dynamic_macro_play("F5", "0");').message, /integer|int/);
+  // the config model: a repeated sequence, a slot out of range
+  const check = (m: object): string => {
+    try {
+      validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [m] }] });
+      return 'valid';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  assert.match(
+    check({
+      kind: 'leader',
+      from: 'RAlt',
+      timeoutMs: 100,
+      sequences: [
+        { keys: ['G'], steps: [{ op: 'tap', key: 'A' }] },
+        { keys: ['VK_G'], steps: [{ op: 'tap', key: 'B' }] },
+      ],
+    }),
+    /repeats the sequence/,
+  );
+  assert.match(check({ kind: 'dynamicMacroPlay', from: 'F6', slot: 10 }), /slot.*0–9/);
+});

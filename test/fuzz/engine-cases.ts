@@ -71,7 +71,7 @@ function baseMapping(rng: Rng): BaseMapping {
   const from = rng.pick(KEY_NAMES);
   const key = (): string => rng.pick(KEY_NAMES);
   const ms = (max: number): number => rng.range(1, max);
-  switch (rng.int(18)) {
+  switch (rng.int(20)) {
     case 0:
       return { kind: 'simple', from, to: key() };
     case 1:
@@ -177,6 +177,22 @@ function baseMapping(rng: Rng): BaseMapping {
       return { kind: 'unicode', from, text: rng.pick(['é', 'ü→', '😀']) };
     case 16:
       return { kind: 'autoShift', from, thresholdMs: ms(300) };
+    case 17: {
+      const sequences: { keys: string[]; steps: MacroStep[] }[] = [];
+      for (let n = rng.int(4); n > 0; n--) {
+        const keys = Array.from({ length: rng.range(1, 3) }, key);
+        if (sequences.some((q) => q.keys.join(' ') === keys.join(' '))) continue;
+        sequences.push({
+          keys,
+          steps: Array.from({ length: rng.range(1, 3) }, () =>
+            rng.chance(0.7) ? { op: 'tap' as const, key: key() } : { op: 'wait' as const, ms: rng.int(50) },
+          ),
+        });
+      }
+      return { kind: 'leader', from, timeoutMs: ms(400), sequences };
+    }
+    case 18:
+      return { kind: rng.chance(0.5) ? 'dynamicMacroRecord' : 'dynamicMacroPlay', from, slot: rng.int(3) };
     default:
       return { kind: 'simple', from, to: key() };
   }

@@ -9,7 +9,7 @@
  * well-formed (strictly so when no device was disabled during the run; see engine-cases.ts).
  */
 import assert from 'node:assert/strict';
-import type { BaseMapping, Condition, Config, ConditionItem } from '../../src/core/index.ts';
+import type { BaseMapping, Condition, Config, ConditionItem, MacroStep } from '../../src/core/index.ts';
 import { resolveKey } from '../../src/core/index.ts';
 import { startTestDaemon } from '../server/helpers.ts';
 import type { Rng, TargetResult } from './harness.ts';
@@ -73,6 +73,14 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
   return o.length > 0 ? `, #{ ${o.join(', ')} }` : '';
 }
 
+function stepSource(st: MacroStep): string {
+  return st.op === 'wait'
+    ? `wait(${st.ms})`
+    : st.op === 'text'
+      ? `text(${JSON.stringify(st.text)})`
+      : `${st.op}("VK_${st.key}")`;
+}
+
 function mappingLine(m: BaseMapping): string {
   switch (m.kind) {
     case 'simple':
@@ -112,16 +120,8 @@ function mappingLine(m: BaseMapping): string {
       });
       return `tap_dance("${m.from}", [${actions.join(', ')}], ${m.windowMs}${m.eager ? ', #{ eager: true }' : ''});`;
     }
-    case 'macro': {
-      const steps = m.steps.map((st) =>
-        st.op === 'wait'
-          ? `wait(${st.ms})`
-          : st.op === 'text'
-            ? `text(${JSON.stringify(st.text)})`
-            : `${st.op}("VK_${st.key}")`,
-      );
-      return `macro("${m.from}", [${steps.join(', ')}]);`;
-    }
+    case 'macro':
+      return `macro("${m.from}", [${m.steps.map(stepSource).join(', ')}]);`;
     case 'layerToggle':
       return `layer_toggle("${m.from}", "MD_${hex(m.id)}");`;
     case 'layerSwitch':
@@ -135,6 +135,17 @@ function mappingLine(m: BaseMapping): string {
     }
     case 'autoShift':
       return `auto_shift(["${m.from}"], ${m.thresholdMs});`;
+    case 'leader':
+      return [
+        `leader("${m.from}", ${m.timeoutMs});`,
+        ...m.sequences.map(
+          (q) => `leader_sequence(${list(q.keys, '')}, [${q.steps.map(stepSource).join(', ')}]);`,
+        ),
+      ].join(' ');
+    case 'dynamicMacroRecord':
+      return `dynamic_macro_record("${m.from}", ${m.slot});`;
+    case 'dynamicMacroPlay':
+      return `dynamic_macro_play("${m.from}", ${m.slot});`;
     case 'keyOverride':
       return `key_override(${list(m.mods, '')}, "${m.from}", "VK_${m.to}");`;
     case 'unicode':

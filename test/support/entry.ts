@@ -22,6 +22,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -49,14 +50,21 @@ export function cliEntry(): string[] {
 }
 
 function buildOnce(): string {
-  const files = sourceFiles(SRC);
+  // read once: the tree is built from exactly the sources its name is the hash of, even when a
+  // file is edited meanwhile
+  const files = sourceFiles(SRC).map((file) => ({ file, content: readFileSync(file) }));
   const hash = createHash('sha256');
   // the layout below is part of the key too: a change of it must not reuse an old tree
   hash.update(LAYOUT).update(readFileSync(join(ROOT, 'package.json')));
-  for (const f of files) hash.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
+  for (const { file, content } of files)
+    hash.update(relative(ROOT, file)).update('\0').update(content).update('\0');
   const dir = join(CACHE, hash.digest('hex').slice(0, 16));
   const main = join(dir, 'dist', 'src', 'cli', 'main.js');
-  if (existsSync(main)) return main;
+  if (existsSync(main)) {
+    // in use: not pruned for another hour
+    utimesSync(dir, new Date(), new Date());
+    return main;
+  }
 
   const temp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const compilerOptions: ts.CompilerOptions = {
@@ -65,15 +73,15 @@ function buildOnce(): string {
     verbatimModuleSyntax: true,
     rewriteRelativeImportExtensions: true,
   };
-  for (const file of files) {
+  for (const { file, content } of files) {
     const target = join(temp, 'dist', relative(ROOT, file));
     mkdirSync(dirname(target), { recursive: true });
     if (file.endsWith('.ts'))
       writeFileSync(
         target.replace(/\.ts$/, '.js'),
-        ts.transpileModule(readFileSync(file, 'utf8'), { fileName: file, compilerOptions }).outputText,
+        ts.transpileModule(content.toString('utf8'), { fileName: file, compilerOptions }).outputText,
       );
-    else writeFileSync(target, readFileSync(file)); // e.g. the worker loader (.mjs)
+    else writeFileSync(target, content); // e.g. the worker loader (.mjs)
   }
   // laid out like an installed package: its package.json (name, version, "type": "module"), the
   // built web UI when there is one, and packaging/ (what doctor and install point at)
@@ -90,13 +98,15 @@ function buildOnce(): string {
   return main;
 }
 
-/** Keeps the cache from growing with every edit of src/: builds of other sources go. */
+/**
+ * Keeps the cache from growing with every edit of src/: builds of other sources go once they are
+ * an hour old — not sooner, as a test file still running may use one (sources edited during a run
+ * give its later files another build), and a temp dir may be a build in progress.
+ */
 function pruneOldBuilds(keep: string): void {
   const hourAgo = Date.now() - 3_600_000;
   for (const name of readdirSync(CACHE)) {
     const path = join(CACHE, name);
-    // a temp dir may be another test file's build in progress; one an hour old was abandoned
-    if (path !== keep && (!name.includes('.tmp-') || statSync(path).mtimeMs < hourAgo))
-      rmSync(path, { recursive: true, force: true });
+    if (path !== keep && statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
   }
 }

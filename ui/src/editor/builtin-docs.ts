@@ -204,6 +204,32 @@ const DOCS: readonly BuiltinDoc[] = [
     snippet: 'caps_word("${1:key}");${0}',
   },
   {
+    name: 'leader',
+    signature: 'leader(key, ms = 1000)',
+    description:
+      'A leader key: the keys typed next (each within ms of the last) pick a sequence from leader_sequence(); they are not typed themselves.',
+    snippet: 'leader("${1:VK_RAlt}");${0}',
+  },
+  {
+    name: 'leader_sequence',
+    signature: 'leader_sequence([keys], action)',
+    description:
+      'After the leader: these keys run action — "VK_x", with_ctrl("VK_x") and friends, text("…") or [macro steps].',
+    snippet: 'leader_sequence(["${1:G}", "${2:G}"], "${3:VK_Home}");${0}',
+  },
+  {
+    name: 'dynamic_macro_record',
+    signature: 'dynamic_macro_record(key, slot)',
+    description: 'Records what you type into slot 0–9 until a record key is pressed again.',
+    snippet: 'dynamic_macro_record("${1:key}", ${2:0});${0}',
+  },
+  {
+    name: 'dynamic_macro_play',
+    signature: 'dynamic_macro_play(key, slot)',
+    description: 'Types what slot 0–9 recorded (nothing until something is recorded).',
+    snippet: 'dynamic_macro_play("${1:key}", ${2:0});${0}',
+  },
+  {
     name: 'auto_shift',
     signature: 'auto_shift([keys], ms = 175)',
     description:

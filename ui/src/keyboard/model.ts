@@ -36,6 +36,9 @@ export function kindClass(kind: KeyDescription['kind']): KindClass {
       return 'oneshot';
     case 'macro':
     case 'unicode':
+    case 'leader':
+    case 'dynamicMacroRecord':
+    case 'dynamicMacroPlay':
       return 'macro';
     default:
       // simple, modifiedOutput, sequence; keyOverride and combo are not drawn as a key's kind
@@ -54,7 +57,11 @@ export const KIND_LEGEND: readonly { kind: KindClass; label: string; title: stri
     title: 'tap_hold(), hold_only(), tap_dance(), auto_shift()',
   },
   { kind: 'oneshot', label: 'one-shot / caps word', title: 'one_shot(), caps_word()' },
-  { kind: 'macro', label: 'macro / unicode', title: 'macro(), unicode()' },
+  {
+    kind: 'macro',
+    label: 'macro / unicode',
+    title: 'macro(), unicode(), leader(), dynamic_macro_record(), dynamic_macro_play()',
+  },
 ];
 
 function mentionedKeyNames(views: readonly DeviceView[]): Set<string> {

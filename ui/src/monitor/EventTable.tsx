@@ -44,6 +44,11 @@ export function decisionClass(decision: string): string {
       return 'decision decision-oneshot';
     case 'macro':
     case 'unicode':
+    case 'leader':
+    case 'leader-key':
+    case 'leader-sequence':
+    case 'macro-record':
+    case 'macro-record-stop':
       return 'decision decision-macro';
     case 'combo':
       return 'decision decision-combo';
@@ -52,6 +57,7 @@ export function decisionClass(decision: string): string {
     case 'release-all':
     case 'one-shot-timeout':
     case 'one-shot-cancel':
+    case 'leader-cancel':
       return 'decision decision-muted';
     default:
       return 'decision';
