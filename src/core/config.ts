@@ -72,6 +72,8 @@ export interface TapHoldMapping {
   timeoutLayer?: number;
   /** held alone past the threshold and released with no key pressed since: the tap as well (QMK's retro tapping) */
   retroTap?: boolean;
+  /** a tap decided while the key is still down (another key's press) holds the tap key until its release */
+  tapHeld?: boolean;
 }
 export interface HoldOnlyMapping {
   kind: 'holdOnly';
@@ -537,6 +539,7 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
       'timeoutKey',
       'timeoutLayer',
       'retroTap',
+      'tapHeld',
     ],
     path,
   );
@@ -588,6 +591,7 @@ function tapHold(v: Obj, path: string): TapHoldMapping {
       'a timeout action never runs with mode hold_on_press (the hold starts at the press)',
     );
   if (bool(v, 'retroTap', path)) out.retroTap = true;
+  if (bool(v, 'tapHeld', path)) out.tapHeld = true;
   return out;
 }
 

@@ -122,6 +122,7 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
   if (m.timeoutKey) parts.push(`held alone: ${m.timeoutKey}`);
   if (m.timeoutLayer !== undefined) parts.push(`held alone: ${layerName('MD', m.timeoutLayer)}`);
   if (m.retroTap) parts.push('retro tap');
+  if (m.tapHeld) parts.push('early tap held');
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 

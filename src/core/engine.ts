@@ -253,6 +253,8 @@ interface Compiled {
   timeoutKeys: number[];
   timeoutLayer: number;
   retroTap: boolean;
+  /** tap-hold: a tap decided while the key is down holds the tap key until its release */
+  tapHeld: boolean;
   /** one-shot: a second press while armed locks it */
   lock: boolean;
   /** caps word: what each key code does to the word (WORD_*), when not the default table */
@@ -533,6 +535,7 @@ function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
     timeoutKeys: [],
     timeoutLayer: -1,
     retroTap: false,
+    tapHeld: false,
     lock: false,
     words: null,
     sequences: [],
@@ -618,6 +621,7 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
       if (m.timeoutKey !== undefined) c.timeoutKeys = [resolveKey(m.timeoutKey)];
       if (m.timeoutLayer !== undefined) c.timeoutLayer = m.timeoutLayer;
       c.retroTap = m.retroTap === true;
+      c.tapHeld = m.tapHeld === true;
       return c;
     }
     case 'holdOnly': {
@@ -1493,12 +1497,17 @@ export class Engine {
     return null;
   }
 
-  /** Decided as a tap: the tap key; returns whether a key was typed (a hold-only key sends nothing). */
-  private sendTap(p: PendingTapHold, t: number, out: OutputEvent[]): boolean {
+  /**
+   * Decided as a tap: the tap key; returns whether a key was typed (a hold-only key sends nothing).
+   * `down`: the key is still held (another key decided early); with `tapHeld` the tap key is then
+   * held until its release.
+   */
+  private sendTap(p: PendingTapHold, t: number, out: OutputEvent[], down = false): boolean {
     p.state = TH_TAP;
     if (this.interruptible.length > 0) this.holdEarlier(p, t, out);
     if (p.m.k !== K_TAPHOLD) return false;
-    this.typeTap(p.m.to, t, out);
+    if (down && p.m.tapHeld) this.typeHeld(p.record, p.m.to, t, out);
+    else this.typeTap(p.m.to, t, out);
     p.record.tapped = true;
     return true;
   }
@@ -1564,7 +1573,7 @@ export class Engine {
     action: 'press' | 'release' = 'press',
   ): void {
     this.removeTimer(p);
-    const typed = this.sendTap(p, t, out);
+    const typed = this.sendTap(p, t, out, action === 'press');
     this.note(t, p.record.key, p.record.slot, action, p.m.kind, decision);
     if (typed) this.typed(t, out);
   }

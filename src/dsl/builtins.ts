@@ -99,6 +99,7 @@ const TAP_HOLD_OPTIONS = [
   'hold_keys',
   'timeout_action',
   'retro_tap',
+  'tap_held',
 ];
 /** A step that failed was reported where it was made: the macro is dropped without a second error. */
 class Reported extends Error {}
@@ -578,6 +579,9 @@ function tapHoldOptions(options: ScriptMap, m: TapHoldMapping, span: SourceSpan)
         break;
       case 'retro_tap':
         if (boolOption(options, name, 'tap_hold', span)) m.retroTap = true;
+        break;
+      case 'tap_held':
+        if (boolOption(options, name, 'tap_hold', span)) m.tapHeld = true;
         break;
       case 'opposite_hand':
         if (value === true) m.oppositeHand = DEFAULT_HANDS;

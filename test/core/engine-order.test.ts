@@ -71,6 +71,7 @@ function mappingArb(from: string, index: number): fc.Arbitrary<BaseMapping | nul
         holdKeys: fc.subarray(INPUTS, { minLength: 1 }),
         timeoutLayer: fc.integer({ min: 0, max: 1 }),
         retroTap: fc.boolean(),
+        tapHeld: fc.boolean(),
       },
       { requiredKeys: ['kind', 'from', 'tap', 'hold', 'thresholdMs'] },
     ),

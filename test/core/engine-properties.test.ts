@@ -72,6 +72,7 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
       timeoutKey: key,
       timeoutLayer: id,
       retroTap: fc.boolean(),
+      tapHeld: fc.boolean(),
     },
     { requiredKeys: ['kind', 'from', 'tap', 'holdKey', 'thresholdMs'] },
   ),

@@ -219,7 +219,7 @@ test('tap_hold: a mistake in the options is an error at the options, with sugges
   const unknown = only('tap_hold("F", "VK_F", "VK_LShift", 200, #{ quick_tap: 100 });');
   assert.match(
     unknown.message,
-    /unknown option 'quick_tap' \(options: mode, quick_tap_ms, require_prior_idle_ms, opposite_hand, roll_ms, tap_keys, hold_keys, timeout_action, retro_tap\)/,
+    /unknown option 'quick_tap' \(options: mode, quick_tap_ms, require_prior_idle_ms, opposite_hand, roll_ms, tap_keys, hold_keys, timeout_action, retro_tap, tap_held\)/,
   );
   assert.deepEqual(unknown.suggestions, ['quick_tap_ms']);
   assert.match(

@@ -117,6 +117,7 @@ function baseMapping(rng: Rng): BaseMapping {
         else m.timeoutLayer = layerId(rng);
       }
       if (rng.chance(0.3)) m.retroTap = true;
+      if (rng.chance(0.3)) m.tapHeld = true;
       return m;
     }
     case 8:

@@ -70,6 +70,7 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
   if (m.timeoutKey !== undefined) o.push(`timeout_action: "VK_${m.timeoutKey}"`);
   if (m.timeoutLayer !== undefined) o.push(`timeout_action: "MD_${hex(m.timeoutLayer)}"`);
   if (m.retroTap) o.push('retro_tap: true');
+  if (m.tapHeld) o.push('tap_held: true');
   return o.length > 0 ? `, #{ ${o.join(', ')} }` : '';
 }
 

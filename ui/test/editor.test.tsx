@@ -752,6 +752,7 @@ describe('Rhai language', () => {
       'hold_keys',
       'timeout_action',
       'retro_tap',
+      'tap_held',
     ]);
     expect(options?.options.find((o) => o.label === 'mode')?.detail).toContain('"balanced"');
     // after an entry, the next name

@@ -39,7 +39,7 @@ const DOCS: readonly BuiltinDoc[] = [
     name: 'tap_hold',
     signature: 'tap_hold(key, tap, hold, threshold_ms, options = #{})',
     description:
-      'Tap for tap ("VK_"), hold for layer hold ("MD_") or a modifier ("VK_LShift": home-row mods). Held at threshold_ms (1–65535) or, by default, another key pressed → hold. options: mode, quick_tap_ms, require_prior_idle_ms, roll_ms, opposite_hand, tap_keys, hold_keys, timeout_action, retro_tap.',
+      'Tap for tap ("VK_"), hold for layer hold ("MD_") or a modifier ("VK_LShift": home-row mods). Held at threshold_ms (1–65535) or, by default, another key pressed → hold. options: mode, quick_tap_ms, require_prior_idle_ms, roll_ms, opposite_hand, tap_keys, hold_keys, timeout_action, retro_tap, tap_held.',
     snippet: 'tap_hold("${1:key}", "${2:VK_tap}", "${3:MD_00}", ${4:200});${0}',
   },
   {
@@ -343,6 +343,13 @@ export const TAP_HOLD_OPTIONS: readonly OptionDoc[] = [
     value: 'true | false',
     description: 'Held alone past the threshold and released with no other key pressed: the tap as well.',
     snippet: 'retro_tap: ${1:true}',
+  },
+  {
+    name: 'tap_held',
+    value: 'true | false',
+    description:
+      'A tap decided while the key is still down (tap_keys, same hand, a roll, another key) holds the tap key until the key is released, instead of pressing and releasing it at once.',
+    snippet: 'tap_held: ${1:true}',
   },
 ];
 
