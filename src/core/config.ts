@@ -210,6 +210,29 @@ export interface DynamicMacroPlayMapping {
   slot: number;
 }
 
+/**
+ * Moves the pointer while held: along (x, y) (each -1, 0 or 1; screen directions, y down), from
+ * `speed` to `maxSpeed` pixels per second over `accelMs`. Keys held together add up (diagonals).
+ */
+export interface MouseMoveMapping {
+  kind: 'mouseMove';
+  from: string;
+  x: number;
+  y: number;
+  speed: number;
+  maxSpeed: number;
+  accelMs: number;
+}
+
+/** Scrolls while held: (x, y) as for mouse moves (y -1: up), `rate` notches per second, in hi-res steps. */
+export interface MouseWheelMapping {
+  kind: 'mouseWheel';
+  from: string;
+  x: number;
+  y: number;
+  rate: number;
+}
+
 /** Held longer than the threshold: typed shifted (QMK's auto shift). */
 export interface AutoShiftMapping {
   kind: 'autoShift';
@@ -249,6 +272,8 @@ export type BaseMapping =
   | LayerSwitchMapping
   | CapsWordMapping
   | AutoShiftMapping
+  | MouseMoveMapping
+  | MouseWheelMapping
   | LeaderMapping
   | DynamicMacroRecordMapping
   | DynamicMacroPlayMapping
@@ -338,6 +363,8 @@ export const BASE_MAPPING_KINDS = [
   'layerSwitch',
   'capsWord',
   'autoShift',
+  'mouseMove',
+  'mouseWheel',
   'leader',
   'dynamicMacroRecord',
   'dynamicMacroPlay',
@@ -383,6 +410,9 @@ export const LIMITS = {
   /** dynamic macro slots, and the output events one recording keeps */
   macroSlots: 10,
   recordedEvents: 1000,
+  /** pointer speed in pixels per second, wheel rate in notches per second */
+  pointerSpeed: 10_000,
+  wheelRate: 100,
 } as const;
 
 export class ConfigError extends Error {
@@ -757,6 +787,45 @@ function baseMapping(v: unknown, path: string): BaseMapping {
         return { keys, steps: macroSteps(q, qp) };
       });
       return { kind, from: key(v, 'from', path), timeoutMs: ms(v, 'timeoutMs', path, 1), sequences };
+    }
+    case 'mouseMove':
+    case 'mouseWheel': {
+      const fields = kind === 'mouseMove' ? ['speed', 'maxSpeed', 'accelMs'] : ['rate'];
+      checkKeys(v, ['kind', 'from', 'x', 'y', ...fields], path);
+      const unit = (name: 'x' | 'y'): number => {
+        const n = field(v, name, path);
+        if (n !== -1 && n !== 0 && n !== 1)
+          throw new ConfigError(`${path}.${name}`, `must be -1, 0 or 1, got ${describe(n)}`);
+        return n;
+      };
+      const x = unit('x');
+      const y = unit('y');
+      if (x === 0 && y === 0) throw new ConfigError(path, 'x and y are both 0: it would not move');
+      if (kind === 'mouseWheel' && x !== 0 && y !== 0)
+        throw new ConfigError(path, 'a wheel turns one way: x or y, not both');
+      const rate = (name: string, max: number): number => {
+        const n = field(v, name, path);
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max)
+          throw new ConfigError(`${path}.${name}`, `must be an integer 1–${max}, got ${describe(n)}`);
+        return n;
+      };
+      const from = key(v, 'from', path);
+      if (kind === 'mouseWheel') return { kind, from, x, y, rate: rate('rate', LIMITS.wheelRate) };
+      const out: MouseMoveMapping = {
+        kind,
+        from,
+        x,
+        y,
+        speed: rate('speed', LIMITS.pointerSpeed),
+        maxSpeed: rate('maxSpeed', LIMITS.pointerSpeed),
+        accelMs: ms(v, 'accelMs', path, 0),
+      };
+      if (out.maxSpeed < out.speed)
+        throw new ConfigError(
+          `${path}.maxSpeed`,
+          `must be at least speed (${out.speed}), got ${out.maxSpeed}`,
+        );
+      return out;
     }
     case 'dynamicMacroRecord':
     case 'dynamicMacroPlay': {

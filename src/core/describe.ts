@@ -190,6 +190,18 @@ export function describeMapping(m: KeyMapping): KeyDescription {
         label: 'Leader',
         detail: `leader (${m.timeoutMs} ms per key): ${m.sequences.map((q) => `${q.keys.join(' ')} → ${q.steps.map(stepText).join(', ')}`).join('; ') || 'no sequences'}`,
       };
+    case 'mouseMove':
+      return {
+        kind: m.kind,
+        label: `🖱${ARROWS[`${m.x},${m.y}`] ?? ''}`,
+        detail: `moves the pointer ${directionName(m.x, m.y)}: ${m.speed} px/s${m.maxSpeed > m.speed ? ` to ${m.maxSpeed} px/s over ${m.accelMs} ms` : ''}`,
+      };
+    case 'mouseWheel':
+      return {
+        kind: m.kind,
+        label: `⇳${ARROWS[`${m.x},${m.y}`] ?? ''}`,
+        detail: `scrolls ${directionName(m.x, m.y)}: ${m.rate} notches/s`,
+      };
     case 'dynamicMacroRecord':
       return { kind: m.kind, label: `Rec${m.slot}`, detail: `records dynamic macro ${m.slot} (again: stop)` };
     case 'dynamicMacroPlay':
@@ -205,6 +217,24 @@ export function describeMapping(m: KeyMapping): KeyDescription {
     case 'unicode':
       return { kind: m.kind, label: m.text, detail: `types ${JSON.stringify(m.text)} (unicode entry)` };
   }
+}
+
+const ARROWS: Record<string, string> = {
+  '0,-1': '↑',
+  '0,1': '↓',
+  '-1,0': '←',
+  '1,0': '→',
+  '-1,-1': '↖',
+  '1,-1': '↗',
+  '-1,1': '↙',
+  '1,1': '↘',
+};
+
+/** `up`, `down_left` …: the DSL's name of a mouse-key direction. */
+export function directionName(x: number, y: number): string {
+  return [y < 0 ? 'up' : y > 0 ? 'down' : '', x < 0 ? 'left' : x > 0 ? 'right' : '']
+    .filter(Boolean)
+    .join('_');
 }
 
 function capsWordLists(m: Extract<BaseMapping, { kind: 'capsWord' }>): string {

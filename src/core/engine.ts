@@ -30,7 +30,15 @@ import type {
 } from './config.ts';
 import { DEFAULT_UNICODE_ENTRY, layerName, LIMITS } from './config.ts';
 import { globMatch } from './glob.ts';
-import { isModifierKey, KEY_CODE_LIMIT, keyByCode, keyName, MODIFIER_KEY_CODES, resolveKey } from './keys.ts';
+import {
+  isModifierKey,
+  KEY_CODE_LIMIT,
+  keyByCode,
+  keyName,
+  MODIFIER_KEY_CODES,
+  MOUSE_AXES,
+  resolveKey,
+} from './keys.ts';
 import { textSteps } from './text.ts';
 
 export type KeyAction = 'press' | 'release' | 'repeat';
@@ -45,10 +53,16 @@ export interface InputEvent {
   device?: string;
 }
 
+/** What an output event does: a key's press, release or repeat, or pointer motion (mouse keys). */
+export type OutputAction = KeyAction | 'move';
+
 export interface OutputEvent {
+  /** a key code; for `move`, a REL_* axis (MOUSE_AXES) */
   key: number;
-  action: KeyAction;
+  action: OutputAction;
   timeUs: number;
+  /** `move` only: the signed distance (pixels, wheel notches or hi-res units of 1/120 notch) */
+  value?: number;
 }
 
 export type MappingKind = BaseMapping['kind'] | 'passthrough';
@@ -104,6 +118,9 @@ export type Decision =
   | 'macro-record'
   /** a dynamic macro's recording ends and is kept */
   | 'macro-record-stop'
+  /** mouse keys: the pointer moves (or the wheel turns) while the key is held */
+  | 'mouse-move'
+  | 'mouse-wheel'
   | 'combo'
   | 'dance-tap'
   | 'dance-hold'
@@ -186,6 +203,13 @@ const K_UNICODE = 14;
 const K_LEADER = 15;
 const K_RECORD = 16;
 const K_PLAY = 17;
+const K_MOUSE_MOVE = 18;
+const K_MOUSE_WHEEL = 19;
+
+/** Mouse keys move the pointer in steps this far apart (QMK's default interval). */
+const POINTER_STEP_US = 16_000;
+/** Hi-res wheel units per notch (the kernel's REL_WHEEL_HI_RES convention). */
+const HI_RES_PER_NOTCH = 120;
 
 const MODE_PERMISSIVE = 0;
 const MODE_HOLD_ON_PRESS = 1;
@@ -261,6 +285,12 @@ interface Compiled {
   words: Uint8Array | null;
   /** leader: each sequence's keys and the macro it runs */
   sequences: { keys: number[]; macro: Compiled }[];
+  /** mouse keys: direction (-1, 0, 1), speed and top speed (px/s or notches/s), time to top speed */
+  mx: number;
+  my: number;
+  speed: number;
+  maxSpeed: number;
+  accelUs: number;
   dance: DanceStep[];
   ops: number[];
   /** the texts OP_TEXT types (a unicode mapping's is the first) */
@@ -460,6 +490,25 @@ class LeaderRun implements Timed, Blocker {
   }
 }
 
+/** A held mouse key: its mapping and since when (for its acceleration). */
+interface Mover {
+  m: Compiled;
+  sinceUs: number;
+}
+
+/** The pointer while mouse keys are held: a step every POINTER_STEP_US, fractions carried over. */
+class PointerMotion implements Timed {
+  deadlineUs = 0;
+  readonly movers: Mover[] = [];
+  /** fractions of a pixel (x, y) and of a hi-res wheel unit (vertical, horizontal) not sent yet */
+  readonly rest = [0, 0, 0, 0];
+  /** hi-res units sent since the last whole notch (vertical, horizontal) */
+  readonly notch = [0, 0];
+  fire(engine: Engine, out: OutputEvent[]): void {
+    engine.pointerStep(this, this.deadlineUs, POINTER_STEP_US, out);
+  }
+}
+
 class OneShot implements Timed {
   armed = false;
   /** locked on (pressed again while armed, with `lock`): only its key turns it off */
@@ -512,6 +561,8 @@ interface PressRecord {
   repeatKey: number;
   /** the press ended as a tap of a tap-hold (quick-tap counts from its release) */
   tapped: boolean;
+  /** a mouse key: moving the pointer until its release */
+  mover: Mover | null;
 }
 
 function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
@@ -539,6 +590,11 @@ function blankCompiled(kind: KeyMapping['kind'], k: number): Compiled {
     lock: false,
     words: null,
     sequences: [],
+    mx: 0,
+    my: 0,
+    speed: 0,
+    maxSpeed: 0,
+    accelUs: 0,
     dance: [],
     ops: [],
     texts: [],
@@ -669,6 +725,22 @@ function compileMapping(m: KeyMapping, hands: Map<string, Uint8Array>): Compiled
         keys: q.keys.map(resolveKey),
         macro: compileMacro('macro', q.steps),
       }));
+      return c;
+    }
+    case 'mouseMove': {
+      const c = blankCompiled(m.kind, K_MOUSE_MOVE);
+      c.mx = m.x;
+      c.my = m.y;
+      c.speed = m.speed;
+      c.maxSpeed = m.maxSpeed;
+      c.accelUs = m.accelMs * 1000;
+      return c;
+    }
+    case 'mouseWheel': {
+      const c = blankCompiled(m.kind, K_MOUSE_WHEEL);
+      c.mx = m.x;
+      c.my = m.y;
+      c.speed = c.maxSpeed = m.rate;
       return c;
     }
     case 'dynamicMacroRecord':
@@ -891,6 +963,8 @@ export class Engine {
   private readonly recordings = new Map<number, number[]>();
   /** the recording in progress: its slot and the output so far */
   private recording: { slot: number; ops: number[] } | null = null;
+  /** held mouse keys, while any is */
+  private pointer: PointerMotion | null = null;
   /** last tap of a tap-hold key, by press id (quick tap) */
   private readonly lastTapUs = new Map<number, number>();
   private lastPressUs = -Infinity;
@@ -1000,6 +1074,7 @@ export class Engine {
     this.interruptible = [];
     this.tentative = [];
     this.alone = [];
+    this.pointer = null;
     this.dances = [];
     this.oneShots = [];
     this.capsWord = null;
@@ -1199,6 +1274,7 @@ export class Engine {
       untilAllUp: false,
       repeatKey: -1,
       tapped: false,
+      mover: null,
     };
   }
 
@@ -1291,6 +1367,10 @@ export class Engine {
         }
         this.recording = { slot: m.id, ops: [] };
         return 'macro-record';
+      case K_MOUSE_MOVE:
+      case K_MOUSE_WHEEL:
+        record.mover = this.startMover(m, t, out);
+        return m.k === K_MOUSE_MOVE ? 'mouse-move' : 'mouse-wheel';
       case K_PLAY: {
         const ops = this.recordings.get(m.id);
         // nothing recorded yet, or playing the slot being recorded (it would record itself)
@@ -1363,6 +1443,7 @@ export class Engine {
     if (record.tapped) this.lastTapUs.set(id, t);
     if (record.dance !== null) decision = this.releaseDance(record.dance, t, out);
     if (record.oneShot !== null) decision = this.releaseOneShot(record.oneShot, t, out);
+    if (record.mover !== null) this.stopMover(record.mover);
     this.note(t, record.key, record.slot, 'release', record.kind, decision);
   }
 
@@ -2145,6 +2226,80 @@ export class Engine {
     if (t > this.lastOutUs) this.lastOutUs = t;
     out.push({ key, action, timeUs: this.lastOutUs });
     if (this.recording !== null && action !== 'repeat') this.record(key, action);
+  }
+
+  // ---------------------------------------------------------------- mouse keys
+
+  /** A mouse key pressed: it moves at once (one step), then every step while held. */
+  private startMover(m: Compiled, t: number, out: OutputEvent[]): Mover {
+    const mover: Mover = { m, sinceUs: t };
+    let pointer = this.pointer;
+    // (a new pointer is scheduled by its first step)
+    if (pointer === null) pointer = this.pointer = new PointerMotion();
+    pointer.movers.push(mover);
+    // its first step now; the others keep their schedule
+    this.pointerStep(pointer, t, POINTER_STEP_US, out, mover);
+    return mover;
+  }
+
+  private stopMover(mover: Mover): void {
+    const pointer = this.pointer;
+    if (pointer === null || !remove(pointer.movers, mover)) return;
+    if (pointer.movers.length === 0) {
+      this.removeTimer(pointer);
+      this.pointer = null;
+    }
+  }
+
+  /**
+   * @internal one step of the held mouse keys: `stepUs` worth of motion at their speed now (each
+   * accelerates from its start), the fractions kept for the next step; the next step is scheduled.
+   */
+  pointerStep(pointer: PointerMotion, t: number, stepUs: number, out: OutputEvent[], only?: Mover): void {
+    let vx = 0;
+    let vy = 0;
+    let wx = 0;
+    let wy = 0;
+    for (const { m, sinceUs } of only ? [only] : pointer.movers) {
+      const f = m.accelUs > 0 ? Math.min(1, (t - sinceUs) / m.accelUs) : 0;
+      const v = m.speed + (m.maxSpeed - m.speed) * f;
+      if (m.k === K_MOUSE_MOVE) {
+        vx += m.mx * v;
+        vy += m.my * v;
+      } else {
+        // notches per second in hi-res units; the wheel turns up (away) for y -1
+        wx += m.mx * v * HI_RES_PER_NOTCH;
+        wy -= m.my * v * HI_RES_PER_NOTCH;
+      }
+    }
+    const seconds = stepUs / 1e6;
+    const amounts = [vx * seconds, vy * seconds, wy * seconds, wx * seconds];
+    const axes = [MOUSE_AXES.X, MOUSE_AXES.Y, MOUSE_AXES.WheelHiRes, MOUSE_AXES.HWheelHiRes];
+    for (let i = 0; i < 4; i++) {
+      const total = amounts[i] + pointer.rest[i];
+      const whole = Math.trunc(total);
+      pointer.rest[i] = total - whole;
+      if (whole === 0) continue;
+      this.move(axes[i], whole, t, out);
+      if (i >= 2) {
+        // the classic wheel axis: a notch each time the hi-res units make a whole one
+        const n = i - 2;
+        pointer.notch[n] += whole;
+        const notches = Math.trunc(pointer.notch[n] / HI_RES_PER_NOTCH);
+        if (notches !== 0) {
+          pointer.notch[n] -= notches * HI_RES_PER_NOTCH;
+          this.move(n === 0 ? MOUSE_AXES.Wheel : MOUSE_AXES.HWheel, notches, t, out);
+        }
+      }
+    }
+    if (only && this.timers.includes(pointer)) return;
+    pointer.deadlineUs = t + POINTER_STEP_US;
+    if (!this.timers.includes(pointer)) this.timers.push(pointer);
+  }
+
+  private move(axis: number, value: number, t: number, out: OutputEvent[]): void {
+    if (t > this.lastOutUs) this.lastOutUs = t;
+    out.push({ key: axis, action: 'move', timeUs: this.lastOutUs, value });
   }
 
   /** A dynamic macro keeps the output while it records, up to its size. */

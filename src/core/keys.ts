@@ -24,7 +24,9 @@ export type KeyGroup =
   | 'edit'
   | 'japanese'
   | 'korean'
-  | 'iso';
+  | 'iso'
+  /** mouse buttons: keyrx sends them on its own pointer device */
+  | 'mouse';
 
 export interface KeyInfo {
   /** Canonical name (KeyRx's spelling), used in every output. */
@@ -198,7 +200,35 @@ const ROWS: Row[] = [
   ['Hangeul', 122, 'korean', 'Hangul', '한글'],
   ['Hanja', 123, 'korean', '한자'],
   ['Iso102nd', 86, 'iso', '102nd'],
+  // Linux BTN_LEFT … BTN_EXTRA: outputs for mouse keys (a grabbed mouse's own buttons are forwarded)
+  ['MouseLeft', 272, 'mouse', 'BTN_LEFT', 'MB1'],
+  ['MouseRight', 273, 'mouse', 'BTN_RIGHT', 'MB2'],
+  ['MouseMiddle', 274, 'mouse', 'BTN_MIDDLE', 'MB3'],
+  ['MouseBack', 275, 'mouse', 'BTN_SIDE', 'MB4'],
+  ['MouseForward', 276, 'mouse', 'BTN_EXTRA', 'MB5'],
 ];
+
+/** Pointer motion axes (Linux REL_*) a mouse-key output moves, by name. */
+export const MOUSE_AXES = {
+  X: 0x00,
+  Y: 0x01,
+  HWheel: 0x06,
+  Wheel: 0x08,
+  WheelHiRes: 0x0b,
+  HWheelHiRes: 0x0c,
+} as const;
+export type MouseAxis = keyof typeof MOUSE_AXES;
+
+/** The name of a REL_* axis code (`X`, `Wheel` …), or `REL_<n>`. */
+export function axisName(code: number): string {
+  for (const [name, c] of Object.entries(MOUSE_AXES)) if (c === code) return name;
+  return `REL_${code}`;
+}
+
+/** Whether an output code is a mouse button (sent on the pointer device). */
+export function isMouseButtonKey(code: number): boolean {
+  return code >= 272 && code <= 279;
+}
 
 export const KEYS: readonly KeyInfo[] = ROWS.map(([name, code, group, ...aliases]) =>
   Object.freeze({ name, code, group, aliases: Object.freeze([name, ...aliases]) }),

@@ -10,9 +10,9 @@
  * Tokens are separated by whitespace or commas; KeyRx's `press:A,wait:50,release:A` and
  * `VK_` prefixes are accepted too. Values with spaces may be quoted: `dev:"My Keyboard"`.
  */
-import type { KeyAction, OutputEvent } from './engine.ts';
+import type { KeyAction, OutputAction, OutputEvent } from './engine.ts';
 import { DEFAULT_DEVICE } from './engine.ts';
-import { keyName, resolveKey, UnknownKeyError } from './keys.ts';
+import { axisName, keyName, resolveKey, UnknownKeyError } from './keys.ts';
 
 export type ScriptStep =
   | { type: 'key'; action: KeyAction; key: number; token: string }
@@ -157,8 +157,15 @@ export function formatMs(us: number): string {
   return Number.isInteger(ms) ? String(ms) : String(Math.round(ms * 1000) / 1000);
 }
 
-export function formatKeyEvent(e: { key: number; action: KeyAction }): string {
+/** `d:A`, `u:A`, `r:A`; pointer motion as `mv:X+12`, `mv:Wheel-1` (mouse keys). */
+export function formatKeyEvent(e: { key: number; action: OutputAction; value?: number }): string {
+  if (e.action === 'move') return formatMove(axisName(e.key), e.value ?? 0);
   return `${ACTION_PREFIX[e.action]}:${keyName(e.key)}`;
+}
+
+/** `mv:X+12`: an axis and a signed distance. */
+export function formatMove(axis: string, value: number): string {
+  return `mv:${axis}${value >= 0 ? '+' : ''}${value}`;
 }
 
 /**

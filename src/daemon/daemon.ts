@@ -165,8 +165,11 @@ export function namedState(s: EngineState): NamedEngineState {
 export interface OutputRecord {
   time: number;
   device: string;
+  /** a key, or for `move` an axis (`X`, `Y`, `Wheel` …) */
   key: string;
   action: string;
+  /** `move` only: the signed distance */
+  value?: number;
 }
 
 interface IndexEntry {
@@ -555,7 +558,11 @@ export class Daemon {
     if (r.action !== 'timeout' && r.action !== 'release-all') this.eventsProcessed++;
     if (r.outputs.length > 0) {
       for (const o of r.outputs)
-        this.outputs.push({ time: o.timeUs, device: r.device, key: o.key, action: o.action });
+        this.outputs.push(
+          o.action === 'move'
+            ? { time: o.timeUs, device: r.device, key: o.key, action: o.action, value: o.value ?? 0 }
+            : { time: o.timeUs, device: r.device, key: o.key, action: o.action },
+        );
       const excess = this.outputs.length - this.settings.outputHistory;
       if (excess > 0) this.outputs.splice(0, excess);
     }

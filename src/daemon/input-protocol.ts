@@ -1,5 +1,22 @@
 /** Messages between the daemon's main thread and the input thread. Plain data only. */
-import type { Config, Decision, EngineState, KeyAction, MappingKind, ScriptStep } from '../core/index.ts';
+import type {
+  Config,
+  Decision,
+  EngineState,
+  KeyAction,
+  MappingKind,
+  OutputAction,
+  ScriptStep,
+} from '../core/index.ts';
+
+/** One output event as the daemon reports it: a key by name, or pointer motion on an axis (`X`, `Wheel` …). */
+export interface OutputRecordEvent {
+  key: string;
+  action: OutputAction;
+  timeUs: number;
+  /** `move` only: the signed distance */
+  value?: number;
+}
 import type { PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor } from '../platform/types.ts';
 
@@ -21,7 +38,7 @@ export interface KeyRecord {
   key: string;
   action: KeyAction | 'timeout' | 'release-all';
   /** `timeUs`: when the engine emitted it, µs since the epoch */
-  outputs: { key: string; action: KeyAction; timeUs: number }[];
+  outputs: OutputRecordEvent[];
   mapping: MappingKind | 'none';
   decision: Decision | 'release-all';
   latencyUs: number;

@@ -6,7 +6,7 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Config, OutputEvent } from '../core/index.ts';
-import { Engine, keyName, layerName, resolveKey } from '../core/index.ts';
+import { axisName, Engine, keyName, layerName, resolveKey } from '../core/index.ts';
 import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
 import { monotonicUs } from '../platform/types.ts';
@@ -17,6 +17,7 @@ import type {
   InputContext,
   LatencyStats,
   MonitorRecord,
+  OutputRecordEvent,
   ToInput,
 } from './input-protocol.ts';
 
@@ -27,10 +28,12 @@ const send = (msg: FromInput): void => port.postMessage(msg);
 const WALL_OFFSET_US = Date.now() * 1000 - monotonicUs();
 const wallUs = (): number => monotonicUs() + WALL_OFFSET_US;
 
-function outputsForRecord(
-  outputs: OutputEvent[],
-): { key: string; action: OutputEvent['action']; timeUs: number }[] {
-  return outputs.map((o) => ({ key: keyName(o.key), action: o.action, timeUs: o.timeUs + WALL_OFFSET_US }));
+function outputsForRecord(outputs: OutputEvent[]): OutputRecordEvent[] {
+  return outputs.map((o) =>
+    o.action === 'move'
+      ? { key: axisName(o.key), action: o.action, timeUs: o.timeUs + WALL_OFFSET_US, value: o.value ?? 0 }
+      : { key: keyName(o.key), action: o.action, timeUs: o.timeUs + WALL_OFFSET_US },
+  );
 }
 
 function stats(h: RecordableHistogram): LatencyStats {
@@ -193,6 +196,9 @@ class EngineHost implements KeyProcessor {
   }
 
   reportLatency(intervalMs: number): void {
+    // the key records it counts go first: the daemon counts records between reports, and a
+    // report that overtook them would have them counted twice
+    this.flush();
     const { window, total, eventsProcessed } = this;
     send({ t: 'latency', window: stats(window), total: stats(total), eventsProcessed, intervalMs });
     this.window = createHistogram();

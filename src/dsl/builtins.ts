@@ -466,6 +466,66 @@ function expandKeyGroups(list: Value[], span: SourceSpan, what: string): string[
   return keys;
 }
 
+/** Directions of mouse keys: (x, y) with y down, as on the screen. */
+const MOVE_DIRECTIONS: Record<string, [number, number]> = {
+  up: [0, -1],
+  down: [0, 1],
+  left: [-1, 0],
+  right: [1, 0],
+  up_left: [-1, -1],
+  up_right: [1, -1],
+  down_left: [-1, 1],
+  down_right: [1, 1],
+};
+const WHEEL_DIRECTIONS: Record<string, [number, number]> = {
+  up: [0, -1],
+  down: [0, 1],
+  left: [-1, 0],
+  right: [1, 0],
+};
+
+function direction(
+  text: string,
+  span: SourceSpan,
+  fnName: string,
+  table: Record<string, [number, number]>,
+): [number, number] {
+  const d = table[text];
+  if (d) return d;
+  const names = Object.keys(table);
+  throw new Invalid(
+    `${fnName}(): direction must be one of ${names.map((n) => `"${n}"`).join(', ')}, got "${text}"`,
+    span,
+    {
+      code: 'E_RANGE',
+      suggestions: closestNames(text, names).map((n) => `"${n}"`),
+    },
+  );
+}
+
+/** An integer option within [min, max], or its default. */
+function intOption(
+  options: ScriptMap | null,
+  name: string,
+  fnName: string,
+  span: SourceSpan,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = options?.get(name);
+  if (value === undefined) return fallback;
+  if (typeof value !== 'bigint' || value < BigInt(min) || value > BigInt(max))
+    throw new Invalid(
+      `${fnName} option ${name} must be an integer from ${min} to ${max}, got ${typeName(value)} ${String(value)}`,
+      span,
+      {
+        code: 'E_RANGE',
+      },
+    );
+  return Number(value);
+}
+
 /** A true/false option; false and absent are the same. */
 function boolOption(options: ScriptMap | null, name: string, fnName: string, span: SourceSpan): boolean {
   const value = options?.get(name);
@@ -1114,6 +1174,57 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         b.addMapping({ kind, from, slot }, name, ctx.span);
       }),
     ),
+    fn('mouse_move', [2, 3], (all, ctx) => {
+      const { args, options } = trailingOptions(all, 2, 'mouse_move', ctx, [
+        'speed',
+        'max_speed',
+        'accel_ms',
+      ]);
+      const from = physicalKey(expectString(args, 0, 'mouse_move', ctx), ctx.argSpans[0]);
+      const [x, y] = direction(
+        expectString(args, 1, 'mouse_move', ctx),
+        ctx.argSpans[1],
+        'mouse_move',
+        MOVE_DIRECTIONS,
+      );
+      const span = ctx.argSpans[args.length];
+      const speed = intOption(options, 'speed', 'mouse_move', span, 300, 1, LIMITS.pointerSpeed);
+      const maxSpeed = intOption(
+        options,
+        'max_speed',
+        'mouse_move',
+        span,
+        Math.max(speed, 1500),
+        1,
+        LIMITS.pointerSpeed,
+      );
+      if (maxSpeed < speed)
+        throw new Invalid(`mouse_move option max_speed (${maxSpeed}) is below speed (${speed})`, span, {
+          code: 'E_RANGE',
+        });
+      const accelMs = intOption(options, 'accel_ms', 'mouse_move', span, 1000, 0, 65535);
+      b.addMapping({ kind: 'mouseMove', from, x, y, speed, maxSpeed, accelMs }, 'mouse_move', ctx.span);
+    }),
+    fn('mouse_wheel', [2, 3], (all, ctx) => {
+      const { args, options } = trailingOptions(all, 2, 'mouse_wheel', ctx, ['rate']);
+      const from = physicalKey(expectString(args, 0, 'mouse_wheel', ctx), ctx.argSpans[0]);
+      const [x, y] = direction(
+        expectString(args, 1, 'mouse_wheel', ctx),
+        ctx.argSpans[1],
+        'mouse_wheel',
+        WHEEL_DIRECTIONS,
+      );
+      const rate = intOption(
+        options,
+        'rate',
+        'mouse_wheel',
+        ctx.argSpans[args.length],
+        10,
+        1,
+        LIMITS.wheelRate,
+      );
+      b.addMapping({ kind: 'mouseWheel', from, x, y, rate }, 'mouse_wheel', ctx.span);
+    }),
     fn('auto_shift', [1, 2], (args, ctx) => {
       const list = listArg(args, 0, 'auto_shift', ctx, 1, 256, 'keys');
       const keys = expandKeyGroups(list, ctx.argSpans[0], 'auto_shift keys');

@@ -12,7 +12,8 @@ import fastJson from 'fast-json-stringify';
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import { Type } from 'typebox';
-import { formatEvents, resolveKey } from '../core/index.ts';
+import type { KeyAction, MouseAxis } from '../core/index.ts';
+import { formatEvents, MOUSE_AXES, resolveKey } from '../core/index.ts';
 import type { Daemon } from '../daemon/daemon.ts';
 import { namedState } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
@@ -740,11 +741,11 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     async (req) => {
       const events = daemon.recentOutput(req.query.limit ?? 100);
       const script = formatEvents(
-        events.map((e) => ({
-          key: resolveKey(e.key),
-          action: e.action as 'press' | 'release' | 'repeat',
-          timeUs: e.time,
-        })),
+        events.map((e) =>
+          e.action === 'move'
+            ? { key: MOUSE_AXES[e.key as MouseAxis], action: 'move' as const, timeUs: e.time, value: e.value }
+            : { key: resolveKey(e.key), action: e.action as KeyAction, timeUs: e.time },
+        ),
         events[0]?.time ?? 0,
       );
       return { events, script };

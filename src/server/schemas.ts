@@ -277,7 +277,13 @@ export const OutputQuery = Type.Object(
 );
 export const OutputSchema = Type.Object({
   events: Type.Array(
-    Type.Object({ time: Type.Number(), device: Type.String(), key: Type.String(), action: Type.String() }),
+    Type.Object({
+      time: Type.Number(),
+      device: Type.String(),
+      key: Type.String(),
+      action: Type.String(),
+      value: Type.Optional(Type.Integer()),
+    }),
   ),
   script: Type.String(),
 });

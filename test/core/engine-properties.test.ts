@@ -92,6 +92,27 @@ const baseMapping: fc.Arbitrary<BaseMapping> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('autoShift' as const), from: key, thresholdMs: threshold }),
   fc.record({
+    kind: fc.constant('mouseMove' as const),
+    from: key,
+    x: fc.constantFrom(-1, 0, 1),
+    y: fc.constantFrom(-1, 1),
+    speed: fc.integer({ min: 1, max: 2000 }),
+    maxSpeed: fc.constant(2000),
+    accelMs: fc.integer({ min: 0, max: 1000 }),
+  }),
+  fc.record({
+    kind: fc.constant('mouseWheel' as const),
+    from: key,
+    x: fc.constantFrom(-1, 1),
+    y: fc.constant(0),
+    rate: fc.integer({ min: 1, max: 100 }),
+  }),
+  fc.record({
+    kind: fc.constant('simple' as const),
+    from: key,
+    to: fc.constantFrom('MouseLeft', 'MouseRight'),
+  }),
+  fc.record({
     kind: fc.constant('leader' as const),
     from: key,
     timeoutMs: threshold,
@@ -306,7 +327,10 @@ function checkWellFormed({ out, latched }: Played): void {
   for (const [i, e] of out.entries()) {
     assert.ok(e.timeUs >= lastTime, `event ${i} goes back in time`);
     lastTime = e.timeUs;
-    if (e.action === 'press') {
+    // pointer motion (mouse keys) holds nothing down
+    if (e.action === 'move')
+      assert.ok(e.value !== 0 && Number.isInteger(e.value), `event ${i}: motion ${e.value}`);
+    else if (e.action === 'press') {
       assert.ok(!down.has(e.key), `event ${i}: press of key ${e.key} that is already down`);
       down.add(e.key);
     } else if (e.action === 'release') {

@@ -549,3 +549,64 @@ test('leader and leader_sequence, dynamic macros: what they compile to, and thei
   );
   assert.match(check({ kind: 'dynamicMacroPlay', from: 'F6', slot: 10 }), /slot.*0–9/);
 });
+
+test('mouse keys: buttons as key names, mouse_move and mouse_wheel with their defaults, and their mistakes', () => {
+  const r = ok(
+    wrap(`
+      map("F1", "VK_MouseLeft");
+      mouse_move("H", "left");
+      mouse_move("K", "up_right", #{ speed: 200, max_speed: 2000, accel_ms: 500 });
+      mouse_wheel("U", "down", #{ rate: 20 });
+      mouse_wheel("I", "left");`),
+  );
+  assert.deepEqual(r.config!.devices[0].mappings, [
+    { kind: 'simple', from: 'F1', to: 'MouseLeft' },
+    { kind: 'mouseMove', from: 'H', x: -1, y: 0, speed: 300, maxSpeed: 1500, accelMs: 1000 },
+    { kind: 'mouseMove', from: 'K', x: 1, y: -1, speed: 200, maxSpeed: 2000, accelMs: 500 },
+    { kind: 'mouseWheel', from: 'U', x: 0, y: 1, rate: 20 },
+    { kind: 'mouseWheel', from: 'I', x: -1, y: 0, rate: 10 },
+  ]);
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(r.config))), r.config);
+  const keys = describeConfig(r.config!)[0].layers[0].keys;
+  assert.match(keys.K.detail, /moves the pointer up_right: 200 px\/s to 2000 px\/s over 500 ms/);
+  assert.match(keys.U.detail, /scrolls down: 20 notches\/s/);
+
+  const dir = only('mouse_move("H", "upleft");');
+  assert.match(dir.message, /direction must be one of "up", "down", "left", "right", "up_left"/);
+  assert.deepEqual(dir.suggestions?.[0], '"up_left"');
+  assert.match(
+    only('mouse_wheel("U", "up_left");').message,
+    /direction must be one of "up", "down", "left", "right", got/,
+  );
+  assert.match(
+    only('mouse_move("H", "left", #{ speed: 0 });').message,
+    /speed must be an integer from 1 to 10000/,
+  );
+  assert.match(
+    only('mouse_move("H", "left", #{ speed: 900, max_speed: 500 });').message,
+    /max_speed \(500\) is below speed \(900\)/,
+  );
+  assert.match(only('mouse_move("H", "left", #{ spede: 1 });').message, /unknown option 'spede'/);
+  assert.match(
+    only('mouse_wheel("U", "up", #{ rate: 101 });').message,
+    /rate must be an integer from 1 to 100/,
+  );
+  assert.match(only('map("F1", "VK_MouseLeftt");').message, /MouseLeftt/);
+  const check = (m: object): string => {
+    try {
+      validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [m] }] });
+      return 'valid';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  assert.match(check({ kind: 'mouseWheel', from: 'U', x: 1, y: 1, rate: 5 }), /x or y, not both/);
+  assert.match(
+    check({ kind: 'mouseMove', from: 'U', x: 0, y: 0, speed: 1, maxSpeed: 1, accelMs: 0 }),
+    /both 0/,
+  );
+  assert.match(
+    check({ kind: 'mouseMove', from: 'U', x: 2, y: 0, speed: 1, maxSpeed: 1, accelMs: 0 }),
+    /-1, 0 or 1/,
+  );
+});

@@ -71,7 +71,7 @@ function baseMapping(rng: Rng): BaseMapping {
   const from = rng.pick(KEY_NAMES);
   const key = (): string => rng.pick(KEY_NAMES);
   const ms = (max: number): number => rng.range(1, max);
-  switch (rng.int(20)) {
+  switch (rng.int(22)) {
     case 0:
       return { kind: 'simple', from, to: key() };
     case 1:
@@ -194,6 +194,23 @@ function baseMapping(rng: Rng): BaseMapping {
     }
     case 18:
       return { kind: rng.chance(0.5) ? 'dynamicMacroRecord' : 'dynamicMacroPlay', from, slot: rng.int(3) };
+    case 19: {
+      const x = rng.pick([-1, 0, 1]);
+      const y = x === 0 ? rng.pick([-1, 1]) : rng.pick([-1, 0, 1]);
+      return rng.chance(0.5)
+        ? { kind: 'mouseWheel', from, x: y === 0 ? x : 0, y, rate: rng.range(1, 100) }
+        : {
+            kind: 'mouseMove',
+            from,
+            x,
+            y,
+            speed: 100,
+            maxSpeed: rng.range(100, 3000),
+            accelMs: rng.int(1000),
+          };
+    }
+    case 20:
+      return { kind: 'simple', from, to: rng.pick(['MouseLeft', 'MouseRight', 'MouseMiddle']) };
     default:
       return { kind: 'simple', from, to: key() };
   }
@@ -463,6 +480,7 @@ export function checkStream(run: RunOutput, strict: boolean, inTimeOrder = true)
     atCheckpoint(i);
     if (inTimeOrder) assert.ok(e.timeUs >= last, `event ${i} goes back in time`);
     last = e.timeUs;
+    if (e.action === 'move') continue; // pointer motion holds nothing down
     if (e.action === 'press') {
       if (strict) assert.ok(!down.has(e.key), `event ${i}: press of key ${e.key}, which is already down`);
       down.add(e.key);

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import type { BaseMapping, Condition, Config, ConditionItem, MacroStep } from '../../src/core/index.ts';
-import { resolveKey } from '../../src/core/index.ts';
+import { directionName, resolveKey } from '../../src/core/index.ts';
 import { startTestDaemon } from '../server/helpers.ts';
 import type { Rng, TargetResult } from './harness.ts';
 import { caseRng, emptyResult, record } from './harness.ts';
@@ -143,6 +143,10 @@ function mappingLine(m: BaseMapping): string {
           (q) => `leader_sequence(${list(q.keys, '')}, [${q.steps.map(stepSource).join(', ')}]);`,
         ),
       ].join(' ');
+    case 'mouseMove':
+      return `mouse_move("${m.from}", "${directionName(m.x, m.y)}", #{ speed: ${m.speed}, max_speed: ${m.maxSpeed}, accel_ms: ${m.accelMs} });`;
+    case 'mouseWheel':
+      return `mouse_wheel("${m.from}", "${directionName(m.x, m.y)}", #{ rate: ${m.rate} });`;
     case 'dynamicMacroRecord':
       return `dynamic_macro_record("${m.from}", ${m.slot});`;
     case 'dynamicMacroPlay':
@@ -182,7 +186,7 @@ type Api = (
 interface HostRun {
   api: Api;
   profiles: string[];
-  outputs: { key: string; action: 'press' | 'release' | 'repeat'; timeUs: number }[];
+  outputs: { key: string; action: 'press' | 'release' | 'repeat' | 'move'; timeUs: number }[];
 }
 
 async function playRun(h: HostRun, rng: Rng): Promise<{ toggles: boolean; steps: number }> {
@@ -308,7 +312,12 @@ export async function runHostFuzz(run: { count: number; seed: number }): Promise
         assert.deepEqual(state.body.held, [], 'GET /api/state: keys held once every key is up');
         checkStream(
           {
-            out: outputs.map((o) => ({ key: resolveKey(o.key), action: o.action, timeUs: o.timeUs })),
+            // pointer motion names an axis, not a key (checkStream skips it)
+            out: outputs.map((o) => ({
+              key: o.action === 'move' ? 0 : resolveKey(o.key),
+              action: o.action,
+              timeUs: o.timeUs,
+            })),
             checkpoints: [],
             latched,
           },

@@ -176,6 +176,9 @@ export const KEY = {
   NUM1: 2,
   LCTRL: 29,
   SPACE: 57,
+  F1: 59,
+  F2: 60,
+  F3: 61,
 } as const;
 export const NAMES: Record<number, string> = Object.fromEntries(Object.entries(KEY).map(([k, v]) => [v, k]));
 export const fmt = (e: { code: number; value: number }): string => `${NAMES[e.code] ?? e.code}:${e.value}`;

@@ -67,6 +67,9 @@ when_start("MD_00");
 map("H", "VK_Left");
 when_end();
 map("Q", with_shift("VK_Num1"));                   // modified output
+map("F1", "VK_MouseLeft");                         // mouse keys: a button,
+mouse_move("F2", "right", #{ speed: 500, max_speed: 500 });  // motion (8 px a 16 ms step),
+mouse_wheel("F3", "up", #{ rate: 25 });            // the wheel (48 hi-res units a step)
 device_end();
 `;
 const PROFILE_2 = PROFILE_1.replace('map("A", "VK_B");', 'map("A", "VK_C");');
@@ -388,6 +391,74 @@ const SCENARIOS: Scenario[] = [
       const from = c.mark();
       await c.tap(KEY.A, 20);
       await c.expectKeys('A after re-entering the loop', from, ['C:1', 'C:0']);
+    },
+  ],
+  [
+    'mouse keys: the keyrx pointer has REL axes, clicks, moves and scrolls; the keyboard gets none of it',
+    async (c) => {
+      const node = findEventNodeByName(OUTPUT_POINTER_NAME);
+      c.ok(node !== '', 'keyrx virtual pointer exists from the start');
+      if (!node) return;
+      // its capabilities, as the kernel lists them: buttons and REL X, Y, wheels and hi-res wheels
+      const entry = fs
+        .readFileSync('/proc/bus/input/devices', 'utf8')
+        .split('\n\n')
+        .find((b) => b.includes(`N: Name="${OUTPUT_POINTER_NAME}"`));
+      const rel = /B: REL=([0-9a-f]+)/.exec(entry ?? '')?.[1] ?? '';
+      const relBits = parseInt(rel || '0', 16);
+      c.ok(
+        [0, 1, 6, 8, 11, 12].every((bit) => (relBits & (1 << bit)) !== 0),
+        `REL axes X, Y, HWHEEL, WHEEL, WHEEL_HI_RES, HWHEEL_HI_RES (B: REL=${rel})`,
+      );
+      const ptr = new Reader(node);
+      const from = c.mark();
+      await c.tap(KEY.F1, 20);
+      const clicks = (): string =>
+        ptr.events
+          .filter((e) => e.type === EV_KEY)
+          .map((e) => `${e.code.toString(16)}:${e.value}`)
+          .join(' ');
+      c.ok(
+        await waitFor(() => clicks() === '110:1 110:0', 2000),
+        `F1: left click on the pointer (${clicks()})`,
+      );
+      // held 100 ms: a step at once, then one every 16 ms
+      emit(c.kbd, [[EV_KEY, KEY.F2, 1]]);
+      await sleep(100);
+      emit(c.kbd, [[EV_KEY, KEY.F2, 0]]);
+      const motion = (): number[] =>
+        ptr.events.filter((e) => e.type === EV_REL && e.code === 0).map((e) => e.value);
+      c.ok(
+        await waitFor(() => motion().length >= 4, 2000),
+        `F2 held 100 ms: REL_X steps of 8 (${motion().join(' ')})`,
+      );
+      c.ok(
+        motion().every((v) => v === 8),
+        `every step 8 px right (${motion().join(' ')})`,
+      );
+      // it stops: once the release is through, the count stays (the wait only bounds the check)
+      // (sampled 50 ms apart, three steps' time)
+      let settledAt = -1;
+      for (let i = 0; i < 60 && motion().length !== settledAt; i++) {
+        settledAt = motion().length;
+        await sleep(50);
+      }
+      await sleep(200);
+      c.ok(
+        motion().length === settledAt,
+        `no motion after the release (${motion().length} steps, ${settledAt} settled)`,
+      );
+      emit(c.kbd, [[EV_KEY, KEY.F3, 1]]);
+      await sleep(60);
+      emit(c.kbd, [[EV_KEY, KEY.F3, 0]]);
+      const wheel = (code: number): number[] =>
+        ptr.events.filter((e) => e.type === EV_REL && e.code === code).map((e) => e.value);
+      c.ok(
+        await waitFor(() => wheel(11).reduce((a, b) => a + b, 0) >= 144 && wheel(8).includes(1), 2000),
+        `F3 held: hi-res wheel up (${wheel(11).join(' ')}) and a whole notch (${wheel(8).join(' ')})`,
+      );
+      ptr.close();
+      await c.expectKeys('the keyboard output got no mouse key', from, [], 300);
     },
   ],
   [

@@ -25,6 +25,7 @@ import {
   eventTimeUs,
   encodeEvent,
   encodeReport,
+  isPointerOutput,
   hasAbsoluteAxes,
   reportSize,
   testBit,
@@ -284,6 +285,9 @@ export class LinuxBackend implements InputBackend {
     }
     this.started = true;
     if (this.output.devnode) this.ownNodes.add(this.output.devnode);
+    // the pointer for mouse keys (and forwarded pointer motion) exists from the start, so the
+    // first click is not lost while the desktop discovers a new device
+    this.ensurePointerOutput();
     try {
       this.openWake();
       try {
@@ -579,17 +583,34 @@ export class LinuxBackend implements InputBackend {
     if (!output) return;
     const size = reportSize(events.length);
     if (this.writeBuf.length < size) this.writeBuf = Buffer.alloc(size * 2);
+    let pointer = false;
+    for (const e of events) if (isPointerOutput(e)) pointer = true;
+    // mouse keys: buttons and motion on keyrx's pointer device, in their own report
+    if (pointer) this.writePointer(events);
     const length = encodeReport(this.writeBuf, events, this.skipRepeats);
-    if (length === 0) return;
-    try {
-      output.write(this.writeBuf, length);
-    } catch (err) {
-      this.processor?.error('output-write-failed', (err as Error).message);
-      return;
-    }
+    if (length > 0)
+      try {
+        output.write(this.writeBuf, length);
+      } catch (err) {
+        this.processor?.error('output-write-failed', (err as Error).message);
+        return;
+      }
     for (const e of events) {
       if (e.action === 'press') this.outputDown[e.key >> 3] |= 1 << (e.key & 7);
       else if (e.action === 'release') this.outputDown[e.key >> 3] &= ~(1 << (e.key & 7));
+    }
+  }
+
+  private writePointer(events: readonly OutputEvent[]): void {
+    this.ensurePointerOutput();
+    const out = this.pointerOutput;
+    if (!out) return;
+    const length = encodeReport(this.writeBuf, events, this.skipRepeats, 'pointer');
+    if (length === 0) return;
+    try {
+      out.write(this.writeBuf, length);
+    } catch (err) {
+      this.processor?.error('output-write-failed', `pointer: ${(err as Error).message}`);
     }
   }
 

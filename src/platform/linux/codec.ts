@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { OutputEvent } from '../../core/index.ts';
 import {
   BTN_LEFT,
+  BTN_TASK,
   BTN_TOOL_FINGER,
   BTN_TOOL_PEN,
   BTN_TOUCH,
@@ -101,15 +102,33 @@ export function reportSize(eventCount: number): number {
  * reportSize(events.length) bytes) and returns the byte length; 0 when nothing is to be written.
  * `skipRepeats`: drop repeat events (the output device auto-repeats in the kernel).
  */
-export function encodeReport(buf: Buffer, events: readonly OutputEvent[], skipRepeats: boolean): number {
+/**
+ * One report (events + SYN_REPORT) for a device: the keyboard gets the keys, the pointer the
+ * mouse buttons and the motion (EV_REL). Returns the length, 0 when nothing is for this device.
+ */
+export function encodeReport(
+  buf: Buffer,
+  events: readonly OutputEvent[],
+  skipRepeats: boolean,
+  device: 'keyboard' | 'pointer' = 'keyboard',
+): number {
   let off = 0;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     if (skipRepeats && e.action === 'repeat') continue;
-    off = encodeEvent(buf, off, EV_KEY, e.key, keyValue(e.action));
+    if (isPointerOutput(e) !== (device === 'pointer')) continue;
+    off =
+      e.action === 'move'
+        ? encodeEvent(buf, off, EV_REL, e.key, e.value ?? 0)
+        : encodeEvent(buf, off, EV_KEY, e.key, keyValue(e.action));
   }
   if (off === 0) return 0;
   return encodeEvent(buf, off, EV_SYN, SYN_REPORT, 0);
+}
+
+/** Mouse-key output (a mouse button or motion) goes to keyrx's pointer device. */
+export function isPointerOutput(e: OutputEvent): boolean {
+  return e.action === 'move' || (e.key >= BTN_LEFT && e.key <= BTN_TASK);
 }
 
 // ---------------------------------------------------------------- bitmaps

@@ -39,6 +39,8 @@ export function kindClass(kind: KeyDescription['kind']): KindClass {
     case 'leader':
     case 'dynamicMacroRecord':
     case 'dynamicMacroPlay':
+    case 'mouseMove':
+    case 'mouseWheel':
       return 'macro';
     default:
       // simple, modifiedOutput, sequence; keyOverride and combo are not drawn as a key's kind
@@ -60,7 +62,7 @@ export const KIND_LEGEND: readonly { kind: KindClass; label: string; title: stri
   {
     kind: 'macro',
     label: 'macro / unicode',
-    title: 'macro(), unicode(), leader(), dynamic_macro_record(), dynamic_macro_play()',
+    title: 'macro(), unicode(), leader(), dynamic macros, mouse_move(), mouse_wheel()',
   },
 ];
 

@@ -49,6 +49,8 @@ export function decisionClass(decision: string): string {
     case 'leader-sequence':
     case 'macro-record':
     case 'macro-record-stop':
+    case 'mouse-move':
+    case 'mouse-wheel':
       return 'decision decision-macro';
     case 'combo':
       return 'decision decision-combo';
