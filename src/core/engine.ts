@@ -232,6 +232,10 @@ const OP_WAIT = 2;
 const OP_TEXT = 3;
 
 const LSHIFT = MODIFIER_KEY_CODES.LShift;
+/** Modifiers that make a key a shortcut (caps word ends at one); not AltGr (RAlt), which types symbols */
+const SHORTCUT_MODIFIERS: readonly number[] = ['LCtrl', 'RCtrl', 'LAlt', 'LMeta', 'RMeta'].map(
+  (name) => MODIFIER_KEY_CODES[name as keyof typeof MODIFIER_KEY_CODES],
+);
 const ALL_MODIFIERS: readonly number[] = Object.values(MODIFIER_KEY_CODES);
 const MODIFIER_GROUPS: Record<string, number[]> = {
   Shift: [MODIFIER_KEY_CODES.LShift, MODIFIER_KEY_CODES.RShift],
@@ -1585,8 +1589,20 @@ export class Engine {
    */
   private sendTap(p: PendingTapHold, t: number, out: OutputEvent[], down = false): boolean {
     p.state = TH_TAP;
-    if (this.interruptible.length > 0) this.holdEarlier(p, t, out);
+    const layers = this.interruptible.length > 0 && this.holdEarlier(p, t, out);
     if (p.m.k !== K_TAPHOLD) return false;
+    const keys = layers ? this.layerTap(p) : null;
+    if (keys !== null) {
+      // the hold decided first turned on a layer where this key is another key: that key
+      for (const k of keys) {
+        this.pressOut(k, t, out);
+        if (down && p.m.tapHeld) p.record.outputs.push(k);
+      }
+      if (down && p.m.tapHeld) p.record.repeatKey = keys[keys.length - 1];
+      else for (let i = keys.length - 1; i >= 0; i--) this.releaseOut(keys[i], t, out);
+      p.record.tapped = true;
+      return true;
+    }
     if (down && p.m.tapHeld) this.typeHeld(p.record, p.m.to, t, out);
     else this.typeTap(p.m.to, t, out);
     p.record.tapped = true;
@@ -1598,14 +1614,32 @@ export class Engine {
    * holds (QMK's permissive hold), decided before that tap goes out, so the output keeps the
    * input's order. (KeyRx left them pending and sent the inner tap first.)
    */
-  private holdEarlier(p: PendingTapHold, t: number, out: OutputEvent[]): void {
+  private holdEarlier(p: PendingTapHold, t: number, out: OutputEvent[]): boolean {
+    let layers = false;
     for (const q of [...this.interruptible])
       if (q !== p && q.state === TH_PENDING && q.seq < p.seq) {
         remove(this.interruptible, q);
         // an auto-shift key has no hold: another key's tap makes it a tap, before that one
         if (q.m.mode === MODE_TAP_ON_OTHER) this.tapNow(q, t, 'tap', out);
-        else this.holdNow(q, t, 'press', out);
+        else {
+          this.holdNow(q, t, 'press', out);
+          if (q.m.holdKey < 0) layers = true;
+        }
       }
+    return layers;
+  }
+
+  /**
+   * The key of a tap-hold tapped inside a hold just decided (holdEarlier) on the layer that hold
+   * turned on: the simple or modified key it maps to there, else null (its own tap stands). The
+   * layer's key is what the permissive hold gives a plain key pressed inside (KeyRx, QMK).
+   */
+  private layerTap(p: PendingTapHold): number[] | null {
+    const now = this.lookup(p.record.slot, p.record.key);
+    if (now === null || now === p.m) return null;
+    if (now.k === K_SIMPLE) return [now.to];
+    if (now.k === K_MODIFIED) return now.keys;
+    return null;
   }
 
   /** @internal the threshold passed: a hold */
@@ -1742,8 +1776,13 @@ export class Engine {
   /** @internal */
   observeCombo(run: ComboRun, ev: Queued, out: OutputEvent[]): void {
     const member = run.members.some((q) => q.key === ev.key && q.slot === ev.slot);
-    // (a key whose earlier press is still held, its release held back, cannot join)
-    if (ev.action === 'press' && !member && ev.slot === run.members[0].slot && !this.records.has(ev.id)) {
+    // (a key whose earlier press is still held cannot join; one whose release is held back can)
+    if (
+      ev.action === 'press' &&
+      !member &&
+      ev.slot === run.members[0].slot &&
+      (!this.records.has(ev.id) || this.releaseQueued(ev.id, ev.seq))
+    ) {
       const keys = [...run.members.map((q) => q.key), ev.key];
       const first = run.members[0].timeUs;
       const possible = run.candidates.filter(
@@ -1759,6 +1798,12 @@ export class Engine {
       }
     } else if (ev.action !== 'release' || !member) return;
     this.decideCombo(run, ev.timeUs, out);
+  }
+
+  /** A release of this key is held back from before `seq` (the key was let go, then pressed again). */
+  private releaseQueued(id: number, seq: number): boolean {
+    for (const q of this.queue) if (q.action === 'release' && q.id === id && q.seq < seq) return true;
+    return false;
   }
 
   /** @internal the window ended, or a key that cannot belong to the combo came: fire or let the keys go. */
@@ -1789,6 +1834,14 @@ export class Engine {
   ): void {
     this.removeTimer(run);
     const first = run.members[0];
+    // a member's release held back from before its press ends the earlier press first (its old
+    // record), not the combo about to start; it comes out now, when this is decided
+    if (t > this.lastOutUs) this.lastOutUs = t;
+    for (const q of [...this.queue])
+      if (q.action === 'release' && run.members.some((m) => m.id === q.id && q.seq < m.seq)) {
+        remove(this.queue, q);
+        this.dispatch(q, out);
+      }
     this.queue = this.queue.filter((q) => !run.members.includes(q));
     if (this.interruptible.length > 0 || this.tentative.length > 0 || this.dances.length > 0)
       this.interrupt(first.slot, first.key, null, t, out);
@@ -2139,7 +2192,8 @@ export class Engine {
     const word = this.capsWord;
     if (word === null) return false;
     const effect = word.words[code];
-    if (effect === WORD_ENDS) {
+    // a shortcut (Ctrl, Alt or Meta down) is not part of a word: it ends it, unshifted (QMK)
+    if (effect === WORD_ENDS || this.shortcutDown()) {
       this.endCapsWord(t, 'key');
       return false;
     }
@@ -2161,6 +2215,11 @@ export class Engine {
       }
       return;
     }
+  }
+
+  private shortcutDown(): boolean {
+    for (const code of SHORTCUT_MODIFIERS) if (this.isDown[code] === 1) return true;
+    return false;
   }
 
   /** @internal */
