@@ -68,7 +68,9 @@ export function deadlineRows(
     if (t.action !== 'timeout' && row !== undefined) row.also.push(decisionText(t));
     else
       rows.push({
-        timeMs: t.timeUs / 1000,
+        // a key replayed by a deadline (a combo's window ended) has its own earlier time: the row
+        // is when the deadline decided, which is when its output came
+        timeMs: (t.action === 'timeout' ? t.timeUs : Math.max(t.timeUs, outputs[0]?.timeUs ?? t.timeUs)) / 1000,
         input: 'timeout',
         device: t.device,
         mapping: t.mapping,

@@ -124,6 +124,25 @@ test('simulate builds a timeline with decisions and layer state', () => {
   assert.deepEqual(result.timeline[2].outputs, ['d:Left']);
 });
 
+test('a deadline that lets held-back keys go is a timeline row at the deadline, in time order', () => {
+  const combo: Config = {
+    version: 1,
+    devices: [{ pattern: '*', mappings: [{ kind: 'combo', keys: ['J', 'K'], to: 'C', windowMs: 200 }] }],
+  };
+  const result = simulate(combo, 'd:J t:300 d:X u:X u:J');
+  assert.equal(result.output, 't:200 d:J t:100 d:X u:X u:J');
+  assert.deepEqual(
+    result.timeline.map((e) => [e.timeMs, e.input, e.decision, e.outputs.join(' ')]),
+    [
+      [0, 'd:J', 'queued', ''],
+      [200, 'timeout', 'passthrough', 'd:J'],
+      [300, 'd:X', 'passthrough', 'd:X'],
+      [300, 'u:X', 'release', 'u:X'],
+      [300, 'u:J', 'release', 'u:J'],
+    ],
+  );
+});
+
 test('the scenario runner reports a wrong expectation', () => {
   const scenario = parseScenario(
     ['== config', JSON.stringify(config), '== case: wrong', 'in: d:B u:B', 'out: d:B u:B', 'held: none'].join(
