@@ -160,11 +160,13 @@ export function typingStream(count: number, seed = 0x9e3779b9): StreamEvent[] {
  */
 export function featuresConfig(): Config {
   const examples = join(import.meta.dirname, '..', 'examples');
-  const extra = ['22-home-row-mods.rhai', '23-beyond-keyrx.rhai'].flatMap((file) => {
-    const r = compileProfile(readFileSync(join(examples, file), 'utf8'), { file });
-    if (!r.config) throw new Error(`${file} does not compile`);
-    return r.config.devices[0].mappings;
-  });
+  const extra = ['22-home-row-mods.rhai', '23-beyond-keyrx.rhai', '24-from-qmk-and-kanata.rhai'].flatMap(
+    (file) => {
+      const r = compileProfile(readFileSync(join(examples, file), 'utf8'), { file });
+      if (!r.config) throw new Error(`${file} does not compile`);
+      return r.config.devices[0].mappings;
+    },
+  );
   const base = benchConfig();
   // the examples' mappings first: their keys are looked up before the plain remaps
   return { version: 1, devices: [{ pattern: '*', mappings: [...extra, ...base.devices[0].mappings] }] };
@@ -225,6 +227,44 @@ export function featuresStream(count: number, seed = 0x51ed270b): StreamEvent[] 
       [k('C'), 'press', 250],
       [k('C'), 'release', 50],
       [k('D'), 'release', 30],
+    ],
+    // examples/24: a leader sequence, mouse keys on a layer, an auto-shifted digit, a combo held
+    // until both keys are up, an eager tap dance, a retro tap
+    [
+      [k('RCtrl'), 'press', 0],
+      [k('RCtrl'), 'release', 40],
+      [k('G'), 'press', 80],
+      [k('G'), 'release', 40],
+      [k('G'), 'press', 60],
+      [k('G'), 'release', 40],
+    ],
+    [
+      [k('Menu'), 'press', 0],
+      [k('L'), 'press', 250],
+      [k('L'), 'release', 120],
+      [k('H'), 'press', 30],
+      [k('H'), 'release', 40],
+      [k('Menu'), 'release', 20],
+    ],
+    [
+      [k('Num1'), 'press', 0],
+      [k('Num1'), 'release', 220],
+    ],
+    [
+      [k('Z'), 'press', 0],
+      [k('X'), 'press', 10],
+      [k('Z'), 'release', 60],
+      [k('X'), 'release', 30],
+    ],
+    [
+      [k('Grave'), 'press', 0],
+      [k('Grave'), 'release', 40],
+      [k('Grave'), 'press', 50],
+      [k('Grave'), 'release', 40],
+    ],
+    [
+      [k('Enter'), 'press', 0],
+      [k('Enter'), 'release', 260],
     ],
   ];
   const events: StreamEvent[] = [];
