@@ -344,7 +344,19 @@ export interface Config {
   devices: DeviceBlock[];
   /** absent: DEFAULT_UNICODE_ENTRY */
   unicodeEntry?: UnicodeEntry;
+  /** keyboard lights that show a layer (led_indicator()) */
+  ledIndicators?: LedIndicator[];
   metadata?: ConfigMetadata;
+}
+
+/** The keyboard lights keyrx can drive, in LED code order (LED_NUML … LED_KANA). */
+export const LED_NAMES = ['NumLock', 'CapsLock', 'ScrollLock', 'Compose', 'Kana'] as const;
+export type LedName = (typeof LED_NAMES)[number];
+
+/** A light that is on while a layer is active (off otherwise, or the desktop's state when none is). */
+export interface LedIndicator {
+  layer: number;
+  led: LedName;
 }
 
 export const BASE_MAPPING_KINDS = [
@@ -948,7 +960,7 @@ function mapping(v: unknown, path: string): Mapping {
 /** Checks untrusted data (a JSON config file, a decoded cache) and returns a typed Config. */
 export function validateConfig(data: unknown): Config {
   if (!isObj(data)) throw new ConfigError('config', `must be an object, got ${describe(data)}`);
-  checkKeys(data, ['version', 'devices', 'metadata', 'unicodeEntry'], 'config');
+  checkKeys(data, ['version', 'devices', 'metadata', 'unicodeEntry', 'ledIndicators'], 'config');
   const version = data.version ?? CONFIG_VERSION;
   if (version !== CONFIG_VERSION)
     throw new ConfigError('config.version', `unsupported version ${describe(version)} (expected 1)`);
@@ -974,6 +986,26 @@ export function validateConfig(data: unknown): Config {
     if (!isObj(e)) throw new ConfigError(path, `must be an object {start, end}, got ${describe(e)}`);
     checkKeys(e, ['start', 'end'], path);
     out.unicodeEntry = { start: keyList(e, 'start', path, 0, 8), end: key(e, 'end', path) };
+  }
+  if (data.ledIndicators !== undefined) {
+    const list = data.ledIndicators;
+    if (!Array.isArray(list) || list.length > LED_NAMES.length)
+      throw new ConfigError(
+        'config.ledIndicators',
+        `must be an array of at most ${LED_NAMES.length} indicators`,
+      );
+    const seen = new Set<string>();
+    out.ledIndicators = list.map((v, i) => {
+      const path = `config.ledIndicators[${i}]`;
+      if (!isObj(v)) throw new ConfigError(path, `must be an object {layer, led}, got ${describe(v)}`);
+      checkKeys(v, ['layer', 'led'], path);
+      const led = v.led;
+      if (typeof led !== 'string' || !(LED_NAMES as readonly string[]).includes(led))
+        throw new ConfigError(`${path}.led`, `must be one of ${LED_NAMES.join(', ')}, got ${describe(led)}`);
+      if (seen.has(led)) throw new ConfigError(`${path}.led`, `${led} shows another layer already`);
+      seen.add(led);
+      return { layer: layerId(v, 'layer', path), led: led as LedName };
+    });
   }
   if (data.metadata !== undefined) {
     if (!isObj(data.metadata)) throw new ConfigError('config.metadata', 'must be an object');

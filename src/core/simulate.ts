@@ -70,7 +70,8 @@ export function deadlineRows(
       rows.push({
         // a key replayed by a deadline (a combo's window ended) has its own earlier time: the row
         // is when the deadline decided, which is when its output came
-        timeMs: (t.action === 'timeout' ? t.timeUs : Math.max(t.timeUs, outputs[0]?.timeUs ?? t.timeUs)) / 1000,
+        timeMs:
+          (t.action === 'timeout' ? t.timeUs : Math.max(t.timeUs, outputs[0]?.timeUs ?? t.timeUs)) / 1000,
         input: 'timeout',
         device: t.device,
         mapping: t.mapping,

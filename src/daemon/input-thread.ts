@@ -6,7 +6,8 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Config, OutputEvent } from '../core/index.ts';
-import { axisName, Engine, keyName, layerName, resolveKey } from '../core/index.ts';
+import type { LedIndicator } from '../core/index.ts';
+import { axisName, Engine, keyName, layerName, LED_NAMES, resolveKey } from '../core/index.ts';
 import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
 import { monotonicUs } from '../platform/types.ts';
@@ -73,6 +74,11 @@ class EngineHost implements KeyProcessor {
 
   /** the daemon's input context: set on every engine, including the one each swap builds */
   private context: InputContext;
+  /** the profile's layer lights (led_indicator), and what they show now: per LED 1, 0, or -1 (the desktop's) */
+  private indicators: LedIndicator[] = [];
+  private leds = '';
+  /** linux mode: drives the keyboards' lights */
+  onLeds: (leds: number[]) => void = () => undefined;
 
   constructor(
     config: Config,
@@ -82,6 +88,7 @@ class EngineHost implements KeyProcessor {
   ) {
     this.context = { ...context };
     this.engine = this.newEngine(config);
+    this.indicators = config.ledIndicators ?? [];
     this.deviceSettings = devices;
     this.setChord(chord);
   }
@@ -232,6 +239,7 @@ class EngineHost implements KeyProcessor {
 
   swap(config: Config): void {
     this.engine = this.newEngine(config);
+    this.indicators = config.ledIndicators ?? [];
     this.layerKey = '';
     this.noteState();
     this.armDeadline();
@@ -274,12 +282,29 @@ class EngineHost implements KeyProcessor {
     const key = `${s.modifiers.join(',')}|${s.locks.join(',')}`;
     if (key === this.layerKey) return;
     this.layerKey = key;
+    this.showLayers(s.modifiers);
     this.push({
       k: 'state',
       wallUs: wallUs(),
       modifiers: s.modifiers.map((id) => layerName('MD', id)),
       locks: s.locks.map((id) => layerName('LK', id)),
     });
+  }
+
+  /** The layer lights: on while their layer is, off when not; LEDs without one show the desktop's. */
+  showLayers(active: readonly number[]): void {
+    const leds = LED_NAMES.map(() => -1);
+    for (const i of this.indicators) leds[LED_NAMES.indexOf(i.led)] = active.includes(i.layer) ? 1 : 0;
+    const key = leds.join(',');
+    if (key === this.leds) return;
+    this.leds = key;
+    this.onLeds(leds);
+  }
+
+  /** The lights as they should be now (a backend that just started). */
+  currentLeds(): void {
+    this.leds = '';
+    this.showLayers(this.engine.state().modifiers);
   }
 
   private push(record: MonitorRecord): void {
@@ -338,6 +363,8 @@ async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): P
   backend = b;
   h.synchronous = true;
   h.writer = (events) => b.write(events);
+  h.onLeds = (leds) => b.setLedOverrides(leds);
+  h.currentLeds();
   h.onEmergency = () => {
     const released = h.releaseAll();
     if (released.length > 0) b.write(released);

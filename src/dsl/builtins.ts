@@ -23,9 +23,12 @@ import type {
   CapsWordMapping,
   OneShotMapping,
   LeaderMapping,
+  LedIndicator,
+  LedName,
 } from '../core/index.ts';
 import {
   KEYS,
+  LED_NAMES,
   DEFAULT_THRESHOLD_MS,
   keyByName,
   MAX_LAYER_ID,
@@ -146,6 +149,8 @@ export class ProfileBuilder {
   readonly devices: DeviceBlock[] = [];
   /** set by unicode_entry() */
   unicodeEntry: UnicodeEntry | null = null;
+  /** added by led_indicator() */
+  readonly ledIndicators: LedIndicator[] = [];
   readonly diagnostics: Diagnostic[] = [];
   device: OpenDevice | null = null;
   when: OpenWhen | null = null;
@@ -1260,6 +1265,26 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         LIMITS.unicodeLength,
       );
       b.addMapping({ kind: 'unicode', from, text }, 'unicode', ctx.span);
+    }),
+    fn('led_indicator', 2, (args, ctx) => {
+      const layerText = expectString(args, 0, 'led_indicator', ctx);
+      if (!layerText.startsWith('MD_'))
+        throw new Invalid(`led_indicator() layer must be MD_xx, got: ${layerText}`, ctx.argSpans[0], {
+          code: 'E_PREFIX',
+        });
+      const layer = layerId(layerText, 'MD', ctx.argSpans[0]);
+      const led = expectString(args, 1, 'led_indicator', ctx);
+      if (!(LED_NAMES as readonly string[]).includes(led))
+        throw new Invalid(
+          `led_indicator(): the light must be one of ${LED_NAMES.map((n) => `"${n}"`).join(', ')}, got "${led}"`,
+          ctx.argSpans[1],
+          { code: 'E_RANGE', suggestions: closestNames(led, LED_NAMES).map((n) => `"${n}"`) },
+        );
+      if (b.ledIndicators.some((i) => i.led === led))
+        throw new Invalid(`led_indicator(): ${led} shows another layer already`, ctx.argSpans[1], {
+          code: 'E_RANGE',
+        });
+      b.ledIndicators.push({ layer, led: led as LedName });
     }),
     fn('unicode_entry', 2, (args, ctx) => {
       const list = expectArray(args, 0, 'unicode_entry', ctx);

@@ -195,6 +195,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     version: CONFIG_VERSION,
     devices: builder.devices,
     ...(builder.unicodeEntry ? { unicodeEntry: builder.unicodeEntry } : {}),
+    ...(builder.ledIndicators.length > 0 ? { ledIndicators: builder.ledIndicators } : {}),
     metadata: {
       compilerVersion: COMPILER_VERSION,
       sourceHash: sha256Hex(source),

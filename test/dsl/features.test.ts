@@ -610,3 +610,29 @@ test('mouse keys: buttons as key names, mouse_move and mouse_wheel with their de
     /-1, 0 or 1/,
   );
 });
+
+test('led_indicator: a light for a layer, anywhere in the profile, and its mistakes', () => {
+  const r = ok(
+    `led_indicator("MD_01", "ScrollLock");\n${wrap('map("A", "VK_B");')}led_indicator("MD_0A", "Kana");\n`,
+  );
+  assert.deepEqual(r.config!.ledIndicators, [
+    { layer: 1, led: 'ScrollLock' },
+    { layer: 10, led: 'Kana' },
+  ]);
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(r.config))), r.config);
+  const light = only('led_indicator("MD_01", "ScrolLock");');
+  assert.match(
+    light.message,
+    /the light must be one of "NumLock", "CapsLock", "ScrollLock", "Compose", "Kana", got "ScrolLock"/,
+  );
+  assert.deepEqual(light.suggestions?.[0], '"ScrollLock"');
+  assert.match(only('led_indicator("LK_01", "NumLock");').message, /layer must be MD_xx, got: LK_01/);
+  assert.match(
+    only('led_indicator("MD_01", "NumLock"); led_indicator("MD_02", "NumLock");').message,
+    /NumLock shows another layer already/,
+  );
+  assert.throws(
+    () => validateConfig({ version: 1, devices: [], ledIndicators: [{ layer: 1, led: 'Caps' }] }),
+    /ledIndicators\[0\]\.led.*must be one of NumLock/,
+  );
+});

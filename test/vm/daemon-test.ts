@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestDevice } from './driver.ts';
 import {
   createTestDevice,
+  ledEvents,
   DEBUG,
   destroyTestDevice,
   emit,
@@ -54,6 +55,7 @@ map("H", "VK_Left");
 when_end();
 map("Q", with_shift("VK_Num1"));                   // modified output
 device_end();
+led_indicator("MD_00", "ScrollLock");              // Scroll Lock lit while MD_00 is
 `;
 const PROFILE_TWO = PROFILE_ONE.replace('map("A", "VK_B");', 'map("A", "VK_C");');
 const BLOCK = { index: 0, pattern: 'keyrx-vm daemon*' };
@@ -309,12 +311,25 @@ const STEPS: Step[] = [
       await c.tap(KEY.CAPS, 50);
       await c.expectKeys('CapsLock tapped 50 ms -> Escape', from, ['ESC:1', 'ESC:0']);
       from = c.mark();
+      ledEvents(c.kbd);
       emit(c.kbd, [[EV_KEY, KEY.CAPS, 1]]);
       await sleep(400);
       c.ok(c.keys(from).length === 0, `nothing while CapsLock is held (${c.keys(from).join(' ')})`);
+      // the layer indicator: Scroll Lock (LED 2) lit on the keyboard while MD_00 is held
+      const leds: [number, number][] = [];
+      const lit = (value: number): boolean => {
+        leds.push(...ledEvents(c.kbd));
+        return leds.some(([code, v]) => code === 2 && v === value);
+      };
+      c.ok(
+        await waitFor(() => lit(1), 2000),
+        `Scroll Lock lit while MD_00 is held (${JSON.stringify(leds)})`,
+      );
       await c.tap(KEY.H, 20);
       emit(c.kbd, [[EV_KEY, KEY.CAPS, 0]]);
       await c.expectKeys('CapsLock held 400 ms + H -> Left', from, ['LEFT:1', 'LEFT:0']);
+      leds.length = 0;
+      c.ok(await waitFor(() => lit(0), 2000), `Scroll Lock off after (${JSON.stringify(leds)})`);
       await sleep(30);
       c.ok(!c.keys(from).includes('ESC:1'), 'no Escape after a hold');
       from = c.mark();

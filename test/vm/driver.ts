@@ -15,6 +15,7 @@ export const TEST_VENDOR = 0xfeed;
 const UI_SET_EVBIT = 0x40045564;
 const UI_SET_KEYBIT = 0x40045565;
 const UI_SET_RELBIT = 0x40045566;
+const UI_SET_LEDBIT = 0x40045569;
 const UI_SET_PHYS = 0x4008556c;
 const UI_DEV_SETUP = 0x405c5503;
 const UI_DEV_CREATE = 0x5501;
@@ -27,6 +28,7 @@ export const EV_SYN = 0;
 export const EV_KEY = 1;
 export const EV_REL = 2;
 const EV_REP = 0x14;
+export const EV_LED = 0x11;
 
 interface Ffi {
   ioctlInt: (fd: number, req: number, arg: number) => number;
@@ -66,11 +68,15 @@ export function createTestDevice(
   kind: 'keyboard' | 'mouse',
 ): TestDevice {
   const f = ffi();
-  const fd = fs.openSync('/dev/uinput', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  // read-write: a keyboard's LED changes come back on its uinput fd (ledEvents())
+  const fd = fs.openSync('/dev/uinput', fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
   check(f.ioctlInt(fd, UI_SET_EVBIT, EV_KEY), 'UI_SET_EVBIT');
   if (kind === 'keyboard') {
     check(f.ioctlInt(fd, UI_SET_EVBIT, EV_REP), 'UI_SET_EVBIT(EV_REP)');
     for (let code = 1; code < 256; code++) check(f.ioctlInt(fd, UI_SET_KEYBIT, code), 'UI_SET_KEYBIT');
+    // Num, Caps and Scroll Lock lights, as a real keyboard has
+    check(f.ioctlInt(fd, UI_SET_EVBIT, EV_LED), 'UI_SET_EVBIT(EV_LED)');
+    for (const led of [0, 1, 2]) check(f.ioctlInt(fd, UI_SET_LEDBIT, led), 'UI_SET_LEDBIT');
   } else {
     for (const code of [0x110, 0x111, 0x112]) check(f.ioctlInt(fd, UI_SET_KEYBIT, code), 'UI_SET_KEYBIT');
     check(f.ioctlInt(fd, UI_SET_EVBIT, EV_REL), 'UI_SET_EVBIT(EV_REL)');
@@ -162,6 +168,43 @@ export class Reader {
 }
 
 // ---------------------------------------------------------------- names, timing, logging
+
+/**
+ * The LED events written to a test keyboard since the last call (by whoever owns its evdev
+ * node: keyrx mirroring the desktop's lights), read from its uinput fd: `[code, value]` pairs.
+ */
+export function ledEvents(device: TestDevice): [number, number][] {
+  const out: [number, number][] = [];
+  const buf = Buffer.alloc(24 * 64);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(device.fd, buf, 0, buf.length, null);
+    } catch {
+      return out; // EAGAIN: nothing more
+    }
+    for (let off = 0; off + 24 <= n; off += 24)
+      if (buf.readUInt16LE(off + 16) === EV_LED)
+        out.push([buf.readUInt16LE(off + 18), buf.readInt32LE(off + 20)]);
+    if (n < buf.length) return out;
+  }
+}
+
+/** Writes LED states to an evdev node (as the desktop does to a keyboard): `[code, value]` pairs and a SYN. */
+export function writeLeds(node: string, leds: [number, number][]): void {
+  const fd = fs.openSync(node, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(24 * (leds.length + 1));
+    leds.forEach(([code, value], i) => {
+      buf.writeUInt16LE(EV_LED, i * 24 + 16);
+      buf.writeUInt16LE(code, i * 24 + 18);
+      buf.writeInt32LE(value, i * 24 + 20);
+    });
+    fs.writeSync(fd, buf);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 export const KEY = {
   A: 30,

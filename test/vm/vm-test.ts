@@ -40,12 +40,14 @@ import {
   findEventNodeByName,
   fmt,
   KEY,
+  ledEvents,
   log,
   Reader,
   sleep,
   stats,
   TEST_VENDOR,
   waitFor,
+  writeLeds,
 } from './driver.ts';
 import {
   closeWakeFd,
@@ -459,6 +461,30 @@ const SCENARIOS: Scenario[] = [
       );
       ptr.close();
       await c.expectKeys('the keyboard output got no mouse key', from, [], 300);
+    },
+  ],
+  [
+    'LED mirroring: a light the desktop sets on the keyrx keyboard reaches the grabbed keyboard',
+    async (c) => {
+      ledEvents(c.kbd); // what the grab wrote
+      const seen: [number, number][] = [];
+      const got = (code: number, value: number): boolean => {
+        seen.push(...ledEvents(c.kbd));
+        return seen.some(([k, v]) => k === code && v === value);
+      };
+      // the desktop turns Caps Lock's light on on keyrx's keyboard (Caps Lock pressed)
+      writeLeds(c.output.node, [[1, 1]]);
+      c.ok(await waitFor(() => got(1, 1), 2000), `Caps Lock lit on the keyboard (${JSON.stringify(seen)})`);
+      seen.length = 0;
+      writeLeds(c.output.node, [
+        [1, 0],
+        [0, 1],
+      ]);
+      c.ok(
+        await waitFor(() => got(1, 0) && got(0, 1), 2000),
+        `Caps Lock off and Num Lock lit (${JSON.stringify(seen)})`,
+      );
+      writeLeds(c.output.node, [[0, 0]]);
     },
   ],
   [

@@ -35,6 +35,12 @@ import {
   BTN_TASK,
   BUS_USB,
   EV_KEY,
+  EV_LED,
+  LED_CAPSL,
+  LED_COMPOSE,
+  LED_KANA,
+  LED_NUML,
+  LED_SCROLLL,
   EV_MAX,
   EV_REL,
   EV_REP,
@@ -173,6 +179,8 @@ interface Device {
   down: Uint8Array;
   /** after SYN_DROPPED: skip events until the next SYN_REPORT, then resync from EVIOCGKEY */
   dropping: boolean;
+  /** a write of its LEDs failed once (reported once) */
+  ledWriteFailed?: boolean;
   /** a selected pointer: its motion and buttons are forwarded, not remapped */
   forwardPointer: boolean;
   /** a PipeDevice (options.pipes): no ioctl is ever issued on its fd */
@@ -189,6 +197,11 @@ const DEFAULT_DEBOUNCE_MS = 50;
 /** retries for nodes that are not usable yet (udev still applying permissions), about 3 s in total */
 const RESCAN_BACKOFF_MS = [50, 100, 200, 400, 800, 1600];
 const READ_EVENTS = 64;
+/** LED_NUML … LED_KANA: the lights mirrored (what keyboards have) */
+const LED_COUNT = LED_KANA + 1;
+const OUTPUT_LEDS: readonly number[] = [LED_NUML, LED_CAPSL, LED_SCROLLL, LED_COMPOSE, LED_KANA];
+/** poll slots: the wake fd, the hotplug watch, the output keyboard's LED fd, then the devices */
+const POLL_FIRST_DEVICE = 3;
 const EAGAIN = 11;
 const EINTR = 4;
 const ENODEV = 19;
@@ -221,6 +234,11 @@ export class LinuxBackend implements InputBackend {
   private readonly wakeBuf = Buffer.alloc(8);
   private readonly keyBuf = Buffer.alloc(KEY_BITS_BYTES);
   private readonly outputDown = new Uint8Array(KEY_BITS_BYTES);
+  /** LEDs the desktop set on our output keyboard (LED_NUML … LED_KANA), mirrored to the keyboards */
+  private readonly ledState = new Uint8Array(LED_COUNT);
+  /** LEDs a layer indicator forces on or off (1, 0), else -1: the desktop's state shows */
+  private readonly ledOverride = new Int8Array(LED_COUNT).fill(-1);
+  private readonly ledBuf = Buffer.alloc(reportSize(LED_COUNT));
   private rescanDueUs = Infinity;
   private watchTriggered = false;
   private readonly retries = new Map<string, number>();
@@ -276,6 +294,7 @@ export class LinuxBackend implements InputBackend {
         product: OWN_KEYBOARD_PRODUCT,
         bus: this.opts.outputBus ?? BUS_USB,
         keys: outputKeyboardKeys(),
+        leds: OUTPUT_LEDS,
         repeat: this.skipRepeats,
         uinputPath: this.opts.uinputPath,
       });
@@ -350,7 +369,7 @@ export class LinuxBackend implements InputBackend {
       while (!this.stopRequested && !this.breakRequested) {
         if (this.pollDirty) this.rebuildPoll();
         const timeout = this.computeTimeout(monotonicUs());
-        const n = c.ppoll(this.pollBuf, this.pollDevices.length + 2, timeout);
+        const n = c.ppoll(this.pollBuf, this.pollDevices.length + POLL_FIRST_DEVICE, timeout);
         if (n < 0) {
           const errno = c.errno();
           if (errno === EINTR) continue;
@@ -429,7 +448,7 @@ export class LinuxBackend implements InputBackend {
 
   private rebuildPoll(): void {
     this.pollDevices = [...this.byPath.values()].filter((d) => d.state === 'grabbed' && d.fd >= 0);
-    const count = this.pollDevices.length + 2;
+    const count = this.pollDevices.length + POLL_FIRST_DEVICE;
     if (this.pollBuf.length !== count * 8) this.pollBuf = Buffer.alloc(count * 8);
     // struct pollfd { int fd; short events; short revents; }; a negative fd is ignored by poll.
     const set = (i: number, fd: number): void => {
@@ -439,7 +458,9 @@ export class LinuxBackend implements InputBackend {
     };
     set(0, this.wake);
     set(1, this.watch ? this.watch.fd : -1);
-    for (let i = 0; i < this.pollDevices.length; i++) set(i + 2, this.pollDevices[i].fd);
+    // the output keyboard: LED changes from the desktop (a pipe stand-in is not read)
+    set(2, this.output && this.output.readable ? this.output.fd : -1);
+    for (let i = 0; i < this.pollDevices.length; i++) set(i + POLL_FIRST_DEVICE, this.pollDevices[i].fd);
     this.pollDirty = false;
   }
 
@@ -465,7 +486,7 @@ export class LinuxBackend implements InputBackend {
     if (!processor) return;
     // Devices first: an event stamped before a deadline must reach the engine before tick().
     for (let i = 0; i < this.pollDevices.length; i++) {
-      const revents = this.pollBuf.readInt16LE((i + 2) * 8 + 6);
+      const revents = this.pollBuf.readInt16LE((i + POLL_FIRST_DEVICE) * 8 + 6);
       if (revents === 0) continue;
       const d = this.pollDevices[i];
       if (d.fd < 0) continue; // removed earlier in this iteration
@@ -490,6 +511,7 @@ export class LinuxBackend implements InputBackend {
         if (outputs.length > 0) this.writeOutputs(outputs);
       }
     }
+    if (this.pollBuf.readInt16LE(2 * 8 + 6) & POLLIN) this.readLeds();
     if (this.watch && this.pollBuf.readInt16LE(8 + 6) & POLLIN && this.watch.drain()) {
       // Debounce: a plug produces several records (create, attrib) within a few ms.
       this.rescanDueUs = now + (this.opts.hotplugDebounceMs ?? DEFAULT_DEBOUNCE_MS) * 1000;
@@ -614,6 +636,79 @@ export class LinuxBackend implements InputBackend {
     }
   }
 
+  // ---------------------------------------------------------------- LEDs
+
+  /**
+   * The desktop set LEDs on our output keyboard (Caps Lock pressed, say): the kernel hands them
+   * back on the uinput fd; every grabbed keyboard shows them (its own LED state is the desktop's
+   * no more, since its keys go through us).
+   */
+  private readLeds(): void {
+    const out = this.output;
+    if (!out) return;
+    const c = libc();
+    const buf = this.readBuf;
+    let changed = false;
+    for (;;) {
+      const n = c.read(out.fd, buf, buf.length);
+      if (n <= 0) break;
+      for (let off = 0; off + INPUT_EVENT_SIZE <= n; off += INPUT_EVENT_SIZE) {
+        if (buf.readUInt16LE(off + 16) !== EV_LED) continue;
+        const code = buf.readUInt16LE(off + 18);
+        const value = buf.readInt32LE(off + 20) ? 1 : 0;
+        if (code < LED_COUNT && this.ledState[code] !== value) {
+          this.ledState[code] = value;
+          changed = true;
+        }
+      }
+      if (n < buf.length) break;
+    }
+    if (changed) this.mirrorLeds();
+  }
+
+  /**
+   * Forces LEDs on or off while a layer is active (a layer indicator), or back to the desktop's
+   * state (-1). `leds[i]` is LED i (LED_NUML …).
+   */
+  setLedOverrides(leds: readonly number[]): void {
+    let changed = false;
+    for (let i = 0; i < LED_COUNT; i++) {
+      const v = leds[i] ?? -1;
+      if (this.ledOverride[i] !== v) {
+        this.ledOverride[i] = v;
+        changed = true;
+      }
+    }
+    if (changed && this.started) this.mirrorLeds();
+  }
+
+  /** The LEDs every grabbed keyboard should show now. */
+  ledsNow(): number[] {
+    return Array.from(this.ledState, (v, i) => (this.ledOverride[i] >= 0 ? this.ledOverride[i] : v));
+  }
+
+  private mirrorLeds(): void {
+    for (const d of this.byPath.values())
+      if (d.state === 'grabbed' && this.hasLeds(d)) this.writeLeds(d, false);
+  }
+
+  private hasLeds(d: Device): boolean {
+    return d.fd >= 0 && !d.pipe && testBit(d.probe.caps.ev, EV_LED);
+  }
+
+  /** Writes the LED state to a keyboard; a read-only one (no write permission) is skipped quietly. */
+  private writeLeds(d: Device, initial: boolean): void {
+    const leds = this.ledsNow();
+    let off = 0;
+    for (let i = 0; i < LED_COUNT; i++) off = encodeEvent(this.ledBuf, off, EV_LED, i, leds[i]);
+    off = encodeEvent(this.ledBuf, off, EV_SYN, SYN_REPORT, 0);
+    const n = libc().write(d.fd, this.ledBuf, off);
+    if (n < 0 && !initial && !d.ledWriteFailed) {
+      d.ledWriteFailed = true;
+      this.opts.log?.(`${d.desc.name}: cannot set its LEDs (errno ${libc().errno()})`, { id: d.desc.id });
+    }
+  }
+
   // ---------------------------------------------------------------- pointer forwarding
 
   private queuePointer(d: Device, type: number, code: number, value: number): void {
@@ -693,7 +788,8 @@ export class LinuxBackend implements InputBackend {
       let fd = -1;
       let probe: ProbedDevice;
       try {
-        fd = openEventNode(p);
+        // read-write where allowed: a keyboard's LEDs are set through it
+        fd = openEventNode(p, true);
         probe = probeFd(fd, p);
       } catch (err) {
         if (fd >= 0) fs.closeSync(fd);
@@ -773,7 +869,7 @@ export class LinuxBackend implements InputBackend {
   private beginGrab(d: Device, now: number): void {
     if (d.fd < 0) {
       try {
-        d.fd = openEventNode(d.probe.path);
+        d.fd = openEventNode(d.probe.path, true);
       } catch (err) {
         this.processor?.error('device-open-failed', `${d.probe.path}: ${(err as Error).message}`, {
           id: d.desc.id,
@@ -863,6 +959,8 @@ export class LinuxBackend implements InputBackend {
     d.dropping = false;
     d.forwardPointer = d.probe.isPointer;
     if (d.forwardPointer) this.ensurePointerOutput();
+    // a keyboard grabbed now shows the lights the others do
+    if (this.hasLeds(d)) this.writeLeds(d, true);
     this.pollDirty = true;
     this.opts.log?.(`grabbed ${d.desc.name}`, { id: d.desc.id, path: d.probe.path });
     this.announce(d);

@@ -42,6 +42,7 @@ export const UI_DEV_SETUP = iow('U', 3, UINPUT_SETUP_SIZE);
 export const UI_SET_EVBIT = iow('U', 100, SIZEOF_INT);
 export const UI_SET_KEYBIT = iow('U', 101, SIZEOF_INT);
 export const UI_SET_RELBIT = iow('U', 102, SIZEOF_INT);
+export const UI_SET_LEDBIT = iow('U', 105, SIZEOF_INT);
 export const UI_SET_PHYS = iow('U', 108, SIZEOF_POINTER);
 export const UI_GET_SYSNAME = (len: number): number => ior('U', 44, len);
 export const UI_GET_VERSION = ior('U', 45, SIZEOF_INT);
@@ -54,6 +55,12 @@ export const EV_REL = 0x02;
 export const EV_ABS = 0x03;
 export const EV_MSC = 0x04;
 export const EV_LED = 0x11;
+/** LED_NUML … LED_KANA: the lock lights a keyboard has */
+export const LED_NUML = 0x00;
+export const LED_CAPSL = 0x01;
+export const LED_SCROLLL = 0x02;
+export const LED_COMPOSE = 0x03;
+export const LED_KANA = 0x04;
 export const EV_REP = 0x14;
 export const EV_MAX = 0x1f;
 export const SYN_REPORT = 0;
@@ -97,6 +104,7 @@ export const CLOCK_MONOTONIC = 1;
 // fcntl / eventfd / inotify / poll flags (x86_64 and aarch64 generic values)
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
+export const O_RDWR = 2;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 export const POLLIN = 0x001;

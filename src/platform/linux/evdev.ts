@@ -23,6 +23,7 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDONLY,
+  O_RDWR,
   REL_MAX,
 } from './constants.ts';
 import { SyscallError } from './errors.ts';
@@ -49,8 +50,19 @@ export interface ProbedDevice extends Classification {
   baseId: string;
 }
 
-/** Non-blocking, close-on-exec: reads end in EAGAIN instead of parking a thread. */
-export function openEventNode(path: string): number {
+/**
+ * Non-blocking, close-on-exec: reads end in EAGAIN instead of parking a thread. `write`: for
+ * reading and writing (LED state is written to a keyboard), read-only where writing is not
+ * allowed.
+ */
+export function openEventNode(path: string, write = false): number {
+  if (write)
+    try {
+      return fs.openSync(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+    }
   return fs.openSync(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 

@@ -14,7 +14,10 @@ import {
   KEY_MAX,
   O_CLOEXEC,
   O_NONBLOCK,
+  O_RDWR,
   O_WRONLY,
+  EV_LED,
+  UI_SET_LEDBIT,
   REL_HWHEEL,
   REL_HWHEEL_HI_RES,
   REL_WHEEL,
@@ -45,6 +48,8 @@ export interface UinputOptions {
   rel?: Iterable<number>;
   /** EV_REP: the kernel auto-repeats held keys */
   repeat: boolean;
+  /** EV_LED: the lights it has (LED_NUML …); the device is then opened for reading too */
+  leds?: Iterable<number>;
   /** default /dev/uinput */
   uinputPath?: string;
 }
@@ -94,6 +99,8 @@ export class UinputDevice {
   private destroyed = false;
   /** adopt(): not a uinput fd, so destroy() only closes it */
   private adopted = false;
+  /** opened for reading too (it has LEDs): the kernel's LED changes can be read from fd */
+  readable = false;
 
   private constructor(fd: number, name: string, sysname: string, devnode: string) {
     this.fd = fd;
@@ -111,11 +118,18 @@ export class UinputDevice {
 
   /** Opens /dev/uinput and creates the device; errors from open() keep Node's `code` (ENOENT, EACCES). */
   static create(opts: UinputOptions): UinputDevice {
-    const fd = fs.openSync(opts.uinputPath ?? '/dev/uinput', O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    const leds = opts.leds ? [...opts.leds] : [];
+    // with LEDs it is read too: the desktop's LED changes come back on this fd as EV_LED events
+    const mode = leds.length > 0 ? O_RDWR : O_WRONLY;
+    const fd = fs.openSync(opts.uinputPath ?? '/dev/uinput', mode | O_NONBLOCK | O_CLOEXEC);
     try {
       ioctl(fd, UI_SET_EVBIT, EV_SYN, 'UI_SET_EVBIT(EV_SYN)');
       ioctl(fd, UI_SET_EVBIT, EV_KEY, 'UI_SET_EVBIT(EV_KEY)');
       if (opts.repeat) ioctl(fd, UI_SET_EVBIT, EV_REP, 'UI_SET_EVBIT(EV_REP)');
+      if (leds.length > 0) {
+        ioctl(fd, UI_SET_EVBIT, EV_LED, 'UI_SET_EVBIT(EV_LED)');
+        for (const led of leds) ioctl(fd, UI_SET_LEDBIT, led, `UI_SET_LEDBIT(${led})`);
+      }
       for (const code of opts.keys) ioctl(fd, UI_SET_KEYBIT, code, `UI_SET_KEYBIT(${code})`);
       const rel = opts.rel ? [...opts.rel] : [];
       if (rel.length > 0) {
@@ -134,7 +148,9 @@ export class UinputDevice {
       ioctl(fd, UI_DEV_CREATE, 0, 'UI_DEV_CREATE');
       const sys = Buffer.alloc(64);
       const sysname = tryIoctl(fd, UI_GET_SYSNAME(sys.length), sys) >= 0 ? cString(sys) : '';
-      return new UinputDevice(fd, opts.name, sysname, sysname ? findEventNode(sysname) : '');
+      const device = new UinputDevice(fd, opts.name, sysname, sysname ? findEventNode(sysname) : '');
+      device.readable = leds.length > 0;
+      return device;
     } catch (err) {
       fs.closeSync(fd);
       throw err;

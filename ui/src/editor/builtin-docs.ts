@@ -230,6 +230,27 @@ const DOCS: readonly BuiltinDoc[] = [
     snippet: 'dynamic_macro_play("${1:key}", ${2:0});${0}',
   },
   {
+    name: 'mouse_move',
+    signature: 'mouse_move(key, direction, #{ speed, max_speed, accel_ms })',
+    description:
+      'Moves the pointer while held ("up", "down", "left", "right", "up_left" …), from speed to max_speed px/s over accel_ms (defaults 300, 1500, 1000). Buttons are keys: "VK_MouseLeft" …',
+    snippet: 'mouse_move("${1:key}", "${2:left}");${0}',
+  },
+  {
+    name: 'mouse_wheel',
+    signature: 'mouse_wheel(key, direction, #{ rate })',
+    description:
+      'Turns the wheel while held ("up", "down", "left", "right"), rate notches per second (default 10), in hi-res steps.',
+    snippet: 'mouse_wheel("${1:key}", "${2:down}");${0}',
+  },
+  {
+    name: 'led_indicator',
+    signature: 'led_indicator(layer, light)',
+    description:
+      'A keyboard light ("NumLock", "CapsLock", "ScrollLock", "Compose", "Kana") on while layer "MD_xx" is active, off otherwise. Call it outside device blocks.',
+    snippet: 'led_indicator("${1:MD_01}", "${2:ScrollLock}");${0}',
+  },
+  {
     name: 'auto_shift',
     signature: 'auto_shift([keys], ms = 175)',
     description:
