@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import type WebSocket from 'ws';
-import { keyName, resolveKey } from '../core/index.ts';
+import { formatMove, keyName, resolveKey } from '../core/index.ts';
 import { plural } from '../core/plural.ts';
 import type { Topic } from '../server/ws.ts';
 import { CLOSE_POLICY, CLOSE_TOO_SLOW, PROTOCOL_VERSION, TOPICS } from '../server/ws.ts';
@@ -243,7 +243,9 @@ export function formatEnvelope(
     case 'key': {
       const input = d.action === 'release-all' ? 'release-all' : keyStroke(String(d.action), String(d.key));
       const outputs = Array.isArray(d.outputs)
-        ? (d.outputs as { key: string; action: string }[]).map((o) => keyStroke(o.action, o.key)).join(' ')
+        ? (d.outputs as { key: string; action: string; value?: number }[])
+            .map((o) => (o.action === 'move' ? formatMove(o.key, o.value ?? 0) : keyStroke(o.action, o.key)))
+            .join(' ')
         : '';
       const shown = outputs || (d.decision === 'pending' ? '(pending)' : '(none)');
       const decision = String(d.decision);

@@ -200,9 +200,12 @@ describe('pure helpers', () => {
       { key: 'Left', action: 'press', timeUs: 1 },
       { key: 'Left', action: 'release', timeUs: 2 },
       { key: 'A', action: 'repeat', timeUs: 3 },
+      // mouse keys: pointer motion on an axis
+      { key: 'X', action: 'move', timeUs: 4, value: 8 },
+      { key: 'Wheel', action: 'move', timeUs: 4, value: -1 },
     ];
-    expect(formatOutputs(outputs)).toBe('↓Left ↑Left ↻A');
-    expect(outputsAsScript(outputs)).toBe('d:Left u:Left r:A');
+    expect(formatOutputs(outputs)).toBe('↓Left ↑Left ↻A mv:X+8 mv:Wheel-1');
+    expect(outputsAsScript(outputs)).toBe('d:Left u:Left r:A mv:X+8 mv:Wheel-1');
     const us = Date.UTC(2026, 10, 27, 2, 48, 18, 688) * 1000 + 964;
     expect(isoFromMicros(us)).toBe('2026-11-27T02:48:18.688964Z');
     expect(formatClock(us)).toMatch(/^\d\d:48:18\.688$/);

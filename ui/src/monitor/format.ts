@@ -6,14 +6,23 @@ type Output = KeyEventData['outputs'][number];
 const ARROWS: Record<string, string> = { press: '↓', release: '↑', repeat: '↻' };
 const SCRIPT_PREFIX: Record<string, string> = { press: 'd', release: 'u', repeat: 'r' };
 
-/** `↓Left ↑Left`: compact, for the table. */
+/** `↓Left ↑Left`: compact, for the table (pointer motion as in scripts: `mv:X+8`). */
 export function formatOutputs(outputs: readonly Output[]): string {
-  return outputs.map((o) => `${ARROWS[o.action] ?? `${o.action}:`}${o.key}`).join(' ');
+  return outputs
+    .map((o) => (o.action === 'move' ? move(o) : `${ARROWS[o.action] ?? `${o.action}:`}${o.key}`))
+    .join(' ');
 }
 
-/** `d:Left u:Left`: the notation of `keyrx simulate` scripts, plain ASCII for files. */
+/** `d:Left u:Left mv:X+8`: the notation of `keyrx simulate` scripts, plain ASCII for files. */
 export function outputsAsScript(outputs: readonly Output[]): string {
-  return outputs.map((o) => `${SCRIPT_PREFIX[o.action] ?? o.action}:${o.key}`).join(' ');
+  return outputs
+    .map((o) => (o.action === 'move' ? move(o) : `${SCRIPT_PREFIX[o.action] ?? o.action}:${o.key}`))
+    .join(' ');
+}
+
+function move(o: Output): string {
+  const v = o.value ?? 0;
+  return `mv:${o.key}${v >= 0 ? '+' : ''}${v}`;
 }
 
 function pad(n: number, width = 2): string {

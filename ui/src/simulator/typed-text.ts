@@ -65,6 +65,7 @@ export class TypedText {
 
   feed(events: readonly OutputEvent[]): void {
     for (const e of events) {
+      if (e.action === 'move') continue; // pointer motion types nothing
       if (e.action === 'release') {
         this.down.delete(e.key);
         continue;

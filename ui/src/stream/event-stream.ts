@@ -20,7 +20,8 @@ export interface KeyEventData {
   device: string;
   key: string;
   action: 'press' | 'release' | 'repeat' | 'timeout' | 'release-all';
-  outputs: { key: string; action: string; timeUs: number }[];
+  /** a key, or pointer motion (`action: 'move'`, `key` an axis such as `X`, `value` the distance) */
+  outputs: { key: string; action: string; timeUs: number; value?: number }[];
   mapping: string;
   decision: string;
   latencyUs: number;
