@@ -10,10 +10,20 @@ import {
   UnknownKeyError,
 } from '../../src/core/index.ts';
 
-test('the table has every KeyRx code: 156 keys, unique names and Linux codes', () => {
-  assert.equal(KEYS.length, 156);
-  assert.equal(new Set(KEYS.map((k) => k.name)).size, 156);
-  assert.equal(new Set(KEYS.map((k) => k.code)).size, 156);
+test('the table has every KeyRx code: 156 keys and 5 mouse buttons, unique names and Linux codes', () => {
+  assert.equal(KEYS.filter((k) => k.group !== 'mouse').length, 156);
+  assert.deepEqual(
+    KEYS.filter((k) => k.group === 'mouse').map((k) => [k.name, k.code]),
+    [
+      ['MouseLeft', 0x110],
+      ['MouseRight', 0x111],
+      ['MouseMiddle', 0x112],
+      ['MouseBack', 0x113],
+      ['MouseForward', 0x114],
+    ],
+  );
+  assert.equal(new Set(KEYS.map((k) => k.name)).size, 161);
+  assert.equal(new Set(KEYS.map((k) => k.code)).size, 161);
   for (const k of KEYS) assert.ok(k.code > 0 && k.code < 768, `${k.name} code ${k.code}`);
 });
 
