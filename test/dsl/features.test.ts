@@ -32,6 +32,16 @@ function only(body: string): Diagnostic {
   return errs[0];
 }
 
+/** What the config model (the .krx cache and the API take it) says of one mapping: 'valid' or its error. */
+function configError(mapping: object): string {
+  try {
+    validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [mapping] }] });
+    return 'valid';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 test('the call forms of the issue compile, and the config round-trips through .krx and validation', () => {
   const r = ok(
     wrap(`
@@ -192,14 +202,7 @@ test('tap_hold options that decide: tap_keys, hold_keys, timeout_action, retro_t
 
 test('the config model refuses what the DSL refuses in tap_hold options', () => {
   const base = { kind: 'tapHold', from: 'F', tap: 'F', holdKey: 'LShift', thresholdMs: 200 };
-  const check = (extra: object): string => {
-    try {
-      validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [{ ...base, ...extra }] }] });
-      return 'valid';
-    } catch (e) {
-      return (e as Error).message;
-    }
-  };
+  const check = (extra: object): string => configError({ ...base, ...extra });
   assert.match(check({ tapKeys: ['G'], holdKeys: ['G'] }), /holdKeys.*lists G, which tapKeys lists too/);
   assert.match(check({ timeoutKey: 'J', timeoutLayer: 1 }), /both 'timeoutKey' and 'timeoutLayer'/);
   assert.match(check({ retroTap: 'yes' }), /retroTap.*must be a boolean/);
@@ -386,22 +389,7 @@ test('combo release and tap_dance eager options, and their mistakes at the optio
   assert.match(only('tap_dance("E", ["VK_E"], 150, #{ eager: 1 });').message, /eager must be true or false/);
   assert.match(only('tap_dance("E", ["VK_E"], #{ eagre: true });').message, /unknown option 'eagre'/);
   assert.match(
-    (() => {
-      try {
-        validateConfig({
-          version: 1,
-          devices: [
-            {
-              pattern: '*',
-              mappings: [{ kind: 'combo', keys: ['J', 'K'], to: 'A', windowMs: 50, release: 'last' }],
-            },
-          ],
-        });
-        return 'valid';
-      } catch (e) {
-        return (e as Error).message;
-      }
-    })(),
+    configError({ kind: 'combo', keys: ['J', 'K'], to: 'A', windowMs: 50, release: 'last' }),
     /release.*must be "first" or "all"/,
   );
 });
@@ -527,16 +515,8 @@ test('leader and leader_sequence, dynamic macros: what they compile to, and thei
   assert.match(only('dynamic_macro_record("F5", 10);').message, /the slot must be 0–9, got 10/);
   assert.match(only('dynamic_macro_play("F5", "0");').message, /integer|int/);
   // the config model: a repeated sequence, a slot out of range
-  const check = (m: object): string => {
-    try {
-      validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [m] }] });
-      return 'valid';
-    } catch (e) {
-      return (e as Error).message;
-    }
-  };
   assert.match(
-    check({
+    configError({
       kind: 'leader',
       from: 'RAlt',
       timeoutMs: 100,
@@ -547,7 +527,7 @@ test('leader and leader_sequence, dynamic macros: what they compile to, and thei
     }),
     /repeats the sequence/,
   );
-  assert.match(check({ kind: 'dynamicMacroPlay', from: 'F6', slot: 10 }), /slot.*0–9/);
+  assert.match(configError({ kind: 'dynamicMacroPlay', from: 'F6', slot: 10 }), /slot.*0–9/);
 });
 
 test('mouse keys: buttons as key names, mouse_move and mouse_wheel with their defaults, and their mistakes', () => {
@@ -592,21 +572,13 @@ test('mouse keys: buttons as key names, mouse_move and mouse_wheel with their de
     /rate must be an integer from 1 to 100/,
   );
   assert.match(only('map("F1", "VK_MouseLeftt");').message, /MouseLeftt/);
-  const check = (m: object): string => {
-    try {
-      validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [m] }] });
-      return 'valid';
-    } catch (e) {
-      return (e as Error).message;
-    }
-  };
-  assert.match(check({ kind: 'mouseWheel', from: 'U', x: 1, y: 1, rate: 5 }), /x or y, not both/);
+  assert.match(configError({ kind: 'mouseWheel', from: 'U', x: 1, y: 1, rate: 5 }), /x or y, not both/);
   assert.match(
-    check({ kind: 'mouseMove', from: 'U', x: 0, y: 0, speed: 1, maxSpeed: 1, accelMs: 0 }),
+    configError({ kind: 'mouseMove', from: 'U', x: 0, y: 0, speed: 1, maxSpeed: 1, accelMs: 0 }),
     /both 0/,
   );
   assert.match(
-    check({ kind: 'mouseMove', from: 'U', x: 2, y: 0, speed: 1, maxSpeed: 1, accelMs: 0 }),
+    configError({ kind: 'mouseMove', from: 'U', x: 2, y: 0, speed: 1, maxSpeed: 1, accelMs: 0 }),
     /-1, 0 or 1/,
   );
 });
