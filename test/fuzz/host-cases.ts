@@ -9,8 +9,9 @@
  * well-formed (strictly so when no device was disabled during the run; see engine-cases.ts).
  */
 import assert from 'node:assert/strict';
-import type { BaseMapping, Condition, Config, ConditionItem, MacroStep } from '../../src/core/index.ts';
-import { directionName, resolveKey } from '../../src/core/index.ts';
+import type { Config } from '../../src/core/index.ts';
+import { resolveKey } from '../../src/core/index.ts';
+import { profileSource as printProfile } from '../../src/dsl/print.ts';
 import { startTestDaemon } from '../server/helpers.ts';
 import type { Rng, TargetResult } from './harness.ts';
 import { caseRng, emptyResult, record } from './harness.ts';
@@ -21,158 +22,15 @@ const KEYS = ['A', 'B', 'C', 'H', 'J', 'Space', 'CapsLock', 'Tab', 'Escape', 'LS
 
 // ---------------------------------------------------------------- configs as profiles
 
-const hex = (id: number): string => id.toString(16).toUpperCase().padStart(2, '0');
-
-function item(i: ConditionItem): string {
-  switch (i.kind) {
-    case 'modifier':
-      return `"MD_${hex(i.id)}"`;
-    case 'lock':
-      return `"LK_${hex(i.id)}"`;
-    case 'ime':
-      return '"IME"';
-    case 'lang':
-      return `"LANG_${i.lang}"`;
-    case 'app':
-      return `"APP:${i.pattern}"`;
-    case 'title':
-      return `"TITLE:${i.pattern}"`;
-  }
-}
-
-function opener(c: Condition): [string, string] {
-  switch (c.kind) {
-    case 'allOf':
-      return [`when_start([${c.items.map(item).join(', ')}]);`, 'when_end();'];
-    case 'noneOf':
-      return [`when_not_start([${c.items.map(item).join(', ')}]);`, 'when_not_end();'];
-    case 'device':
-      return [`when_device_start("${c.pattern}");`, 'when_device_end();'];
-    default:
-      return [`when_start(${item(c)});`, 'when_end();'];
-  }
-}
-
-const list = (keys: string[], prefix = 'VK_'): string => `[${keys.map((k) => `"${prefix}${k}"`).join(', ')}]`;
-
-function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
-  const o: string[] = [];
-  if (m.mode) o.push(`mode: "${m.mode}"`);
-  if (m.quickTapMs !== undefined) o.push(`quick_tap_ms: ${m.quickTapMs}`);
-  if (m.requirePriorIdleMs !== undefined) o.push(`require_prior_idle_ms: ${m.requirePriorIdleMs}`);
-  if (m.oppositeHand)
-    o.push(
-      `opposite_hand: #{ left: ${list(m.oppositeHand.left, '')}, right: ${list(m.oppositeHand.right, '')} }`,
-    );
-  if (m.rollMs !== undefined) o.push(`roll_ms: ${m.rollMs}`);
-  if (m.tapKeys) o.push(`tap_keys: ${list(m.tapKeys)}`);
-  if (m.holdKeys) o.push(`hold_keys: ${list(m.holdKeys)}`);
-  if (m.timeoutKey !== undefined) o.push(`timeout_action: "VK_${m.timeoutKey}"`);
-  if (m.timeoutLayer !== undefined) o.push(`timeout_action: "MD_${hex(m.timeoutLayer)}"`);
-  if (m.retroTap) o.push('retro_tap: true');
-  if (m.tapHeld) o.push('tap_held: true');
-  return o.length > 0 ? `, #{ ${o.join(', ')} }` : '';
-}
-
-function stepSource(st: MacroStep): string {
-  return st.op === 'wait'
-    ? `wait(${st.ms})`
-    : st.op === 'text'
-      ? `text(${JSON.stringify(st.text)})`
-      : `${st.op}("VK_${st.key}")`;
-}
-
-function mappingLine(m: BaseMapping): string {
-  switch (m.kind) {
-    case 'simple':
-      return `map("${m.from}", "VK_${m.to}");`;
-    case 'modifier':
-      return `map("${m.from}", "MD_${hex(m.id)}");`;
-    case 'lock':
-      return `map("${m.from}", "LK_${hex(m.id)}");`;
-    case 'tapHold': {
-      const hold = m.holdKey !== undefined ? `VK_${m.holdKey}` : `MD_${hex(m.hold ?? 0)}`;
-      return `tap_hold("${m.from}", "VK_${m.tap}", "${hold}", ${m.thresholdMs}${tapHoldOptions(m)});`;
-    }
-    case 'holdOnly':
-      return `hold_only("${m.from}", "MD_${hex(m.hold)}", ${m.thresholdMs});`;
-    case 'modifiedOutput':
-      return `map("${m.from}", with_mods("VK_${m.to}", ${m.shift}, ${m.ctrl}, ${m.alt}, ${m.win}));`;
-    case 'sequence':
-      return `sequence("${m.from}", ${list(m.keys)});`;
-    case 'oneShot':
-      return `one_shot("${m.from}", "${m.key !== undefined ? `VK_${m.key}` : `MD_${hex(m.layer ?? 0)}`}", ${m.timeoutMs}${m.lock ? ', #{ lock: true }' : ''});`;
-    case 'combo': {
-      const options = m.release === 'all' ? ', #{ release: "all" }' : '';
-      if (m.layer !== undefined)
-        return `combo(${list(m.keys, '')}, "MD_${hex(m.layer)}", ${m.windowMs}${options});`;
-      return `combo(${list(m.keys, '')}, with_mods("VK_${m.to}", ${!!m.shift}, ${!!m.ctrl}, ${!!m.alt}, ${!!m.win}), ${m.windowMs}${options});`;
-    }
-    case 'tapDance': {
-      const actions = m.actions.map((a) => {
-        const hold =
-          a.holdKey !== undefined
-            ? `"VK_${a.holdKey}"`
-            : a.holdLayer !== undefined
-              ? `"MD_${hex(a.holdLayer)}"`
-              : null;
-        if (hold === null) return `"VK_${a.tap}"`;
-        return a.tap === undefined ? hold : `#{ tap: "VK_${a.tap}", hold: ${hold} }`;
-      });
-      return `tap_dance("${m.from}", [${actions.join(', ')}], ${m.windowMs}${m.eager ? ', #{ eager: true }' : ''});`;
-    }
-    case 'macro':
-      return `macro("${m.from}", [${m.steps.map(stepSource).join(', ')}]);`;
-    case 'layerToggle':
-      return `layer_toggle("${m.from}", "MD_${hex(m.id)}");`;
-    case 'layerSwitch':
-      return `layer_switch("${m.from}", "MD_${hex(m.id)}");`;
-    case 'capsWord': {
-      const o: string[] = [];
-      if (m.shiftKeys) o.push(`shift_keys: ${list(m.shiftKeys)}`);
-      if (m.continueKeys) o.push(`continue_keys: ${list(m.continueKeys)}`);
-      const trigger = m.together !== undefined ? list([m.from, m.together]) : `"${m.from}"`;
-      return `caps_word(${trigger}, ${m.timeoutMs}${o.length > 0 ? `, #{ ${o.join(', ')} }` : ''});`;
-    }
-    case 'autoShift':
-      return `auto_shift(["${m.from}"], ${m.thresholdMs});`;
-    case 'leader':
-      return [
-        `leader("${m.from}", ${m.timeoutMs});`,
-        ...m.sequences.map(
-          (q) => `leader_sequence(${list(q.keys, '')}, [${q.steps.map(stepSource).join(', ')}]);`,
-        ),
-      ].join(' ');
-    case 'mouseMove':
-      return `mouse_move("${m.from}", "${directionName(m.x, m.y)}", #{ speed: ${m.speed}, max_speed: ${m.maxSpeed}, accel_ms: ${m.accelMs} });`;
-    case 'mouseWheel':
-      return `mouse_wheel("${m.from}", "${directionName(m.x, m.y)}", #{ rate: ${m.rate} });`;
-    case 'dynamicMacroRecord':
-      return `dynamic_macro_record("${m.from}", ${m.slot});`;
-    case 'dynamicMacroPlay':
-      return `dynamic_macro_play("${m.from}", ${m.slot});`;
-    case 'keyOverride':
-      return `key_override(${list(m.mods, '')}, "${m.from}", "VK_${m.to}");`;
-    case 'unicode':
-      return `unicode("${m.from}", ${JSON.stringify(m.text)});`;
-  }
-}
-
-/** The Rhai source of a config (the daemon stores profiles as source). */
+/** The Rhai source of a config (the daemon stores profiles as source), its devices named for the host. */
 export function profileSource(config: Config): string {
-  const lines: string[] = [];
-  for (const d of config.devices) {
-    lines.push(`device_start("${d.pattern.replace('kb-one', 'virtual').replace('*two', 'kb*')}");`);
-    for (const m of d.mappings) {
-      if (m.kind !== 'conditional') lines.push(`  ${mappingLine(m)}`);
-      else {
-        const [open, close] = opener(m.condition);
-        lines.push(`  ${open}`, ...m.mappings.map((b) => `    ${mappingLine(b)}`), `  ${close}`);
-      }
-    }
-    lines.push('device_end();');
-  }
-  return lines.join('\n') + '\n';
+  return printProfile({
+    ...config,
+    devices: config.devices.map((d) => ({
+      ...d,
+      pattern: d.pattern.replace('kb-one', 'virtual').replace('*two', 'kb*'),
+    })),
+  });
 }
 
 // ---------------------------------------------------------------- runs
