@@ -115,6 +115,12 @@ interface OpenDevice {
   leader?: LeaderMapping;
 }
 
+/** Where a block opens (its device_start/when_start call) and closes (its *_end call, if any). */
+export interface BlockSpan {
+  open: SourceSpan;
+  close: SourceSpan | null;
+}
+
 interface OpenWhen {
   /** null when the condition was invalid: the block still opens (its when_end matches) but is dropped */
   condition: Condition | null;
@@ -156,6 +162,8 @@ export class ProfileBuilder {
   when: OpenWhen | null = null;
   /** where each mapping was declared (keyboard views jump from a key to its line) */
   readonly mappingSpans = new Map<BaseMapping, SourceSpan>();
+  /** where each device block and conditional block opens and closes (edits insert into them) */
+  readonly blockSpans = new Map<DeviceBlock | Mapping, BlockSpan>();
 
   error(
     message: string,
@@ -194,20 +202,27 @@ export class ProfileBuilder {
           code: 'E_UNCLOSED_BLOCK',
         },
       );
-      this.devices.push({ pattern: this.device.pattern, mappings: this.device.mappings });
-      this.device = null;
+      this.closeDevice(null);
     }
   }
 
   /** Closes the open when-block into the open device block (an invalid one is dropped). */
-  attachWhen(): void {
-    if (this.when && this.device && this.when.condition)
-      this.device.mappings.push({
-        kind: 'conditional',
-        condition: this.when.condition,
-        mappings: this.when.mappings,
-      });
+  attachWhen(close: SourceSpan | null = null): void {
+    if (this.when && this.device && this.when.condition) {
+      const block: Mapping = { kind: 'conditional', condition: this.when.condition, mappings: this.when.mappings };
+      this.device.mappings.push(block);
+      this.blockSpans.set(block, { open: this.when.span, close });
+    }
     this.when = null;
+  }
+
+  /** Closes the open device block (`close`: its device_end(), or null when something else closed it). */
+  closeDevice(close: SourceSpan | null): void {
+    const device = this.device!;
+    const block: DeviceBlock = { pattern: device.pattern, mappings: device.mappings };
+    this.devices.push(block);
+    this.blockSpans.set(block, { open: device.span, close });
+    this.device = null;
   }
 
   addMapping(m: BaseMapping, fnName: string, span: SourceSpan): void {
@@ -784,7 +799,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
     if (!b.when)
       throw new Invalid(`${name}() called without matching when_start()`, ctx.span, { code: 'E_BLOCK' });
     if (!b.device) throw new Invalid(`${name}() outside a device block`, ctx.span, { code: 'E_BLOCK' });
-    b.attachWhen();
+    b.attachWhen(ctx.span);
   };
 
   const openWhen = (opener: string, parseCondition: () => Condition, ctx: CallContext): void => {
@@ -833,7 +848,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
           ctx.span,
           'add device_end() before the next device_start()',
         );
-        b.devices.push({ pattern: b.device.pattern, mappings: b.device.mappings });
+        b.closeDevice(null);
       }
       b.device = { pattern, mappings: [], span: ctx.span };
     }),
@@ -851,8 +866,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         // close both, so one mistake gives one error rather than more at the end of the file
         b.attachWhen();
       }
-      b.devices.push({ pattern: b.device.pattern, mappings: b.device.mappings });
-      b.device = null;
+      b.closeDevice(ctx.span);
     }),
     fn('map', 2, (args, ctx) => {
       const from = physicalKey(expectString(args, 0, 'map', ctx), ctx.argSpans[0]);

@@ -23,6 +23,7 @@
  */
 import type { BaseMapping, Config } from '../core/index.ts';
 import { CONFIG_VERSION, plural } from '../core/index.ts';
+import type { BlockSpan } from './builtins.ts';
 import { createBuiltins, ProfileBuilder } from './builtins.ts';
 import type { Diagnostic, SourceSpan } from './diagnostics.ts';
 import { ErrorCode, ScriptError } from './diagnostics.ts';
@@ -77,6 +78,8 @@ export interface CompileResult {
   operations: number;
   /** where each mapping of `config` was declared (the call's span; may be in a loaded file) */
   mappingSpans: ReadonlyMap<BaseMapping, SourceSpan>;
+  /** where each device block and conditional block (config objects) opens and closes */
+  blockSpans: ReadonlyMap<object, BlockSpan>;
 }
 
 export const MAX_DIAGNOSTICS = 100;
@@ -92,6 +95,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     output: string[] = [],
     operations = 0,
     mappingSpans: ReadonlyMap<BaseMapping, SourceSpan> = new Map(),
+    blockSpans: ReadonlyMap<object, BlockSpan> = new Map(),
   ): CompileResult => {
     const sorted = tidy(diagnostics, file);
     const ok = !sorted.some((d) => d.severity === 'error');
@@ -105,6 +109,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
       output,
       operations,
       mappingSpans,
+      blockSpans,
     };
   };
 
@@ -209,6 +214,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     run.output,
     run.operations,
     builder.mappingSpans,
+    builder.blockSpans,
   );
 }
 
