@@ -209,7 +209,11 @@ export class ProfileBuilder {
   /** Closes the open when-block into the open device block (an invalid one is dropped). */
   attachWhen(close: SourceSpan | null = null): void {
     if (this.when && this.device && this.when.condition) {
-      const block: Mapping = { kind: 'conditional', condition: this.when.condition, mappings: this.when.mappings };
+      const block: Mapping = {
+        kind: 'conditional',
+        condition: this.when.condition,
+        mappings: this.when.mappings,
+      };
       this.device.mappings.push(block);
       this.blockSpans.set(block, { open: this.when.span, close });
     }

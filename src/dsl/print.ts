@@ -60,7 +60,8 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
     ['require_prior_idle_ms', num(m.requirePriorIdleMs)],
     [
       'opposite_hand',
-      m.oppositeHand && `#{ left: ${keys(m.oppositeHand.left, '')}, right: ${keys(m.oppositeHand.right, '')} }`,
+      m.oppositeHand &&
+        `#{ left: ${keys(m.oppositeHand.left, '')}, right: ${keys(m.oppositeHand.right, '')} }`,
     ],
     ['roll_ms', num(m.rollMs)],
     ['tap_keys', m.tapKeys && keys(m.tapKeys)],
@@ -80,7 +81,11 @@ function tapHoldOptions(m: Extract<BaseMapping, { kind: 'tapHold' }>): string {
 
 /** One macro step as its built-in: `tap("VK_A")`, `wait(20)`, `text("hi")`. */
 export function stepSource(s: MacroStep): string {
-  return s.op === 'wait' ? `wait(${s.ms})` : s.op === 'text' ? `text(${str(s.text)})` : `${s.op}(${str(`VK_${s.key}`)})`;
+  return s.op === 'wait'
+    ? `wait(${s.ms})`
+    : s.op === 'text'
+      ? `text(${str(s.text)})`
+      : `${s.op}(${str(`VK_${s.key}`)})`;
 }
 
 /** A key with Shift/Ctrl/Alt/Win flags as `with_mods(…)`, or the plain key. */
@@ -153,7 +158,9 @@ export function mappingSource(m: BaseMapping): string {
     case 'leader':
       return [
         `leader(${str(m.from)}, ${m.timeoutMs});`,
-        ...m.sequences.map((q) => `leader_sequence(${keys(q.keys, '')}, [${q.steps.map(stepSource).join(', ')}]);`),
+        ...m.sequences.map(
+          (q) => `leader_sequence(${keys(q.keys, '')}, [${q.steps.map(stepSource).join(', ')}]);`,
+        ),
       ].join(' ');
     case 'dynamicMacroRecord':
       return `dynamic_macro_record(${str(m.from)}, ${m.slot});`;
