@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Config } from '../core/index.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import type { LoadedFile } from '../dsl/compile.ts';
+import type { EditErrorCode, KeyEdit } from '../dsl/edit.ts';
 import type { Limits } from '../dsl/interpreter.ts';
 import type { CompileRequest } from './compile-worker.ts';
 import { defaultStdlibDirs, stdlibDirsOf } from './profile-files.ts';
@@ -22,7 +23,11 @@ export interface CompileOutcome {
   sourceHash: string;
   loaded: LoadedFile[];
   compileMs: number;
+  /** an edit's result: the edited source, or why it was refused */
+  edit?: EditOutcome;
 }
+
+export type EditOutcome = { ok: true; source: string } | { ok: false; code: EditErrorCode; message: string };
 
 export interface CompilerServiceOptions {
   /** the config directory in use: its `stdlib` folder is searched by load() and allowed (default: resolveConfigDir()) */
@@ -40,6 +45,7 @@ interface Job {
   id: number;
   source: string;
   file: string;
+  edit?: KeyEdit;
   resolve: (r: CompileOutcome) => void;
   timer?: NodeJS.Timeout;
 }
@@ -67,6 +73,22 @@ export class CompilerService {
       this.queue.push({ id: this.nextId++, source, file, resolve });
       this.pump();
     });
+  }
+
+  /** Edits one key's mapping (src/dsl/edit.ts) in the worker: the edited source, or why not. */
+  async edit(source: string, file: string, edit: KeyEdit): Promise<EditOutcome> {
+    if (this.closed) return { ok: false, code: 'E_EDIT_REFUSED', message: 'the compiler is shut down' };
+    const outcome = await new Promise<CompileOutcome>((resolve) => {
+      this.queue.push({ id: this.nextId++, source, file, edit, resolve });
+      this.pump();
+    });
+    return (
+      outcome.edit ?? {
+        ok: false,
+        code: 'E_EDIT_REFUSED',
+        message: outcome.diagnostics[0]?.message ?? 'failed',
+      }
+    );
   }
 
   async close(): Promise<void> {
@@ -103,6 +125,7 @@ export class CompilerService {
       file: job.file,
       stdlibDirs: this.stdlibDirs,
       ...(this.limits ? { limits: this.limits } : {}),
+      ...(job.edit ? { edit: job.edit } : {}),
     };
     worker.postMessage(request);
   }

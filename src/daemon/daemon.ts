@@ -7,9 +7,17 @@ import { watch, type FSWatcher } from 'node:fs';
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config, EngineState, SimulationResult } from '../core/index.ts';
+import type {
+  BaseMapping,
+  Condition,
+  Config,
+  EngineState,
+  KeyDescription,
+  SimulationResult,
+} from '../core/index.ts';
 import {
   configStats,
+  describeMapping,
   keyName,
   layerName,
   matchDeviceBlock,
@@ -20,6 +28,8 @@ import {
 } from '../core/index.ts';
 import { BUNDLED_PREFIX, BUNDLED_STDLIB } from '../dsl/bundled-stdlib.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
+import type { KeyEdit } from '../dsl/edit.ts';
+import { keyMapping } from '../dsl/edit.ts';
 import { decodeKrx, encodeKrx, KrxError } from '../dsl/krx.ts';
 import type { PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor } from '../platform/types.ts';
@@ -807,20 +817,84 @@ export class Daemon {
     return outcome;
   }
 
+  /**
+   * Sets or removes one key's mapping in a profile without touching the rest of its source
+   * (src/dsl/edit.ts, run in the compile worker); saved and reloaded like a whole new source.
+   * Refused edits change nothing.
+   */
+  async editKey(name: string, edit: KeyEdit): Promise<ProfileDetail & { reloaded: boolean }> {
+    checkProfileName(name);
+    return this.lock.run(async () => {
+      this.entry(name);
+      const source = await this.store.read(name);
+      const result = await this.compiler.edit(source, this.store.sourcePath(name), edit);
+      if (!result.ok)
+        throw new DaemonError(
+          result.code === 'E_EDIT_FROM_CODE'
+            ? 'KEY_FROM_CODE'
+            : result.code === 'E_EDIT_TARGET'
+              ? 'KEY_EDIT_INVALID'
+              : result.code === 'E_EDIT_PROFILE'
+                ? 'PROFILE_INVALID'
+                : 'KEY_EDIT_REFUSED',
+          `${result.message}; nothing was saved`,
+        );
+      return this.saveAndReload(name, result.source);
+    });
+  }
+
+  /** What a key does in a block and layer of a profile: its mapping (or null) and its description. */
+  async keyInfo(
+    name: string,
+    block: number,
+    layer: Condition | null,
+    key: string,
+  ): Promise<{
+    key: string;
+    block: number;
+    mapping: BaseMapping | null;
+    description: KeyDescription | null;
+  }> {
+    checkProfileName(name);
+    this.entry(name);
+    const outcome = await this.compile(name, await this.store.read(name));
+    if (!outcome.config)
+      throw new DaemonError('PROFILE_INVALID', `'${name}' does not compile; fix it first`, {
+        diagnostics: outcome.diagnostics,
+      });
+    if (block >= outcome.config.devices.length)
+      throw new DaemonError(
+        'KEY_EDIT_INVALID',
+        `there is no device block ${block} (the profile has ${outcome.config.devices.length})`,
+      );
+    const mapping = keyMapping(outcome.config, block, layer, key) ?? null;
+    return {
+      key,
+      block,
+      mapping,
+      description: mapping && mapping.kind !== 'combo' ? describeMapping(mapping) : null,
+    };
+  }
+
   async updateProfile(name: string, source: string): Promise<ProfileDetail & { reloaded: boolean }> {
     checkProfileName(name);
     return this.lock.run(async () => {
       this.entry(name);
-      const outcome = await this.saveValid(name, source);
-      let reloaded = false;
-      if (this.active?.name === name && outcome.config) {
-        await this.swap(outcome.config);
-        this.active = { ...this.active, config: outcome.config };
-        reloaded = true;
-      }
-      this.hub.publish('profile', { action: 'updated', name, compileMs: outcome.compileMs, reloaded });
-      return { ...(await this.getProfile(name)), reloaded };
+      return this.saveAndReload(name, source);
     });
+  }
+
+  /** Saves a valid source, swaps the engine when it is the active profile, tells the stream. */
+  private async saveAndReload(name: string, source: string): Promise<ProfileDetail & { reloaded: boolean }> {
+    const outcome = await this.saveValid(name, source);
+    let reloaded = false;
+    if (this.active?.name === name && outcome.config) {
+      await this.swap(outcome.config);
+      this.active = { ...this.active, config: outcome.config };
+      reloaded = true;
+    }
+    this.hub.publish('profile', { action: 'updated', name, compileMs: outcome.compileMs, reloaded });
+    return { ...(await this.getProfile(name)), reloaded };
   }
 
   async deleteProfile(

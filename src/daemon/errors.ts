@@ -18,7 +18,10 @@ export type DaemonErrorCode =
   | 'STORAGE_ERROR'
   | 'SHUTTING_DOWN'
   | 'ALREADY_RUNNING'
-  | 'CONFIG_DIR_INSECURE';
+  | 'CONFIG_DIR_INSECURE'
+  | 'KEY_EDIT_INVALID'
+  | 'KEY_FROM_CODE'
+  | 'KEY_EDIT_REFUSED';
 
 const STATUS: Record<DaemonErrorCode, number> = {
   INVALID_NAME: 400,
@@ -38,6 +41,10 @@ const STATUS: Record<DaemonErrorCode, number> = {
   // start-up failures (the CLI prints them; no request can meet them)
   ALREADY_RUNNING: 409,
   CONFIG_DIR_INSECURE: 500,
+  // edits of one key's mapping (PUT/DELETE /api/profiles/:name/keys/:key)
+  KEY_EDIT_INVALID: 400,
+  KEY_FROM_CODE: 409,
+  KEY_EDIT_REFUSED: 409,
 };
 
 export class DaemonError extends Error {

@@ -12,8 +12,8 @@ import fastJson from 'fast-json-stringify';
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import { Type } from 'typebox';
-import type { KeyAction, MouseAxis } from '../core/index.ts';
-import { formatEvents, MOUSE_AXES, resolveKey } from '../core/index.ts';
+import type { Condition, KeyAction, KeyMapping, MouseAxis } from '../core/index.ts';
+import { ConfigError, formatEvents, keyName, MOUSE_AXES, resolveKey, validateConfig } from '../core/index.ts';
 import type { Daemon } from '../daemon/daemon.ts';
 import { namedState } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
@@ -547,6 +547,71 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     },
     async (req) => daemon.deleteProfile(req.params.name, { force: req.query.force }),
   );
+  app.get(
+    '/api/profiles/:name/keys/:key',
+    {
+      schema: {
+        summary: "what a key does in a profile's device block and layer (?block=, ?layer=MD_xx)",
+        params: S.KeyParams,
+        querystring: S.KeyQuery,
+        response: { 200: S.KeyInfoSchema, ...errorResponses },
+      },
+    },
+    async (req) =>
+      daemon.keyInfo(
+        req.params.name,
+        req.query.block ?? 0,
+        editLayer(req.query.layer),
+        editKey(req.params.key),
+      ),
+  );
+  app.put(
+    '/api/profiles/:name/keys/:key',
+    {
+      schema: {
+        summary:
+          "set a key's mapping by rewriting only its statement; an edit that does not compile, or a key mapped by code, is refused and nothing is saved",
+        params: S.KeyParams,
+        querystring: S.KeyQuery,
+        body: S.KeyEditBody,
+        response: {
+          200: Type.Intersect([S.ProfileDetailSchema, Type.Object({ reloaded: Type.Boolean() })]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const key = editKey(req.params.key);
+      return daemon.editKey(req.params.name, {
+        block: req.query.block ?? 0,
+        layer: editLayer(req.query.layer),
+        key,
+        mapping: editMapping(req.body.mapping, key),
+        override: req.body.override ?? false,
+      });
+    },
+  );
+  app.delete(
+    '/api/profiles/:name/keys/:key',
+    {
+      schema: {
+        summary: "remove a key's mapping (its statement) from a block and layer",
+        params: S.KeyParams,
+        querystring: S.KeyQuery,
+        response: {
+          200: Type.Intersect([S.ProfileDetailSchema, Type.Object({ reloaded: Type.Boolean() })]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) =>
+      daemon.editKey(req.params.name, {
+        block: req.query.block ?? 0,
+        layer: editLayer(req.query.layer),
+        key: editKey(req.params.key),
+        mapping: null,
+      }),
+  );
   app.post(
     '/api/profiles/:name/activate',
     {
@@ -755,4 +820,43 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   const ws = await registerWebSocket(app, daemon);
 
   return { app, auth, ws };
+}
+
+/** A key named in a route, canonical (`VK_` optional), or a 400 naming it. */
+function editKey(name: string): string {
+  try {
+    return keyName(resolveKey(name));
+  } catch (e) {
+    throw new DaemonError('KEY_EDIT_INVALID', (e as Error).message);
+  }
+}
+
+/** `?layer=MD_01` or `LK_02` as a condition; absent: the base layer. */
+function editLayer(text: string | undefined): Condition | null {
+  if (text === undefined || text === '') return null;
+  const m = /^(MD|LK)_([0-9A-Fa-f]{2})$/.exec(text);
+  const id = m ? parseInt(m[2], 16) : -1;
+  if (!m || id > 0xfe)
+    throw new DaemonError('KEY_EDIT_INVALID', `layer must be MD_00–MD_FE or LK_00–LK_FE, got '${text}'`);
+  return m[1] === 'MD' ? { kind: 'modifier', id } : { kind: 'lock', id };
+}
+
+/** The mapping of an edit, checked by the config model: one key's mapping, for this key. */
+function editMapping(mapping: unknown, key: string): KeyMapping {
+  let checked;
+  try {
+    checked = validateConfig({ version: 1, devices: [{ pattern: '*', mappings: [mapping] }] }).devices[0]
+      .mappings[0];
+  } catch (e) {
+    if (e instanceof ConfigError) throw new DaemonError('KEY_EDIT_INVALID', `mapping: ${e.message}`);
+    throw e;
+  }
+  if (checked.kind === 'conditional' || checked.kind === 'combo')
+    throw new DaemonError('KEY_EDIT_INVALID', `mapping: a ${checked.kind} is not one key's mapping`);
+  if (checked.from !== key)
+    throw new DaemonError(
+      'KEY_EDIT_INVALID',
+      `mapping: it is for ${checked.from}, not ${key} (the key in the path)`,
+    );
+  return checked;
 }

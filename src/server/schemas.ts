@@ -77,6 +77,39 @@ export const ProfileList = Type.Object({
 /** Profile names are checked by the daemon with a message stating the rule; the schema only bounds size. */
 export const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
 
+/** One key of a profile (its block and layer in the query). */
+export const KeyParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 256 }),
+  key: Type.String({ minLength: 1, maxLength: 64 }),
+});
+export const KeyQuery = Type.Object(
+  {
+    /** the device block, by its index (default 0) */
+    block: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023 })),
+    /** the layer: `MD_xx` or `LK_xx`; absent: the block's base mappings */
+    layer: Type.Optional(Type.String({ maxLength: 16 })),
+  },
+  { additionalProperties: false },
+);
+export const KeyEditBody = Type.Object(
+  {
+    /** the mapping, as in the config model (`{"kind": "simple", "from": "A", "to": "B"}`) */
+    mapping: Type.Object({}, { additionalProperties: true }),
+    /** the key is mapped by code: add an explicit mapping ahead of it */
+    override: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export const KeyInfoSchema = Type.Object({
+  key: Type.String(),
+  block: Type.Integer(),
+  mapping: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  description: Type.Union([
+    Type.Object({ kind: Type.String(), label: Type.String(), detail: Type.String() }),
+    Type.Null(),
+  ]),
+});
+
 export const CreateProfileBody = Type.Object(
   {
     name: Type.String({ maxLength: 256 }),

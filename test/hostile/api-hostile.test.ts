@@ -208,7 +208,7 @@ function assertNoServerError(r: Res, what: string): void {
 
 function fill(path: string, params: Record<string, string> = {}): string {
   return path.replace(/\{(\w+)\}/g, (_, p: string) =>
-    encodeURIComponent(params[p] ?? (p === 'id' ? 'virtual' : TARGET)),
+    encodeURIComponent(params[p] ?? (p === 'id' ? 'virtual' : p === 'key' ? 'A' : TARGET)),
   );
 }
 
@@ -220,6 +220,7 @@ const VALID_BODY: Record<string, () => Json> = {
   'POST /api/profiles': () => ({ name: freshName(), template: 'blank' }),
   'POST /api/profiles/activate': () => ({ name: TARGET }),
   'PUT /api/profiles/{name}': () => ({ source: GOOD }),
+  'PUT /api/profiles/{name}/keys/{key}': () => ({ mapping: { kind: 'simple', from: 'A', to: 'B' } }),
   'POST /api/profiles/{name}/duplicate': () => ({ name: freshName() }),
   'POST /api/profiles/{name}/rename': () => ({ name: TARGET }),
   'POST /api/compile': () => ({ source: GOOD, name: 'draft' }),
