@@ -28,13 +28,14 @@ before(async () => {
 });
 after(() => t.close());
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 async function api(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
   payload?: object,
   headers = true,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: Json }> {
   const r = await t.app.inject({
     method,
     url,
@@ -68,13 +69,15 @@ test('a key in a layer, a new layer, and DELETE', async () => {
     mapping: { kind: 'simple', from: 'J', to: 'Down' },
   });
   assert.equal(r.status, 200, JSON.stringify(r.json));
-  assert.match(r.json.source, /    map\("H", "VK_Left"\);\n    map\("J", "VK_Down"\);\n  when_end\(\);/);
+  assert.ok(r.json.source.includes('    map("H", "VK_Left");\n    map("J", "VK_Down");\n  when_end();'));
   r = await api('PUT', '/api/profiles/edited/keys/K?layer=MD_03', {
     mapping: { kind: 'oneShot', from: 'K', key: 'LShift', timeoutMs: 800 },
   });
-  assert.match(
+  assert.ok(
+    r.json.source.endsWith(
+      '  when_start("MD_03");\n    one_shot("K", "VK_LShift", 800);\n  when_end();\ndevice_end();\n',
+    ),
     r.json.source,
-    /  when_start\("MD_03"\);\n    one_shot\("K", "VK_LShift", 800\);\n  when_end\(\);\ndevice_end\(\);/,
   );
   r = await api('DELETE', '/api/profiles/edited/keys/J?layer=MD_00');
   assert.equal(r.status, 200);
@@ -99,9 +102,8 @@ test('a key mapped by a loop: 409 naming where, nothing saved; with override an 
     override: true,
   });
   assert.equal(r.status, 200, JSON.stringify(r.json));
-  assert.match(
-    r.json.source,
-    /^\/\/ keys edited by REST\ndevice_start\("\*"\);\n  map\("F1", "VK_Home"\);\n/,
+  assert.ok(
+    r.json.source.startsWith('// keys edited by REST\ndevice_start("*");\n  map("F1", "VK_Home");\n'),
   );
 });
 
