@@ -679,3 +679,43 @@ test('missing or wrong token, bad URL, usage errors', async () => {
   assert.match(noArg.stderr, /missing required argument 'name'/);
   assert.equal(noSub.code, 2);
 });
+
+test('config set-key, set-tap-hold, get-key, delete-key: one key changed, the rest of the source kept', async () => {
+  const source =
+    '// cli config test\ndevice_start("*");\n  map("A", "VK_B"); // kept comment\ndevice_end();\n';
+  await api('POST', '/api/profiles', { name: 'cfg', source });
+  let r = await keyrx('config', 'set-key', 'cfg', 'A', 'VK_C');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "saved 'cfg': A → C");
+  r = await keyrx('config', 'set-tap-hold', 'cfg', 'CapsLock', 'VK_Escape', 'MD_01', '--threshold', '180');
+  assert.equal(r.stdout.trim(), "saved 'cfg': CapsLock → tap Escape, hold MD_01 (180 ms)");
+  r = await keyrx('config', 'set-key', 'cfg', 'H', 'VK_Left', '--layer', 'MD_01');
+  assert.equal(r.code, 0, r.stderr);
+  const stored = (await api<{ source: string }>('GET', '/api/profiles/cfg')).source;
+  assert.equal(
+    stored,
+    '// cli config test\ndevice_start("*");\n  map("A", "VK_C"); // kept comment\n' +
+      '  tap_hold("CapsLock", "VK_Escape", "MD_01", 180);\n  when_start("MD_01");\n    map("H", "VK_Left");\n  when_end();\ndevice_end();\n',
+  );
+  r = await keyrx('config', 'get-key', 'cfg', 'H', '--layer', 'MD_01');
+  assert.equal(r.stdout.trim(), 'H: H → Left');
+  r = await keyrx('config', 'get-key', 'cfg', 'Z');
+  assert.equal(r.stdout.trim(), 'Z: not mapped (passes through)');
+  r = await keyrx('config', 'delete-key', 'cfg', 'A');
+  assert.equal(r.stdout.trim(), "saved 'cfg': A removed");
+  // mistakes: the DSL's own message, exit 2; refusals from the daemon, exit 1; nothing saved
+  const before = (await api<{ source: string }>('GET', '/api/profiles/cfg')).source;
+  r = await keyrx('config', 'set-key', 'cfg', 'A', 'VK_Escap');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Escap/);
+  r = await keyrx('config', 'set-key', 'cfg', 'A', 'Escape');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /missing required prefix|VK_Escape/);
+  r = await keyrx('config', 'delete-key', 'cfg', 'Q');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Q has no mapping there to remove/);
+  r = await keyrx('config', 'set-key', 'cfg', 'A', 'VK_C', '--layer', 'XX');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /layer must be MD_00/);
+  assert.equal((await api<{ source: string }>('GET', '/api/profiles/cfg')).source, before);
+});

@@ -594,7 +594,8 @@ function templateHelp(): string {
   ].join('\n');
 }
 
-function client(cmd: Command): Command {
+/** The options of every command that talks to the daemon: where it is, its token, --json. */
+export function client(cmd: Command): Command {
   return cmd
     .option('--config-dir <dir>', "the daemon's config directory, for its token (env KEYRX_CONFIG_DIR)")
     .option('--url <url>', 'daemon URL (env KEYRX_URL; default http://127.0.0.1:$KEYRX_PORT or 9867)')

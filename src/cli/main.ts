@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { KEYS } from '../core/index.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerConfigCommands } from './config-commands.ts';
 import { registerMonitorCommand } from './monitor.ts';
 import { registerInstallCommands } from './install-command.ts';
 import { colorFor } from './color.ts';
@@ -120,6 +121,7 @@ function buildProgram(io: Output): Command {
   }
 
   registerClientCommands(program, io);
+  registerConfigCommands(program, io);
   registerMonitorCommand(program, io);
   registerInstallCommands(program, io);
 
