@@ -239,6 +239,8 @@ export class LinuxBackend implements InputBackend {
   /** LEDs a layer indicator forces on or off (1, 0), else -1: the desktop's state shows */
   private readonly ledOverride = new Int8Array(LED_COUNT).fill(-1);
   private readonly ledBuf = Buffer.alloc(reportSize(LED_COUNT));
+  /** the desktop has set our keyboard's LEDs at least once (until then a new grab keeps its own) */
+  private ledKnown = false;
   private rescanDueUs = Infinity;
   private watchTriggered = false;
   private readonly retries = new Map<string, number>();
@@ -654,6 +656,7 @@ export class LinuxBackend implements InputBackend {
       if (n <= 0) break;
       for (let off = 0; off + INPUT_EVENT_SIZE <= n; off += INPUT_EVENT_SIZE) {
         if (buf.readUInt16LE(off + 16) !== EV_LED) continue;
+        this.ledKnown = true;
         const code = buf.readUInt16LE(off + 18);
         const value = buf.readInt32LE(off + 20) ? 1 : 0;
         if (code < LED_COUNT && this.ledState[code] !== value) {
@@ -959,8 +962,8 @@ export class LinuxBackend implements InputBackend {
     d.dropping = false;
     d.forwardPointer = d.probe.isPointer;
     if (d.forwardPointer) this.ensurePointerOutput();
-    // a keyboard grabbed now shows the lights the others do
-    if (this.hasLeds(d)) this.writeLeds(d, true);
+    // a keyboard grabbed now shows the lights the others do (once there is a state to show)
+    if (this.hasLeds(d) && (this.ledKnown || this.ledOverride.some((v) => v >= 0))) this.writeLeds(d, true);
     this.pollDirty = true;
     this.opts.log?.(`grabbed ${d.desc.name}`, { id: d.desc.id, path: d.probe.path });
     this.announce(d);
