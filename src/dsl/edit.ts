@@ -179,7 +179,20 @@ export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions 
   if (existing !== undefined) {
     const span = r.mappingSpans.get(existing);
     const stmt = statementOf(list, span, file);
-    if (stmt !== undefined) next = replaceStatement(source, stmt, edit.mapping);
+    // one statement that maps other keys too (auto_shift(["A", "B"])) is theirs as well: not rewritten
+    const shared =
+      span !== undefined &&
+      [...r.mappingSpans].some(
+        ([m, s]) => m !== existing && s.file === span.file && s.offset === span.offset,
+      );
+    if (stmt !== undefined && shared && !edit.override)
+      return {
+        ok: false,
+        code: 'E_EDIT_FROM_CODE',
+        message: `${key} is mapped at ${where(span!)} by a statement that maps other keys too: edit it there, or add an explicit mapping ahead of it (override)`,
+        span,
+      };
+    if (stmt !== undefined && !shared) next = replaceStatement(source, stmt, edit.mapping);
     else if (!edit.override)
       return {
         ok: false,
@@ -191,7 +204,7 @@ export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions 
       return {
         ok: false,
         code: 'E_EDIT_FROM_CODE',
-        message: `${key} is mapped by code${span ? ` at ${where(span)}` : ''}: it cannot be removed without editing that code`,
+        message: `${key} is mapped by code${span ? ` at ${where(span)}` : ''}: it cannot be removed without editing it there`,
         span,
       };
     // an explicit mapping first in the block: the first declared one wins

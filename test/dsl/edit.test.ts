@@ -120,7 +120,25 @@ test('a mapping made by a loop is refused with where it comes from, or overridde
   assert.deepEqual(changedLines(PROFILE, after).added, ['  map("F1", "VK_Home");']);
   assert.ok(after.startsWith('// my layout\ndevice_start("*");\n  map("F1", "VK_Home");\n'), after);
   const removal = editProfile(PROFILE, { ...edit, mapping: null, override: true }, { file: 'p.rhai' });
-  assert.ok(!removal.ok && /cannot be removed without editing that code/.test(removal.message));
+  assert.ok(!removal.ok && /cannot be removed without editing it there/.test(removal.message));
+});
+
+test('a statement that maps other keys too is not rewritten (the other keys keep their mapping)', () => {
+  const source = 'device_start("*");\n  auto_shift(["A", "B"], 180);\ndevice_end();\n';
+  const edit: KeyEdit = { block: 0, layer: null, key: 'A', mapping: { kind: 'simple', from: 'A', to: 'C' } };
+  const refused = editProfile(source, edit, { file: 'p.rhai' });
+  assert.ok(!refused.ok && refused.code === 'E_EDIT_FROM_CODE', JSON.stringify(refused));
+  assert.match(
+    !refused.ok ? refused.message : '',
+    /A is mapped at p\.rhai:2:3 by a statement that maps other keys too/,
+  );
+  const after = ok(source, { ...edit, override: true });
+  assert.equal(
+    after,
+    'device_start("*");\n  map("A", "VK_C");\n  auto_shift(["A", "B"], 180);\ndevice_end();\n',
+  );
+  const b = compileProfile(after, { file: 'p.rhai' }).config!;
+  assert.equal(keyMapping(b, 0, null, 'B')?.kind, 'autoShift');
 });
 
 test('mistakes are refused with a clear error and the source is not touched', () => {
