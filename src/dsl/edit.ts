@@ -4,8 +4,8 @@
  * lines, formatting, the order of statements) stays as it was. The result is compiled before it
  * is returned: an edit that would not compile, or would not take effect, is refused.
  *
- * A mapping written by code (inside a loop or a function, or in a `load()`ed file) is not
- * rewritten: the edit says where it comes from, and with `override` adds an explicit mapping
+ * A mapping written by code (inside a loop or a function, in a `load()`ed file, or by a statement
+ * that maps other keys too) is not rewritten: the edit says where it comes from, and with `override` adds an explicit mapping
  * that takes precedence (the first declared mapping of a key wins) instead.
  */
 import type { BaseMapping, Condition, Config, DeviceBlock, KeyMapping, Mapping } from '../core/index.ts';
