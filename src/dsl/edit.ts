@@ -81,10 +81,20 @@ function mappingOf(mappings: readonly (Mapping | BaseMapping)[], key: string): B
   return undefined;
 }
 
-function layerOf(block: DeviceBlock, layer: Condition | null): Mapping | undefined {
+type Layer = Extract<Mapping, { kind: 'conditional' }>;
+
+/** The block's when-block for a condition (compared by value), if it has one. */
+function layerOf(block: DeviceBlock, layer: Condition | null): Layer | undefined {
   if (layer === null) return undefined;
-  const want = JSON.stringify(layer);
-  return block.mappings.find((m) => m.kind === 'conditional' && JSON.stringify(m.condition) === want);
+  const want = canonicalJson(layer);
+  return block.mappings.find(
+    (m): m is Layer => m.kind === 'conditional' && canonicalJson(m.condition) === want,
+  );
+}
+
+/** The mappings an edit of this layer looks among: the block's own, or its when-block's (none yet). */
+function containerOf(block: DeviceBlock, layer: Condition | null): readonly (Mapping | BaseMapping)[] {
+  return layer === null ? block.mappings : (layerOf(block, layer)?.mappings ?? []);
 }
 
 /** The start of the line `offset` is on, and its indentation. */
@@ -101,10 +111,7 @@ export function keyMapping(
   key: string,
 ): BaseMapping | undefined {
   const b = config.devices[block];
-  if (!b) return undefined;
-  if (layer === null) return mappingOf(b.mappings, key);
-  const c = layerOf(b, layer);
-  return c && c.kind === 'conditional' ? mappingOf(c.mappings, key) : undefined;
+  return b && mappingOf(containerOf(b, layer), key);
 }
 
 export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions = {}): EditResult {
@@ -167,13 +174,7 @@ export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions 
     open = o;
     close = c;
   }
-  const existing = layer
-    ? layer.kind === 'conditional'
-      ? mappingOf(layer.mappings, key)
-      : undefined
-    : edit.layer === null
-      ? mappingOf(block.mappings, key)
-      : undefined;
+  const existing = mappingOf(containerOf(block, edit.layer), key);
 
   let next: string;
   if (existing !== undefined) {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Config, OutputEvent } from '../../src/core/index.ts';
-import { Engine, resolveKey } from '../../src/core/index.ts';
+import { Engine } from '../../src/core/index.ts';
+import { latchedKeys } from '../fuzz/engine-cases.ts';
 import { CODES, configArb, DEVICES } from './arbitraries.ts';
 
 type Op =
@@ -86,13 +87,7 @@ function play(config: Config, ops: Op[], opts: RunOptions = {}): Played {
     deadline = engine.nextDeadline();
   }
   assert.equal(engine.nextDeadline(), null, 'no deadline may remain once every key is up');
-  const latched = new Set(
-    engine
-      .state()
-      .oneShots.filter((n) => !n.startsWith('MD_'))
-      .map(resolveKey),
-  );
-  return { out, latched };
+  return { out, latched: latchedKeys(engine.state().oneShots) };
 }
 
 function checkWellFormed({ out, latched }: Played): void {
