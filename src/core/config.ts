@@ -346,7 +346,30 @@ export interface Config {
   unicodeEntry?: UnicodeEntry;
   /** keyboard lights that show a layer (led_indicator()) */
   ledIndicators?: LedIndicator[];
+  /** names people gave their layers (layer_name()), for views and editors */
+  layerNames?: LayerName[];
   metadata?: ConfigMetadata;
+}
+
+/** A layer's name: `layer` is its id as written, `MD_xx` (held) or `LK_xx` (locked). */
+export interface LayerName {
+  layer: string;
+  name: string;
+}
+
+export const MAX_LAYER_NAME_LENGTH = 32;
+const LAYER_REF = /^(MD|LK)_[0-9A-F]{2}$/;
+
+/** Why a layer name cannot be used, or null: 1–32 characters, no control characters, no edge spaces. */
+export function layerNameProblem(name: string): string | null {
+  if (name.length === 0) return 'a layer name cannot be empty';
+  if ([...name].length > MAX_LAYER_NAME_LENGTH)
+    return `a layer name has at most ${MAX_LAYER_NAME_LENGTH} characters, got ${[...name].length}`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name))
+    return 'a layer name cannot contain control characters';
+  if (name.trim() !== name) return 'a layer name cannot start or end with a space';
+  return null;
 }
 
 /** The keyboard lights keyrx can drive, in LED code order (LED_NUML … LED_KANA). */
@@ -960,7 +983,11 @@ function mapping(v: unknown, path: string): Mapping {
 /** Checks untrusted data (a JSON config file, a decoded cache) and returns a typed Config. */
 export function validateConfig(data: unknown): Config {
   if (!isObj(data)) throw new ConfigError('config', `must be an object, got ${describe(data)}`);
-  checkKeys(data, ['version', 'devices', 'metadata', 'unicodeEntry', 'ledIndicators'], 'config');
+  checkKeys(
+    data,
+    ['version', 'devices', 'metadata', 'unicodeEntry', 'ledIndicators', 'layerNames'],
+    'config',
+  );
   const version = data.version ?? CONFIG_VERSION;
   if (version !== CONFIG_VERSION)
     throw new ConfigError('config.version', `unsupported version ${describe(version)} (expected 1)`);
@@ -1005,6 +1032,30 @@ export function validateConfig(data: unknown): Config {
       if (seen.has(led)) throw new ConfigError(`${path}.led`, `${led} shows another layer already`);
       seen.add(led);
       return { layer: layerId(v, 'layer', path), led: led as LedName };
+    });
+  }
+  if (data.layerNames !== undefined) {
+    const list = data.layerNames;
+    if (!Array.isArray(list) || list.length > 2 * (MAX_LAYER_ID + 1))
+      throw new ConfigError('config.layerNames', 'must be an array of {layer, name}');
+    const layers = new Set<string>();
+    const names = new Set<string>();
+    out.layerNames = list.map((v, i) => {
+      const path = `config.layerNames[${i}]`;
+      if (!isObj(v)) throw new ConfigError(path, `must be an object {layer, name}, got ${describe(v)}`);
+      checkKeys(v, ['layer', 'name'], path);
+      const layer = str(v, 'layer', path);
+      const name = str(v, 'name', path);
+      if (!LAYER_REF.test(layer) || parseInt(layer.slice(3), 16) > MAX_LAYER_ID)
+        throw new ConfigError(`${path}.layer`, `must be MD_xx or LK_xx (hex 00-FE), got ${describe(layer)}`);
+      const problem = layerNameProblem(name);
+      if (problem) throw new ConfigError(`${path}.name`, problem);
+      if (layers.has(layer)) throw new ConfigError(`${path}.layer`, `${layer} is named twice`);
+      if (names.has(name.toLowerCase()))
+        throw new ConfigError(`${path}.name`, `'${name}' names another layer`);
+      layers.add(layer);
+      names.add(name.toLowerCase());
+      return { layer, name };
     });
   }
   if (data.metadata !== undefined) {

@@ -25,6 +25,7 @@ import type {
   LeaderMapping,
   LedIndicator,
   LedName,
+  LayerName,
 } from '../core/index.ts';
 import {
   KEYS,
@@ -40,6 +41,8 @@ import {
   OVERRIDE_MODIFIER_NAMES,
   TAP_HOLD_MODES,
   untypable,
+  layerNameProblem,
+  layerName,
 } from '../core/index.ts';
 import type { Diagnostic, SourceSpan } from './diagnostics.ts';
 import { ScriptError } from './diagnostics.ts';
@@ -157,6 +160,9 @@ export class ProfileBuilder {
   unicodeEntry: UnicodeEntry | null = null;
   /** added by led_indicator() */
   readonly ledIndicators: LedIndicator[] = [];
+  /** added by layer_name(), with where each was declared (edits rename or remove them) */
+  readonly layerNames: LayerName[] = [];
+  readonly layerNameSpans = new Map<LayerName, SourceSpan>();
   readonly diagnostics: Diagnostic[] = [];
   device: OpenDevice | null = null;
   when: OpenWhen | null = null;
@@ -1304,6 +1310,37 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
         });
       b.ledIndicators.push({ layer, led: led as LedName });
     }),
+    fn('layer_name', 2, (args, ctx) => {
+      const text = expectString(args, 0, 'layer_name', ctx);
+      const prefix = text.startsWith('MD_') ? 'MD' : text.startsWith('LK_') ? 'LK' : null;
+      if (!prefix)
+        throw new Invalid(`layer_name() layer must be MD_xx or LK_xx, got: ${text}`, ctx.argSpans[0], {
+          code: 'E_PREFIX',
+        });
+      const layer = layerName(prefix, layerId(text, prefix, ctx.argSpans[0]));
+      const name = expectString(args, 1, 'layer_name', ctx);
+      const problem = layerNameProblem(name);
+      if (problem) throw new Invalid(`layer_name(): ${problem}`, ctx.argSpans[1], { code: 'E_RANGE' });
+      const same = b.layerNames.find((n) => n.layer === layer);
+      if (same) {
+        const at = b.layerNameSpans.get(same)!;
+        throw new Invalid(
+          `layer_name(): ${layer} is named '${same.name}' already (at ${at.line}:${at.column})`,
+          ctx.argSpans[0],
+          {
+            code: 'E_DUPLICATE',
+          },
+        );
+      }
+      const clash = b.layerNames.find((n) => n.name.toLowerCase() === name.toLowerCase());
+      if (clash)
+        throw new Invalid(`layer_name(): '${name}' names ${clash.layer} already`, ctx.argSpans[1], {
+          code: 'E_DUPLICATE',
+        });
+      const entry: LayerName = { layer, name };
+      b.layerNames.push(entry);
+      b.layerNameSpans.set(entry, ctx.span);
+    }),
     fn('unicode_entry', 2, (args, ctx) => {
       const list = expectArray(args, 0, 'unicode_entry', ctx);
       if (list.length > 8)
@@ -1393,38 +1430,7 @@ export function createBuiltins(b: ProfileBuilder): HostFunction[] {
   ];
 }
 
-export const BUILTIN_NAMES = [
-  'device_start',
-  'device_end',
-  'map',
-  'with_shift',
-  'with_ctrl',
-  'with_alt',
-  'with_win',
-  'with_mods',
-  'tap_hold',
-  'hold_only',
-  'sequence',
-  'when_start',
-  'when_end',
-  'when_not_start',
-  'when_not_end',
-  'when_device_start',
-  'when_device_end',
-  'load',
-  'one_shot',
-  'combo',
-  'tap_dance',
-  'macro',
-  'press',
-  'release',
-  'tap',
-  'wait',
-  'text',
-  'layer_toggle',
-  'layer_switch',
-  'caps_word',
-  'key_override',
-  'unicode',
-  'unicode_entry',
-] as const;
+/** Every function the compiler registers (read off the registry, so a new built-in is never left out). */
+export const BUILTIN_NAMES: readonly string[] = [
+  ...new Set(createBuiltins(new ProfileBuilder()).map((f) => f.name)),
+];

@@ -21,7 +21,7 @@
  * A loaded file runs with a fresh variable scope against the same open device/when blocks,
  * with every built-in available; a load cycle is an error.
  */
-import type { BaseMapping, Config } from '../core/index.ts';
+import type { BaseMapping, Config, LayerName } from '../core/index.ts';
 import { CONFIG_VERSION, plural } from '../core/index.ts';
 import type { BlockSpan } from './builtins.ts';
 import { createBuiltins, ProfileBuilder } from './builtins.ts';
@@ -80,6 +80,8 @@ export interface CompileResult {
   mappingSpans: ReadonlyMap<BaseMapping, SourceSpan>;
   /** where each device block and conditional block (config objects) opens and closes */
   blockSpans: ReadonlyMap<object, BlockSpan>;
+  /** where each layer name of `config` was declared */
+  layerNameSpans: ReadonlyMap<LayerName, SourceSpan>;
 }
 
 export const MAX_DIAGNOSTICS = 100;
@@ -96,6 +98,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     operations = 0,
     mappingSpans: ReadonlyMap<BaseMapping, SourceSpan> = new Map(),
     blockSpans: ReadonlyMap<object, BlockSpan> = new Map(),
+    layerNameSpans: ReadonlyMap<LayerName, SourceSpan> = new Map(),
   ): CompileResult => {
     const sorted = tidy(diagnostics, file);
     const ok = !sorted.some((d) => d.severity === 'error');
@@ -110,6 +113,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
       operations,
       mappingSpans,
       blockSpans,
+      layerNameSpans,
     };
   };
 
@@ -201,6 +205,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     devices: builder.devices,
     ...(builder.unicodeEntry ? { unicodeEntry: builder.unicodeEntry } : {}),
     ...(builder.ledIndicators.length > 0 ? { ledIndicators: builder.ledIndicators } : {}),
+    ...(builder.layerNames.length > 0 ? { layerNames: builder.layerNames } : {}),
     metadata: {
       compilerVersion: COMPILER_VERSION,
       sourceHash: sha256Hex(source),
@@ -215,6 +220,7 @@ export function compileProfile(source: string, opts: CompileOptions = {}): Compi
     run.operations,
     builder.mappingSpans,
     builder.blockSpans,
+    builder.layerNameSpans,
   );
 }
 

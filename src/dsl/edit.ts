@@ -32,7 +32,12 @@ export interface KeyEdit {
 }
 
 export type EditResult =
-  | { ok: true; source: string; config: Config }
+  | {
+      ok: true;
+      source: string;
+      config: Config;
+      /** what the edit left as it was, worth saying */ notes?: string[];
+    }
   | { ok: false; code: EditErrorCode; message: string; span?: SourceSpan };
 
 export type EditErrorCode =
@@ -43,17 +48,19 @@ export type EditErrorCode =
   /** the mapping (or its block) comes from code: a loop, a function, a loaded file */
   | 'E_EDIT_FROM_CODE'
   /** the edited profile would not compile, or the edit would not change what the key does */
-  | 'E_EDIT_REFUSED';
+  | 'E_EDIT_REFUSED'
+  /** a layer id or name that is taken already */
+  | 'E_EDIT_CLASH';
 
 /** A top-level statement of the main file: its text range, the semicolon included. */
-interface Statement {
+export interface Statement {
   start: number;
   end: number;
   /** the offset of the call it is, when it is one */
   call: number | null;
 }
 
-function statements(source: string, file: string): Statement[] {
+export function statements(source: string, file: string): Statement[] {
   const program = parse(source, file).program;
   return program.statements.map((s) => {
     let end = s.span.offset + s.span.length;
@@ -68,12 +75,16 @@ function statements(source: string, file: string): Statement[] {
 }
 
 /** The statement a call written at the top level of the main file is, or undefined (code made it). */
-function statementOf(list: Statement[], span: SourceSpan | undefined, file: string): Statement | undefined {
+export function statementOf(
+  list: Statement[],
+  span: SourceSpan | undefined,
+  file: string,
+): Statement | undefined {
   if (span === undefined || span.file !== file) return undefined;
   return list.find((s) => s.call === span.offset);
 }
 
-const where = (span: SourceSpan): string => `${span.file}:${span.line}:${span.column}`;
+export const where = (span: SourceSpan): string => `${span.file}:${span.line}:${span.column}`;
 
 /** The first mapping of `key` among a container's own mappings (base ones, or a layer's). */
 function mappingOf(mappings: readonly (Mapping | BaseMapping)[], key: string): BaseMapping | undefined {
@@ -98,7 +109,7 @@ function containerOf(block: DeviceBlock, layer: Condition | null): readonly (Map
 }
 
 /** The start of the line `offset` is on, and its indentation. */
-function lineAt(source: string, offset: number): { start: number; indent: string } {
+export function lineAt(source: string, offset: number): { start: number; indent: string } {
   const start = source.lastIndexOf('\n', offset - 1) + 1;
   return { start, indent: /^[ \t]*/.exec(source.slice(start))![0] };
 }
@@ -250,6 +261,12 @@ export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions 
 /** Replaces a statement by another (or removes it, with its line when nothing else is on it). */
 function replaceStatement(source: string, stmt: Statement, mapping: BaseMapping | null): string {
   if (mapping !== null) return source.slice(0, stmt.start) + mappingSource(mapping) + source.slice(stmt.end);
+  return removeRange(source, stmt.start, stmt.end);
+}
+
+/** Removes a range of statements, with its line(s) when nothing else is on them. */
+export function removeRange(source: string, from: number, to: number): string {
+  const stmt = { start: from, end: to };
   const { start } = lineAt(source, stmt.start);
   const lineEnd = source.indexOf('\n', stmt.end);
   const before = source.slice(start, stmt.start);

@@ -4,7 +4,7 @@
  * test checks every kind), so an edit made without code — a click in the keyboard view, a CLI
  * command, an API call — can be written into a profile as source.
  */
-import type { BaseMapping, Condition, ConditionItem, Config, MacroStep } from '../core/index.ts';
+import type { BaseMapping, Condition, ConditionItem, Config, LayerName, MacroStep } from '../core/index.ts';
 import { directionName } from '../core/index.ts';
 
 const hex = (id: number): string => id.toString(16).toUpperCase().padStart(2, '0');
@@ -173,12 +173,18 @@ export function mappingSource(m: BaseMapping): string {
   }
 }
 
+/** The statement that names a layer. */
+export function layerNameSource(n: LayerName): string {
+  return `layer_name(${str(n.layer)}, ${str(n.name)});`;
+}
+
 /** A whole profile for a config: its device blocks, conditional blocks, unicode entry and lights. */
 export function profileSource(config: Config): string {
   const lines: string[] = [];
   if (config.unicodeEntry)
     lines.push(`unicode_entry(${keys(config.unicodeEntry.start)}, ${str(`VK_${config.unicodeEntry.end}`)});`);
   for (const i of config.ledIndicators ?? []) lines.push(`led_indicator(${layer(i.layer)}, ${str(i.led)});`);
+  for (const n of config.layerNames ?? []) lines.push(layerNameSource(n));
   for (const d of config.devices) {
     lines.push(`device_start(${str(d.pattern)});`);
     for (const m of d.mappings) {

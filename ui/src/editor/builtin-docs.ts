@@ -251,6 +251,13 @@ const DOCS: readonly BuiltinDoc[] = [
     snippet: 'led_indicator("${1:MD_01}", "${2:ScrollLock}");${0}',
   },
   {
+    name: 'layer_name',
+    signature: 'layer_name(layer, name)',
+    description:
+      'Names layer "MD_xx" or "LK_xx" (1–32 characters, unique) for the keyboard view, the layer list and the editors. Call it outside device blocks.',
+    snippet: 'layer_name("${1:MD_01}", "${2:Nav}");${0}',
+  },
+  {
     name: 'auto_shift',
     signature: 'auto_shift([keys], ms = 175)',
     description:
