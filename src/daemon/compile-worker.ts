@@ -7,8 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { Limits } from '../dsl/interpreter.ts';
 import { compileProfile } from '../dsl/compile.ts';
-import type { KeyEdit } from '../dsl/edit.ts';
-import { editProfile } from '../dsl/edit.ts';
+import type { ProfileEdit } from '../dsl/profile-edit.ts';
+import { applyEdit } from '../dsl/profile-edit.ts';
 import { confinedProfileFs } from './profile-files.ts';
 
 export interface CompileRequest {
@@ -18,15 +18,15 @@ export interface CompileRequest {
   /** stdlib folders: searched by load() and allowed roots besides the profile's folder */
   stdlibDirs: string[];
   limits?: Partial<Limits>;
-  /** an edit of one key's mapping (src/dsl/edit.ts) instead of a plain compile */
-  edit?: KeyEdit;
+  /** an edit without code (a key's mapping, a layer) instead of a plain compile */
+  edit?: ProfileEdit;
 }
 
 parentPort?.on('message', (req: CompileRequest) => {
   const start = performance.now();
   const opts = { file: req.file, fs: confinedProfileFs(), stdlibDirs: req.stdlibDirs, limits: req.limits };
   if (req.edit) {
-    const e = editProfile(req.source, req.edit, opts);
+    const e = applyEdit(req.source, req.edit, opts);
     parentPort!.postMessage({
       id: req.id,
       result: {
@@ -36,7 +36,9 @@ parentPort?.on('message', (req: CompileRequest) => {
         sourceHash: '',
         loaded: [],
         compileMs: performance.now() - start,
-        edit: e.ok ? { ok: true, source: e.source } : { ok: false, code: e.code, message: e.message },
+        edit: e.ok
+          ? { ok: true, source: e.source, notes: e.notes ?? [] }
+          : { ok: false, code: e.code, message: e.message },
       },
     });
     return;

@@ -10,7 +10,8 @@ import type { Worker } from 'node:worker_threads';
 import type { Config } from '../core/index.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import type { LoadedFile } from '../dsl/compile.ts';
-import type { EditErrorCode, KeyEdit } from '../dsl/edit.ts';
+import type { EditErrorCode } from '../dsl/edit.ts';
+import type { ProfileEdit } from '../dsl/profile-edit.ts';
 import type { Limits } from '../dsl/interpreter.ts';
 import type { CompileRequest } from './compile-worker.ts';
 import { defaultStdlibDirs, stdlibDirsOf } from './profile-files.ts';
@@ -27,7 +28,9 @@ export interface CompileOutcome {
   edit?: EditOutcome;
 }
 
-export type EditOutcome = { ok: true; source: string } | { ok: false; code: EditErrorCode; message: string };
+export type EditOutcome =
+  | { ok: true; source: string; /** what the edit left as it was, worth saying */ notes: string[] }
+  | { ok: false; code: EditErrorCode; message: string };
 
 export interface CompilerServiceOptions {
   /** the config directory in use: its `stdlib` folder is searched by load() and allowed (default: resolveConfigDir()) */
@@ -45,7 +48,7 @@ interface Job {
   id: number;
   source: string;
   file: string;
-  edit?: KeyEdit;
+  edit?: ProfileEdit;
   resolve: (r: CompileOutcome) => void;
   timer?: NodeJS.Timeout;
 }
@@ -75,8 +78,8 @@ export class CompilerService {
     });
   }
 
-  /** Edits one key's mapping (src/dsl/edit.ts) in the worker: the edited source, or why not. */
-  async edit(source: string, file: string, edit: KeyEdit): Promise<EditOutcome> {
+  /** Runs an edit without code (src/dsl/profile-edit.ts) in the worker: the edited source, or why not. */
+  async edit(source: string, file: string, edit: ProfileEdit): Promise<EditOutcome> {
     if (this.closed) return { ok: false, code: 'E_EDIT_REFUSED', message: 'the compiler is shut down' };
     const outcome = await new Promise<CompileOutcome>((resolve) => {
       this.queue.push({ id: this.nextId++, source, file, edit, resolve });

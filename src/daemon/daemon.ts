@@ -28,8 +28,11 @@ import {
 } from '../core/index.ts';
 import { BUNDLED_PREFIX, BUNDLED_STDLIB } from '../dsl/bundled-stdlib.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
-import type { KeyEdit } from '../dsl/edit.ts';
+import type { EditErrorCode, KeyEdit } from '../dsl/edit.ts';
 import { keyMapping } from '../dsl/edit.ts';
+import type { LayerInfo } from '../dsl/edit-layers.ts';
+import { findLayer, isLayerCondition, listLayers } from '../dsl/edit-layers.ts';
+import type { ProfileEdit } from '../dsl/profile-edit.ts';
 import { decodeKrx, encodeKrx, KrxError } from '../dsl/krx.ts';
 import type { PipeBackend } from '../platform/linux/index.ts';
 import type { DeviceDescriptor } from '../platform/types.ts';
@@ -37,6 +40,7 @@ import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
 import type { CompileOutcome } from './compiler.ts';
 import { CompilerService } from './compiler.ts';
 import { secureConfigDir } from './config-dir.ts';
+import type { DaemonErrorCode } from './errors.ts';
 import { DaemonError, storageError } from './errors.ts';
 import { EventHub } from './event-hub.ts';
 import { InputThread } from './input-host.ts';
@@ -61,6 +65,38 @@ import { defaultSettings, mergeSettings, validateSettings } from './settings.ts'
 import type { TemplateName } from './templates.ts';
 import { isTemplateName, renderTemplate, TEMPLATE_DESCRIPTIONS, TEMPLATE_NAMES } from './templates.ts';
 import { VERSION } from './version.ts';
+
+/** A profile after an edit without code: saved, reloaded when active, and what the edit left alone. */
+export type EditedProfile = ProfileDetail & { reloaded: boolean; notes: string[] };
+
+/** One layer with the mappings of its own when-blocks. */
+export interface LayerDetail extends LayerInfo {
+  mappings: { block: number; key: string; mapping: BaseMapping; description: KeyDescription | null }[];
+}
+
+const KEY_EDIT_ERRORS: Record<EditErrorCode, DaemonErrorCode> = {
+  E_EDIT_PROFILE: 'PROFILE_INVALID',
+  E_EDIT_TARGET: 'KEY_EDIT_INVALID',
+  E_EDIT_FROM_CODE: 'KEY_FROM_CODE',
+  E_EDIT_REFUSED: 'KEY_EDIT_REFUSED',
+  E_EDIT_CLASH: 'KEY_EDIT_REFUSED',
+};
+
+const LAYER_EDIT_ERRORS: Record<EditErrorCode, DaemonErrorCode> = {
+  E_EDIT_PROFILE: 'PROFILE_INVALID',
+  E_EDIT_TARGET: 'LAYER_EDIT_INVALID',
+  E_EDIT_FROM_CODE: 'LAYER_FROM_CODE',
+  E_EDIT_REFUSED: 'LAYER_EDIT_REFUSED',
+  E_EDIT_CLASH: 'LAYER_EXISTS',
+};
+
+function layerNotFound(profile: string, wanted: string, layers: readonly LayerInfo[]): DaemonError {
+  const known = layers.map((l) => (l.name ? `${l.layer} (${l.name})` : l.layer));
+  return new DaemonError(
+    'LAYER_NOT_FOUND',
+    `'${profile}' has no layer '${wanted}'${known.length > 0 ? `; its layers: ${known.join(', ')}` : ' (it has none)'}`,
+  );
+}
 
 export type BackendChoice = 'virtual' | 'linux' | 'auto';
 
@@ -822,25 +858,86 @@ export class Daemon {
    * (src/dsl/edit.ts, run in the compile worker); saved and reloaded like a whole new source.
    * Refused edits change nothing.
    */
-  async editKey(name: string, edit: KeyEdit): Promise<ProfileDetail & { reloaded: boolean }> {
+  async editKey(name: string, edit: KeyEdit): Promise<EditedProfile> {
+    return this.edit(name, { op: 'key', ...edit }, KEY_EDIT_ERRORS);
+  }
+
+  /** Runs an edit without code in the compile worker, then saves and reloads; a refusal saves nothing. */
+  private async edit(
+    name: string,
+    edit: ProfileEdit,
+    errors: Record<EditErrorCode, DaemonErrorCode>,
+  ): Promise<EditedProfile> {
     checkProfileName(name);
     return this.lock.run(async () => {
       this.entry(name);
       const source = await this.store.read(name);
       const result = await this.compiler.edit(source, this.store.sourcePath(name), edit);
-      if (!result.ok)
-        throw new DaemonError(
-          result.code === 'E_EDIT_FROM_CODE'
-            ? 'KEY_FROM_CODE'
-            : result.code === 'E_EDIT_TARGET'
-              ? 'KEY_EDIT_INVALID'
-              : result.code === 'E_EDIT_PROFILE'
-                ? 'PROFILE_INVALID'
-                : 'KEY_EDIT_REFUSED',
-          `${result.message}; nothing was saved`,
-        );
-      return this.saveAndReload(name, result.source);
+      if (!result.ok) throw new DaemonError(errors[result.code], `${result.message}; nothing was saved`);
+      return { ...(await this.saveAndReload(name, result.source)), notes: result.notes };
     });
+  }
+
+  /** The compiled config of a saved profile, or PROFILE_INVALID when it does not compile. */
+  private async compiledConfig(name: string): Promise<Config> {
+    checkProfileName(name);
+    this.entry(name);
+    const outcome = await this.compile(name, await this.store.read(name));
+    if (!outcome.config)
+      throw new DaemonError('PROFILE_INVALID', `'${name}' does not compile; fix it first`, {
+        diagnostics: outcome.diagnostics,
+      });
+    return outcome.config;
+  }
+
+  /** A profile's layers: names, when-blocks, the keys that turn each on (src/dsl/edit-layers.ts). */
+  async layers(name: string): Promise<LayerInfo[]> {
+    return listLayers(await this.compiledConfig(name));
+  }
+
+  /** One layer (by id or name) with the mappings of its own when-blocks. */
+  async layer(name: string, wanted: string): Promise<LayerDetail> {
+    const config = await this.compiledConfig(name);
+    const layers = listLayers(config);
+    const layer = findLayer(layers, wanted);
+    if (!layer) throw layerNotFound(name, wanted, layers);
+    const mappings: LayerDetail['mappings'] = [];
+    config.devices.forEach((device, block) => {
+      for (const m of device.mappings)
+        if (m.kind === 'conditional' && isLayerCondition(m.condition, layer.layer))
+          for (const inner of m.mappings)
+            mappings.push({
+              block,
+              key: inner.kind === 'combo' ? inner.keys.join('+') : inner.from,
+              mapping: inner,
+              description: inner.kind === 'combo' ? null : describeMapping(inner),
+            });
+    });
+    return { ...layer, mappings };
+  }
+
+  /** Names a new layer (`layer_name()`); a taken id or name is refused. */
+  async createLayer(name: string, input: { layer: string; name: string }): Promise<EditedProfile> {
+    return this.edit(name, { op: 'createLayer', ...input }, LAYER_EDIT_ERRORS);
+  }
+
+  /** Renames a layer (by id or current name); an existing layer without a name gets one. */
+  async renameLayer(name: string, input: { layer: string; name: string }): Promise<EditedProfile> {
+    await this.knownLayer(name, input.layer);
+    return this.edit(name, { op: 'renameLayer', ...input }, LAYER_EDIT_ERRORS);
+  }
+
+  /** Deletes a layer's name and its own when-blocks; the notes say what still refers to it. */
+  async deleteLayer(name: string, layer: string): Promise<EditedProfile> {
+    await this.knownLayer(name, layer);
+    return this.edit(name, { op: 'deleteLayer', layer }, LAYER_EDIT_ERRORS);
+  }
+
+  /** LAYER_NOT_FOUND (404) before an edit of a layer the profile does not have. */
+  private async knownLayer(name: string, wanted: string): Promise<void> {
+    const config = await this.compiledConfig(name);
+    const layers = listLayers(config);
+    if (!findLayer(layers, wanted)) throw layerNotFound(name, wanted, layers);
   }
 
   /** What a key does in a block and layer of a profile: its mapping (or null) and its description. */
@@ -855,19 +952,13 @@ export class Daemon {
     mapping: BaseMapping | null;
     description: KeyDescription | null;
   }> {
-    checkProfileName(name);
-    this.entry(name);
-    const outcome = await this.compile(name, await this.store.read(name));
-    if (!outcome.config)
-      throw new DaemonError('PROFILE_INVALID', `'${name}' does not compile; fix it first`, {
-        diagnostics: outcome.diagnostics,
-      });
-    if (block >= outcome.config.devices.length)
+    const config = await this.compiledConfig(name);
+    if (block >= config.devices.length)
       throw new DaemonError(
         'KEY_EDIT_INVALID',
-        `there is no device block ${block} (the profile has ${outcome.config.devices.length})`,
+        `there is no device block ${block} (the profile has ${config.devices.length})`,
       );
-    const mapping = keyMapping(outcome.config, block, layer, key) ?? null;
+    const mapping = keyMapping(config, block, layer, key) ?? null;
     return {
       key,
       block,

@@ -21,7 +21,12 @@ export type DaemonErrorCode =
   | 'CONFIG_DIR_INSECURE'
   | 'KEY_EDIT_INVALID'
   | 'KEY_FROM_CODE'
-  | 'KEY_EDIT_REFUSED';
+  | 'KEY_EDIT_REFUSED'
+  | 'LAYER_NOT_FOUND'
+  | 'LAYER_EXISTS'
+  | 'LAYER_EDIT_INVALID'
+  | 'LAYER_FROM_CODE'
+  | 'LAYER_EDIT_REFUSED';
 
 const STATUS: Record<DaemonErrorCode, number> = {
   INVALID_NAME: 400,
@@ -45,6 +50,12 @@ const STATUS: Record<DaemonErrorCode, number> = {
   KEY_EDIT_INVALID: 400,
   KEY_FROM_CODE: 409,
   KEY_EDIT_REFUSED: 409,
+  // layers (/api/profiles/:name/layers)
+  LAYER_NOT_FOUND: 404,
+  LAYER_EXISTS: 409,
+  LAYER_EDIT_INVALID: 400,
+  LAYER_FROM_CODE: 409,
+  LAYER_EDIT_REFUSED: 409,
 };
 
 export class DaemonError extends Error {

@@ -50,6 +50,11 @@ function layersIn(c: Condition): LayerItem[] {
   return c.kind === 'modifier' || c.kind === 'lock' ? [c] : [];
 }
 
+/** The condition is this layer alone (`when_start("MD_01")`), not a list with others. */
+export function isLayerCondition(c: Condition, layer: string): boolean {
+  return (c.kind === 'modifier' || c.kind === 'lock') && itemRef(c) === layer;
+}
+
 /** The layers a mapping turns on. */
 function layersTurnedOnBy(m: BaseMapping): string[] {
   const md = (id: number | undefined): string[] => (id === undefined ? [] : [layerName('MD', id)]);

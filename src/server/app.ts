@@ -18,6 +18,7 @@ import type { Daemon } from '../daemon/daemon.ts';
 import { namedState } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { VERSION } from '../daemon/version.ts';
+import { registerMcp } from '../mcp/http.ts';
 import { Auth } from './auth.ts';
 import type { CollectedRoute } from './openapi.ts';
 import { buildOpenApi, collectRoute } from './openapi.ts';
@@ -574,10 +575,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
         params: S.KeyParams,
         querystring: S.KeyQuery,
         body: S.KeyEditBody,
-        response: {
-          200: Type.Intersect([S.ProfileDetailSchema, Type.Object({ reloaded: Type.Boolean() })]),
-          ...errorResponses,
-        },
+        response: { 200: S.EditedProfileSchema, ...errorResponses },
       },
     },
     async (req) => {
@@ -598,10 +596,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
         summary: "remove a key's mapping (its statement) from a block and layer",
         params: S.KeyParams,
         querystring: S.KeyQuery,
-        response: {
-          200: Type.Intersect([S.ProfileDetailSchema, Type.Object({ reloaded: Type.Boolean() })]),
-          ...errorResponses,
-        },
+        response: { 200: S.EditedProfileSchema, ...errorResponses },
       },
     },
     async (req) =>
@@ -611,6 +606,67 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
         key: editKey(req.params.key),
         mapping: null,
       }),
+  );
+  app.get(
+    '/api/profiles/:name/layers',
+    {
+      schema: {
+        summary: "a profile's layers: names, their when-blocks, the keys that turn each on",
+        params: S.NameParams,
+        response: { 200: S.LayerListSchema, ...errorResponses },
+      },
+    },
+    async (req) => ({ layers: await daemon.layers(req.params.name) }),
+  );
+  app.get(
+    '/api/profiles/:name/layers/:layer',
+    {
+      schema: {
+        summary: 'one layer (by MD_xx/LK_xx or name) with the mappings of its own when-blocks',
+        params: S.LayerParams,
+        response: { 200: S.LayerDetailSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.layer(req.params.name, req.params.layer),
+  );
+  app.post(
+    '/api/profiles/:name/layers',
+    {
+      schema: {
+        summary: 'name a new layer (layer_name()); a taken id or name is refused and nothing is saved',
+        params: S.NameParams,
+        body: S.CreateLayerBody,
+        response: { 201: S.EditedProfileSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      reply.code(201);
+      return daemon.createLayer(req.params.name, req.body);
+    },
+  );
+  app.put(
+    '/api/profiles/:name/layers/:layer',
+    {
+      schema: {
+        summary: 'rename a layer (by MD_xx/LK_xx or its current name); a layer without a name gets one',
+        params: S.LayerParams,
+        body: S.LayerNameBody,
+        response: { 200: S.EditedProfileSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.renameLayer(req.params.name, { layer: req.params.layer, name: req.body.name }),
+  );
+  app.delete(
+    '/api/profiles/:name/layers/:layer',
+    {
+      schema: {
+        summary:
+          'delete a layer: its name and the when-blocks that test it alone; notes say which keys still turn it on',
+        params: S.LayerParams,
+        response: { 200: S.EditedProfileSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.deleteLayer(req.params.name, req.params.layer),
   );
   app.post(
     '/api/profiles/:name/activate',
@@ -816,6 +872,9 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       return { events, script };
     },
   );
+
+  // MCP for AI agents (docs/mcp.md): behind the same hooks as /api; its tools call /api with the token
+  registerMcp(app, { token: daemon.token });
 
   const ws = await registerWebSocket(app, daemon);
 

@@ -110,6 +110,68 @@ export const KeyInfoSchema = Type.Object({
   ]),
 });
 
+/** A profile after an edit without code (keys, layers): saved, reloaded when active, notes. */
+export const EditedProfileSchema = Type.Intersect([
+  ProfileDetailSchema,
+  Type.Object({
+    reloaded: Type.Boolean(),
+    /** what the edit left as it was, worth saying (a key that still turns a deleted layer on) */
+    notes: Type.Array(Type.String()),
+  }),
+]);
+
+export const LayerParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 256 }),
+  /** `MD_xx` / `LK_xx`, or the layer's name */
+  layer: Type.String({ minLength: 1, maxLength: 64 }),
+});
+const AnyObject = Type.Object({}, { additionalProperties: true });
+export const LayerInfoSchema = Type.Object({
+  layer: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  blocks: Type.Array(
+    Type.Object({ block: Type.Integer(), pattern: Type.String(), mappings: Type.Integer() }),
+  ),
+  combined: Type.Integer(),
+  activatedBy: Type.Array(
+    Type.Object({
+      block: Type.Integer(),
+      key: Type.String(),
+      via: Type.String(),
+      when: Type.Union([AnyObject, Type.Null()]),
+    }),
+  ),
+});
+export const LayerListSchema = Type.Object({ layers: Type.Array(LayerInfoSchema) });
+export const LayerDetailSchema = Type.Intersect([
+  LayerInfoSchema,
+  Type.Object({
+    mappings: Type.Array(
+      Type.Object({
+        block: Type.Integer(),
+        key: Type.String(),
+        mapping: AnyObject,
+        description: Type.Union([
+          Type.Object({ kind: Type.String(), label: Type.String(), detail: Type.String() }),
+          Type.Null(),
+        ]),
+      }),
+    ),
+  }),
+]);
+export const LayerNameBody = Type.Object(
+  { name: Type.String({ maxLength: 256 }) },
+  { additionalProperties: false },
+);
+export const CreateLayerBody = Type.Object(
+  {
+    /** `MD_xx` or `LK_xx` */
+    layer: Type.String({ maxLength: 64 }),
+    name: Type.String({ maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+
 export const CreateProfileBody = Type.Object(
   {
     name: Type.String({ maxLength: 256 }),

@@ -53,7 +53,7 @@ interface Route {
   body: Json | null;
 }
 
-const GOOD = 'device_start("*");\n  map("A", "VK_B");\ndevice_end();\n';
+const GOOD = 'layer_name("MD_00", "Base");\ndevice_start("*");\n  map("A", "VK_B");\ndevice_end();\n';
 const TARGET = 'hostile-target';
 
 /** Saved before anything hostile happens; must be intact, byte for byte, at the end. */
@@ -208,7 +208,9 @@ function assertNoServerError(r: Res, what: string): void {
 
 function fill(path: string, params: Record<string, string> = {}): string {
   return path.replace(/\{(\w+)\}/g, (_, p: string) =>
-    encodeURIComponent(params[p] ?? (p === 'id' ? 'virtual' : p === 'key' ? 'A' : TARGET)),
+    encodeURIComponent(
+      params[p] ?? (p === 'id' ? 'virtual' : p === 'key' ? 'A' : p === 'layer' ? 'MD_00' : TARGET),
+    ),
   );
 }
 
@@ -221,6 +223,11 @@ const VALID_BODY: Record<string, () => Json> = {
   'POST /api/profiles/activate': () => ({ name: TARGET }),
   'PUT /api/profiles/{name}': () => ({ source: GOOD }),
   'PUT /api/profiles/{name}/keys/{key}': () => ({ mapping: { kind: 'simple', from: 'A', to: 'B' } }),
+  'POST /api/profiles/{name}/layers': () => ({
+    layer: `MD_${((fresh % 250) + 1).toString(16)}`,
+    name: freshName(),
+  }),
+  'PUT /api/profiles/{name}/layers/{layer}': () => ({ name: freshName() }),
   'POST /api/profiles/{name}/duplicate': () => ({ name: freshName() }),
   'POST /api/profiles/{name}/rename': () => ({ name: TARGET }),
   'POST /api/compile': () => ({ source: GOOD, name: 'draft' }),
