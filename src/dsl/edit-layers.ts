@@ -11,11 +11,17 @@
  */
 import type { BaseMapping, Condition, ConditionItem, Config, LayerName } from '../core/index.ts';
 import { layerName, layerNameProblem, MAX_LAYER_ID } from '../core/index.ts';
-import type { CompileOptions, CompileResult } from './compile.ts';
-import { compileProfile } from './compile.ts';
-import { formatDiagnostic } from './diagnostics.ts';
+import type { CompileOptions } from './compile.ts';
 import type { EditResult, Statement } from './edit.ts';
-import { lineAt, removeRange, statementOf, statements, where } from './edit.ts';
+import {
+  compileAfterEdit,
+  compileBeforeEdit,
+  lineAt,
+  removeRange,
+  statementOf,
+  statements,
+  where,
+} from './edit.ts';
 import { layerNameSource } from './print.ts';
 
 /** A key that turns a layer on, and how. */
@@ -135,23 +141,6 @@ export function findLayer(layers: readonly LayerInfo[], wanted: string): LayerIn
   return layers.find((l) => l.name?.toLowerCase() === lower);
 }
 
-type Compiled =
-  { ok: true; r: CompileResult & { config: Config }; file: string } | Extract<EditResult, { ok: false }>;
-
-function compiled(source: string, opts: CompileOptions): Compiled {
-  const file = opts.file ?? 'profile.rhai';
-  const r = compileProfile(source, { ...opts, file });
-  if (!r.ok || !r.config) {
-    const first = r.diagnostics.find((d) => d.severity === 'error');
-    return {
-      ok: false,
-      code: 'E_EDIT_PROFILE',
-      message: `the profile does not compile as it is${first ? `: ${formatDiagnostic(first, source)}` : ''}`,
-    };
-  }
-  return { ok: true, r: r as CompileResult & { config: Config }, file };
-}
-
 /** Compiles an edited source; refused when it does not compile or `check` finds it wrong. */
 function finish(
   next: string,
@@ -159,15 +148,8 @@ function finish(
   check: (config: Config) => string | null,
   notes: string[] = [],
 ): EditResult {
-  const after = compileProfile(next, { ...opts, file: opts.file ?? 'profile.rhai' });
-  if (!after.ok || !after.config) {
-    const first = after.diagnostics.find((d) => d.severity === 'error');
-    return {
-      ok: false,
-      code: 'E_EDIT_REFUSED',
-      message: `the edited profile would not compile${first ? `: ${formatDiagnostic(first, next)}` : ''}`,
-    };
-  }
+  const after = compileAfterEdit(next, opts);
+  if (!after.ok) return after;
   const problem = check(after.config);
   if (problem) return { ok: false, code: 'E_EDIT_REFUSED', message: problem };
   return notes.length > 0
@@ -189,7 +171,7 @@ export function createLayer(
   edit: { layer: string; name: string },
   opts: CompileOptions = {},
 ): EditResult {
-  const c = compiled(source, opts);
+  const c = compileBeforeEdit(source, opts);
   if (!c.ok) return c;
   const { r, file } = c;
   const ref = parseLayerRef(edit.layer);
@@ -229,7 +211,10 @@ export function createLayer(
       .filter((s): s is Statement => s !== undefined)
       .sort((a, b) => a.start - b.start)[0];
     if (firstBlock) {
-      const at = commentsAbove(source, lineAt(source, firstBlock.start).start);
+      // above the block's own comment lines, unless they open the file (its header stays first)
+      const line = lineAt(source, firstBlock.start).start;
+      const above = commentsAbove(source, line);
+      const at = above === 0 ? line : above;
       next = `${source.slice(0, at)}${text}\n${source.slice(at)}`;
     } else next = `${source}${source === '' || source.endsWith('\n') ? '' : '\n'}${text}`;
   }
@@ -251,12 +236,17 @@ function commentsAbove(source: string, lineStart: number): number {
   return at;
 }
 
-function unknownLayer(layers: readonly LayerInfo[], wanted: string): Extract<EditResult, { ok: false }> {
+/** `; its layers: MD_00 (Nav), LK_01` or ` (it has none)`, for messages about a layer not found. */
+export function knownLayersText(layers: readonly LayerInfo[]): string {
   const known = layers.map((l) => (l.name ? `${l.layer} (${l.name})` : l.layer));
+  return known.length > 0 ? `; its layers: ${known.join(', ')}` : ' (it has none)';
+}
+
+function unknownLayer(layers: readonly LayerInfo[], wanted: string): Extract<EditResult, { ok: false }> {
   return {
     ok: false,
     code: 'E_EDIT_TARGET',
-    message: `no layer '${wanted}' in this profile${known.length > 0 ? `; its layers: ${known.join(', ')}` : ' (it has none)'}`,
+    message: `no layer '${wanted}' in this profile${knownLayersText(layers)}`,
   };
 }
 
@@ -266,7 +256,7 @@ export function renameLayer(
   edit: { layer: string; name: string },
   opts: CompileOptions = {},
 ): EditResult {
-  const c = compiled(source, opts);
+  const c = compileBeforeEdit(source, opts);
   if (!c.ok) return c;
   const { r, file } = c;
   const layers = listLayers(r.config);
@@ -307,7 +297,7 @@ export function renameLayer(
  * the notes say which.
  */
 export function deleteLayer(source: string, edit: { layer: string }, opts: CompileOptions = {}): EditResult {
-  const c = compiled(source, opts);
+  const c = compileBeforeEdit(source, opts);
   if (!c.ok) return c;
   const { r, file } = c;
   const layers = listLayers(r.config);

@@ -29,6 +29,11 @@ export interface KeyEdit {
   mapping: KeyMapping | null;
   /** the key is mapped by code: add an explicit mapping ahead of it rather than refuse */
   override?: boolean;
+  /**
+   * the edit is of the key's override for these modifiers (`key_override()`), a slot of its own
+   * beside the key's mapping; taken from `mapping` when it is a keyOverride
+   */
+  overrideMods?: string[];
 }
 
 export type EditResult =
@@ -74,6 +79,35 @@ export function statements(source: string, file: string): Statement[] {
   });
 }
 
+/**
+ * The main file as the edit model sees it: top-level statements, function definitions and the
+ * text between them (blank lines, comments), in order. Joined, they are the source byte for byte
+ * — edits replace statements and keep everything else.
+ */
+export function sourceSegments(
+  source: string,
+  file: string,
+): { kind: 'statement' | 'function' | 'between'; text: string }[] {
+  const parts = [
+    ...statements(source, file).map((s) => ({ kind: 'statement' as const, start: s.start, end: s.end })),
+    ...parse(source, file).program.functions.map((f) => ({
+      kind: 'function' as const,
+      start: f.span.offset,
+      end: f.span.offset + f.span.length,
+    })),
+  ].sort((a, b) => a.start - b.start);
+  const out: { kind: 'statement' | 'function' | 'between'; text: string }[] = [];
+  let at = 0;
+  for (const p of parts) {
+    if (p.start < at) throw new Error(`${file}: statements overlap at offset ${p.start}`);
+    if (p.start > at) out.push({ kind: 'between', text: source.slice(at, p.start) });
+    out.push({ kind: p.kind, text: source.slice(p.start, p.end) });
+    at = p.end;
+  }
+  if (at < source.length) out.push({ kind: 'between', text: source.slice(at) });
+  return out;
+}
+
 /** The statement a call written at the top level of the main file is, or undefined (code made it). */
 export function statementOf(
   list: Statement[],
@@ -86,9 +120,24 @@ export function statementOf(
 
 export const where = (span: SourceSpan): string => `${span.file}:${span.line}:${span.column}`;
 
-/** The first mapping of `key` among a container's own mappings (base ones, or a layer's). */
-function mappingOf(mappings: readonly (Mapping | BaseMapping)[], key: string): BaseMapping | undefined {
-  for (const m of mappings) if (m.kind !== 'conditional' && m.kind !== 'combo' && m.from === key) return m;
+const modsKey = (mods: readonly string[]): string => [...mods].sort().join('+');
+
+/**
+ * The first mapping of `key` among a container's own mappings (base ones, or a layer's): its own
+ * mapping, or with `overrideMods` its key override for those modifiers — a slot of its own, as in
+ * the engine, so a `key_override()` is never taken for the key's mapping or the other way round.
+ */
+function mappingOf(
+  mappings: readonly (Mapping | BaseMapping)[],
+  key: string,
+  overrideMods: readonly string[] | null = null,
+): BaseMapping | undefined {
+  const want = overrideMods && modsKey(overrideMods);
+  for (const m of mappings) {
+    if (m.kind === 'conditional' || m.kind === 'combo' || m.from !== key) continue;
+    if (want === null ? m.kind !== 'keyOverride' : m.kind === 'keyOverride' && modsKey(m.mods) === want)
+      return m;
+  }
   return undefined;
 }
 
@@ -114,20 +163,30 @@ export function lineAt(source: string, offset: number): { start: number; indent:
   return { start, indent: /^[ \t]*/.exec(source.slice(start))![0] };
 }
 
-/** What the key does in that block and layer of a config (its first mapping there), or undefined. */
+/**
+ * What the key does in that block and layer of a config (its first mapping there), or with
+ * `overrideMods` its key override for those modifiers; undefined when none.
+ */
 export function keyMapping(
   config: Config,
   block: number,
   layer: Condition | null,
   key: string,
+  overrideMods: readonly string[] | null = null,
 ): BaseMapping | undefined {
   const b = config.devices[block];
-  return b && mappingOf(containerOf(b, layer), key);
+  return b && mappingOf(containerOf(b, layer), key, overrideMods);
 }
 
-export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions = {}): EditResult {
+type Refusal = Extract<EditResult, { ok: false }>;
+
+/** The profile before an edit, compiled: an edit starts from a profile that compiles. */
+export function compileBeforeEdit(
+  source: string,
+  opts: CompileOptions,
+): { ok: true; r: CompileResult & { config: Config }; file: string } | Refusal {
   const file = opts.file ?? 'profile.rhai';
-  const r: CompileResult = compileProfile(source, { ...opts, file });
+  const r = compileProfile(source, { ...opts, file });
   if (!r.ok || !r.config) {
     const first = r.diagnostics.find((d) => d.severity === 'error');
     return {
@@ -136,6 +195,27 @@ export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions 
       message: `the profile does not compile as it is${first ? `: ${formatDiagnostic(first, source)}` : ''}`,
     };
   }
+  return { ok: true, r: r as CompileResult & { config: Config }, file };
+}
+
+/** The edited profile, compiled: its config, or the refusal of an edit that would not compile. */
+export function compileAfterEdit(next: string, opts: CompileOptions): { ok: true; config: Config } | Refusal {
+  const after = compileProfile(next, { ...opts, file: opts.file ?? 'profile.rhai' });
+  if (!after.ok || !after.config) {
+    const first = after.diagnostics.find((d) => d.severity === 'error');
+    return {
+      ok: false,
+      code: 'E_EDIT_REFUSED',
+      message: `the edited profile would not compile${first ? `: ${formatDiagnostic(first, next)}` : ''}`,
+    };
+  }
+  return { ok: true, config: after.config };
+}
+
+export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions = {}): EditResult {
+  const before = compileBeforeEdit(source, opts);
+  if (!before.ok) return before;
+  const { r, file } = before;
   let key: string;
   try {
     key = keyName(resolveKey(edit.key));
@@ -185,7 +265,8 @@ export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions 
     open = o;
     close = c;
   }
-  const existing = mappingOf(containerOf(block, edit.layer), key);
+  const overrideMods = edit.mapping?.kind === 'keyOverride' ? edit.mapping.mods : (edit.overrideMods ?? null);
+  const existing = mappingOf(containerOf(block, edit.layer), key, overrideMods);
 
   let next: string;
   if (existing !== undefined) {
@@ -224,28 +305,22 @@ export function editProfile(source: string, edit: KeyEdit, opts: CompileOptions 
   } else if (edit.mapping === null) {
     return { ok: false, code: 'E_EDIT_REFUSED', message: `${key} has no mapping there to remove` };
   } else if (edit.layer !== null && !layer) {
-    // a new when-block for the layer, at the end of the device block
+    // a new when-block for the layer, at the end of the device block, indented like its statements
     const [o, c] = conditionSource(edit.layer);
-    const { indent } = lineAt(source, blockClose.start);
-    const inner = `${indent}  `;
+    const outer = lineAt(source, blockClose.start).indent;
+    const inner = blockIndent(source, blockOpen, blockClose);
+    const step = inner.length > outer.length ? inner.slice(outer.length) : '  ';
     next = insertBefore(
       source,
       blockClose,
-      `${inner}${o}\n${inner}  ${mappingSource(edit.mapping)}\n${inner}${c}\n`,
+      `${inner}${o}\n${inner}${step}${mappingSource(edit.mapping)}\n${inner}${c}\n`,
     );
   } else next = insertBeforeClose(source, open, close, mappingSource(edit.mapping));
 
   // the result must compile, and the key must now do what the edit says
-  const after = compileProfile(next, { ...opts, file });
-  if (!after.ok || !after.config) {
-    const first = after.diagnostics.find((d) => d.severity === 'error');
-    return {
-      ok: false,
-      code: 'E_EDIT_REFUSED',
-      message: `the edited profile would not compile${first ? `: ${formatDiagnostic(first, next)}` : ''}`,
-    };
-  }
-  const now = keyMapping(after.config, edit.block, edit.layer, key);
+  const after = compileAfterEdit(next, opts);
+  if (!after.ok) return after;
+  const now = keyMapping(after.config, edit.block, edit.layer, key, overrideMods);
   if (canonicalJson(now ?? null) !== canonicalJson(edit.mapping))
     return {
       ok: false,
@@ -291,17 +366,18 @@ function insertBefore(source: string, stmt: Statement, lines: string): string {
   return source.slice(0, start) + lines + source.slice(start);
 }
 
-/**
- * A new statement at the end of a block, before its closing call, indented like the statement
- * before it inside the block (or the block's opener plus two spaces).
- */
-function insertBeforeClose(source: string, open: Statement, close: Statement, text: string): string {
+/** The indentation of a block's statements: its last one's, or its opener's plus two spaces. */
+function blockIndent(source: string, open: Statement, close: Statement): string {
   const inside = source.slice(open.end, close.start);
   const lastLine = inside.trimEnd().split('\n').pop() ?? '';
-  const indent =
-    inside.trim() !== '' && inside.includes('\n')
-      ? /^[ \t]*/.exec(lastLine)![0]
-      : `${lineAt(source, open.start).indent}  `;
+  return inside.trim() !== '' && inside.includes('\n')
+    ? /^[ \t]*/.exec(lastLine)![0]
+    : `${lineAt(source, open.start).indent}  `;
+}
+
+/** A new statement at the end of a block, before its closing call, indented like its statements. */
+function insertBeforeClose(source: string, open: Statement, close: Statement, text: string): string {
+  const indent = blockIndent(source, open, close);
   const { start } = lineAt(source, close.start);
   if (source.slice(start, close.start).trim() !== '')
     // the closer shares its line with something: put the statement just before it

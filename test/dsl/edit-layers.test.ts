@@ -134,6 +134,12 @@ test('createLayer in a profile without names goes above the first device block a
     `let x = 1;\n\nlayer_name("LK_03", "Game");\n\n// main keyboard\n// (all of them)\ndevice_start("*");\n  map("A", "VK_B");\ndevice_end();\n`,
   );
   assert.equal(ok(createLayer('', { layer: 'MD_01', name: 'Nav' })), 'layer_name("MD_01", "Nav");\n');
+  // a header comment that opens the file stays first
+  const headed = '// my keyboard\n// by me\ndevice_start("*");\ndevice_end();\n';
+  assert.equal(
+    ok(createLayer(headed, { layer: 'MD_01', name: 'Nav' })),
+    '// my keyboard\n// by me\nlayer_name("MD_01", "Nav");\n\ndevice_start("*");\ndevice_end();\n',
+  );
   assert.equal(
     ok(createLayer('let a = 1;', { layer: 'MD_01', name: 'Nav' })),
     'let a = 1;\nlayer_name("MD_01", "Nav");\n',

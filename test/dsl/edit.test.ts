@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { KeyMapping } from '../../src/core/index.ts';
+import { diffConfigs } from '../../src/core/index.ts';
 import { compileProfile } from '../../src/dsl/compile.ts';
 import type { KeyEdit } from '../../src/dsl/edit.ts';
-import { editProfile, keyMapping } from '../../src/dsl/edit.ts';
+import { editProfile, keyMapping, sourceSegments } from '../../src/dsl/edit.ts';
+import { renderTemplate, TEMPLATE_NAMES } from '../../src/daemon/templates.ts';
 import { canonicalJson } from '../../src/dsl/krx.ts';
 
 const PROFILE = `// my layout
@@ -223,9 +225,92 @@ test('random edits of every example profile: the key does what was asked, untouc
           assert.ok(a.removed.length <= 1 && a.added.length <= 3, `${file}: ${JSON.stringify(a)}`);
         }
         assert.equal(after.devices.length, JSON.parse(before).devices.length);
+        // the compiled config is exactly the intended one: what every key of every block and
+        // layer does is unchanged, but for the edited key in its block and layer
+        const layerName = layer ? 'MD_09' : 'base';
+        for (const change of diffConfigs(config, after))
+          assert.ok(
+            change.key === key && change.layer === layerName && change.block === block,
+            `${file}: ${key} in block ${block} ${layerName} edited, but ${JSON.stringify(change)} changed too`,
+          );
       },
     ),
     { numRuns: 200 },
   );
   assert.ok(edited > 50, `only ${edited} edits went through`);
+});
+
+test('round trip: every example, library and template profile splits into statements and the comments and blank lines between them, which join back to the same bytes', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const files = [join(root, 'examples'), join(root, 'examples', 'lib')].flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.rhai'))
+      .map((f) => ({ file: f, source: readFileSync(join(dir, f), 'utf8') })),
+  );
+  const templates = TEMPLATE_NAMES.map((t) => ({ file: `${t}.rhai`, source: renderTemplate(t, 200) }));
+  const all = [...files, ...templates];
+  assert.ok(all.length >= 25, `${all.length} profiles`);
+  const TRIVIA = /^(?:\s|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*$/;
+  for (const { file, source } of all) {
+    const segments = sourceSegments(source, file);
+    assert.equal(segments.map((s) => s.text).join(''), source, file);
+    for (const s of segments.filter((x) => x.kind === 'between'))
+      assert.match(s.text, TRIVIA, `${file}: code outside any statement: ${JSON.stringify(s.text)}`);
+    assert.ok(
+      segments.some((s) => s.kind === 'statement'),
+      file,
+    );
+  }
+});
+
+test("a key override is a slot of its own: editing the key's mapping never touches it, and the other way round", () => {
+  const src = `device_start("*");\n  key_override(["Shift"], "Backspace", "VK_Delete");\n  map("Backspace", "VK_A");\ndevice_end();\n`;
+  const remapped = ok(src, {
+    block: 0,
+    layer: null,
+    key: 'Backspace',
+    mapping: { kind: 'simple', from: 'Backspace', to: 'B' },
+  });
+  assert.equal(remapped, src.replace('map("Backspace", "VK_A");', 'map("Backspace", "VK_B");'));
+  const overridden = ok(src, {
+    block: 0,
+    layer: null,
+    key: 'Backspace',
+    mapping: { kind: 'keyOverride', from: 'Backspace', mods: ['Shift'], to: 'Insert' },
+  });
+  assert.equal(overridden, src.replace('"VK_Delete"', '"VK_Insert"'));
+  // another modifier set is another override, added
+  const ctrl = ok(src, {
+    block: 0,
+    layer: null,
+    key: 'Backspace',
+    mapping: { kind: 'keyOverride', from: 'Backspace', mods: ['Ctrl'], to: 'Home' },
+  });
+  assert.equal(changedLines(src, ctrl).added.length, 1);
+  assert.equal(changedLines(src, ctrl).removed.length, 0);
+  // removing: the key's mapping by default, its override when its modifiers are named
+  const noMap = ok(src, { block: 0, layer: null, key: 'Backspace', mapping: null });
+  assert.ok(noMap.includes('key_override') && !noMap.includes('map("Backspace"'));
+  const noOverride = ok(src, {
+    block: 0,
+    layer: null,
+    key: 'Backspace',
+    mapping: null,
+    overrideMods: ['Shift'],
+  });
+  assert.ok(!noOverride.includes('key_override') && noOverride.includes('map("Backspace"'));
+});
+
+test('a new when-block is indented like the statements of its device block', () => {
+  const src = `device_start("*");\n    map("A", "VK_B");\ndevice_end();\n`;
+  const after = ok(src, {
+    block: 0,
+    layer: { kind: 'modifier', id: 1 },
+    key: 'H',
+    mapping: { kind: 'simple', from: 'H', to: 'Left' },
+  });
+  assert.equal(
+    after,
+    `device_start("*");\n    map("A", "VK_B");\n    when_start("MD_01");\n        map("H", "VK_Left");\n    when_end();\ndevice_end();\n`,
+  );
 });
