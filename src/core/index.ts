@@ -7,6 +7,8 @@ export * from './script.ts';
 export * from './simulate.ts';
 export * from './scenario.ts';
 export * from './layouts.ts';
+export * from './kle.ts';
 export * from './describe.ts';
 export * from './text.ts';
 export * from './plural.ts';
+export * from './config-diff.ts';
