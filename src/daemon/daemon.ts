@@ -3,6 +3,7 @@
  * input thread and the event hub. The server talks to this class only.
  */
 import { randomBytes } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
 import { watch, type FSWatcher } from 'node:fs';
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,11 +14,16 @@ import type {
   Config,
   EngineState,
   KeyDescription,
+  MappingChange,
   SimulationResult,
 } from '../core/index.ts';
 import {
+  canonicalLayoutId,
   configStats,
   describeMapping,
+  diffConfigs,
+  isBuiltInLayoutId,
+  isValidCustomLayoutId,
   keyName,
   layerName,
   matchDeviceBlock,
@@ -31,7 +37,7 @@ import type { Diagnostic } from '../dsl/diagnostics.ts';
 import type { EditErrorCode, KeyEdit } from '../dsl/edit.ts';
 import { keyMapping } from '../dsl/edit.ts';
 import type { LayerInfo } from '../dsl/edit-layers.ts';
-import { findLayer, isLayerCondition, listLayers } from '../dsl/edit-layers.ts';
+import { findLayer, isLayerCondition, knownLayersText, listLayers } from '../dsl/edit-layers.ts';
 import type { ProfileEdit } from '../dsl/profile-edit.ts';
 import { decodeKrx, encodeKrx, KrxError } from '../dsl/krx.ts';
 import type { PipeBackend } from '../platform/linux/index.ts';
@@ -44,6 +50,7 @@ import type { DaemonErrorCode } from './errors.ts';
 import { DaemonError, storageError } from './errors.ts';
 import { EventHub } from './event-hub.ts';
 import { InputThread } from './input-host.ts';
+import { LayoutStore } from './layout-store.ts';
 import type { InstanceLock } from './instance-lock.ts';
 import { acquireInstanceLock } from './instance-lock.ts';
 import type {
@@ -69,6 +76,18 @@ import { VERSION } from './version.ts';
 /** A profile after an edit without code: saved, reloaded when active, and what the edit left alone. */
 export type EditedProfile = ProfileDetail & { reloaded: boolean; notes: string[] };
 
+/** Two profiles compared (diffProfiles). */
+export interface ProfileDiff {
+  from: string;
+  to: string;
+  identical: boolean;
+  /** unified diff of the sources, from the first hunk (empty when identical) */
+  patch: string;
+  /** keys whose mapping differs, or null when one side does not compile (`uncompiled` says which) */
+  changes: MappingChange[] | null;
+  uncompiled?: string;
+}
+
 /** One layer with the mappings of its own when-blocks. */
 export interface LayerDetail extends LayerInfo {
   mappings: { block: number; key: string; mapping: BaseMapping; description: KeyDescription | null }[];
@@ -91,10 +110,9 @@ const LAYER_EDIT_ERRORS: Record<EditErrorCode, DaemonErrorCode> = {
 };
 
 function layerNotFound(profile: string, wanted: string, layers: readonly LayerInfo[]): DaemonError {
-  const known = layers.map((l) => (l.name ? `${l.layer} (${l.name})` : l.layer));
   return new DaemonError(
     'LAYER_NOT_FOUND',
-    `'${profile}' has no layer '${wanted}'${known.length > 0 ? `; its layers: ${known.join(', ')}` : ' (it has none)'}`,
+    `'${profile}' has no layer '${wanted}'${knownLayersText(layers)}`,
   );
 }
 
@@ -166,7 +184,8 @@ export interface DeviceInfo {
 export interface DevicePatch {
   name?: string;
   enabled?: boolean;
-  layout?: 'ansi' | 'iso' | 'jis' | null;
+  /** a built-in layout id (or old alias: stored as the new id) or a custom layout's id */
+  layout?: string | null;
 }
 
 export type { InputContext };
@@ -230,7 +249,7 @@ interface IndexEntry {
 interface StoredDevice {
   name?: string;
   enabled: boolean;
-  layout?: 'ansi' | 'iso' | 'jis';
+  layout?: string;
   deviceName?: string;
 }
 
@@ -272,6 +291,8 @@ export class Daemon {
   wsClientCount: () => number = () => 0;
   /** called when the emergency chord is pressed or the input thread dies */
   onFatal: (reason: string) => void = () => undefined;
+  /** custom keyboard layouts (<config dir>/layouts) beside the built-in ones */
+  readonly layoutStore: LayoutStore;
 
   private readonly store: ProfileStore;
   private readonly compiler: CompilerService;
@@ -315,6 +336,7 @@ export class Daemon {
     // load() may read <configDir>/stdlib: the config dir in use, not the default one
     this.compiler = new CompilerService({ configDir: this.paths.root });
     this.store = new ProfileStore(this.paths);
+    this.layoutStore = new LayoutStore(this.paths.root);
     this.log = opts.logger;
     this.hub = new EventHub(this.settings.wsRingSize);
   }
@@ -339,7 +361,7 @@ export class Daemon {
       this.log.warn({ dir: this.paths.root }, `not locking the config directory: ${lock.unlocked}`);
     this.instanceLock = lock;
     await this.store.ensureDirs();
-    for (const dir of [this.paths.root, this.paths.profiles, this.paths.cache]) {
+    for (const dir of [this.paths.root, this.paths.profiles, this.paths.cache, this.layoutStore.dir]) {
       const removed = await removeStaleTemps(dir);
       if (removed > 0) this.log.info({ dir, removed }, 'removed temp files left by an interrupted write');
     }
@@ -348,6 +370,26 @@ export class Daemon {
     this.hub.resize(this.settings.wsRingSize);
     this.storedDevices = await this.loadDevices();
     this.prepared = true;
+  }
+
+  /**
+   * The config directory without input, for the CLI when no daemon runs: profiles, keys, layers
+   * and layouts can be read and edited through the same routes (the lock keeps a daemon from
+   * starting meanwhile). Nothing is activated; what needs input answers BACKEND_UNAVAILABLE.
+   */
+  async openOffline(): Promise<void> {
+    await this.prepare();
+    await this.rebuildIndex();
+    this.ready = true;
+  }
+
+  /** The input thread, or BACKEND_UNAVAILABLE when the config directory is open offline. */
+  private inputThread(what: string): InputThread {
+    if (this.input) return this.input;
+    throw new DaemonError(
+      'BACKEND_UNAVAILABLE',
+      `no keyrx daemon is running for ${this.paths.root}: ${what} needs it (start it with: keyrx daemon)`,
+    );
   }
 
   async start(backend: BackendChoice = 'auto'): Promise<void> {
@@ -509,7 +551,10 @@ export class Daemon {
       out[id] = {
         enabled: d.enabled,
         ...(typeof d.name === 'string' ? { name: d.name.slice(0, 64) } : {}),
-        ...(d.layout === 'ansi' || d.layout === 'iso' || d.layout === 'jis' ? { layout: d.layout } : {}),
+        // old ids (ansi, iso, jis) load as the new ones; a custom id is kept even if its file is gone
+        ...(typeof d.layout === 'string' && (isBuiltInLayoutId(d.layout) || isValidCustomLayoutId(d.layout))
+          ? { layout: canonicalLayoutId(d.layout) }
+          : {}),
         ...(typeof d.deviceName === 'string' ? { deviceName: d.deviceName.slice(0, 256) } : {}),
       };
     }
@@ -916,6 +961,46 @@ export class Daemon {
     return { ...layer, mappings };
   }
 
+  /**
+   * What changes from one saved profile to another profile (or to a source given, `to.source`):
+   * a unified diff of the sources and, when both compile, the keys whose mapping differs.
+   */
+  async diffProfiles(
+    name: string,
+    to: { name: string } | { source: string; label: string },
+  ): Promise<ProfileDiff> {
+    checkProfileName(name);
+    this.entry(name);
+    if ('name' in to) {
+      checkProfileName(to.name);
+      this.entry(to.name);
+    }
+    const before = await this.store.read(name);
+    const after = 'name' in to ? await this.store.read(to.name) : to.source;
+    const label = 'name' in to ? to.name : to.label;
+    const [x, y] = await Promise.all([
+      this.compile(name, before),
+      this.compile('name' in to ? to.name : name, after),
+    ]);
+    const patch = createTwoFilesPatch(`${name}.rhai`, label, before, after, undefined, undefined, {
+      context: 3,
+    });
+    const unchanged = before === after;
+    return {
+      from: name,
+      to: label,
+      identical: unchanged,
+      // the header lines (=== / --- / +++) are the same for every diff: from the first hunk on
+      patch: unchanged ? '' : patch.slice(patch.indexOf('@@')),
+      changes: x.config && y.config ? diffConfigs(x.config, y.config) : null,
+      ...(x.config && y.config
+        ? {}
+        : {
+            uncompiled: `${!x.config ? `'${name}'` : `'${label}'`} does not compile: mapping changes are not listed`,
+          }),
+    };
+  }
+
   /** Names a new layer (`layer_name()`); a taken id or name is refused. */
   async createLayer(name: string, input: { layer: string; name: string }): Promise<EditedProfile> {
     return this.edit(name, { op: 'createLayer', ...input }, LAYER_EDIT_ERRORS);
@@ -1128,7 +1213,7 @@ export class Daemon {
 
   private async swap(config: Config): Promise<void> {
     if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
-    await this.input!.request({ t: 'swap', config });
+    await this.inputThread('activating a profile').request({ t: 'swap', config });
   }
 
   /** `renamedFrom`: the active profile is being renamed from that name (see renameProfile). */
@@ -1225,7 +1310,7 @@ export class Daemon {
       if (patch.enabled !== undefined) stored.enabled = patch.enabled;
       if (patch.layout !== undefined) {
         if (patch.layout === null) delete stored.layout;
-        else stored.layout = patch.layout;
+        else stored.layout = await this.layoutStore.resolveId(patch.layout);
       }
       const next = { ...this.storedDevices, [id]: stored };
       try {
@@ -1244,7 +1329,7 @@ export class Daemon {
   // ---------------------------------------------------------------- engine, simulation, injection
 
   async engineState(): Promise<EngineStateInfo> {
-    const s = await this.input!.request<EngineState>({ t: 'state' });
+    const s = await this.inputThread('the engine state').request<EngineState>({ t: 'state' });
     return { activeProfile: this.active?.name ?? null, ...namedState(s) };
   }
 
@@ -1270,7 +1355,7 @@ export class Daemon {
     this.inputContext = next;
     this.contextUpdatedAt = new Date();
     const info = this.context();
-    await this.input!.request({ t: 'context', context: next });
+    await this.inputThread('the input context').request({ t: 'context', context: next });
     this.hub.publish('context', info);
     this.log.debug(info, 'input context changed');
     return info;
@@ -1334,7 +1419,11 @@ export class Daemon {
         `events: the script waits ${totalMs} ms in total; real-time injection is limited to ${MAX_INJECT_REALTIME_MS} ms (use ?instant=true)`,
       );
     if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
-    return this.input!.request<InjectResult>({ t: 'inject', steps, instant: opts.instant ?? false });
+    return this.inputThread('injecting input').request<InjectResult>({
+      t: 'inject',
+      steps,
+      instant: opts.instant ?? false,
+    });
   }
 
   recentOutput(limit = 100): OutputRecord[] {

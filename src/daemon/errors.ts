@@ -26,7 +26,13 @@ export type DaemonErrorCode =
   | 'LAYER_EXISTS'
   | 'LAYER_EDIT_INVALID'
   | 'LAYER_FROM_CODE'
-  | 'LAYER_EDIT_REFUSED';
+  | 'LAYER_EDIT_REFUSED'
+  | 'LAYOUT_NOT_FOUND'
+  | 'LAYOUT_INVALID'
+  | 'LAYOUT_BUILTIN'
+  | 'LAYOUT_IN_USE'
+  | 'LAYOUT_UNKNOWN'
+  | 'LAYOUT_CORRUPT';
 
 const STATUS: Record<DaemonErrorCode, number> = {
   INVALID_NAME: 400,
@@ -56,6 +62,13 @@ const STATUS: Record<DaemonErrorCode, number> = {
   LAYER_EDIT_INVALID: 400,
   LAYER_FROM_CODE: 409,
   LAYER_EDIT_REFUSED: 409,
+  // keyboard layouts (/api/layouts; a device's layout)
+  LAYOUT_NOT_FOUND: 404,
+  LAYOUT_INVALID: 400,
+  LAYOUT_BUILTIN: 409,
+  LAYOUT_IN_USE: 409,
+  LAYOUT_UNKNOWN: 400,
+  LAYOUT_CORRUPT: 409,
 };
 
 export class DaemonError extends Error {

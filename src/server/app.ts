@@ -20,6 +20,7 @@ import { DaemonError } from '../daemon/errors.ts';
 import { VERSION } from '../daemon/version.ts';
 import { registerMcp } from '../mcp/http.ts';
 import { Auth } from './auth.ts';
+import { registerLayoutRoutes } from './layout-routes.ts';
 import type { CollectedRoute } from './openapi.ts';
 import { buildOpenApi, collectRoute } from './openapi.ts';
 import * as S from './schemas.ts';
@@ -608,6 +609,31 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       }),
   );
   app.get(
+    '/api/profiles/:name/diff/:other',
+    {
+      schema: {
+        summary:
+          'what changes from one profile to another: a unified diff and the keys whose mapping differs',
+        params: S.DiffParams,
+        response: { 200: S.ProfileDiffSchema, ...errorResponses },
+      },
+    },
+    async (req) => daemon.diffProfiles(req.params.name, { name: req.params.other }),
+  );
+  app.post(
+    '/api/profiles/:name/diff',
+    {
+      schema: {
+        summary: 'what changes from a saved profile to a source given (an edited buffer, a file)',
+        params: S.NameParams,
+        body: S.DiffBody,
+        response: { 200: S.ProfileDiffSchema, ...errorResponses },
+      },
+    },
+    async (req) =>
+      daemon.diffProfiles(req.params.name, { source: req.body.source, label: req.body.label ?? 'edited' }),
+  );
+  app.get(
     '/api/profiles/:name/layers',
     {
       schema: {
@@ -770,6 +796,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     },
     async (req) => daemon.patchDevice(req.params.id, req.body),
   );
+  registerLayoutRoutes(app, daemon, errorResponses);
   app.get(
     '/api/state',
     {

@@ -83,9 +83,9 @@ export function canonicalPath(url: string): string {
   return `/${out.join('/')}`;
 }
 
-/** True for `/api`, `/api/…`, `/ws`, `/ws/…` in any spelling (and `/api;x`, `/api%00`). */
+/** True for `/api`, `/ws`, `/mcp` and what is below them, in any spelling (and `/api;x`, `/api%00`). */
 export function isApiSpace(url: string): boolean {
-  return /^\/(api|ws)(?![a-z0-9_-])/.test(canonicalPath(url));
+  return /^\/(api|ws|mcp)(?![a-z0-9_-])/.test(canonicalPath(url));
 }
 
 /** A Host header's name and port (`[::1]:9867` → `[::1]`, 9867); null when malformed. */

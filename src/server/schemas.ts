@@ -172,6 +172,43 @@ export const CreateLayerBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Text without control characters (C0, DEL, C1); its validation message says so (app.ts). */
+export const NO_CONTROL_CHARS = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+
+export const DiffParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 256 }),
+  other: Type.String({ minLength: 1, maxLength: 256 }),
+});
+export const DiffBody = Type.Object(
+  {
+    /** the source to compare the saved profile with */
+    source: Type.String(),
+    /** what to call it in the diff (a file name), default `edited` */
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: NO_CONTROL_CHARS })),
+  },
+  { additionalProperties: false },
+);
+export const ProfileDiffSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  identical: Type.Boolean(),
+  patch: Type.String(),
+  changes: Type.Union([
+    Type.Array(
+      Type.Object({
+        block: Type.Integer(),
+        pattern: Type.String(),
+        layer: Type.String(),
+        key: Type.String(),
+        before: Type.Union([Type.String(), Type.Null()]),
+        after: Type.Union([Type.String(), Type.Null()]),
+      }),
+    ),
+    Type.Null(),
+  ]),
+  uncompiled: Type.Optional(Type.String()),
+});
+
 export const CreateProfileBody = Type.Object(
   {
     name: Type.String({ maxLength: 256 }),
@@ -231,9 +268,8 @@ export const DevicePatchBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     enabled: Type.Optional(Type.Boolean()),
-    layout: Type.Optional(
-      Nullable(Type.Union([Type.Literal('ansi'), Type.Literal('iso'), Type.Literal('jis')])),
-    ),
+    /** a layout id of GET /api/layouts (or an old alias: ansi, iso, jis); checked by the daemon */
+    layout: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -284,9 +320,6 @@ export const StateSchema = Type.Object({
   outputDown: Type.Array(Type.String()),
   ...engineStateFields(),
 });
-
-/** Text without control characters (C0, DEL, C1); its validation message says so (app.ts). */
-export const NO_CONTROL_CHARS = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
 
 /** A context string: up to 1024 characters, no control characters. */
 const ContextText = (description: string) =>

@@ -228,11 +228,19 @@ const VALID_BODY: Record<string, () => Json> = {
     name: freshName(),
   }),
   'PUT /api/profiles/{name}/layers/{layer}': () => ({ name: freshName() }),
+  'POST /api/profiles/{name}/diff': () => ({ source: GOOD, label: 'mine.rhai' }),
   'POST /api/profiles/{name}/duplicate': () => ({ name: freshName() }),
   'POST /api/profiles/{name}/rename': () => ({ name: TARGET }),
   'POST /api/compile': () => ({ source: GOOD, name: 'draft' }),
   'PATCH /api/settings': () => ({ defaultTapHoldMs: 200 }),
   'PATCH /api/devices/{id}': () => ({ enabled: true }),
+  'PUT /api/layouts/{id}': () => ({
+    name: 'Hostile board',
+    keys: [
+      { key: 'A', x: 0, y: 0 },
+      { key: 'B', x: 1, y: 0, w: 1.5 },
+    ],
+  }),
   'POST /api/simulate': () => ({ events: 'd:A u:A', device: 'kb', settle: true }),
   'POST /api/inject': () => ({ events: 'd:A u:A' }),
   'PUT /api/context': () => ({ app: 'firefox', title: 'Inbox', ime: false, language: 'en' }),
@@ -982,10 +990,17 @@ describe('afterwards', () => {
       files.every((f) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.rhai$/.test(f)),
       `only valid profile files: ${files.filter((f) => !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.rhai$/.test(f))}`,
     );
+    // custom layouts: valid ids only, nothing else in their folder
+    const layouts = existsSync(join(t.dir, 'layouts')) ? readdirSync(join(t.dir, 'layouts')) : [];
+    assert.ok(
+      layouts.every((f) => /^[a-z0-9][a-z0-9-]{0,47}\.json$/.test(f)),
+      `only valid layout files: ${layouts.filter((f) => !/^[a-z0-9][a-z0-9-]{0,47}\.json$/.test(f))}`,
+    );
     const allowed = [
       'cache',
       'daemon.lock',
       'devices.json',
+      'layouts',
       'profiles',
       'settings.json',
       'state.json',

@@ -129,6 +129,15 @@ describe('1. authentication on the route that runs', () => {
     assert.equal(nf.json?.error?.code, 'NOT_FOUND');
   });
 
+  test('the MCP endpoint in every spelling: 401 without credentials, never a tool call or the UI page', async () => {
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    const headers = { accept: 'application/json, text/event-stream' };
+    for (const [how, path] of Object.entries(spellings('/mcp'))) {
+      const r = await rawRequest(port, 'POST', path, headers, call);
+      assertUnauthorized(r, `POST ${path} (${how} spelling of /mcp)`);
+    }
+  });
+
   test('?token= authenticates the WebSocket only, never a REST route', async () => {
     for (const path of ['/api/output', '/%61pi/output', '/api/status'])
       assertUnauthorized(await rawRequest(port, 'GET', `${path}?token=${d.token}`), `${path}?token=`);
@@ -206,6 +215,7 @@ describe('2. Host names (DNS rebinding)', () => {
       ['GET', '/api/output'],
       ['POST', '/api/logout'],
       ['POST', '/api/inject?instant=true'],
+      ['POST', '/mcp'],
     ];
     for (const raw of foreign) {
       const host = withPort(raw);

@@ -50,3 +50,24 @@ export function assertError(
   assert.equal(typeof r.json.error?.message, 'string');
   if (message) assert.match(r.json.error!.message as string, message);
 }
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** An authorised (or, with `auth` false, anonymous) JSON request to a test daemon, by app.inject. */
+export function injector(daemon: () => TestDaemon) {
+  return async (
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    payload?: object,
+    auth = true,
+  ): Promise<{ status: number; json: Json }> => {
+    const t = daemon();
+    const r = await t.app.inject({
+      method,
+      url,
+      headers: auth ? t.auth : {},
+      ...(payload ? { payload } : {}),
+    });
+    return { status: r.statusCode, json: r.body ? JSON.parse(r.body) : null };
+  };
+}

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestDaemon } from './helpers.ts';
-import { assertError, startTestDaemon } from './helpers.ts';
+import { assertError, injector, startTestDaemon } from './helpers.ts';
 
 const SOURCE = `// keys edited by REST
 device_start("*");
@@ -28,22 +28,7 @@ before(async () => {
 });
 after(() => t.close());
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function api(
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-  url: string,
-  payload?: object,
-  headers = true,
-): Promise<{ status: number; json: Json }> {
-  const r = await t.app.inject({
-    method,
-    url,
-    headers: headers ? t.auth : {},
-    ...(payload ? { payload } : {}),
-  });
-  return { status: r.statusCode, json: r.body ? JSON.parse(r.body) : null };
-}
+const api = injector(() => t);
 
 async function stored(): Promise<string> {
   return (await api('GET', '/api/profiles/edited')).json.source;

@@ -365,7 +365,8 @@ describe('settings, devices, state', () => {
     });
     assert.deepEqual(
       [patched.json.name, patched.json.enabled, patched.json.layout],
-      ['My board', false, 'jis'],
+      // the old id is stored as the full-size JIS layout's id
+      ['My board', false, 'jis-109'],
     );
     assert.equal(
       JSON.parse(readFileSync(join(t.dir, 'devices.json'), 'utf8')).devices['kb-1'].enabled,
