@@ -3,11 +3,10 @@
  * processes against a real daemon started on a temp config dir and a free port.
  */
 import type { DaemonProcess } from './support/daemon-process.ts';
-import { cliEntry, spawnDaemon } from './support/daemon-process.ts';
+import { cliEntry, freePort, spawnDaemon } from './support/daemon-process.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -77,15 +76,6 @@ async function api<T = unknown>(method: string, path: string, body?: unknown): P
   const data = (await res.json()) as T;
   assert.ok(res.ok, `${method} ${path}: ${JSON.stringify(data)}`);
   return data;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
 }
 
 before(async () => {

@@ -32,7 +32,7 @@ import { summarizeDiagnostics } from './summary.ts';
 
 type Status = ReturnType<Daemon['status']>;
 
-interface ClientOptions extends ConnectionOptions {
+export interface ClientOptions extends ConnectionOptions {
   json?: boolean;
 }
 

@@ -10,6 +10,8 @@ import { isIP } from 'node:net';
 import { identityProof } from '../server/identity.ts';
 import { configPaths, resolveConfigDir } from '../daemon/paths.ts';
 import { CliError, describeFsError } from './errors.ts';
+import type { LocalDaemon } from './local-daemon.ts';
+import { openLocalDaemon } from './local-daemon.ts';
 
 export interface ConnectionOptions {
   /** --config-dir: where the token file is (same resolution as the daemon's) */
@@ -157,20 +159,44 @@ function networkReason(e: unknown): string | undefined {
   return undefined;
 }
 
+export interface ApiClientOptions {
+  timeoutMs?: number;
+  /**
+   * When nothing listens at the daemon's address (and no --url or KEYRX_URL chose it), open this
+   * config directory in-process instead (local-daemon.ts): for commands that only read and edit it.
+   */
+  offlineDir?: string;
+  /** told once when the client works on the config directory directly */
+  notice?: (text: string) => void;
+}
+
 export class ApiClient {
   readonly conn: Connection;
   private readonly timeoutMs: number;
+  private readonly opts: ApiClientOptions;
   /** set once the daemon proved it knows the token (verifyIdentity) */
   private verified = false;
+  /** the config directory opened in-process, when no daemon runs (offline mode) */
+  private local: LocalDaemon | null = null;
 
-  constructor(conn: Connection, opts: { timeoutMs?: number } = {}) {
+  constructor(conn: Connection, opts: ApiClientOptions = {}) {
     this.conn = conn;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.opts = opts;
+  }
+
+  /** The config directory this client works on directly, or null when it talks to a daemon. */
+  get offline(): string | null {
+    return this.local?.dir ?? null;
   }
 
   /** One API call; resolves to the parsed JSON reply of a 2xx status, otherwise throws a CliError. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     if (!this.verified) await this.verify();
+    if (this.local) {
+      const r = await this.local.request(method, path, body);
+      return this.reply<T>(method, path, r.status, r.status >= 200 && r.status < 300, r.text);
+    }
     const url = `${this.conn.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.conn.token) headers.authorization = `Bearer ${this.conn.token}`;
@@ -192,6 +218,11 @@ export class ApiClient {
           1,
         );
       const reason = networkReason(e);
+      // no token file, so no identity check: the first request is what finds nobody listening
+      if (reason === 'ECONNREFUSED' && this.opts.offlineDir !== undefined) {
+        await this.openOffline(this.opts.offlineDir);
+        return this.request<T>(method, path, body);
+      }
       const shown = reason && reason !== 'ECONNREFUSED' ? ` (${reason})` : '';
       throw new CliError(
         `cannot reach the keyrx daemon at ${this.conn.baseUrl}${shown}: is it running? start it with: ${this.conn.startCommand}`,
@@ -199,24 +230,30 @@ export class ApiClient {
       );
     }
     const text = await res.text().catch(() => '');
+    return this.reply<T>(method, path, res.status, res.ok, text);
+  }
+
+  /** The parsed JSON of a 2xx reply, or the CliError its error envelope (or its absence) means. */
+  private reply<T>(method: string, path: string, status: number, ok: boolean, text: string): T {
+    const url = `${this.local ? `(${this.local.dir}) ` : this.conn.baseUrl}${path}`;
     let data: unknown;
     try {
       data = text === '' ? undefined : JSON.parse(text);
     } catch {
       data = undefined;
     }
-    if (res.ok && data !== undefined) return data as T;
+    if (ok && data !== undefined) return data as T;
     const envelope = (
       data as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined
     )?.error;
     if (envelope && typeof envelope.code === 'string' && typeof envelope.message === 'string') {
-      if (res.status === 401 && envelope.code === 'UNAUTHORIZED') throw this.unauthorized();
-      throw new ApiError(res.status, envelope.code, envelope.message, envelope.details);
+      if (status === 401 && envelope.code === 'UNAUTHORIZED') throw this.unauthorized();
+      throw new ApiError(status, envelope.code, envelope.message, envelope.details);
     }
-    if (res.status === 503)
+    if (status === 503)
       throw new CliError(`the keyrx daemon at ${this.conn.baseUrl} is shutting down (HTTP 503)`, 1);
     throw new CliError(
-      `unexpected reply from ${method} ${url}: HTTP ${res.status}${res.ok ? ', not JSON' : ''} (is ${this.conn.baseUrl} a keyrx daemon?)`,
+      `unexpected reply from ${method} ${url}: HTTP ${status}${ok ? ', not JSON' : ''} (is ${this.conn.baseUrl} a keyrx daemon?)`,
       1,
     );
   }
@@ -238,14 +275,35 @@ export class ApiClient {
         );
       if (check.starting || check.reason.startsWith('the daemon'))
         throw new CliError(`the keyrx daemon at ${this.conn.baseUrl}: ${check.reason}`, 1);
-      const shown =
-        check.reason !== 'ECONNREFUSED' && check.reason !== 'unreachable' ? ` (${check.reason})` : '';
+      const nobody = check.reason === 'ECONNREFUSED' || check.reason === 'unreachable';
+      if (nobody && this.opts.offlineDir !== undefined) return this.openOffline(this.opts.offlineDir);
+      const shown = nobody ? '' : ` (${check.reason})`;
       throw new CliError(
         `cannot reach the keyrx daemon at ${this.conn.baseUrl}${shown}: is it running? start it with: ${this.conn.startCommand}`,
         1,
       );
     }
     this.verified = true;
+  }
+
+  /** No daemon answers: the config directory, opened in this process (unless a daemon holds it). */
+  private async openOffline(dir: string): Promise<void> {
+    try {
+      this.local = await openLocalDaemon(dir);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ALREADY_RUNNING')
+        throw new CliError(
+          `a keyrx daemon is using ${dir} but does not answer at ${this.conn.baseUrl}: pass its address with --url (or KEYRX_URL / KEYRX_PORT)`,
+          1,
+        );
+      throw new CliError(
+        `no keyrx daemon is running, and ${dir} cannot be opened: ${(e as Error).message}`,
+        1,
+      );
+    }
+    this.verified = true;
+    this.opts.notice?.(`keyrx: no daemon is running: working on ${dir} directly`);
   }
 
   private unauthorized(): ApiError {
@@ -275,6 +333,20 @@ export function seg(value: string): string {
   return encodeURIComponent(value);
 }
 
-export async function connect(opts: ConnectionOptions): Promise<ApiClient> {
-  return new ApiClient(await resolveConnection(opts));
+/**
+ * A client of the daemon. With `offline`, a command that only reads and edits the config
+ * directory works on it directly when no daemon runs — unless --url or KEYRX_URL named a daemon,
+ * which must then answer.
+ */
+export async function connect(
+  opts: ConnectionOptions,
+  how: { offline?: boolean; notice?: (text: string) => void } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ApiClient> {
+  const conn = await resolveConnection(opts, env);
+  const named = opts.url !== undefined || env.KEYRX_URL !== undefined;
+  return new ApiClient(conn, {
+    ...(how.offline && !named ? { offlineDir: resolveConfigDir(opts.configDir, env) } : {}),
+    ...(how.notice ? { notice: how.notice } : {}),
+  });
 }

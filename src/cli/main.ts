@@ -6,11 +6,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { KEYS } from '../core/index.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
+import { registerLayersCommands } from './layers-commands.ts';
+import { registerLayoutCommands } from './layout-commands.ts';
+import { registerMcpCommand } from './mcp-command.ts';
 import { registerMonitorCommand } from './monitor.ts';
 import { registerInstallCommands } from './install-command.ts';
 import { colorFor } from './color.ts';
 import { runDemo } from './demo.ts';
 import { CliError } from './errors.ts';
+import { closeLocalDaemons } from './local-daemon.ts';
 import type { DaemonCliOptions } from './daemon-command.ts';
 import type { Output, ProfileArgOptions } from './profile-commands.ts';
 import { VERSION } from './version.ts';
@@ -89,7 +93,11 @@ function buildProgram(io: Output): Command {
       '-o, --output <file>',
       'output file (default: the input with .html; for a profile name, <name>.html here)',
     )
-    .option('--layout <name>', 'keyboard layout: ansi, iso or jis', 'ansi')
+    .option(
+      '--layout <id>',
+      'keyboard layout: ansi-104, ansi-87, iso-105, iso-88, jis-109, compact-60/65/75/96, hhkb, numpad, or a custom one (keyrx layouts list)',
+      'ansi-104',
+    )
     .option(...PROFILE_CONFIG_DIR)
     .action(async (input: string, opts: ProfileArgOptions & { output?: string; layout?: string }) =>
       (await profileCommands()).runView(input, opts, io),
@@ -122,7 +130,10 @@ function buildProgram(io: Output): Command {
 
   registerClientCommands(program, io);
   registerConfigCommands(program, io);
+  registerLayersCommands(program, io);
+  registerLayoutCommands(program, io);
   registerMonitorCommand(program, io);
+  registerMcpCommand(program, io);
   registerInstallCommands(program, io);
 
   program
@@ -172,6 +183,9 @@ export async function main(argv: string[], io: Output = processOutput()): Promis
       return e.exitCode;
     }
     throw e;
+  } finally {
+    // the config directory a command opened in-process (no daemon running) is released
+    await closeLocalDaemons();
   }
 }
 

@@ -1,8 +1,8 @@
 /** `keyrx compile`, `check`, `parse`, `view` and the profile loading shared with `simulate`. */
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Config, KeyboardLayout } from '../core/index.ts';
-import { configStats, LAYOUTS, plural } from '../core/index.ts';
+import type { Config } from '../core/index.ts';
+import { configStats, plural } from '../core/index.ts';
 import type { CompileResult } from '../dsl/compile.ts';
 import { formatDiagnostic, suggest } from '../dsl/diagnostics.ts';
 import { encodeKrx } from '../dsl/krx.ts';
@@ -222,8 +222,7 @@ export async function runView(
   opts: ProfileArgOptions & { output?: string; layout?: string },
   io: Output,
 ): Promise<void> {
-  const layout = LAYOUTS[(opts.layout ?? 'ansi') as KeyboardLayout['id']];
-  if (!layout) throw new CliError(`unknown layout '${opts.layout}' (expected ansi, iso or jis)`, 2);
+  const layout = await (await import('./layout-commands.ts')).layoutForView(opts.layout ?? 'ansi-104', opts);
   const profile = await resolveProfile(input, opts);
   const config = await loadProfile(profile, io);
   const html = renderKeyboardHtml(config, layout, basename(profile.path));

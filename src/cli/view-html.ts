@@ -1,6 +1,6 @@
 /** `keyrx view`: a standalone HTML keyboard map of every layer, no scripts or external files. */
-import type { BaseMapping, Config, KeyboardLayout, LayerView } from '../core/index.ts';
-import { describeConfig, plural } from '../core/index.ts';
+import type { BaseMapping, Config, Layout, LayerView } from '../core/index.ts';
+import { describeConfig, layoutRows, layoutSize, plural } from '../core/index.ts';
 
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -34,13 +34,18 @@ function overrideMods(key: string, detail: string): string {
   return trigger.endsWith(`+${key}`) ? `${trigger.slice(0, -key.length - 1)} ` : '';
 }
 
-function renderLayer(layer: LayerView, layout: KeyboardLayout): string {
+/** Pixels, rounded: a key's place and size on the board. */
+const px = (units: number, less = 0): string => `${Math.round(units * UNIT_PX - less)}px`;
+
+function renderLayer(layer: LayerView, layout: Layout): string {
   const combos = layer.combos ?? [];
   const overrides = layer.overrides ?? {};
-  const rows = layout.rows.map((row) => {
-    const cells = row.map(({ key, w }) => {
-      const width = `width:${w * UNIT_PX - 4}px`;
-      if (key === null) return `<div class="gap" style="${width}"></div>`;
+  const size = layoutSize(layout);
+  // keys in reading order (row by row), each at its absolute place
+  const cells = layoutRows(layout.keys)
+    .flat()
+    .map(({ key, x, y, w, h }) => {
+      const place = `left:${px(x)};top:${px(y)};width:${px(w, 4)};height:${px(h, 4)}`;
       const action = layer.keys[key];
       const cls = action ? `key ${action.kind}` : 'key';
       const memberOf = combos.filter((c) => c.keys.includes(key));
@@ -57,10 +62,9 @@ function renderLayer(layer: LayerView, layout: KeyboardLayout): string {
         memberOf.length > 0 || override
           ? `<span class="marks">${override ? `<span class="override-mark">${escapeHtml(`${overrideMods(key, override.detail)}${override.label}`)}</span>` : ''}${memberOf.length > 0 ? '<span class="combo-mark">+</span>' : ''}</span>`
           : '';
-      return `<div class="${cls}" style="${width}" title="${escapeHtml(title)}"><span class="phys">${escapeHtml(key)}</span><span class="out">${escapeHtml(label)}</span>${marks}</div>`;
+      return `<div class="${cls}" style="${place}" title="${escapeHtml(title)}"><span class="phys">${escapeHtml(key)}</span><span class="out">${escapeHtml(label)}</span>${marks}</div>`;
     });
-    return `<div class="row">${cells.join('')}</div>`;
-  });
+  const board = `<div class="board" style="width:${px(size.width, 4)};height:${px(size.height, 4)}">${cells.join('')}</div>`;
   const count = Object.keys(layer.keys).length;
   const comboList =
     combos.length === 0
@@ -77,10 +81,10 @@ function renderLayer(layer: LayerView, layout: KeyboardLayout): string {
       ? ''
       : `<h4>Key overrides</h4><ul class="combos">${overrideList.map((o) => `<li>${escapeHtml(o.detail)}</li>`).join('')}</ul>`;
   const summary = `${plural(count, 'key')}${combos.length > 0 ? `, ${plural(combos.length, 'combo')}` : ''}`;
-  return `<section><h3>${escapeHtml(layer.name)} <small>${summary}</small></h3><div class="kbd">${rows.join('')}</div>${comboList}${overrideText}</section>`;
+  return `<section><h3>${escapeHtml(layer.name)} <small>${summary}</small></h3><div class="kbd">${board}</div>${comboList}${overrideText}</section>`;
 }
 
-export function renderKeyboardHtml(config: Config, layout: KeyboardLayout, title: string): string {
+export function renderKeyboardHtml(config: Config, layout: Layout, title: string): string {
   const devices = describeConfig(config)
     .map(
       (d, i) =>
@@ -96,9 +100,8 @@ export function renderKeyboardHtml(config: Config, layout: KeyboardLayout, title
 body{font:14px system-ui,sans-serif;background:var(--bg);color:var(--fg);margin:24px}
 h3 small{color:var(--muted);font-weight:normal}
 .kbd{display:inline-block;padding:8px;border-radius:8px;background:color-mix(in srgb,var(--key) 40%,var(--bg))}
-.row{display:flex;gap:4px;margin-bottom:4px}
-.key,.gap{height:50px;box-sizing:border-box;flex:none}
-.key{position:relative;background:var(--key);border-radius:6px;padding:3px 5px;display:flex;flex-direction:column;justify-content:space-between;overflow:hidden}
+.board{position:relative}
+.key{position:absolute;box-sizing:border-box;background:var(--key);border-radius:6px;padding:3px 5px;display:flex;flex-direction:column;justify-content:space-between;overflow:hidden}
 .phys{font-size:10px;color:var(--muted);white-space:nowrap}
 .out{font-weight:600;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .simple{background:var(--simple)}.modifier{background:var(--layer)}.lock{background:var(--lock)}
