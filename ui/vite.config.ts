@@ -27,5 +27,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['test/**/*.test.tsx', 'test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    // only to catch a hang: CI shares its cores, and jsdom renders the key palette slowly under load
+    testTimeout: 60_000,
   },
 });

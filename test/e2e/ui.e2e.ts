@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { DaemonProcess } from '../support/daemon-process.ts';
 import { ROOT, spawnDaemon } from '../support/daemon-process.ts';
@@ -263,10 +263,172 @@ test('a reload of a deep link works, and ?line= puts the cursor on that line', a
   await page.locator('.cm-activeLine', { hasText: 'map("H", "VK_Left")' }).waitFor();
 });
 
-test('clicking a key on the keyboard view jumps to the line that maps it', async () => {
+test('Alt+click on a key of the keyboard view jumps to the line that maps it', async () => {
   await page.getByRole('tab', { name: 'Keyboard' }).click();
-  await page.locator('[data-key=CapsLock]').first().click();
+  // (a plain click opens the key's mapping dialog: the next tests)
+  await page
+    .locator('[data-key=CapsLock]')
+    .first()
+    .click({ modifiers: ['Alt'] });
   await page.locator('.cm-activeLine', { hasText: 'tap_hold("CapsLock"' }).waitFor();
+  assert.equal(await page.getByTestId('mapping-dialog').count(), 0);
+});
+
+// ------------------------------------------------------------------ editing without code
+
+const keyboard = () => page.getByTestId('keyboard-view');
+const mappingDialog = () => page.getByTestId('mapping-dialog');
+const editorText = () =>
+  page.evaluate<string>(
+    "[...document.querySelectorAll('.cm-content .cm-line')].map((l) => l.textContent).join('\\n')",
+  );
+
+/** Opens a key's mapping dialog with a click on the keyboard view. */
+async function editKey(key: string): Promise<Locator> {
+  await keyboard().locator(`[data-key=${key}]`).first().click();
+  const dialog = mappingDialog();
+  await dialog.getByRole('heading', { name: `Key ${key}` }).waitFor();
+  return dialog;
+}
+
+async function saveDialog(dialog: Locator): Promise<void> {
+  await dialog.getByRole('button', { name: /^Save/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+test('edit without code: a remap, a tap-hold and a layer made in dialogs show in the source', async () => {
+  await page.goto(`${daemon.url}/profiles/e2e`);
+  await page.getByRole('tab', { name: 'Keyboard' }).click();
+
+  // 1. Q types W: W found in the key palette's search
+  let dialog = await editKey('Q');
+  assert.equal(await dialog.getByTestId('mapping-now').innerText(), 'Not mapped: the key types itself.');
+  await dialog.getByRole('button', { name: 'Choose types' }).click();
+  await dialog.getByRole('button', { name: 'Add Escape to favourites' }).first().click();
+  await dialog.getByRole('list', { name: 'Favourites' }).waitFor();
+  await shot('edit-key-palette');
+  const search = dialog.getByRole('searchbox', { name: 'Search keys' });
+  await search.fill('W');
+  await search.press('Enter');
+  assert.equal(await dialog.getByLabel('Types', { exact: true }).inputValue(), 'W');
+  await saveDialog(dialog);
+  await page.locator('.cm-line', { hasText: 'map("Q", "VK_W");' }).waitFor();
+  await page.getByTestId('save-state').filter({ hasText: 'Unsaved changes' }).waitFor();
+  await keyboard().locator('[data-key=Q][data-state=mapped]').waitFor();
+
+  // 2. Tab: tapped, Tab; held, a new layer MD_01 named Nav
+  dialog = await editKey('Tab');
+  await dialog.getByLabel('What it does').selectOption('tapHold');
+  await dialog.getByLabel('Tap', { exact: true }).fill('Tab');
+  await dialog.getByLabel('Hold layer').selectOption({ label: 'New layer…' });
+  assert.equal(await dialog.getByLabel('New layer id').inputValue(), 'MD_01');
+  await dialog.getByLabel('New layer name').fill('Nav');
+  await dialog.getByLabel('Threshold', { exact: true }).fill('180');
+  await dialog.getByText('Options').click();
+  await dialog.getByLabel('Mode').selectOption('hold_on_press');
+  await shot('edit-mapping-dialog');
+  await saveDialog(dialog);
+  await page
+    .locator('.cm-line', { hasText: 'tap_hold("Tab", "VK_Tab", "MD_01", 180, #{ mode: "hold_on_press" });' })
+    .waitFor();
+  await page.locator('.cm-line', { hasText: 'layer_name("MD_01", "Nav");' }).waitFor();
+
+  // 3. the new layer is in the layer selector, empty; J in it types Down, by pressing the key meant
+  // (the label holds the select, so its accessible name has the chosen option's text too)
+  const layerSelect = keyboard()
+    .locator('label', { hasText: /^Layer/ })
+    .locator('select');
+  await layerSelect.selectOption('MD_01');
+  assert.match(await layerSelect.locator('option:checked').innerText(), /^MD_01 “Nav” · 0 keys$/);
+  dialog = await editKey('J');
+  assert.match(await dialog.locator('.edit-dialog-sub').innerText(), /in MD_01 \(Nav\)/);
+  await dialog.getByRole('button', { name: 'Choose types' }).click();
+  await dialog.getByRole('button', { name: 'Press the key you mean' }).click();
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await dialog.getByLabel('Types', { exact: true }).inputValue(), 'Down');
+  await saveDialog(dialog);
+  await page.locator('.cm-line', { hasText: 'when_start("MD_01");' }).waitFor();
+  await page.locator('.cm-line', { hasText: 'map("J", "VK_Down");' }).waitFor();
+  await keyboard().locator('[data-key=J][data-state=mapped]').waitFor();
+
+  // 4. Add layer… from the layer selector, then Ctrl+Z in the editor takes it back in one step
+  await keyboard().getByRole('button', { name: 'Add layer…' }).click();
+  const layerDialog = page.getByTestId('layer-dialog');
+  assert.equal(await layerDialog.getByLabel('Layer id').inputValue(), 'MD_02');
+  await layerDialog.getByLabel('Layer name').fill('Symbols');
+  await layerDialog.getByRole('button', { name: 'Add layer' }).click();
+  await page.locator('.cm-line', { hasText: 'layer_name("MD_02", "Symbols");' }).waitFor();
+  const withSymbols = await editorText();
+  await page.locator('.cm-content').focus();
+  await page.keyboard.press('Control+z');
+  await page.locator('.cm-line', { hasText: 'layer_name("MD_02"' }).waitFor({ state: 'detached' });
+  assert.equal(await editorText(), withSymbols.replace('layer_name("MD_02", "Symbols");\n', ''));
+
+  // 5. the Changes view: the saved text against the editor's
+  await page.getByRole('button', { name: 'Changes' }).click();
+  const changes = page.getByTestId('changes-dialog');
+  await changes.getByTestId('diff-view').locator('.cm-changedLine').first().waitFor();
+  assert.match(await changes.getByTestId('diff-counts').innerText(), /^−\d+ \+\d+ lines$/);
+  await shot('edit-changes');
+  await changes.getByRole('radio', { name: 'side by side' }).check();
+  await changes.locator('.cm-mergeView').waitFor();
+  await changes.getByRole('button', { name: 'Close' }).click();
+});
+
+test('saved and activated, the edits work in the simulator', async () => {
+  await page.getByRole('button', { name: 'Save & activate' }).click();
+  await page.getByTestId('toast').filter({ hasText: 'Activated “e2e”' }).waitFor();
+  const saved = (await daemon.api('GET', '/api/profiles/e2e')).json.source as string;
+  assert.equal(saved, (await editorText()) + (saved.endsWith('\n') ? '\n' : ''));
+  assert.match(saved, /^layer_name\("MD_01", "Nav"\);$/m);
+  assert.match(saved, /^ {4}map\("Q", "VK_W"\);$/m);
+  await shot('editor');
+  await page.goto(`${daemon.url}/simulator?profile=e2e`);
+  await page.getByRole('tab', { name: 'Script' }).click();
+  // Q types W; Tab tapped is Tab; Tab held with J pressed (hold on press) is the Nav layer: Down
+  await page
+    .getByLabel('Script', { exact: true })
+    .fill('d:Q u:Q t:20 d:Tab u:Tab t:20 d:Tab t:20 d:J u:J u:Tab');
+  await page.getByRole('button', { name: 'Run' }).click();
+  const output = page.locator('[data-testid=sim-script-output]');
+  await output.waitFor();
+  assert.equal(await output.innerText(), 'd:W u:W t:20 d:Tab u:Tab t:40 d:Down u:Down');
+  // the daemon runs them too: keys injected into the active profile
+  const sim = await daemon.api('POST', '/api/simulate', { profile: 'e2e', events: 'd:Q u:Q' });
+  assert.equal(sim.status, 200, JSON.stringify(sim.json));
+  assert.match(JSON.stringify(sim.json.output), /W/);
+});
+
+test('auto-save: a dialog edit is saved at once, and the notice’s Undo saves the text before', async () => {
+  await page.goto(`${daemon.url}/profiles/e2e`);
+  await page.getByRole('tab', { name: 'Keyboard' }).click();
+  const before = (await daemon.api('GET', '/api/profiles/e2e')).json.source as string;
+  await page.getByRole('checkbox', { name: 'Auto-save edits' }).check();
+  const dialog = await editKey('Q');
+  await dialog.getByLabel('Types', { exact: true }).fill('E');
+  await saveDialog(dialog);
+  const notice = page.getByTestId('edit-notice');
+  await notice.filter({ hasText: 'Saved.' }).waitFor();
+  assert.match((await daemon.api('GET', '/api/profiles/e2e')).json.source, /map\("Q", "VK_E"\);/);
+  await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
+  await notice.getByRole('button', { name: 'Undo' }).click();
+  await notice.filter({ hasText: 'Undone' }).filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await daemon.api('GET', '/api/profiles/e2e')).json.source, before);
+  await page.getByRole('checkbox', { name: 'Auto-save edits' }).uncheck();
+});
+
+test('editing the source by hand: the keyboard view follows', async () => {
+  const saved = (await daemon.api('GET', '/api/profiles/e2e')).json.source as string;
+  await setEditorText(saved.replace('map("Q", "VK_W");', 'map("Q", "VK_Z");'));
+  // the key's label follows the text: Z
+  await keyboard().locator('[data-key=Q][title^="Q → Z"]').first().waitFor();
+  // and the dialog reads the editor's text, not the saved one
+  const dialog = await editKey('Q');
+  assert.match(await dialog.getByTestId('mapping-now').innerText(), /^Now: Q → Z/);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  // put the saved text back, so leaving the page asks nothing
+  await setEditorText(saved);
+  await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
 });
 
 test('a profile with the features beyond KeyRx: combos and overrides on the keyboard, simulated in the page', async () => {

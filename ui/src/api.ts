@@ -36,7 +36,33 @@ export interface CompileReport {
   compileMs: number;
 }
 
-export type LayoutId = 'ansi' | 'iso' | 'jis';
+/** A keyboard layout id of GET /api/layouts (built in: ansi-104 …; the old ansi, iso, jis still work). */
+export type LayoutId = string;
+
+/** GET /api/layouts: one layout, summarised; `error` when a custom file is broken. */
+export interface LayoutSummary {
+  id: string;
+  name: string;
+  description?: string;
+  builtIn: boolean;
+  aliases: string[];
+  keyCount: number;
+  width: number;
+  height: number;
+  error?: string;
+}
+
+/** GET /api/layouts/:id: every key with its place and size in key units. */
+export interface LayoutDetail {
+  id: string;
+  name: string;
+  description?: string;
+  builtIn: boolean;
+  aliases: string[];
+  width: number;
+  height: number;
+  keys: { key: string; x: number; y: number; w: number; h: number }[];
+}
 
 export interface DeviceInfo {
   id: string;
@@ -209,6 +235,8 @@ export const api = {
   devices: () => request<{ devices: DeviceInfo[] }>('GET', '/api/devices').then((r) => r.devices),
   patchDevice: (id: string, patch: { name?: string; enabled?: boolean; layout?: LayoutId | null }) =>
     request<DeviceInfo>('PATCH', `/api/devices/${enc(id)}`, patch),
+  layouts: () => request<{ layouts: LayoutSummary[]; truncated: boolean }>('GET', '/api/layouts'),
+  layout: (id: string) => request<LayoutDetail>('GET', `/api/layouts/${enc(id)}`),
   inject: (events: string) =>
     request<{ events: number; durationMs: number }>('POST', '/api/inject', { events }),
 };

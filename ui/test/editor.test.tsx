@@ -488,7 +488,7 @@ describe('EditorPage', () => {
     expect(navigate('/devices')).toBe(true);
   });
 
-  test('side panel: ARIA tabs with arrow keys; a key on the keyboard jumps to its line', async () => {
+  test('side panel: ARIA tabs with arrow keys; Alt+click on a key jumps to its line', async () => {
     serveProfile('demo', PROFILE);
     renderEditor();
     const view = await editorView();
@@ -498,8 +498,9 @@ describe('EditorPage', () => {
     expect(screen.getByRole('tabpanel', { name: 'Keyboard' })).toBeTruthy();
 
     // the keyboard follows the buffer: CapsLock (line 3) is a tap-hold key; a new mapping shows up
+    // (a plain click opens the key's mapping dialog: ui/test/edit/editing.test.tsx)
     const caps = document.querySelector<HTMLButtonElement>('button[data-key="CapsLock"]')!;
-    fireEvent.click(caps);
+    fireEvent.click(caps, { altKey: true });
     expect(view.state.selection.main.head).toBe(lineStart(view, 3) + 4);
     expect(view.hasFocus).toBe(true);
 
@@ -507,7 +508,7 @@ describe('EditorPage', () => {
     await waitFor(() =>
       expect(document.querySelector('button[data-key="Q"]')?.getAttribute('data-state')).toBe('mapped'),
     );
-    fireEvent.click(document.querySelector('button[data-key="Q"]')!);
+    fireEvent.click(document.querySelector('button[data-key="Q"]')!, { altKey: true });
     expect(view.state.doc.lineAt(view.state.selection.main.head).number).toBe(7);
 
     fireEvent.keyDown(keyboardTab, { key: 'ArrowRight' });

@@ -8,7 +8,7 @@
  */
 import CodeMirror from '@uiw/react-codemirror';
 import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
-import { memo, useCallback, useDeferredValue, useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import type { Extension } from '@codemirror/state';
 import type { EditorView } from '@codemirror/view';
@@ -18,6 +18,8 @@ import { configStats } from '../../../src/core/index.ts';
 import type { CompileReport, Diagnostic, ProfileDetail } from '../api.ts';
 import { api, ApiError } from '../api.ts';
 import { useApp, useStreamEvents } from '../app-context.ts';
+import { useDialogEditing } from '../edit/editing.tsx';
+import { withNamedLayers } from '../edit/edit-session.ts';
 import type { BrowserCompile } from '../lib/compile.ts';
 import { compileInBrowser, profileFile } from '../lib/compile.ts';
 import { plural } from '../lib/format.ts';
@@ -179,13 +181,14 @@ export function ProfileEditor({
 
   // ------------------------------------------------------------------ save, activate
 
-  const save = async (activate: boolean) => {
+  /** Saves (and activates); `quiet`: no success toast (a dialog edit's auto-save reports itself). */
+  const save = async (activate: boolean, quiet = false): Promise<boolean> => {
     const view = viewRef.current;
-    if (!view || busyRef.current) return;
+    if (!view || busyRef.current) return false;
     const text = view.state.doc.toString();
     if (!activate && text === savedRef.current) {
-      toasts.show('info', 'No changes to save.');
-      return;
+      if (!quiet) toasts.show('info', 'No changes to save.');
+      return true;
     }
     // Save and activate report as one action: a success replaces the error toast of an earlier try.
     const action = { action: `profile:${name}` };
@@ -202,7 +205,7 @@ export function ProfileEditor({
         setRefusal(null);
         setExternal(null);
         const reloaded = (result as { reloaded?: boolean }).reloaded === true;
-        if (!activate)
+        if (!activate && !quiet)
           toasts.show('success', reloaded ? `Saved “${name}” and reloaded it.` : `Saved “${name}”.`, action);
         if (reloaded) refreshStatus();
       }
@@ -217,6 +220,7 @@ export function ProfileEditor({
         );
         refreshStatus();
       }
+      return true;
     } catch (e) {
       const message = messageOf(e);
       if (e instanceof ApiError && e.code === 'PROFILE_INVALID') {
@@ -236,6 +240,7 @@ export function ProfileEditor({
           action,
         );
       }
+      return false;
     } finally {
       inFlightRef.current = null;
       busyRef.current = null;
@@ -342,6 +347,21 @@ export function ProfileEditor({
 
   // The preview follows the text, but never holds up typing: it renders after the urgent update.
   const panelSource = useDeferredValue(live.lastGood);
+  // editing without code: a click on a key opens its dialog; edits go into this editor's text
+  const editing = useDialogEditing({
+    name,
+    file,
+    view: () => viewRef.current,
+    saved: () => savedRef.current,
+    save: () => save(false, true),
+    goTo: onKeySource,
+    config: panelSource?.config ?? null,
+    text: live.text,
+  });
+  const keyboardViews = useMemo(
+    () => withNamedLayers(panelSource?.views ?? EMPTY_VIEWS, panelSource?.config ?? null),
+    [panelSource],
+  );
   const staleNote = needsDaemon
     ? live.lastGood
       ? 'This text load()s files only the daemon can read: showing the last version the browser could compile.'
@@ -395,6 +415,7 @@ export function ProfileEditor({
           <Link href={`/simulator?profile=${encodeURIComponent(name)}`} className="button">
             Simulator
           </Link>
+          {editing.toolbar}
         </div>
       </header>
 
@@ -471,11 +492,13 @@ export function ProfileEditor({
         </div>
         <SidePanel
           config={panelSource?.config ?? null}
-          views={panelSource?.views ?? EMPTY_VIEWS}
+          views={keyboardViews}
           onKeySource={onKeySource}
           staleNote={staleNote}
+          edit={editing.keyboard}
         />
       </div>
+      {editing.overlays}
     </section>
   );
 }

@@ -6,6 +6,7 @@
 import type { KeyboardEvent } from 'react';
 import { memo, useId, useRef, useState } from 'react';
 import type { Config, DeviceView, MappingSource } from '../../../src/core/index.ts';
+import type { KeyboardEditing } from '../keyboard/KeyboardView.tsx';
 import { KeyboardView } from '../keyboard/KeyboardView.tsx';
 import { SimulatorPanel } from '../simulator/SimulatorPanel.tsx';
 
@@ -25,9 +26,17 @@ export interface SidePanelProps {
   onKeySource: (source: MappingSource) => void;
   /** set while the text has errors: the panel shows the last version that compiled */
   staleNote: string | null;
+  /** a click on a keyboard key edits it (the mapping dialog) */
+  edit?: KeyboardEditing;
 }
 
-export const SidePanel = memo(function SidePanel({ config, views, onKeySource, staleNote }: SidePanelProps) {
+export const SidePanel = memo(function SidePanel({
+  config,
+  views,
+  onKeySource,
+  staleNote,
+  edit,
+}: SidePanelProps) {
   const [selected, setSelected] = useState<TabId>('keyboard');
   const [visited, setVisited] = useState<ReadonlySet<TabId>>(() => new Set<TabId>(['keyboard']));
   const tabRefs = useRef(new Map<TabId, HTMLButtonElement>());
@@ -92,7 +101,7 @@ export const SidePanel = memo(function SidePanel({ config, views, onKeySource, s
         >
           {visited.has(t.id) &&
             (t.id === 'keyboard' ? (
-              <KeyboardTab views={views} onKeySource={onKeySource} />
+              <KeyboardTab views={views} onKeySource={onKeySource} edit={edit} />
             ) : (
               <SimulatorTab config={config} views={views} onKeySource={onKeySource} />
             ))}

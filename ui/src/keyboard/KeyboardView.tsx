@@ -1,9 +1,9 @@
 /**
  * The on-screen keyboard: what each physical key does in the base layer or a chosen layer of
- * a device block, coloured by kind. The editor uses it to jump to a mapping's line; the
- * simulator presses its keys and shows the live layer state on it.
+ * a device block, coloured by kind. The editor opens a key's mapping dialog on a click (`edit`;
+ * Alt+click jumps to its line); the simulator presses its keys and shows the live layer state.
  */
-import type { CSSProperties, KeyboardEvent, PointerEvent } from 'react';
+import type { CSSProperties, KeyboardEvent, MouseEvent, PointerEvent, ReactNode } from 'react';
 import { useId, useMemo, useRef, useState } from 'react';
 import type {
   ComboDescription,
@@ -12,8 +12,8 @@ import type {
   LayerView,
   MappingSource,
 } from '../../../src/core/index.ts';
-import { LAYOUTS } from '../../../src/core/index.ts';
 import { plural } from '../lib/format.ts';
+import { useKeyboardLayout } from './layouts.ts';
 import { keyLegend } from './legends.ts';
 import type { KindClass, LayerCombo, LayerOverride } from './model.ts';
 import {
@@ -30,7 +30,8 @@ import {
 } from './model.ts';
 import './keyboard.css';
 
-export type LayoutId = 'ansi' | 'iso' | 'jis';
+/** A layout id: built in (`ansi-104` …, old `ansi`, `iso`, `jis`) or custom (GET /api/layouts). */
+export type LayoutId = string;
 
 export interface KeyboardViewProps {
   views: DeviceView[];
@@ -48,6 +49,18 @@ export interface KeyboardViewProps {
   blockIndex?: number;
   /** device name the simulator uses, for `device …` conditions in the live layer */
   device?: string;
+  /** edit mode (the profile editor): a click on a key opens its mapping dialog */
+  edit?: KeyboardEditing;
+}
+
+/** What the profile editor gives the keyboard view to edit keys and layers from it. */
+export interface KeyboardEditing {
+  /** a click (Enter, Space) on a key edits it in the shown block and layer; Alt+click goes to its line */
+  onEditKey(key: string, at: { block: number; layer: LayerView }): void;
+  /** names the profile gives its layers (`{ MD_01: 'Nav' }`), shown in the layer selector */
+  layerNames?: Readonly<Record<string, string>>;
+  /** controls next to the layer selector (add / rename a layer); `select` shows a layer by name */
+  layerTools?(at: { block: number; layer: LayerView }, select: (layer: string) => void): ReactNode;
 }
 
 const LIVE = '\u0000live';
@@ -60,12 +73,6 @@ const ARROWS: Readonly<Record<string, Parameters<typeof moveFocus>[2]>> = {
   Home: 'home',
   End: 'end',
 };
-
-const LAYOUT_CHOICES: { id: LayoutId; name: string }[] = [
-  { id: 'ansi', name: LAYOUTS.ansi.name },
-  { id: 'iso', name: LAYOUTS.iso.name },
-  { id: 'jis', name: LAYOUTS.jis.name },
-];
 
 type CapState = 'mapped' | 'fallthrough' | 'unmapped';
 
@@ -180,13 +187,12 @@ function layerSummary(layer: LayerView): string {
 }
 
 export function KeyboardView(props: KeyboardViewProps) {
-  const { views, onKeySource, pressed, activeLayers, onKeyAction, device } = props;
+  const { views, onKeySource, pressed, activeLayers, onKeyAction, device, edit } = props;
   const simulator = onKeyAction !== undefined;
   const live = activeLayers !== undefined;
   const ids = useId();
 
   // null = not chosen by the user: follow the prop / detection as the views change
-  const [chosenLayout, setChosenLayout] = useState<LayoutId | null>(null);
   const [chosenBlock, setChosenBlock] = useState(0);
   const [chosenLayer, setChosenLayer] = useState<string | null>(null);
   const [inspected, setInspected] = useState<string | null>(null);
@@ -194,8 +200,13 @@ export function KeyboardView(props: KeyboardViewProps) {
   const [highlighted, setHighlighted] = useState<ComboDescription | null>(null);
 
   const detected = useMemo(() => detectLayout(views), [views]);
-  const layoutId = chosenLayout ?? props.layout ?? detected;
-  const layout = LAYOUTS[layoutId];
+  const {
+    layout,
+    layoutId,
+    choices: layoutChoices,
+    choose: chooseLayout,
+    refresh: refreshLayouts,
+  } = useKeyboardLayout(props.layout, detected);
 
   const blockIndex = Math.min(props.blockIndex ?? chosenBlock, Math.max(0, views.length - 1));
   const block: DeviceView | undefined = blockIndex < 0 ? undefined : views[blockIndex];
@@ -222,7 +233,7 @@ export function KeyboardView(props: KeyboardViewProps) {
   }, [combos]);
 
   const capFor = (key: string): Cap => {
-    const legend = keyLegend(key, layoutId);
+    const legend = keyLegend(key, layout);
     if (!block) return describeCap(key, legend, 'base', null, false);
     const memberOf = combosByKey.get(key) ?? [];
     const override = overrideOf(applicable, key);
@@ -249,7 +260,7 @@ export function KeyboardView(props: KeyboardViewProps) {
   // Mapped keys the chosen layout has no place for (numpad, F13–F24, media…) still get a cap.
   const extraKeys = useMemo(() => {
     const onLayout = new Set<string>();
-    for (const row of layout.rows) for (const slot of row) if (slot.key) onLayout.add(slot.key);
+    for (const k of layout.keys) onLayout.add(k.key);
     const extra = new Set<string>();
     const layers = isLive ? (block?.layers ?? []) : [block?.layers[0], layer].filter((l) => l !== undefined);
     for (const l of layers) for (const key of Object.keys(l.keys)) if (!onLayout.has(key)) extra.add(key);
@@ -322,10 +333,13 @@ export function KeyboardView(props: KeyboardViewProps) {
   /** The line a click on the key goes to: its mapping's, else (not mapped here) its key override's. */
   const sourceOf = (cap: Cap): MappingSource | undefined =>
     cap.state === 'mapped' ? cap.description?.source : cap.override?.description.source;
-  const onClick = (cap: Cap) => () => {
+  const onClick = (cap: Cap) => (e: MouseEvent<HTMLButtonElement>) => {
     setInspected(cap.key);
     const source = sourceOf(cap);
-    if (!simulator && source) onKeySource?.(source);
+    if (simulator) return;
+    if (edit && block && !e.altKey)
+      edit.onEditKey(cap.key, { block: blockIndex, layer: layer ?? block.layers[0] });
+    else if (source) onKeySource?.(source);
   };
 
   const renderCap = (cap: Cap, width: number) => {
@@ -335,7 +349,7 @@ export function KeyboardView(props: KeyboardViewProps) {
       cap.kind ? `kbd-kind-${cap.kind}` : 'kbd-unmapped',
       cap.state === 'fallthrough' ? 'kbd-fallthrough' : '',
       held ? 'kbd-held' : '',
-      sourceOf(cap) && onKeySource && !simulator ? 'kbd-linked' : '',
+      (sourceOf(cap) && onKeySource && !simulator) || (edit && block) ? 'kbd-linked' : '',
       highlighted?.keys.includes(cap.key) ? 'kbd-combo-highlight' : '',
     ];
     return (
@@ -430,19 +444,34 @@ export function KeyboardView(props: KeyboardViewProps) {
             {live && <option value={LIVE}>Live (active layers)</option>}
             {(block?.layers ?? []).map((l) => (
               <option key={l.name} value={l.name}>
-                {`${l.name}${live && l.condition && conditionHolds(l.condition, active, device) ? ' (active)' : ''} · ${layerSummary(l)}`}
+                {`${l.name}${edit?.layerNames?.[l.name] ? ` “${edit.layerNames[l.name]}”` : ''}${live && l.condition && conditionHolds(l.condition, active, device) ? ' (active)' : ''} · ${layerSummary(l)}`}
               </option>
             ))}
           </select>
         </label>
+        {edit?.layerTools &&
+          block &&
+          edit.layerTools({ block: blockIndex, layer: layer ?? block.layers[0] }, setChosenLayer)}
         <label>
           Layout
-          <select value={layoutId} onChange={(e) => setChosenLayout(e.target.value as LayoutId)}>
-            {LAYOUT_CHOICES.map((l) => (
-              <option key={l.id} value={l.id}>
-                {l.name}
-              </option>
-            ))}
+          <select
+            value={layoutId}
+            onChange={(e) => chooseLayout(e.target.value)}
+            onFocus={refreshLayouts}
+            onPointerEnter={refreshLayouts}
+          >
+            {[true, false].map((builtIn) => {
+              const group = layoutChoices.filter((l) => l.builtIn === builtIn);
+              return group.length === 0 ? null : (
+                <optgroup key={String(builtIn)} label={builtIn ? 'Built in' : 'Custom'}>
+                  {group.map((l) => (
+                    <option key={l.id} value={l.id}>
+                      {l.name}
+                    </option>
+                  ))}
+                </optgroup>
+              );
+            })}
           </select>
         </label>
         {live && (
@@ -469,38 +498,28 @@ export function KeyboardView(props: KeyboardViewProps) {
       <div className="kbd-scroll">
         <div
           className={`kbd${simulator ? ' kbd-simulator' : ''}`}
-          style={
-            {
-              '--cols': geometry.mainColumns + (geometry.navColumns > 0 ? 0.5 + geometry.navColumns : 0),
-              '--main-cols': geometry.mainColumns,
-            } as CSSProperties
-          }
+          style={{ '--cols': geometry.columns, '--main-cols': geometry.mainColumns } as CSSProperties}
           role="group"
           aria-label={`${layout.name} keyboard, ${isLive ? 'live layers' : `layer ${shownName}`}`}
           onKeyDown={onArrow}
         >
-          {[geometry.main, geometry.nav].map((rows, b) =>
-            rows.every((row) => row.length === 0) ? null : (
-              <div key={b} className={b === 0 ? 'kbd-block kbd-main' : 'kbd-block kbd-nav'}>
-                {rows.map((row, r) => (
-                  <div className="kbd-row" key={r}>
-                    {row.map((slot, i) =>
-                      slot.key ? (
-                        renderCap(capFor(slot.key), slot.w)
-                      ) : (
-                        <span
-                          key={`gap-${i}`}
-                          className="kbd-slot kbd-gap"
-                          style={{ '--w': slot.w } as CSSProperties}
-                          aria-hidden="true"
-                        />
-                      ),
-                    )}
-                  </div>
-                ))}
-              </div>
-            ),
-          )}
+          {geometry.blocks.map((b, i) => (
+            <div
+              key={i}
+              className={i === 0 ? 'kbd-block kbd-main' : 'kbd-block'}
+              style={{ '--bw': b.width, '--bh': geometry.height } as CSSProperties}
+            >
+              {b.keys.map((k) => (
+                <div
+                  key={k.key}
+                  className="kbd-pos"
+                  style={{ '--x': k.x - b.x, '--y': k.y, '--h': k.h } as CSSProperties}
+                >
+                  {renderCap(capFor(k.key), k.w)}
+                </div>
+              ))}
+            </div>
+          ))}
         </div>
       </div>
       {extraKeys.length > 0 && (
@@ -528,9 +547,11 @@ export function KeyboardView(props: KeyboardViewProps) {
           <span className="muted">
             {simulator
               ? 'Press keys with the pointer (or focus one and hold Enter/Space).'
-              : onKeySource
-                ? 'Hover or focus a key for details; click a mapped key to go to its line.'
-                : 'Hover or focus a key for details.'}
+              : edit
+                ? 'Click a key to change what it does in this layer (Alt+click: go to its line).'
+                : onKeySource
+                  ? 'Hover or focus a key for details; click a mapped key to go to its line.'
+                  : 'Hover or focus a key for details.'}
           </span>
         )}
       </p>

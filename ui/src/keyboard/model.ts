@@ -7,13 +7,19 @@ import type {
   Condition,
   ConditionItem,
   DeviceView,
-  KeyboardLayout,
   KeyDescription,
   LayerView,
+  Layout,
   LayoutKey,
 } from '../../../src/core/index.ts';
-import { globMatch, keyByName, layerName } from '../../../src/core/index.ts';
-import type { LayoutId } from './KeyboardView.tsx';
+import {
+  globMatch,
+  keyByName,
+  layerName,
+  layoutClusters,
+  layoutRows,
+  layoutSize,
+} from '../../../src/core/index.ts';
 
 /** The colour family of a mapping kind (the legend's colours). */
 export type KindClass = 'remap' | 'layer' | 'lock' | 'taphold' | 'oneshot' | 'macro';
@@ -82,15 +88,22 @@ function mentionedKeyNames(views: readonly DeviceView[]): Set<string> {
   return names;
 }
 
-/** JIS when a Japanese-only key is used (Yen, Ro, Henkan, …), ISO for the 102nd key, else ANSI. */
-export function detectLayout(views: readonly DeviceView[]): LayoutId {
+/**
+ * The built-in layout a profile suggests: JIS when a Japanese-only key is used (Yen, Ro, Henkan, …),
+ * ISO for the 102nd key, else ANSI; full size when a numpad key (or Num Lock) is used, else the
+ * tenkeyless board (JIS has no tenkeyless layout).
+ */
+export function detectLayout(views: readonly DeviceView[]): string {
   let iso = false;
+  let numpad = false;
   for (const name of mentionedKeyNames(views)) {
-    const group = keyByName(name)?.group;
-    if (group === 'japanese') return 'jis';
-    if (group === 'iso') iso = true;
+    const info = keyByName(name);
+    if (info?.group === 'japanese') return 'jis-109';
+    if (info?.group === 'iso') iso = true;
+    if (info?.group === 'numpad' || info?.name === 'NumLock') numpad = true;
   }
-  return iso ? 'iso' : 'ansi';
+  if (iso) return numpad ? 'iso-105' : 'iso-88';
+  return numpad ? 'ansi-104' : 'ansi-87';
 }
 
 function itemHolds(item: ConditionItem, active: ReadonlySet<string>): boolean {
@@ -174,53 +187,43 @@ export function resolveLive(
   return base.keys[key] ? { layer: base, description: base.keys[key] } : null;
 }
 
+export interface LayoutBlock {
+  /** left edge on the board, key units */
+  x: number;
+  width: number;
+  /** the block's keys in reading order, positions relative to the board */
+  keys: LayoutKey[];
+}
+
 export interface LayoutGeometry {
-  /** the alphanumeric block, row by row (gaps included) */
-  main: LayoutKey[][];
-  /** the navigation cluster beside it, row by row; wraps below it on narrow screens */
-  nav: LayoutKey[][];
+  /**
+   * The blocks of keys a vertical gap separates (main block, navigation cluster, numpad), left to
+   * right; each is drawn on its own so narrow screens wrap them below one another.
+   */
+  blocks: LayoutBlock[];
+  /** the board's height, key units (every block is this high: its keys keep their places) */
+  height: number;
+  /** width of the first block, and of all blocks side by side with half a unit between them */
   mainColumns: number;
-  navColumns: number;
+  columns: number;
   /** keys per row, left to right, for arrow-key movement */
   rows: { key: string; center: number }[][];
 }
 
-const NAV_GAP = 0.5;
+/** Blocks are drawn half a unit apart (the CSS gap), whatever the layout's own gap. */
+const BLOCK_GAP = 0.5;
 
-/** Splits each row at the gap before the navigation cluster (the last half-unit gap). */
-export function layoutGeometry(layout: KeyboardLayout): LayoutGeometry {
-  const main: LayoutKey[][] = [];
-  const nav: LayoutKey[][] = [];
-  for (const row of layout.rows) {
-    let split = -1;
-    for (let i = row.length - 1; i >= 0; i--)
-      if (row[i].key === null && row[i].w === NAV_GAP) {
-        split = i;
-        break;
-      }
-    const tail = split >= 0 ? row.slice(split + 1) : [];
-    // only a short trailing cluster is the nav block (the function row's F-key gaps are not)
-    if (split >= 0 && tail.reduce((s, k) => s + k.w, 0) <= 4) {
-      main.push(row.slice(0, split));
-      nav.push(tail);
-    } else {
-      main.push(row);
-      nav.push([]);
-    }
-  }
-  const width = (slots: LayoutKey[]) => slots.reduce((s, k) => s + k.w, 0);
-  const mainColumns = Math.max(...main.map(width));
-  const navColumns = Math.max(0, ...nav.map(width));
-  const rows = main.map((slots, r) => {
-    const keys: { key: string; center: number }[] = [];
-    let x = 0;
-    for (const slot of [...slots, { key: null, w: mainColumns - width(slots) + NAV_GAP }, ...nav[r]]) {
-      if (slot.key) keys.push({ key: slot.key, center: x + slot.w / 2 });
-      x += slot.w;
-    }
-    return keys;
-  });
-  return { main, nav, mainColumns, navColumns, rows };
+export function layoutGeometry(layout: Pick<Layout, 'keys'>): LayoutGeometry {
+  const blocks = layoutClusters(layout.keys).map((c) => ({
+    x: c.x,
+    width: c.width,
+    keys: layoutRows(c.keys).flat(),
+  }));
+  const { height } = layoutSize(layout);
+  const mainColumns = blocks[0]?.width ?? 0;
+  const columns = blocks.reduce((sum, b) => sum + b.width, 0) + BLOCK_GAP * Math.max(0, blocks.length - 1);
+  const rows = layoutRows(layout.keys).map((row) => row.map((k) => ({ key: k.key, center: k.x + k.w / 2 })));
+  return { blocks, height, mainColumns, columns, rows };
 }
 
 /** The key an arrow press moves to, or null at an edge. */

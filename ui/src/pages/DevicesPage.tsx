@@ -1,14 +1,19 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { BUILTIN_LAYOUTS } from '../../../src/core/index.ts';
 import type { DeviceInfo, LayoutId } from '../api.ts';
 import { api } from '../api.ts';
 import { useApp, useStreamEvents } from '../app-context.ts';
 import { useToasts } from '../toasts.tsx';
 
-const LAYOUTS: { id: LayoutId | ''; label: string }[] = [
+interface LayoutOption {
+  id: LayoutId | '';
+  label: string;
+}
+
+/** The built-in layouts (known without a request); GET /api/layouts adds the custom ones. */
+const BUILT_IN_OPTIONS: LayoutOption[] = [
   { id: '', label: 'not set' },
-  { id: 'ansi', label: 'ANSI' },
-  { id: 'iso', label: 'ISO' },
-  { id: 'jis', label: 'JIS' },
+  ...BUILTIN_LAYOUTS.map((l) => ({ id: l.id, label: l.name })),
 ];
 
 export function DevicesPage() {
@@ -26,6 +31,20 @@ export function DevicesPage() {
   }, []);
   useEffect(load, [load]);
   useStreamEvents(['device', 'profile'], load);
+  const [layouts, setLayouts] = useState<LayoutOption[]>(BUILT_IN_OPTIONS);
+  useEffect(() => {
+    api
+      .layouts()
+      .then((r) =>
+        setLayouts([
+          ...BUILT_IN_OPTIONS,
+          ...r.layouts
+            .filter((l) => !l.builtIn && l.error === undefined)
+            .map((l) => ({ id: l.id, label: `${l.name} (custom)` })),
+        ]),
+      )
+      .catch(() => undefined); // the built-in ones are still there
+  }, []);
 
   return (
     <section className="page" aria-labelledby="devices-title">
@@ -66,7 +85,7 @@ export function DevicesPage() {
             </thead>
             <tbody>
               {devices.map((d) => (
-                <DeviceRow key={d.id} device={d} onChange={load} />
+                <DeviceRow key={d.id} device={d} layouts={layouts} onChange={load} />
               ))}
             </tbody>
           </table>
@@ -76,7 +95,15 @@ export function DevicesPage() {
   );
 }
 
-function DeviceRow({ device, onChange }: { device: DeviceInfo; onChange(): void }) {
+function DeviceRow({
+  device,
+  layouts,
+  onChange,
+}: {
+  device: DeviceInfo;
+  layouts: LayoutOption[];
+  onChange(): void;
+}) {
   const [name, setName] = useState(device.name);
   const [saving, setSaving] = useState(false);
   const toasts = useToasts();
@@ -160,11 +187,14 @@ function DeviceRow({ device, onChange }: { device: DeviceInfo; onChange(): void 
             )
           }
         >
-          {LAYOUTS.map((l) => (
+          {layouts.map((l) => (
             <option key={l.id} value={l.id}>
               {l.label}
             </option>
           ))}
+          {device.layout !== null && !layouts.some((l) => l.id === device.layout) && (
+            <option value={device.layout}>{device.layout} (not found)</option>
+          )}
         </select>
       </td>
       <td>

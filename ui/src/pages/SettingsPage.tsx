@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { JsonSchema, Settings } from '../api.ts';
 import { api, ApiError } from '../api.ts';
+import { AutoSaveSetting } from '../edit/auto-save.tsx';
 import type { FormField } from '../lib/schema-form.ts';
 import { fieldsOf, groupFields, parseField, problemsByField, toText } from '../lib/schema-form.ts';
 import { useToasts } from '../toasts.tsx';
@@ -156,6 +157,7 @@ export function SettingsPage() {
           </div>
         </form>
       )}
+      <AutoSaveSetting />
     </section>
   );
 }
