@@ -497,7 +497,7 @@ function expandKeyGroups(list: Value[], span: SourceSpan, what: string): string[
 }
 
 /** Directions of mouse keys: (x, y) with y down, as on the screen. */
-const MOVE_DIRECTIONS: Record<string, [number, number]> = {
+export const MOVE_DIRECTIONS: Readonly<Record<string, [number, number]>> = {
   up: [0, -1],
   down: [0, 1],
   left: [-1, 0],

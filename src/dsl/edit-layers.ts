@@ -61,8 +61,12 @@ export function isLayerCondition(c: Condition, layer: string): boolean {
   return (c.kind === 'modifier' || c.kind === 'lock') && itemRef(c) === layer;
 }
 
-/** The layers a mapping turns on. */
-function layersTurnedOnBy(m: BaseMapping): string[] {
+/** The layers a mapping turns on (MD_xx held, toggled or switched to; LK_xx toggled), each once. */
+export function layersTurnedOnBy(m: BaseMapping): string[] {
+  return [...new Set(layerRefsOf(m))];
+}
+
+function layerRefsOf(m: BaseMapping): string[] {
   const md = (id: number | undefined): string[] => (id === undefined ? [] : [layerName('MD', id)]);
   switch (m.kind) {
     case 'modifier':

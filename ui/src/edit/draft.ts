@@ -15,14 +15,10 @@ import type {
   TapHoldMapping,
   TapHoldMode,
 } from '../../../src/core/index.ts';
-import {
-  DEFAULT_THRESHOLD_MS,
-  directionName,
-  keyName,
-  layerName,
-  resolveKey,
-} from '../../../src/core/index.ts';
+import { DEFAULT_THRESHOLD_MS, directionName, keyName, resolveKey } from '../../../src/core/index.ts';
 import { compileProfile } from '../../../src/dsl/compile.ts';
+import { MOVE_DIRECTIONS } from '../../../src/dsl/builtins.ts';
+import { layersTurnedOnBy } from '../../../src/dsl/edit-layers.ts';
 import { mappingSource } from '../../../src/dsl/print.ts';
 
 /** The kinds the dialog edits, in the order its kind list shows them, with a label and a hint. */
@@ -148,17 +144,6 @@ export interface Draft {
   /** the mapping the draft was filled from: options without a field are kept from it */
   base?: KeyMapping;
 }
-
-const DIRECTION_XY: Readonly<Record<MouseDirection, [number, number]>> = {
-  up: [0, -1],
-  down: [0, 1],
-  left: [-1, 0],
-  right: [1, 0],
-  up_left: [-1, -1],
-  up_right: [1, -1],
-  down_left: [-1, 1],
-  down_right: [1, 1],
-};
 
 export function emptyStep(op: MacroStep['op'] = 'tap'): StepDraft {
   return { op, key: '', ms: '20', text: '' };
@@ -478,7 +463,7 @@ function rawMapping(d: Draft, from: string): KeyMapping {
         thresholdMs: intField(d.thresholdMs, 'thresholdMs', 'the threshold'),
       };
     case 'mouseMove': {
-      const [x, y] = DIRECTION_XY[d.direction];
+      const [x, y] = MOVE_DIRECTIONS[d.direction];
       return {
         kind: 'mouseMove',
         from,
@@ -490,7 +475,7 @@ function rawMapping(d: Draft, from: string): KeyMapping {
       };
     }
     case 'mouseWheel': {
-      const [x, y] = DIRECTION_XY[d.direction];
+      const [x, y] = MOVE_DIRECTIONS[d.direction];
       return { kind: 'mouseWheel', from, x, y, rate: intField(d.rate, 'rate', 'the rate') };
     }
     case 'unicode':
@@ -569,23 +554,5 @@ export function mappingKeys(m: KeyMapping): string[] {
 
 /** The MD_xx layers a mapping turns on or toggles (`MD_01`), and the LK_xx lock it toggles. */
 export function mappingLayers(m: KeyMapping): string[] {
-  const md = (id: number | undefined) => (id === undefined ? [] : [layerName('MD', id)]);
-  switch (m.kind) {
-    case 'modifier':
-    case 'layerToggle':
-    case 'layerSwitch':
-      return md(m.id);
-    case 'lock':
-      return [layerName('LK', m.id)];
-    case 'tapHold':
-      return [...md(m.hold), ...md(m.timeoutLayer)];
-    case 'holdOnly':
-      return md(m.hold);
-    case 'oneShot':
-      return md(m.layer);
-    case 'tapDance':
-      return [...new Set(m.actions.flatMap((a) => md(a.holdLayer)))];
-    default:
-      return [];
-  }
+  return layersTurnedOnBy(m);
 }
