@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { BUILTIN_LAYOUTS } from '../../../src/core/index.ts';
 import type { DeviceInfo, LayoutId } from '../api.ts';
 import { api } from '../api.ts';
 import { useApp, useStreamEvents } from '../app-context.ts';
@@ -10,11 +9,11 @@ interface LayoutOption {
   label: string;
 }
 
-/** The built-in layouts (known without a request); GET /api/layouts adds the custom ones. */
-const BUILT_IN_OPTIONS: LayoutOption[] = [
-  { id: '', label: 'not set' },
-  ...BUILTIN_LAYOUTS.map((l) => ({ id: l.id, label: l.name })),
-];
+/**
+ * Until GET /api/layouts answers (built-in and custom ones) the choice is "not set" and the
+ * device's own layout; the layout tables stay out of the first page's bundle.
+ */
+const NOT_SET: LayoutOption[] = [{ id: '', label: 'not set' }];
 
 export function DevicesPage() {
   const [devices, setDevices] = useState<DeviceInfo[] | null>(null);
@@ -31,19 +30,19 @@ export function DevicesPage() {
   }, []);
   useEffect(load, [load]);
   useStreamEvents(['device', 'profile'], load);
-  const [layouts, setLayouts] = useState<LayoutOption[]>(BUILT_IN_OPTIONS);
+  const [layouts, setLayouts] = useState<LayoutOption[]>(NOT_SET);
   useEffect(() => {
     api
       .layouts()
       .then((r) =>
         setLayouts([
-          ...BUILT_IN_OPTIONS,
+          ...NOT_SET,
           ...r.layouts
-            .filter((l) => !l.builtIn && l.error === undefined)
-            .map((l) => ({ id: l.id, label: `${l.name} (custom)` })),
+            .filter((l) => l.error === undefined)
+            .map((l) => ({ id: l.id, label: l.builtIn ? l.name : `${l.name} (custom)` })),
         ]),
       )
-      .catch(() => undefined); // the built-in ones are still there
+      .catch(() => undefined); // the device's own layout is still shown
   }, []);
 
   return (
