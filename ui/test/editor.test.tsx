@@ -462,7 +462,7 @@ describe('EditorPage', () => {
 
     // an edit is sent again, once, after a pause
     type(view, '// x\n', 0);
-    await waitFor(() => expect(compiled).toHaveLength(2), { timeout: 2000 });
+    await waitFor(() => expect(compiled).toHaveLength(2));
     expect(compiled[1]).toBe(`// x\n${source}`);
   });
 
