@@ -126,17 +126,13 @@ function tapFailures(tap: string): string {
 
 // The test files directly in test/ and one folder down (node 20's --test takes no globs, and no
 // shell expands them here).
+/** Every `*.test.ts` below test/, at any depth (test/platform/windows/…), sorted. */
 function unitFiles(): string[] {
-  const test = join(ROOT, 'test');
-  const direct = readdirSync(test).filter((f) => f.endsWith('.test.ts'));
-  const nested = readdirSync(test, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .flatMap((d) =>
-      readdirSync(join(test, d.name))
-        .filter((f) => f.endsWith('.test.ts'))
-        .map((f) => `${d.name}/${f}`),
+  const walk = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? walk(`${dir}/${d.name}`) : d.name.endsWith('.test.ts') ? [`${dir}/${d.name}`] : [],
     );
-  return [...direct, ...nested].sort().map((f) => `test/${f}`);
+  return walk('test').sort();
 }
 
 function runStep(step: Step, log: string[]): Promise<boolean> {
