@@ -67,8 +67,8 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   const host = opts.host ?? process.env.KEYRX_BIND_HOST ?? '127.0.0.1';
   const port = parsePort(opts.port ?? process.env.KEYRX_PORT);
   const backend = (opts.backend ?? process.env.KEYRX_BACKEND ?? 'auto') as BackendChoice;
-  if (!['auto', 'virtual', 'linux'].includes(backend))
-    throw new CliError(`invalid --backend '${backend}' (auto, virtual or linux)`, 2);
+  if (!['auto', 'virtual', 'linux', 'windows'].includes(backend))
+    throw new CliError(`invalid --backend '${backend}' (auto, virtual, linux or windows)`, 2);
   if (!opts.auth && !isLoopback(host))
     throw new CliError(
       `--no-auth is refused on ${host}: without a token anyone who can reach it could read and type keys; bind to 127.0.0.1 or keep auth`,

@@ -112,7 +112,10 @@ function buildProgram(io: Output): Command {
       .option('--config-dir <dir>', 'config directory (env KEYRX_CONFIG_DIR; default $XDG_CONFIG_HOME/keyrx)')
       .option('--host <address>', 'address to listen on (env KEYRX_BIND_HOST; default 127.0.0.1)')
       .option('--port <n>', 'port (env KEYRX_PORT; default 9867)')
-      .option('--backend <kind>', 'input backend: auto, linux or virtual (env KEYRX_BACKEND; default auto)')
+      .option(
+        '--backend <kind>',
+        'input backend: auto, linux, windows or virtual (env KEYRX_BACKEND; default auto)',
+      )
       .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
       .option(
         '--log-format <format>',

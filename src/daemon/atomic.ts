@@ -53,6 +53,8 @@ async function openNew(path: string, mode: number) {
 
 /** fsync a directory so a rename in it is durable. */
 export async function syncDir(dir: string): Promise<void> {
+  // Windows cannot open a directory for fsync (EPERM); NTFS journals the rename itself
+  if (process.platform === 'win32') return;
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

@@ -35,6 +35,9 @@ function insecure(message: string): DaemonError {
 /** Creates the directory (0700) if needed, then checks and tightens everything in it. */
 export async function secureConfigDir(root: string): Promise<ConfigDirCheck> {
   await mkdir(root, { recursive: true, mode: 0o700 });
+  // Windows has no POSIX modes (stat says 0o666, chmod changes nothing): %APPDATA% is the user's
+  // own by its ACL, which is what the owner and mode checks stand for here
+  if (process.platform === 'win32') return { fixed: [], truncated: false };
   const uid = typeof process.getuid === 'function' ? process.getuid() : null;
   const result: ConfigDirCheck = { fixed: [], truncated: false };
   let seen = 0;

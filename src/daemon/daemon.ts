@@ -41,7 +41,7 @@ import { findLayer, isLayerCondition, knownLayersText, listLayers } from '../dsl
 import type { ProfileEdit } from '../dsl/profile-edit.ts';
 import { decodeKrx, encodeKrx, KrxError } from '../dsl/krx.ts';
 import type { PipeBackend } from '../platform/linux/index.ts';
-import type { DeviceDescriptor } from '../platform/types.ts';
+import type { BackendKind, DeviceDescriptor } from '../platform/types.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
 import type { CompileOutcome } from './compiler.ts';
 import { CompilerService } from './compiler.ts';
@@ -116,7 +116,7 @@ function layerNotFound(profile: string, wanted: string, layers: readonly LayerIn
   );
 }
 
-export type BackendChoice = 'virtual' | 'linux' | 'auto';
+export type BackendChoice = BackendKind | 'auto';
 
 export interface DaemonOptions {
   configDir: string;
@@ -174,7 +174,7 @@ export interface DeviceInfo {
   enabled: boolean;
   connected: boolean;
   grabbed: boolean;
-  backend: 'virtual' | 'linux';
+  backend: BackendKind;
   path: string | null;
   layout: string | null;
   /** index and pattern of the active profile's device block this device uses */
@@ -286,7 +286,7 @@ export class Daemon {
   readonly log: Logger;
   settings: Settings = defaultSettings();
   token = '';
-  backend: 'virtual' | 'linux' = 'virtual';
+  backend: BackendKind = 'virtual';
   /** the server reports its WebSocket client count here */
   wsClientCount: () => number = () => 0;
   /** called when the emergency chord is pressed or the input thread dies */
@@ -460,9 +460,21 @@ export class Daemon {
     return this.stopping;
   }
 
-  private async chooseBackend(choice: BackendChoice): Promise<'virtual' | 'linux'> {
+  private async chooseBackend(choice: BackendChoice): Promise<BackendKind> {
     if (choice === 'virtual') return 'virtual';
     if (this.linuxPipes) return 'linux';
+    if (choice === 'windows' || (choice === 'auto' && process.platform === 'win32')) {
+      const { canUseWindowsBackend } = await import('../platform/windows/availability.ts');
+      const available = canUseWindowsBackend();
+      if (available.ok) return 'windows';
+      if (choice === 'windows')
+        throw new DaemonError('BACKEND_UNAVAILABLE', `--backend windows: ${available.reason}`);
+      this.log.warn(
+        { reason: available.reason },
+        'backend auto: the keyboard hook cannot be used, using the virtual backend',
+      );
+      return 'virtual';
+    }
     const { canUseLinuxBackend } = await import('../platform/linux/index.ts');
     const available = await canUseLinuxBackend();
     if (available.ok) return 'linux';
@@ -480,7 +492,7 @@ export class Daemon {
       const token = (await readFile(this.paths.token, 'utf8')).trim();
       if (/^[0-9a-f]{32,128}$/.test(token)) {
         const mode = (await stat(this.paths.token)).mode & 0o777;
-        if (mode !== 0o600) {
+        if (mode !== 0o600 && process.platform !== 'win32') {
           await chmod(this.paths.token, 0o600);
           this.log.warn({ was: mode.toString(8) }, 'token file permissions were too open; set to 0600');
         }

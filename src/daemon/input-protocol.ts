@@ -18,7 +18,7 @@ export interface OutputRecordEvent {
   value?: number;
 }
 import type { PipeBackend } from '../platform/linux/index.ts';
-import type { DeviceDescriptor } from '../platform/types.ts';
+import type { BackendKind, DeviceDescriptor } from '../platform/types.ts';
 
 export interface LatencyStats {
   count: number;
@@ -71,7 +71,7 @@ export interface InputContext {
 export type ToInput =
   | {
       t: 'init';
-      backend: 'virtual' | 'linux';
+      backend: BackendKind;
       config: Config;
       devices: Record<string, DeviceSetting>;
       emergencyChord: string[];
@@ -92,7 +92,7 @@ export type ToInput =
   | { t: 'shutdown'; id: number };
 
 export type FromInput =
-  | { t: 'ready'; backend: 'virtual' | 'linux'; devices: DeviceDescriptor[] }
+  | { t: 'ready'; backend: BackendKind; devices: DeviceDescriptor[] }
   | { t: 'ack'; id: number; result?: unknown; error?: string }
   | { t: 'batch'; records: MonitorRecord[] }
   | { t: 'device'; change: 'added' | 'removed'; device: DeviceDescriptor }

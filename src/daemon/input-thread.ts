@@ -9,6 +9,7 @@ import type { Config, OutputEvent } from '../core/index.ts';
 import type { LedIndicator } from '../core/index.ts';
 import { axisName, Engine, keyName, layerName, LED_NAMES, resolveKey } from '../core/index.ts';
 import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
+import type { WindowsBackend } from '../platform/windows/backend.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
 import { monotonicUs } from '../platform/types.ts';
 import { ScriptPlayer, VirtualBackend } from '../platform/virtual.ts';
@@ -329,6 +330,7 @@ let host: EngineHost | null = null;
 let backend: InputBackend | null = null;
 let player: ScriptPlayer | null = null;
 let linux: LinuxBackend | null = null;
+let windows: WindowsBackend | null = null;
 let latencyTimer: NodeJS.Timeout | null = null;
 /** resolves when the linux loop has ended (after stop()) */
 let loopDone: Promise<void> = Promise.resolve();
@@ -377,6 +379,63 @@ async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): P
   loopDone = runLinuxLoop(h, b);
 }
 
+async function startWindows(h: EngineHost): Promise<void> {
+  const { WindowsBackend } = await import('../platform/windows/backend.ts');
+  const b = new WindowsBackend({ log: (message, context) => send({ t: 'log', message, context }) });
+  await b.start(h);
+  windows = b;
+  backend = b;
+  h.synchronous = true;
+  h.writer = (events) => b.write(events);
+  h.onEmergency = () => {
+    const released = h.releaseAll();
+    if (released.length > 0) b.write(released);
+    h.flush();
+    void b.stop();
+  };
+  player = new ScriptPlayer(h, (events) => b.write(events));
+  send({ t: 'ready', backend: 'windows', devices: b.devices() });
+  loopDone = runWindowsLoop(h, b);
+}
+
+/** The hook's message loop; control messages are read between waits (at most pollMs apart). */
+async function runWindowsLoop(h: EngineHost, b: WindowsBackend): Promise<void> {
+  for (;;) {
+    let exit;
+    try {
+      exit = b.runLoop({
+        onWake: () => {
+          for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port))
+            dispatch(m.message as ToInput);
+          h.flush();
+        },
+        afterIteration: () => h.flush(),
+      });
+    } catch (e) {
+      send({
+        t: 'error',
+        code: 'INPUT_LOOP_FAILED',
+        message: `the Windows input loop failed: ${(e as Error).message}`,
+      });
+      return;
+    }
+    h.flush();
+    if (exit === 'stopped') return;
+    // the hook runs only while this thread pumps messages: keep pumping while a script plays,
+    // or Windows would skip the hook (and in the end remove it) for keys typed meanwhile
+    const pumping = setInterval(() => {
+      b.pumpOnce();
+      h.flush();
+    }, 5);
+    try {
+      await pendingAsync;
+    } finally {
+      clearInterval(pumping);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 async function runLinuxLoop(h: EngineHost, b: LinuxBackend): Promise<void> {
   for (;;) {
     let exit;
@@ -411,6 +470,7 @@ async function handle(msg: ToInput): Promise<void> {
       host = new EngineHost(msg.config, msg.devices, msg.emergencyChord, msg.context);
       startLatencyReports(msg.latencyIntervalMs);
       if (msg.backend === 'linux') await startLinux(host, msg.wakeFd ?? -1, msg.pipes);
+      else if (msg.backend === 'windows') await startWindows(host);
       else await startVirtual(host);
       return;
     case 'swap': {
@@ -465,9 +525,10 @@ async function handle(msg: ToInput): Promise<void> {
 function dispatch(msg: ToInput): void {
   // A real-time script needs timers, which cannot run while the loop blocks in ppoll: leave the
   // loop while it plays (keyboard events wait in the kernel's queue meanwhile).
-  if (linux && msg.t === 'inject' && !msg.instant) {
+  const loop = linux ?? windows;
+  if (loop && msg.t === 'inject' && !msg.instant) {
     pendingAsync = handle(msg);
-    linux.breakLoop();
+    loop.breakLoop();
     return;
   }
   handle(msg).catch((e: unknown) => {

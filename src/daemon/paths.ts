@@ -12,10 +12,18 @@ export interface ConfigPaths {
   token: string;
 }
 
-/** --config-dir, else $KEYRX_CONFIG_DIR, else $XDG_CONFIG_HOME/keyrx, else ~/.config/keyrx. */
-export function resolveConfigDir(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * --config-dir, else $KEYRX_CONFIG_DIR, else (Windows) %APPDATA%\keyrx, else
+ * $XDG_CONFIG_HOME/keyrx, else ~/.config/keyrx.
+ */
+export function resolveConfigDir(
+  explicit?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (explicit) return resolve(explicit);
   if (env.KEYRX_CONFIG_DIR) return resolve(env.KEYRX_CONFIG_DIR);
+  if (platform === 'win32' && env.APPDATA) return resolve(env.APPDATA, 'keyrx');
   const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
   return resolve(base, 'keyrx');
 }

@@ -50,8 +50,11 @@ export interface KeyProcessor {
   isDeviceEnabled(id: string): boolean;
 }
 
+/** The input backends: virtual (scripts only), linux (evdev + uinput), windows (LL hook + SendInput). */
+export type BackendKind = 'virtual' | 'linux' | 'windows';
+
 export interface InputBackend {
-  readonly kind: 'virtual' | 'linux';
+  readonly kind: BackendKind;
   /** Starts delivering events to the processor. */
   start(processor: KeyProcessor): Promise<void>;
   /** Writes output events produced outside process()/tick() (releaseAll on a profile swap). */

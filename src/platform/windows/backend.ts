@@ -1,0 +1,199 @@
+/**
+ * The Windows input backend: a WH_KEYBOARD_LL hook on the input thread (a worker), the engine run
+ * inside the hook call, its output sent with SendInput at once.
+ *
+ * The hook runs inside the thread's message retrieval, so runLoop() waits in
+ * MsgWaitForMultipleObjectsEx (until input, a posted message, the engine's next deadline or a
+ * short poll for the main thread's messages) and then dispatches every queued message: each key
+ * reaches the hook there. The hook decides (hook-logic.ts) before anything else: our own output is
+ * recognised by its dwExtraInfo tag only — under Wine SendInput re-enters the hook from inside the
+ * call, on Windows it arrives later; both orders are the same to us. The engine is synchronous and
+ * bounded, so the hook returns well inside Windows' LowLevelHooksTimeout whatever it decides.
+ *
+ * A key the engine holds back (a tap-hold not decided yet) is swallowed; its outputs come later,
+ * in order, from the next key or from a deadline tick.
+ */
+import type { OutputEvent } from '../../core/index.ts';
+import type { DeviceDescriptor, InputBackend, KeyProcessor } from '../types.ts';
+import { monotonicUs } from '../types.ts';
+import { HookLogic, hookEvent, WINDOWS_KEYBOARD_DEVICE } from './hook-logic.ts';
+import { toSendInputs } from './send-input.ts';
+import type { Win32 } from './win32.ts';
+import { win32 } from './win32.ts';
+
+export interface WindowsBackendOptions {
+  /** diagnostics that are not errors */
+  log?: (message: string, context?: Record<string, unknown>) => void;
+  /** running under Wine (SendInput quirks, see send-input.ts); default: detected */
+  wine?: boolean;
+  /** longest wait between looks at the main thread's messages, ms (default 20) */
+  pollMs?: number;
+}
+
+export type WindowsLoopExit = 'stopped' | 'interrupted';
+
+export interface WindowsLoopHooks {
+  /** every iteration: drain the MessagePort here */
+  onWake?: () => void;
+  /** after every iteration, once its outputs are sent (flush monitoring here) */
+  afterIteration?: () => void;
+}
+
+/** One keyboard stands for all of them until Raw Input attributes events to devices. */
+const KEYBOARD: DeviceDescriptor = {
+  id: WINDOWS_KEYBOARD_DEVICE,
+  name: 'Windows keyboard (all keyboards)',
+  isKeyboard: true,
+  isPointer: false,
+  grabbed: true,
+};
+
+export class WindowsBackend implements InputBackend {
+  readonly kind = 'windows' as const;
+  private readonly opts: WindowsBackendOptions;
+  private processor: KeyProcessor | null = null;
+  private w: Win32 | null = null;
+  private logic: HookLogic | null = null;
+  private unhook: (() => void) | null = null;
+  private stopRequested = false;
+  private breakRequested = false;
+  private looping = false;
+  private suspended = false;
+  private wine = false;
+
+  constructor(opts: WindowsBackendOptions = {}) {
+    this.opts = opts;
+  }
+
+  async start(processor: KeyProcessor): Promise<void> {
+    this.w = win32();
+    this.processor = processor;
+    this.wine = this.opts.wine ?? this.w.wine;
+    this.logic = new HookLogic({
+      isDeviceEnabled: (id) => processor.isDeviceEnabled(id),
+      isSuspended: () => this.suspended,
+    });
+    this.unhook = this.w.hookKeyboard((nCode, wParam, lParam) => this.hook(nCode, wParam, lParam));
+    processor.deviceAdded(KEYBOARD);
+    this.opts.log?.('keyboard hook installed', { wine: this.wine, koffi: this.w.koffiVersion });
+  }
+
+  /** The hook procedure: decide, run the engine, send its output; never throws into Windows. */
+  private hook(nCode: number, wParam: number, lParam: unknown): number {
+    const w = this.w!;
+    if (nCode < 0 || !this.logic || this.stopRequested) return w.callNextHook(nCode, wParam, lParam);
+    let decision;
+    try {
+      decision = this.logic.decide(hookEvent(wParam, w.decodeHook(lParam)), monotonicUs());
+    } catch (err) {
+      this.processor?.error('hook-error', `the keyboard hook failed: ${(err as Error).message}`);
+      return w.callNextHook(nCode, wParam, lParam);
+    }
+    if (decision.action === 'pass') return w.callNextHook(nCode, wParam, lParam);
+    if (decision.action === 'drop') return 1;
+    const processor = this.processor!;
+    let outputs: OutputEvent[];
+    try {
+      outputs = processor.process(decision.input);
+    } catch (err) {
+      processor.error('engine-error', `process failed: ${(err as Error).message}`, {
+        key: decision.input.key,
+      });
+      return 1;
+    }
+    if (outputs.length > 0) this.write(outputs);
+    processor.processed(decision.input, outputs, monotonicUs());
+    return 1;
+  }
+
+  write(events: OutputEvent[]): void {
+    const w = this.w;
+    if (!w || events.length === 0) return;
+    const batch = toSendInputs(events, { wine: this.wine });
+    if (batch.inputs.length > 0) {
+      const sent = w.sendInput(batch.inputs);
+      if (sent !== batch.inputs.length)
+        this.processor?.error(
+          'send-input-failed',
+          `SendInput inserted ${sent} of ${batch.inputs.length} events (error ${w.lastError()}): a window of a program running as administrator has the focus?`,
+        );
+    }
+    if (batch.skipped.length > 0)
+      this.opts.log?.('outputs with no Windows form were not sent', { count: batch.skipped.length });
+  }
+
+  devices(): DeviceDescriptor[] {
+    return [KEYBOARD];
+  }
+
+  /** Pass every key through untouched (true) or remap again (false). */
+  setSuspended(suspended: boolean): void {
+    this.suspended = suspended;
+  }
+
+  /**
+   * Runs the message loop on the calling thread until stop() or breakLoop(). Keys are handled
+   * inside it (the hook); deadlines fire between waits.
+   */
+  runLoop(hooks: WindowsLoopHooks = {}): WindowsLoopExit {
+    const w = this.w;
+    if (!w || !this.processor) throw new Error('WindowsBackend.runLoop() before start()');
+    if (this.looping) throw new Error('WindowsBackend.runLoop() is already running');
+    this.looping = true;
+    this.breakRequested = false;
+    const pollMs = this.opts.pollMs ?? 20;
+    try {
+      while (!this.stopRequested && !this.breakRequested) {
+        const deadline = this.processor.nextDeadline();
+        const now = monotonicUs();
+        const waitMs = deadline === null ? pollMs : Math.min(pollMs, Math.max(0, (deadline - now) / 1000));
+        w.pump(waitMs);
+        this.tick();
+        hooks.afterIteration?.();
+        hooks.onWake?.();
+      }
+    } finally {
+      this.looping = false;
+      if (this.stopRequested) this.cleanup();
+    }
+    return this.stopRequested ? 'stopped' : 'interrupted';
+  }
+
+  /** One look at the message queue without waiting (while the loop is left for a script). */
+  pumpOnce(): void {
+    if (!this.w || this.stopRequested) return;
+    this.w.pump(0);
+    this.tick();
+  }
+
+  private tick(): void {
+    const processor = this.processor!;
+    const deadline = processor.nextDeadline();
+    const now = monotonicUs();
+    if (deadline === null || deadline > now) return;
+    let outputs: OutputEvent[];
+    try {
+      outputs = processor.tick(now);
+    } catch (err) {
+      processor.error('engine-error', `tick failed: ${(err as Error).message}`);
+      return;
+    }
+    if (outputs.length > 0) this.write(outputs);
+  }
+
+  breakLoop(): void {
+    this.breakRequested = true;
+  }
+
+  /** Unhooks (at once, or after the current loop iteration); never blocks. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    if (!this.looping) this.cleanup();
+  }
+
+  private cleanup(): void {
+    const unhook = this.unhook;
+    this.unhook = null;
+    unhook?.();
+  }
+}
