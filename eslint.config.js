@@ -23,6 +23,12 @@ export default tseslint.config(
     },
   },
   {
+    // test/wine's helpers run under Windows Node in Wine, as CommonJS (test/wine/w32.cjs)
+    files: ['test/wine/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // core/ and dsl/ run in the browser too: no Node built-ins there.
     files: ['src/core/**/*.ts', 'src/dsl/**/*.ts'],
     rules: {
