@@ -19,6 +19,8 @@ export interface DaemonCliOptions {
   logFormat?: string;
   allowedHost?: string[];
   auth: boolean;
+  /** --tray / --no-tray: the tray icon (windows backend); default on on Windows */
+  tray?: boolean;
 }
 
 export const DEFAULT_PORT = 9867;
@@ -77,7 +79,8 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   const logLevel = opts.logLevel ?? process.env.KEYRX_LOG_LEVEL ?? 'info';
   const logger = await createLogger(logLevel, opts.logFormat ?? process.env.KEYRX_LOG_FORMAT);
 
-  const daemon = new Daemon({ configDir: resolveConfigDir(opts.configDir), logger });
+  const tray = opts.tray ?? process.platform === 'win32';
+  const daemon = new Daemon({ configDir: resolveConfigDir(opts.configDir), logger, tray });
   const fail = async (e: unknown): Promise<never> => {
     await daemon.stop().catch(() => undefined);
     if (e instanceof DaemonError) throw new CliError(e.message, 1);
@@ -114,6 +117,7 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
     return closing;
   };
   daemon.onFatal = (reason) => void shutdown(reason, reason === 'emergency exit chord' ? 0 : 3);
+  daemon.onExitRequested = (reason) => void shutdown(reason, 0);
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGHUP', () => {
@@ -150,6 +154,14 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
     `keyrx ${status.version} listening on ${base} (backend ${status.backend}, profile ${status.activeProfile ?? 'none: keys pass through unchanged'})`,
   );
   io.out(`config: ${daemon.paths.root}`);
+  daemon.onOpenUi = () => {
+    const url = opts.auth ? `${base}/login?code=${auth.newLoginCode()}` : `${base}/`;
+    void import('../platform/windows/tray.ts').then(({ openInBrowser }) => {
+      if (!openInBrowser(url)) logger.warn('the web UI could not be opened in the browser');
+    });
+  };
+  if (tray && status.backend !== 'windows')
+    logger.info({ backend: status.backend }, 'no tray icon: it needs the windows backend');
   if (opts.auth) io.out(`web UI (one-time login link, 10 min): ${base}/login?code=${auth.newLoginCode()}`);
   else io.out(`web UI: ${base}/ (authentication disabled)`);
   io.out(`API token: ${daemon.paths.token}`);

@@ -1,4 +1,7 @@
-/** `keyrx doctor`: the Linux backend's checks (platform/linux/doctor.ts), coloured on a terminal. */
+/**
+ * `keyrx doctor`: the backend's checks (platform/linux/doctor.ts, on Windows platform/windows/doctor.ts),
+ * coloured on a terminal.
+ */
 import type { Painter } from './color.ts';
 import { painter, statusColor } from './color.ts';
 import { CliError } from './errors.ts';
@@ -22,6 +25,14 @@ export function colorDoctorReport(text: string, paint: Painter): string {
 }
 
 export async function runDoctorCommand(opts: { json?: boolean }, io: Output): Promise<void> {
+  if (process.platform === 'win32') {
+    const { runWindowsDoctor, formatWindowsDoctorReport } = await import('../platform/windows/doctor.ts');
+    const report = await runWindowsDoctor();
+    if (opts.json) io.out(JSON.stringify(report, null, 2));
+    else io.out(colorDoctorReport(formatWindowsDoctorReport(report), painter(io.outColor)));
+    if (!report.ok) throw new CliError('some checks failed (see above)', 1);
+    return;
+  }
   const { runDoctor, formatDoctorReport } = await import('../platform/linux/index.ts');
   const report = await runDoctor();
   if (opts.json) io.out(JSON.stringify(report, null, 2));

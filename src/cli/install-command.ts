@@ -37,6 +37,8 @@ export interface InstallOptions {
   service?: boolean;
   /** false with --no-enable: install the service without enabling or starting it */
   enable?: boolean;
+  /** start keyrx at login: Windows' HKCU Run value (all `keyrx install` does there); Linux's default */
+  autostart?: boolean;
 }
 
 export function registerInstallCommands(program: Command, io: Output): void {
@@ -50,6 +52,10 @@ export function registerInstallCommands(program: Command, io: Output): void {
     .option('--remove', 'undo it (same as keyrx uninstall)')
     .option('--no-service', 'leave the systemd user service alone')
     .option('--no-enable', 'install the systemd user service but do not enable or start it (no autostart)')
+    .option(
+      '--autostart',
+      'start keyrx at login: on Windows the HKCU Run value (the only step there); on Linux the enabled service (the default)',
+    )
     .action((opts: InstallOptions) => runInstall(opts, io));
   program
     .command('uninstall')
@@ -732,8 +738,15 @@ export async function runInstall(
   io: Output,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
+  if (process.platform === 'win32') {
+    const { runWindowsInstall } = await import('./install-windows.ts');
+    return runWindowsInstall(opts, io, daemonCommand());
+  }
   if (process.platform !== 'linux')
-    throw new CliError(`keyrx install sets up Linux (udev, uinput, systemd); this is ${process.platform}`, 1);
+    throw new CliError(
+      `keyrx install sets up Linux (udev, uinput, systemd) and Windows (autostart); this is ${process.platform}`,
+      1,
+    );
   const m = machineOf(env);
   const uid = process.getuid?.() ?? -1;
   if (uid === 0 && env.SUDO_USER && env.SUDO_USER !== 'root' && !env.KEYRX_INSTALL_USER)

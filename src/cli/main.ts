@@ -127,6 +127,11 @@ function buildProgram(io: Output): Command {
         (value: string, all: string[] = []) => [...all, value],
       )
       .option('--no-auth', 'no API token (refused unless the host is loopback)')
+      .option(
+        '--tray',
+        'show a tray icon: Open UI, Reload, Suspend/Resume, Exit (windows backend; default on Windows)',
+      )
+      .option('--no-tray', 'no tray icon')
       // loaded on demand: fastify and the daemon are not needed by the other commands
       .action(async (opts: DaemonCliOptions) => (await import('./daemon-command.ts')).runDaemon(opts, io));
   }

@@ -60,6 +60,7 @@ import type {
   InputContext,
   KeyRecord,
   LatencyStats,
+  TrayAction,
 } from './input-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { checkProfileName, isValidProfileName } from './names.ts';
@@ -127,6 +128,11 @@ export interface DaemonOptions {
    * (LinuxBackendOptions.pipes; bench/pipeline.bench.ts). Implies the linux backend.
    */
   linuxPipes?: PipeBackend;
+  /**
+   * windows backend: show the tray icon (Open UI, Reload, Suspend/Resume, Exit). Off unless asked
+   * (`keyrx daemon` asks on Windows; tests do not).
+   */
+  tray?: boolean;
 }
 
 export interface CompileErrorSummary {
@@ -291,6 +297,12 @@ export class Daemon {
   wsClientCount: () => number = () => 0;
   /** called when the emergency chord is pressed or the input thread dies */
   onFatal: (reason: string) => void = () => undefined;
+  /** the tray's Exit: stop the process cleanly (the CLI's shutdown) */
+  onExitRequested: (reason: string) => void = () => undefined;
+  /** the tray's Open UI: open a one-time login URL in the browser (the CLI knows the server) */
+  onOpenUi: () => void = () => undefined;
+  /** every key passes through untouched (the tray's Suspend) */
+  suspended = false;
   /** custom keyboard layouts (<config dir>/layouts) beside the built-in ones */
   readonly layoutStore: LayoutStore;
 
@@ -323,6 +335,7 @@ export class Daemon {
   private wakeFd = -1;
   private lastLatencyCount = 0;
   private readonly linuxPipes: PipeBackend | undefined;
+  private readonly tray: boolean;
   /**
    * Focused application, window title, input method and language: runtime state, never saved.
    * Every engine gets it: the first one, and the new one of every profile swap.
@@ -332,6 +345,7 @@ export class Daemon {
 
   constructor(opts: DaemonOptions) {
     this.linuxPipes = opts.linuxPipes;
+    this.tray = opts.tray === true;
     this.paths = configPaths(opts.configDir);
     // load() may read <configDir>/stdlib: the config dir in use, not the default one
     this.compiler = new CompilerService({ configDir: this.paths.root });
@@ -418,6 +432,8 @@ export class Daemon {
       context: { ...this.inputContext },
       wakeFd: this.wakeFd,
       pipes: this.linuxPipes,
+      // backends without a message loop of their own ignore it
+      tray: this.tray,
     });
     for (const d of ready.devices) this.connected.set(d.id, d);
 
@@ -648,9 +664,15 @@ export class Daemon {
       case 'log':
         this.log.info(m.context ?? {}, m.message);
         return;
+      case 'context':
+        this.contextFromInput(m.context);
+        return;
       case 'emergency':
         this.log.warn({ keys: m.keys }, 'emergency exit chord pressed: releasing everything and stopping');
         this.onFatal('emergency exit chord');
+        return;
+      case 'tray':
+        this.onTray(m.action);
         return;
       default:
         return;
@@ -1214,6 +1236,43 @@ export class Daemon {
     });
   }
 
+  /** A choice in the tray icon's menu (windows). Failures are reported as error events. */
+  private onTray(action: TrayAction): void {
+    this.log.info({ action }, 'tray menu');
+    const failed = (e: unknown): void =>
+      this.reportError('TRAY_ACTION_FAILED', `tray ${action}: ${e instanceof Error ? e.message : String(e)}`);
+    switch (action) {
+      case 'open-ui':
+        try {
+          this.onOpenUi();
+        } catch (e) {
+          failed(e);
+        }
+        return;
+      case 'reload':
+        this.reloadActive().catch(failed);
+        return;
+      case 'suspend':
+      case 'resume':
+        this.setSuspended(action === 'suspend').catch(failed);
+        return;
+      case 'exit':
+        this.onExitRequested('exit from the tray');
+        return;
+    }
+  }
+
+  /**
+   * Suspends remapping (every key passes through untouched) or resumes it; resolves once the
+   * input thread has applied it. Windows backend only.
+   */
+  async setSuspended(on: boolean): Promise<void> {
+    if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
+    await this.inputThread('suspending').request({ t: 'suspend', on });
+    this.suspended = on;
+    this.log.info({ suspended: on }, on ? 'suspended: keys pass through' : 'resumed: remapping');
+  }
+
   /** SIGHUP: re-read the active profile from disk and apply it. */
   async reloadActive(): Promise<ActivationResult | null> {
     await this.lock.run(() => this.rebuildIndex());
@@ -1363,14 +1422,33 @@ export class Daemon {
       if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
     }
     if (CONTEXT_FIELDS.every((f) => next[f] === this.inputContext[f])) return this.context();
-    // The input thread keeps what it was sent last and gives it to every engine a swap builds.
+    // The input thread keeps the context and gives it to every engine a swap builds. It is sent
+    // only the fields this request changes: the backend may change others meanwhile (Windows
+    // watches the foreground window), and its answer, the whole context, is the truth.
+    const changed: ContextPatch = {};
+    for (const field of CONTEXT_FIELDS)
+      if (next[field] !== this.inputContext[field]) (changed as Record<string, unknown>)[field] = next[field];
     this.inputContext = next;
     this.contextUpdatedAt = new Date();
+    const applied = await this.inputThread('the input context').request<InputContext | undefined>({
+      t: 'context',
+      context: changed,
+    });
+    if (applied) this.inputContext = { ...applied };
     const info = this.context();
-    await this.inputThread('the input context').request({ t: 'context', context: next });
     this.hub.publish('context', info);
     this.log.debug(info, 'input context changed');
     return info;
+  }
+
+  /** The backend saw the context change (Windows): published like a PUT's change. */
+  private contextFromInput(context: InputContext): void {
+    if (CONTEXT_FIELDS.every((f) => context[f] === this.inputContext[f])) return;
+    this.inputContext = { ...context };
+    this.contextUpdatedAt = new Date();
+    const info = this.context();
+    this.hub.publish('context', info);
+    this.log.debug(info, 'input context changed (from the input backend)');
   }
 
   async simulate(input: {

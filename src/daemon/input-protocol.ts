@@ -82,13 +82,18 @@ export type ToInput =
       wakeFd?: number;
       /** linux, benchmarks and host tests only: pipes instead of devices (LinuxBackendOptions.pipes) */
       pipes?: PipeBackend;
+      /** windows: show the tray icon (its window lives on the input thread, pumped by the hook's loop) */
+      tray?: boolean;
     }
   | { t: 'swap'; id: number; config: Config }
   | { t: 'inject'; id: number; steps: ScriptStep[]; instant: boolean }
   | { t: 'state'; id: number }
-  | { t: 'context'; id: number; context: InputContext }
+  /** the fields to replace (PUT /api/context); the ack's result is the whole context after it */
+  | { t: 'context'; id: number; context: Partial<InputContext> }
   | { t: 'devices'; devices: Record<string, DeviceSetting> }
   | { t: 'settings'; emergencyChord: string[]; latencyIntervalMs: number }
+  /** windows: every key passes through untouched while `on` (the tray's Suspend/Resume) */
+  | { t: 'suspend'; id: number; on: boolean }
   | { t: 'shutdown'; id: number };
 
 export type FromInput =
@@ -99,7 +104,17 @@ export type FromInput =
   | { t: 'error'; code: string; message: string; context?: Record<string, unknown> }
   | { t: 'latency'; window: LatencyStats; total: LatencyStats; eventsProcessed: number; intervalMs: number }
   | { t: 'emergency'; keys: string[] }
-  | { t: 'log'; message: string; context?: Record<string, unknown> };
+  /**
+   * the backend saw the context change (windows: the foreground window, its language or IME):
+   * the input thread's whole context after the change, already applied to the engine
+   */
+  | { t: 'context'; context: InputContext }
+  | { t: 'log'; message: string; context?: Record<string, unknown> }
+  /** windows: a choice in the tray icon's menu, for the daemon to carry out */
+  | { t: 'tray'; action: TrayAction };
+
+/** The tray menu's items (src/platform/windows/tray.ts). */
+export type TrayAction = 'open-ui' | 'reload' | 'suspend' | 'resume' | 'exit';
 
 export interface InjectResult {
   events: number;

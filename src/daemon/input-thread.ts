@@ -10,6 +10,7 @@ import type { LedIndicator } from '../core/index.ts';
 import { axisName, Engine, keyName, layerName, LED_NAMES, resolveKey } from '../core/index.ts';
 import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { WindowsBackend } from '../platform/windows/backend.ts';
+import type { Tray } from '../platform/windows/tray.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
 import { monotonicUs } from '../platform/types.ts';
 import { ScriptPlayer, VirtualBackend } from '../platform/virtual.ts';
@@ -94,9 +95,11 @@ class EngineHost implements KeyProcessor {
     this.setChord(chord);
   }
 
-  setContext(context: InputContext): void {
-    this.context = { ...context };
+  /** Replaces the given fields (a PUT, or what the backend saw); returns the whole context. */
+  setContext(patch: Partial<InputContext>): InputContext {
+    this.context = { ...this.context, ...patch };
     this.engine.setContext(this.context);
+    return { ...this.context };
   }
 
   setChord(names: string[]): void {
@@ -331,6 +334,8 @@ let backend: InputBackend | null = null;
 let player: ScriptPlayer | null = null;
 let linux: LinuxBackend | null = null;
 let windows: WindowsBackend | null = null;
+/** windows with --tray: the icon's window, on this thread (pumped by the hook's loop) */
+let tray: Tray | null = null;
 let latencyTimer: NodeJS.Timeout | null = null;
 /** resolves when the linux loop has ended (after stop()) */
 let loopDone: Promise<void> = Promise.resolve();
@@ -379,10 +384,33 @@ async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): P
   loopDone = runLinuxLoop(h, b);
 }
 
-async function startWindows(h: EngineHost): Promise<void> {
+/** The tray icon; a failure is reported and the daemon runs on without it. */
+async function startTray(): Promise<void> {
+  try {
+    const { createTray } = await import('../platform/windows/tray.ts');
+    tray = createTray({
+      onChoice: (action) => send({ t: 'tray', action }),
+      log: (message, context) => send({ t: 'log', message, context }),
+    });
+  } catch (e) {
+    send({ t: 'error', code: 'TRAY_FAILED', message: `no tray icon: ${(e as Error).message}` });
+  }
+}
+
+function removeTray(): void {
+  tray?.remove();
+  tray = null;
+}
+
+async function startWindows(h: EngineHost, withTray: boolean): Promise<void> {
   const { WindowsBackend } = await import('../platform/windows/backend.ts');
-  const b = new WindowsBackend({ log: (message, context) => send({ t: 'log', message, context }) });
+  const b = new WindowsBackend({
+    log: (message, context) => send({ t: 'log', message, context }),
+    // what Windows sees applies to the next key at once; the daemon learns it afterwards
+    onContext: (patch) => send({ t: 'context', context: h.setContext(patch) }),
+  });
   await b.start(h);
+  if (withTray) await startTray();
   windows = b;
   backend = b;
   h.synchronous = true;
@@ -391,6 +419,7 @@ async function startWindows(h: EngineHost): Promise<void> {
     const released = h.releaseAll();
     if (released.length > 0) b.write(released);
     h.flush();
+    removeTray();
     void b.stop();
   };
   player = new ScriptPlayer(h, (events) => b.write(events));
@@ -470,7 +499,7 @@ async function handle(msg: ToInput): Promise<void> {
       host = new EngineHost(msg.config, msg.devices, msg.emergencyChord, msg.context);
       startLatencyReports(msg.latencyIntervalMs);
       if (msg.backend === 'linux') await startLinux(host, msg.wakeFd ?? -1, msg.pipes);
-      else if (msg.backend === 'windows') await startWindows(host);
+      else if (msg.backend === 'windows') await startWindows(host, msg.tray === true);
       else await startVirtual(host);
       return;
     case 'swap': {
@@ -495,8 +524,7 @@ async function handle(msg: ToInput): Promise<void> {
       send({ t: 'ack', id: msg.id, result: host!.engine.state() });
       return;
     case 'context':
-      host!.setContext(msg.context);
-      send({ t: 'ack', id: msg.id });
+      send({ t: 'ack', id: msg.id, result: host!.setContext(msg.context) });
       return;
     case 'devices':
       host!.setDeviceSettings(msg.devices);
@@ -506,11 +534,22 @@ async function handle(msg: ToInput): Promise<void> {
       host!.setChord(msg.emergencyChord);
       startLatencyReports(msg.latencyIntervalMs);
       return;
+    case 'suspend':
+      // acknowledged once in effect: a key after the reply is decided in the new state
+      if (!windows) {
+        send({ t: 'ack', id: msg.id, error: 'suspending needs the windows backend' });
+        return;
+      }
+      windows.setSuspended(msg.on);
+      tray?.setSuspended(msg.on);
+      send({ t: 'ack', id: msg.id, result: { suspended: msg.on } });
+      return;
     case 'shutdown': {
       if (host && backend) {
         const released = host.releaseAll();
         if (released.length > 0) backend.write(released);
         host.flush();
+        removeTray();
         await backend.stop();
         await loopDone;
       }

@@ -19,6 +19,9 @@
 //   focus         SetForegroundWindow + SetFocus again; replies whether it has both
 //   keys          the virtual keys down: `down` as this window's thread saw them (GetKeyboardState),
 //                 `async` as the system sees them (GetAsyncKeyState)
+//   tray [<id>]   the daemon's tray window (FindWindowW by its class, KeyrxTrayWindow): its title
+//                 (the tray shows its state there, as in the tooltip); with <id>, posts it
+//                 WM_COMMAND <id> first, as the tray's popup menu does
 //   quit          destroy the window and exit
 // It exits by itself after <lifetime ms> (default 30 min), so a lost harness leaves nothing behind.
 'use strict';
@@ -150,9 +153,28 @@ function keysDown() {
   return { down, async };
 }
 
+// the daemon's tray window (src/platform/windows/tray.ts)
+const user32 = koffi.load('user32.dll');
+const FindWindowW = user32.func('void * __stdcall FindWindowW(const char16_t *cls, const char16_t *name)');
+const PostMessageW = user32.func(
+  'bool __stdcall PostMessageW(void *hwnd, uint32_t msg, uintptr_t wParam, intptr_t lParam)',
+);
+const GetWindowTextW = user32.func('int __stdcall GetWindowTextW(void *hwnd, _Out_ char16_t *text, int max)');
+
+function tray(id) {
+  const tw = FindWindowW('KeyrxTrayWindow', null);
+  if (!tw) return { ok: true, found: false };
+  let posted = null;
+  if (id !== '') posted = PostMessageW(tw, 0x0111 /* WM_COMMAND */, Number(id), 0);
+  const text = Buffer.alloc(512);
+  const n = GetWindowTextW(tw, text, 256);
+  return { ok: true, found: true, posted, title: text.toString('utf16le', 0, n * 2) };
+}
+
 focus();
 serve(
   {
+    tray: (id) => tray(id.trim()),
     ping: () => ({ ok: true }),
     mark: (name) => {
       log({ ev: 'mark', name });

@@ -14,8 +14,12 @@
  *      A arrives again. This scenario runs always.
  *   2. the daemon under Windows Node with the virtual backend: REST answers from Wine.
  *   3. the daemon with the Windows backend (one process for all of it), profiles in
- *      test/wine/profiles: REST, a remap, tap vs hold by timing, a layer, a profile switch with a
- *      key held, the emergency chord (the daemon exits; keys arrive unmapped).
+ *      test/wine/profiles: REST, a remap, the tray's Suspend/Resume and Reload (WM_COMMAND posted
+ *      to its window by the target), tap vs hold by timing, a layer, a profile switch with a key
+ *      held, the emergency chord (the daemon exits; keys arrive unmapped); then a second daemon
+ *      ended by the tray's Exit.
+ *   4. `keyrx install --autostart` writes the HKCU Run value (`wine reg query`), `keyrx doctor
+ *      --json` finds the hook usable and autostart set, `keyrx uninstall` removes the value.
  * 2 and 3 are skipped while dist/src/platform/windows/backend.js does not exist
  * (KEYRX_WINE_DAEMON=1 runs them anyway).
  *
@@ -23,6 +27,7 @@
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -39,6 +44,7 @@ import {
   stopAll,
   tail,
   waitForLog,
+  wineEnv,
   wineNode,
   winPath,
   xdotool,
@@ -270,6 +276,7 @@ test('environment: a low-level hook under Wine replaces A by a tagged B, and the
 interface WineDaemon {
   proc: WineProcess;
   url: string;
+  token: string;
   api(method: string, path: string): Promise<{ status: number; json: Record<string, unknown> }>;
 }
 
@@ -291,6 +298,7 @@ async function startDaemon(name: string, backend: string): Promise<WineDaemon> {
   return {
     proc,
     url,
+    token,
     async api(method, path) {
       const res = await fetch(url + path, {
         method,
@@ -300,6 +308,27 @@ async function startDaemon(name: string, backend: string): Promise<WineDaemon> {
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
     },
   };
+}
+
+/** The context fields of a GET /api/context reply. */
+function pick(c: Record<string, unknown>): Record<string, unknown> {
+  return { app: c.app, title: c.title, ime: c.ime, language: c.language };
+}
+
+/** A request with a JSON body. */
+async function fetchJson(
+  daemon: WineDaemon,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(daemon.url + path, {
+    method,
+    headers: { authorization: `Bearer ${daemon.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 test(
@@ -348,6 +377,57 @@ describe('daemon with the Windows backend', { skip: DAEMON_SKIP }, () => {
     assert.ok(!strokes(events).includes('+A'), strokes(events).join(' '));
   });
 
+  test('tray: Suspend lets keys through unmapped, Resume remaps again, Reload re-activates', async () => {
+    const tray = (arg = ''): Promise<Record<string, unknown>> => target.command(`tray ${arg}`);
+    const titled = async (title: string): Promise<void> => {
+      for (let seen = await tray(); seen.title !== title; seen = await tray()) {
+        if (!daemon.proc.running()) throw new Error(`the daemon exited:\n${tail(daemon.proc.output)}`);
+        await sleep(20);
+      }
+    };
+    const start = await tray();
+    assert.equal(start.found, true, 'no tray window (class KeyrxTrayWindow)');
+    assert.equal(start.title, 'keyrx: remapping');
+
+    // Suspend, as the popup menu sends it; the title changes once the hook lets keys through
+    assert.equal((await tray('3')).posted, true);
+    try {
+      await withinHang(titled('keyrx: suspended (keys pass through)'), () => tail(daemon.proc.output));
+      const suspended = await target.scenario('suspended', () => {
+        for (const key of ['a', 'shift+a', 'd']) xdotool('key', key);
+      });
+      assert.equal(typed(suspended), 'aAd');
+      // the keys themselves, not B; D is not held back as a tap-hold key (X orders Shift's release either way)
+      assert.deepEqual(
+        strokes(suspended).filter((s) => !s.endsWith('Shift')),
+        ['+A', '-A', '+A', '-A', '+D', '-D'],
+      );
+    } finally {
+      // resumed whatever happened: the scenarios after this one need the remapping
+      assert.equal((await tray('4')).posted, true);
+    }
+    await withinHang(titled('keyrx: remapping'), () => tail(daemon.proc.output));
+    const resumed = await target.scenario('resumed', () => xdotool('key', 'a'));
+    assert.equal(typed(resumed), 'b');
+
+    // Reload: the active profile is activated again (the daemon logs each activation)
+    const activations = (): number =>
+      readFileSync(daemon.proc.output, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"msg":"profile activated"')).length;
+    const before = activations();
+    await tray('2');
+    await withinHang(
+      (async () => {
+        while (activations() === before) await sleep(20);
+      })(),
+      () => `the tray's Reload activated nothing:\n${tail(daemon.proc.output)}`,
+    );
+    assert.equal((await daemon.api('GET', '/api/status')).json.activeProfile, 'main');
+    const reloaded = await target.scenario('reloaded', () => xdotool('key', 'a'));
+    assert.equal(typed(reloaded), 'b');
+  });
+
   test('tap vs hold: D tapped types d; held alone past its 300 ms it is Shift, and no d', async () => {
     const tap = await target.scenario('tap', () => xdotool('key', 'd'));
     assert.equal(typed(tap), 'd');
@@ -382,6 +462,41 @@ describe('daemon with the Windows backend', { skip: DAEMON_SKIP }, () => {
     assert.deepEqual(strokes(events), ['+Left', '-Left', '+1', '-1', '+H', '-H']);
     const left = events.find((e): e is KeyEvent => e.ev === 'key' && e.vk === 0x25);
     assert.equal(left?.ext, true, 'Left arrived without the extended flag');
+  });
+
+  test('context from Windows: APP:node.exe and TITLE: of the target map keys; GET /api/context shows it', async () => {
+    // the daemon reads the foreground window itself (no PUT): the target's process and title
+    const expected = { app: 'node.exe', title: TITLE, ime: false, language: 'en' };
+    const context = async (): Promise<Record<string, unknown>> => {
+      const r = await daemon.api('GET', '/api/context');
+      assert.equal(r.status, 200);
+      return r.json;
+    };
+    const events = await target.scenario('context', () => {
+      for (const key of ['q', 'z', 'e']) xdotool('key', key);
+    });
+    // Q: APP:node.exe, Z: TITLE:keyrx-wine-*, E: APP:notepad.exe does not match
+    assert.equal(typed(events), 'wye', strokes(events).join(' '));
+    // the input thread told the main thread before the keys went out; wait for it, in case
+    // the request overtook that message
+    await withinHang(
+      (async () => {
+        while (JSON.stringify(pick(await context())) !== JSON.stringify(expected)) await sleep(50);
+      })(),
+      () => 'GET /api/context never showed the target window',
+    );
+    assert.notEqual((await context()).updatedAt, null);
+
+    // an explicit PUT holds while the foreground window stays (the next foreground change
+    // overwrites app and title): Q is no longer node.exe's
+    const put = await fetchJson(daemon, 'PUT', '/api/context', { app: 'other.exe' });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    const overridden = await target.scenario('context-put', () => xdotool('key', 'q'));
+    assert.equal(typed(overridden), 'q');
+    assert.deepEqual(pick(await context()), { ...expected, app: 'other.exe' });
+    assert.equal((await fetchJson(daemon, 'PUT', '/api/context', { app: 'node.exe' })).status, 200);
+    const restored = await target.scenario('context-restored', () => xdotool('key', 'q'));
+    assert.equal(typed(restored), 'w');
   });
 
   test('auto-repeat: A held repeats B, released once', async () => {
@@ -433,3 +548,88 @@ describe('daemon with the Windows backend', { skip: DAEMON_SKIP }, () => {
     assert.equal(typed(events), 'a');
   });
 });
+
+test(
+  "tray's Exit: the daemon stops cleanly (status 0) and its tray window is gone",
+  { skip: DAEMON_SKIP },
+  async () => {
+    const daemon = await startDaemon('daemon-tray-exit', 'windows');
+    try {
+      const tray = await target.command('tray 5');
+      assert.equal(tray.found, true, 'no tray window (class KeyrxTrayWindow)');
+      const exit = await withinHang(
+        daemon.proc.exited,
+        () => `the daemon did not exit on the tray's Exit:\n${tail(daemon.proc.output)}`,
+      );
+      assert.deepEqual(exit, { code: 0, signal: null }, tail(daemon.proc.output));
+      assert.match(readFileSync(daemon.proc.output, 'utf8'), /exit from the tray/);
+      assert.equal((await target.command('tray')).found, false);
+      // the hook went with it
+      const events = await target.scenario('after-tray-exit', () => xdotool('key', 'a'));
+      assert.equal(typed(events), 'a');
+    } finally {
+      await daemon.proc.kill();
+    }
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// 4. install, doctor, uninstall
+
+/** `keyrx <args>` under Wine to its end: its exit and output. */
+async function keyrx(name: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  const file = join(OUT, `${name}.out`);
+  const proc = wineNode(appMain(), args, file);
+  const exit = await withinHang(proc.exited, () => `keyrx ${args.join(' ')} hangs:\n${tail(file)}`);
+  return { code: exit.code, output: readFileSync(file, 'utf8') };
+}
+
+/** `wine reg query` of keyrx's Run value: its data, or null when there is none. */
+function runValue(): string | null {
+  const r = spawnSync(
+    'wine',
+    ['reg', 'query', 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run', '/v', 'keyrx'],
+    { env: wineEnv(), encoding: 'utf8', timeout: 60_000 },
+  );
+  if (r.status !== 0) return null;
+  const line = r.stdout.split(/\r?\n/).find((l) => /^\s+keyrx\s+REG_SZ\s/.test(l));
+  return line ? line.replace(/^\s+keyrx\s+REG_SZ\s+/, '').trim() : null;
+}
+
+test(
+  'install --autostart writes the HKCU Run value, doctor --json finds the hook usable, uninstall removes it',
+  { skip: DAEMON_SKIP },
+  async () => {
+    assert.equal(runValue(), null, 'a Run value keyrx before the test');
+    const installed = await keyrx('install', ['install', '--autostart']);
+    assert.equal(installed.code, 0, installed.output);
+    const value = runValue();
+    const main = winPath(appMain());
+    assert.match(value ?? '', /^"[^"]*node\.exe" "([^"]*)" daemon$/, `Run value: ${value}`);
+    assert.equal(/^"[^"]*" "([^"]*)"/.exec(value!)![1].toLowerCase(), main.toLowerCase());
+    // a second run changes nothing
+    const again = await keyrx('install-again', ['install', '--autostart']);
+    assert.equal(again.code, 0, again.output);
+    assert.match(again.output, /already done/);
+
+    const doctor = await keyrx('doctor', ['doctor', '--json']);
+    assert.equal(doctor.code, 0, doctor.output);
+    const report = JSON.parse(doctor.output.slice(doctor.output.indexOf('{'))) as {
+      ok: boolean;
+      platform: string;
+      wine: boolean;
+      checks: Array<{ id: string; status: string; detail: string }>;
+    };
+    const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+    assert.equal(report.platform, 'windows');
+    assert.equal(report.wine, true);
+    assert.equal(status.ffi, 'ok', doctor.output);
+    assert.equal(status.hook, 'ok', doctor.output);
+    assert.equal(status.autostart, 'ok', doctor.output);
+    assert.ok(['ok', 'warn'].includes(status.elevation), doctor.output);
+
+    const removed = await keyrx('uninstall', ['uninstall']);
+    assert.equal(removed.code, 0, removed.output);
+    assert.equal(runValue(), null);
+  },
+);

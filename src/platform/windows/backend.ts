@@ -18,8 +18,9 @@ import type { DeviceDescriptor, InputBackend, KeyProcessor } from '../types.ts';
 import { monotonicUs } from '../types.ts';
 import { HookLogic, hookEvent, WINDOWS_KEYBOARD_DEVICE } from './hook-logic.ts';
 import { toSendInputs } from './send-input.ts';
+import { ContextWatcher, type WindowsContextPatch } from './context.ts';
 import type { Win32 } from './win32.ts';
-import { win32 } from './win32.ts';
+import { win32, win32Context } from './win32.ts';
 
 export interface WindowsBackendOptions {
   /** diagnostics that are not errors */
@@ -28,6 +29,11 @@ export interface WindowsBackendOptions {
   wine?: boolean;
   /** longest wait between looks at the main thread's messages, ms (default 20) */
   pollMs?: number;
+  /**
+   * the input context Windows reports (foreground app and title, language, IME: context.ts),
+   * called on this thread with the fields that changed; none given: not watched
+   */
+  onContext?: (patch: WindowsContextPatch) => void;
 }
 
 export type WindowsLoopExit = 'stopped' | 'interrupted';
@@ -55,6 +61,7 @@ export class WindowsBackend implements InputBackend {
   private w: Win32 | null = null;
   private logic: HookLogic | null = null;
   private unhook: (() => void) | null = null;
+  private context: ContextWatcher | null = null;
   private stopRequested = false;
   private breakRequested = false;
   private looping = false;
@@ -75,6 +82,13 @@ export class WindowsBackend implements InputBackend {
     });
     this.unhook = this.w.hookKeyboard((nCode, wParam, lParam) => this.hook(nCode, wParam, lParam));
     processor.deviceAdded(KEYBOARD);
+    if (this.opts.onContext) {
+      this.context = new ContextWatcher(win32Context(), this.opts.onContext, {
+        error: (message) => processor.error('context-failed', message),
+        log: (message) => this.opts.log?.(message),
+      });
+      this.context.start(monotonicUs());
+    }
     this.opts.log?.('keyboard hook installed', { wine: this.wine, koffi: this.w.koffiVersion });
   }
 
@@ -92,6 +106,8 @@ export class WindowsBackend implements InputBackend {
     if (decision.action === 'pass') return w.callNextHook(nCode, wParam, lParam);
     if (decision.action === 'drop') return 1;
     const processor = this.processor!;
+    // a press is matched against the window it goes to (APP:/TITLE: conditions)
+    if (decision.input.action === 'press') this.context?.beforeKey(monotonicUs());
     let outputs: OutputEvent[];
     try {
       outputs = processor.process(decision.input);
@@ -148,6 +164,7 @@ export class WindowsBackend implements InputBackend {
         const now = monotonicUs();
         const waitMs = deadline === null ? pollMs : Math.min(pollMs, Math.max(0, (deadline - now) / 1000));
         w.pump(waitMs);
+        this.context?.poll(monotonicUs());
         this.tick();
         hooks.afterIteration?.();
         hooks.onWake?.();
@@ -163,6 +180,7 @@ export class WindowsBackend implements InputBackend {
   pumpOnce(): void {
     if (!this.w || this.stopRequested) return;
     this.w.pump(0);
+    this.context?.poll(monotonicUs());
     this.tick();
   }
 
@@ -195,5 +213,7 @@ export class WindowsBackend implements InputBackend {
     const unhook = this.unhook;
     this.unhook = null;
     unhook?.();
+    this.context?.stop();
+    this.context = null;
   }
 }

@@ -7,6 +7,7 @@
  * per module instance, and the input thread is a worker).
  */
 import { createRequire } from 'node:module';
+import type { ForegroundSource } from './context.ts';
 
 /** Just the part of koffi's API used here (keeps the build independent of koffi's typings). */
 type KoffiFunction = (...args: unknown[]) => unknown;
@@ -253,4 +254,130 @@ export function win32(): Win32 {
     },
   };
   return cached;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the input context (context.ts): its own bindings, so the backend's stay as they are
+
+let cachedContext: ForegroundSource | null = null;
+
+const EVENT_SYSTEM_FOREGROUND = 0x0003;
+const WINEVENT_OUTOFCONTEXT = 0x0000;
+const WM_IME_CONTROL = 0x0283;
+const IMC_GETOPENSTATUS = 0x0005;
+const SMTO_ABORTIFHUNG = 0x0002;
+/** a hung window's IME answers nothing: the loop waits this long at most */
+const IME_QUERY_TIMEOUT_MS = 50;
+
+/**
+ * The foreground window's process, title, language and IME state, for context.ts. Handles are
+ * plain numbers here (uintptr_t), compared as BigInt. The foreground event hook is out of
+ * context: Windows posts it to this thread, and pump() dispatches it with the keys.
+ */
+export function win32Context(): ForegroundSource {
+  if (cachedContext) return cachedContext;
+  win32(); // the same checks (Windows, koffi) and errors
+  const koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
+  const user32 = koffi.load('user32.dll');
+  const kernel32 = koffi.load('kernel32.dll');
+  const imm32 = koffi.load('imm32.dll');
+  const WINEVENTPROC = koffi.proto(
+    'void __stdcall KeyrxCtxWinEventProc(uintptr_t hook, uint32_t event, uintptr_t hwnd, int32_t idObject, int32_t idChild, uint32_t thread, uint32_t time)',
+  );
+  const c = {
+    GetForegroundWindow: user32.func('uintptr_t __stdcall GetForegroundWindow()'),
+    GetWindowThreadProcessId: user32.func(
+      'uint32_t __stdcall GetWindowThreadProcessId(uintptr_t hwnd, _Out_ uint32_t *pid)',
+    ),
+    GetWindowTextW: user32.func(
+      'int __stdcall GetWindowTextW(uintptr_t hwnd, _Out_ char16_t *text, int max)',
+    ),
+    GetKeyboardLayout: user32.func('uintptr_t __stdcall GetKeyboardLayout(uint32_t tid)'),
+    SendMessageTimeoutW: user32.func(
+      'intptr_t __stdcall SendMessageTimeoutW(uintptr_t hwnd, uint32_t msg, uintptr_t wParam, intptr_t lParam, uint32_t flags, uint32_t ms, _Out_ uintptr_t *result)',
+    ),
+    SetWinEventHook: user32.func(
+      'uintptr_t __stdcall SetWinEventHook(uint32_t min, uint32_t max, uintptr_t hmod, KeyrxCtxWinEventProc *fn, uint32_t pid, uint32_t tid, uint32_t flags)',
+    ),
+    UnhookWinEvent: user32.func('bool __stdcall UnhookWinEvent(uintptr_t hook)'),
+    ImmGetDefaultIMEWnd: imm32.func('uintptr_t __stdcall ImmGetDefaultIMEWnd(uintptr_t hwnd)'),
+    OpenProcess: kernel32.func(
+      'uintptr_t __stdcall OpenProcess(uint32_t access, bool inherit, uint32_t pid)',
+    ),
+    CloseHandle: kernel32.func('bool __stdcall CloseHandle(uintptr_t h)'),
+    QueryFullProcessImageNameW: kernel32.func(
+      'bool __stdcall QueryFullProcessImageNameW(uintptr_t h, uint32_t flags, _Out_ char16_t *name, _Inout_ uint32_t *size)',
+    ),
+  };
+  const big = (v: unknown): bigint => BigInt((v as number | bigint | null) ?? 0);
+  const text = Buffer.alloc(2 * 1025);
+  const name = Buffer.alloc(2 * 520);
+  cachedContext = {
+    ctxForegroundWindow: () => big(c.GetForegroundWindow()),
+    ctxProcessName(hwnd) {
+      const pid = [0];
+      c.GetWindowThreadProcessId(hwnd, pid);
+      const h = big(c.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, false, pid[0]));
+      if (h === 0n) return '';
+      try {
+        const size = [520];
+        if (!c.QueryFullProcessImageNameW(h, 0, name, size)) return '';
+        return (
+          name
+            .toString('utf16le', 0, size[0] * 2)
+            .split('\\')
+            .pop() ?? ''
+        );
+      } finally {
+        c.CloseHandle(h);
+      }
+    },
+    ctxWindowTitle(hwnd) {
+      const n = Number(c.GetWindowTextW(hwnd, text, 1025));
+      return text.toString('utf16le', 0, Math.max(0, n) * 2);
+    },
+    ctxLanguageId(hwnd) {
+      const tid = Number(c.GetWindowThreadProcessId(hwnd, [0]));
+      return Number(big(c.GetKeyboardLayout(tid)) & 0xffffn);
+    },
+    ctxImeOpen(hwnd) {
+      // the standard way to ask another process's IME: its default IME window answers
+      const ime = big(c.ImmGetDefaultIMEWnd(hwnd));
+      if (ime === 0n) return false;
+      const result = [0n];
+      const ok = c.SendMessageTimeoutW(
+        ime,
+        WM_IME_CONTROL,
+        IMC_GETOPENSTATUS,
+        0,
+        SMTO_ABORTIFHUNG,
+        IME_QUERY_TIMEOUT_MS,
+        result,
+      );
+      return big(ok) !== 0n && big(result[0]) !== 0n;
+    },
+    ctxWatchForeground(onChange) {
+      const cb = koffi.register(() => onChange(), koffi.pointer(WINEVENTPROC));
+      const hook = big(
+        c.SetWinEventHook(
+          EVENT_SYSTEM_FOREGROUND,
+          EVENT_SYSTEM_FOREGROUND,
+          0,
+          cb,
+          0,
+          0,
+          WINEVENT_OUTOFCONTEXT,
+        ),
+      );
+      if (hook === 0n) {
+        koffi.unregister(cb);
+        return null;
+      }
+      return () => {
+        c.UnhookWinEvent(hook);
+        koffi.unregister(cb);
+      };
+    },
+  };
+  return cachedContext;
 }
