@@ -381,7 +381,7 @@ async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): P
   // scripts injected through the API play into the same engine and output device
   player = new ScriptPlayer(h, (events) => b.write(events));
   send({ t: 'ready', backend: 'linux', devices: b.devices() });
-  loopDone = runLinuxLoop(h, b);
+  loopDone = runBackendLoop(h, b, 'Linux');
 }
 
 /** The tray icon; a failure is reported and the daemon runs on without it. */
@@ -424,11 +424,30 @@ async function startWindows(h: EngineHost, withTray: boolean): Promise<void> {
   };
   player = new ScriptPlayer(h, (events) => b.write(events));
   send({ t: 'ready', backend: 'windows', devices: b.devices() });
-  loopDone = runWindowsLoop(h, b);
+  loopDone = runBackendLoop(h, b, 'Windows', () => {
+    b.pumpOnce();
+    h.flush();
+  });
 }
 
-/** The hook's message loop; control messages are read between waits (at most pollMs apart). */
-async function runWindowsLoop(h: EngineHost, b: WindowsBackend): Promise<void> {
+/** A backend that runs its own synchronous loop on this thread (linux: ppoll; windows: the hook's messages). */
+interface LoopingBackend {
+  runLoop(hooks: { onWake?: () => void; afterIteration?: () => void }): 'stopped' | 'interrupted';
+}
+
+/**
+ * Runs a backend's loop until it stops. Control messages are read when the loop wakes for them
+ * (linux: the main thread signals the wake fd; windows: between waits, at most pollMs apart). A
+ * real-time script leaves the loop while it plays; `whileAway` keeps what must not wait meanwhile
+ * (windows: the hook runs only while this thread pumps messages — unpumped, Windows would skip
+ * it, and in the end remove it, for keys typed meanwhile).
+ */
+async function runBackendLoop(
+  h: EngineHost,
+  b: LoopingBackend,
+  name: string,
+  whileAway?: () => void,
+): Promise<void> {
   for (;;) {
     let exit;
     try {
@@ -444,51 +463,18 @@ async function runWindowsLoop(h: EngineHost, b: WindowsBackend): Promise<void> {
       send({
         t: 'error',
         code: 'INPUT_LOOP_FAILED',
-        message: `the Windows input loop failed: ${(e as Error).message}`,
+        message: `the ${name} input loop failed: ${(e as Error).message}`,
       });
       return;
     }
     h.flush();
     if (exit === 'stopped') return;
-    // the hook runs only while this thread pumps messages: keep pumping while a script plays,
-    // or Windows would skip the hook (and in the end remove it) for keys typed meanwhile
-    const pumping = setInterval(() => {
-      b.pumpOnce();
-      h.flush();
-    }, 5);
+    const away = whileAway ? setInterval(whileAway, 5) : null;
     try {
       await pendingAsync;
     } finally {
-      clearInterval(pumping);
+      if (away) clearInterval(away);
     }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-async function runLinuxLoop(h: EngineHost, b: LinuxBackend): Promise<void> {
-  for (;;) {
-    let exit;
-    try {
-      exit = b.runLoop({
-        // control messages posted while the loop blocks in ppoll: the main thread signals the wake fd
-        onWake: () => {
-          for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port))
-            dispatch(m.message as ToInput);
-          h.flush();
-        },
-        afterIteration: () => h.flush(),
-      });
-    } catch (e) {
-      send({
-        t: 'error',
-        code: 'INPUT_LOOP_FAILED',
-        message: `the Linux input loop failed: ${(e as Error).message}`,
-      });
-      return;
-    }
-    h.flush();
-    if (exit === 'stopped') return;
-    await pendingAsync;
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
