@@ -60,16 +60,7 @@ export interface Win32 {
   sendInput(inputs: Win32Input[]): number;
   /** Waits up to `timeoutMs` for input or a posted message, then dispatches every queued message. */
   pump(timeoutMs: number): void;
-  /** A thread message that wakes pump() at once (from any thread, by thread id). */
-  wake(threadId: number): void;
-  currentThreadId(): number;
   lastError(): number;
-  /** QueryPerformanceCounter in µs (the clock key events are stamped with) */
-  nowUs(): number;
-  /** the foreground window's process executable name (`firefox.exe`) and title, or null */
-  foreground(): { app: string; title: string } | null;
-  /** the keyboard layout (HKL) of the foreground window's thread: its language id (0x0409) */
-  foregroundLanguage(): number;
   /** running under Wine (its ntdll exports wine_get_version) */
   readonly wine: boolean;
 }
@@ -78,7 +69,6 @@ const WH_KEYBOARD_LL = 13;
 const PM_REMOVE = 1;
 const QS_ALLINPUT = 0x04ff;
 const MWMO_INPUTAVAILABLE = 0x0004;
-const WM_APP_WAKE = 0x8000 + 0x4b;
 const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
 
 let cached: Win32 | null = null;
@@ -135,15 +125,7 @@ export function win32(): Win32 {
 
   const f = {
     GetModuleHandleW: kernel32.func('void * __stdcall GetModuleHandleW(const char16_t *name)'),
-    GetCurrentThreadId: kernel32.func('uint32_t __stdcall GetCurrentThreadId()'),
     GetLastError: kernel32.func('uint32_t __stdcall GetLastError()'),
-    QueryPerformanceCounter: kernel32.func('bool __stdcall QueryPerformanceCounter(_Out_ int64_t *c)'),
-    QueryPerformanceFrequency: kernel32.func('bool __stdcall QueryPerformanceFrequency(_Out_ int64_t *c)'),
-    OpenProcess: kernel32.func('void * __stdcall OpenProcess(uint32_t access, bool inherit, uint32_t pid)'),
-    CloseHandle: kernel32.func('bool __stdcall CloseHandle(void *h)'),
-    QueryFullProcessImageNameW: kernel32.func(
-      'bool __stdcall QueryFullProcessImageNameW(void *h, uint32_t flags, _Out_ char16_t *name, _Inout_ uint32_t *size)',
-    ),
     SetWindowsHookExW: user32.func(
       'void * __stdcall SetWindowsHookExW(int idHook, HOOKPROC *fn, void *hmod, uint32_t tid)',
     ),
@@ -160,15 +142,6 @@ export function win32(): Win32 {
     MsgWaitForMultipleObjectsEx: user32.func(
       'uint32_t __stdcall MsgWaitForMultipleObjectsEx(uint32_t n, void *handles, uint32_t ms, uint32_t mask, uint32_t flags)',
     ),
-    PostThreadMessageW: user32.func(
-      'bool __stdcall PostThreadMessageW(uint32_t tid, uint32_t msg, uintptr_t wParam, intptr_t lParam)',
-    ),
-    GetForegroundWindow: user32.func('void * __stdcall GetForegroundWindow()'),
-    GetWindowThreadProcessId: user32.func(
-      'uint32_t __stdcall GetWindowThreadProcessId(void *hwnd, _Out_ uint32_t *pid)',
-    ),
-    GetWindowTextW: user32.func('int __stdcall GetWindowTextW(void *hwnd, _Out_ char16_t *text, int max)'),
-    GetKeyboardLayout: user32.func('uintptr_t __stdcall GetKeyboardLayout(uint32_t tid)'),
   };
   let wine = false;
   try {
@@ -177,12 +150,7 @@ export function win32(): Win32 {
   } catch {
     // Windows' ntdll has no such export
   }
-  const freq = [0n];
-  f.QueryPerformanceFrequency(freq);
-  const perUs = Number(freq[0]) / 1e6;
-  const counter = [0n];
   const msg = {};
-  const utf16 = (buf: Buffer, chars: number): string => buf.toString('utf16le', 0, chars * 2);
 
   cached = {
     koffiVersion: koffi.version,
@@ -222,36 +190,7 @@ export function win32(): Win32 {
         f.DispatchMessageW(msg);
       }
     },
-    wake: (threadId) => void f.PostThreadMessageW(threadId, WM_APP_WAKE, 0, 0),
-    currentThreadId: () => Number(f.GetCurrentThreadId()),
     lastError: () => Number(f.GetLastError()),
-    nowUs() {
-      f.QueryPerformanceCounter(counter);
-      return Math.floor(Number(counter[0]) / perUs);
-    },
-    foreground() {
-      const hwnd = f.GetForegroundWindow();
-      if (!hwnd) return null;
-      const pid = [0];
-      f.GetWindowThreadProcessId(hwnd, pid);
-      const title = Buffer.alloc(1024);
-      const n = Number(f.GetWindowTextW(hwnd, title, 512));
-      let app = '';
-      const h = f.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, false, pid[0]);
-      if (h) {
-        const name = Buffer.alloc(1040);
-        const size = [520];
-        if (f.QueryFullProcessImageNameW(h, 0, name, size))
-          app = utf16(name, size[0]).split('\\').pop() ?? '';
-        f.CloseHandle(h);
-      }
-      return { app, title: utf16(title, n) };
-    },
-    foregroundLanguage() {
-      const hwnd = f.GetForegroundWindow();
-      const tid = hwnd ? Number(f.GetWindowThreadProcessId(hwnd, [0])) : 0;
-      return Number(BigInt(f.GetKeyboardLayout(tid) as number | bigint) & 0xffffn);
-    },
   };
   return cached;
 }
