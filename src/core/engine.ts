@@ -998,11 +998,17 @@ export class Engine {
     this.tracing = options.trace ?? false;
   }
 
-  /** Adds identities (device name, stable id) that device patterns may match for a handle. */
-  describeDevice(handle: string, identity: { name?: string; id?: string }): void {
+  /**
+   * Adds identities that device patterns may match for a handle: its name, stable id, serial
+   * number and physical path (KeyRx matches name, serial and phys).
+   */
+  describeDevice(
+    handle: string,
+    identity: { name?: string; id?: string; serial?: string; phys?: string },
+  ): void {
     const list = [handle];
-    if (identity.name && identity.name !== handle) list.push(identity.name);
-    if (identity.id && !list.includes(identity.id)) list.push(identity.id);
+    for (const value of [identity.name, identity.id, identity.serial, identity.phys])
+      if (value && !list.includes(value)) list.push(value);
     this.identities.set(handle, list);
     const slot = this.slots.get(handle);
     if (slot) {

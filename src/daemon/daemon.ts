@@ -182,6 +182,11 @@ export interface DeviceInfo {
   grabbed: boolean;
   backend: BackendKind;
   path: string | null;
+  /** USB/Bluetooth vendor and product ids, serial number, physical path (Linux phys, Windows instance id) */
+  vendor: number | null;
+  product: number | null;
+  serial: string | null;
+  phys: string | null;
   layout: string | null;
   /** index and pattern of the active profile's device block this device uses */
   matchedBlock: { index: number; pattern: string } | null;
@@ -507,10 +512,13 @@ export class Daemon {
     try {
       const token = (await readFile(this.paths.token, 'utf8')).trim();
       if (/^[0-9a-f]{32,128}$/.test(token)) {
-        const mode = (await stat(this.paths.token)).mode & 0o777;
-        if (mode !== 0o600 && process.platform !== 'win32') {
-          await chmod(this.paths.token, 0o600);
-          this.log.warn({ was: mode.toString(8) }, 'token file permissions were too open; set to 0600');
+        if (process.platform === 'win32') await this.privateTokenOnWindows(false);
+        else {
+          const mode = (await stat(this.paths.token)).mode & 0o777;
+          if (mode !== 0o600) {
+            await chmod(this.paths.token, 0o600);
+            this.log.warn({ was: mode.toString(8) }, 'token file permissions were too open; set to 0600');
+          }
         }
         return token;
       }
@@ -520,7 +528,30 @@ export class Daemon {
     }
     const token = randomBytes(32).toString('hex');
     await writeFileAtomic(this.paths.token, `${token}\n`, 0o600);
+    if (process.platform === 'win32') await this.privateTokenOnWindows(true);
     return token;
+  }
+
+  /**
+   * Windows: modes mean nothing, the file's DACL decides (acl.ts). When anyone but its owner,
+   * the system and administrators may read the token file — inherited from a shared config dir,
+   * or changed since — it gets an owner-only DACL. (In %APPDATA% the inherited list is already
+   * private.) A file system without ACLs (FAT) is logged, not fatal.
+   */
+  private async privateTokenOnWindows(created: boolean): Promise<void> {
+    const { fileSddl, othersWithAccess, restrictToOwner } = await import('../platform/windows/acl.ts');
+    try {
+      const others = othersWithAccess(fileSddl(this.paths.token));
+      if (others.length === 0) return;
+      restrictToOwner(this.paths.token);
+      const fixed = othersWithAccess(fileSddl(this.paths.token));
+      if (fixed.length > 0) throw new Error(`still readable by ${fixed.join(', ')}`);
+      if (created)
+        this.log.info({ others }, 'the new token file inherited access for others; now its owner only');
+      else this.log.warn({ others }, 'the token file was readable by others; now by its owner only');
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'the token file could not be made private to its owner');
+    }
   }
 
   private async readJson(path: string, what: string): Promise<unknown | undefined> {
@@ -1349,7 +1380,9 @@ export class Daemon {
     if (!live && !stored) return null;
     const deviceName = live?.name ?? stored?.deviceName ?? id;
     const config = this.active?.config ?? PASS_THROUGH;
-    const index = matchDeviceBlock(config, [id, deviceName]);
+    const identities = [id, deviceName];
+    for (const extra of [live?.uniq, live?.phys]) if (extra) identities.push(extra);
+    const index = matchDeviceBlock(config, identities);
     return {
       id,
       name: stored?.name ?? deviceName,
@@ -1359,6 +1392,10 @@ export class Daemon {
       grabbed: live?.grabbed ?? false,
       backend: this.backend,
       path: live?.path ?? null,
+      vendor: live?.vendor ?? null,
+      product: live?.product ?? null,
+      serial: live?.uniq || null,
+      phys: live?.phys || null,
       layout: stored?.layout ?? null,
       matchedBlock: index >= 0 ? { index, pattern: config.devices[index].pattern } : null,
     };

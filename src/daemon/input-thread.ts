@@ -12,7 +12,7 @@ import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { WindowsBackend } from '../platform/windows/backend.ts';
 import type { Tray } from '../platform/windows/tray.ts';
 import type { DeviceDescriptor, InputBackend, KeyInput, KeyProcessor } from '../platform/types.ts';
-import { monotonicUs } from '../platform/types.ts';
+import { deviceIdentity, monotonicUs } from '../platform/types.ts';
 import { ScriptPlayer, VirtualBackend } from '../platform/virtual.ts';
 import type {
   DeviceSetting,
@@ -237,7 +237,7 @@ class EngineHost implements KeyProcessor {
     const engine = new Engine(config, { trace: true });
     // the context belongs to the daemon, not to a profile: every new engine starts with it
     engine.setContext(this.context);
-    for (const d of this.descriptors.values()) engine.describeDevice(d.id, { name: d.name, id: d.id });
+    for (const d of this.descriptors.values()) engine.describeDevice(d.id, deviceIdentity(d));
     return engine;
   }
 
@@ -251,7 +251,7 @@ class EngineHost implements KeyProcessor {
 
   deviceAdded(device: DeviceDescriptor): void {
     this.descriptors.set(device.id, device);
-    this.engine.describeDevice(device.id, { name: device.name, id: device.id });
+    this.engine.describeDevice(device.id, deviceIdentity(device));
     send({ t: 'device', change: 'added', device });
   }
 

@@ -33,6 +33,16 @@ export interface DeviceDescriptor {
   grabbed: boolean;
 }
 
+/** What device patterns (`device_start`, `when_device_start`) match for a device. */
+export function deviceIdentity(d: DeviceDescriptor): {
+  name: string;
+  id: string;
+  serial?: string;
+  phys?: string;
+} {
+  return { name: d.name, id: d.id, serial: d.uniq, phys: d.phys };
+}
+
 /** What the input thread gives a backend: the engine plus reporting, all synchronous. */
 export interface KeyProcessor {
   /** Runs the engine for one input; the backend writes the returned events immediately. */

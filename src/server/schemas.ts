@@ -260,6 +260,10 @@ export const DeviceSchema = Type.Object({
   grabbed: Type.Boolean(),
   backend: Type.String(),
   path: NullableValue(Type.String()),
+  vendor: NullableValue(Type.Integer()),
+  product: NullableValue(Type.Integer()),
+  serial: NullableValue(Type.String()),
+  phys: NullableValue(Type.String()),
   layout: NullableValue(Type.String()),
   matchedBlock: NullableValue(Type.Object({ index: Type.Integer(), pattern: Type.String() })),
 });

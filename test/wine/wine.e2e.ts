@@ -14,19 +14,21 @@
  *      A arrives again. This scenario runs always.
  *   2. the daemon under Windows Node with the virtual backend: REST answers from Wine.
  *   3. the daemon with the Windows backend (one process for all of it), profiles in
- *      test/wine/profiles: REST, a remap, the tray's Suspend/Resume and Reload (WM_COMMAND posted
+ *      test/wine/profiles: REST, Raw Input's keyboard (listed, attributed, its when_device_start
+ *      mapping, disabled and enabled over REST), a remap, the tray's Suspend/Resume and Reload (WM_COMMAND posted
  *      to its window by the target), tap vs hold by timing, a layer, a profile switch with a key
  *      held, the emergency chord (the daemon exits; keys arrive unmapped); then a second daemon
  *      ended by the tray's Exit.
  *   4. `keyrx install --autostart` writes the HKCU Run value (`wine reg query`), `keyrx doctor
- *      --json` finds the hook usable and autostart set, `keyrx uninstall` removes the value.
+ *      --json` finds the hook usable, Wine's keyboard through Raw Input and the daemon's token
+ *      file readable by its owner only and autostart set, `keyrx uninstall` removes the value.
  * 2 and 3 are skipped while dist/src/platform/windows/backend.js does not exist
  * (KEYRX_WINE_DAEMON=1 runs them anyway).
  *
  * Timeouts only catch hangs; nothing asserts on how long anything took.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -280,12 +282,17 @@ interface WineDaemon {
   api(method: string, path: string): Promise<{ status: number; json: Record<string, unknown> }>;
 }
 
-/** `keyrx daemon` (the build in the cache) under Wine on a fresh config dir with our profiles. */
-async function startDaemon(name: string, backend: string): Promise<WineDaemon> {
+/**
+ * `keyrx daemon` (the build in the cache) under Wine on a fresh config dir with our profiles.
+ * `openToken`: a token file readable by everyone is there already (Wine shows mode 0644 as an
+ * Everyone entry in its access list): the daemon must make it private.
+ */
+async function startDaemon(name: string, backend: string, openToken = false): Promise<WineDaemon> {
   const dir = join(OUT, `${name}-config`);
   mkdirSync(join(dir, 'profiles'), { recursive: true });
   for (const profile of ['main', 'other'])
     copyFileSync(join(HERE, 'profiles', `${profile}.rhai`), join(dir, 'profiles', `${profile}.rhai`));
+  if (openToken) writeFileSync(join(dir, 'token'), `${'5e'.repeat(32)}\n`, { mode: 0o644 });
   const output = join(OUT, `${name}.out`);
   const proc = wineNode(
     appMain(),
@@ -353,11 +360,21 @@ describe('daemon with the Windows backend', { skip: DAEMON_SKIP }, () => {
   let daemon: WineDaemon;
 
   before(async () => {
-    daemon = await startDaemon('daemon-windows', 'windows');
+    daemon = await startDaemon('daemon-windows', 'windows', true);
   });
 
   after(async () => {
     await daemon?.proc.kill();
+  });
+
+  test('the token file that everyone could read is private to its owner now (the same token)', () => {
+    assert.equal(daemon.token, '5e'.repeat(32));
+    assert.match(
+      readFileSync(daemon.proc.output, 'utf8'),
+      /the token file was readable by others; now by its owner only/,
+    );
+    // Wine keeps a file's access list as its Unix mode: nothing for others any more
+    assert.equal(statSync(join(OUT, 'daemon-windows-config', 'token')).mode & 0o007, 0);
   });
 
   test('REST from Linux: status, and the main profile activated', async () => {
@@ -367,6 +384,37 @@ describe('daemon with the Windows backend', { skip: DAEMON_SKIP }, () => {
     const activated = await daemon.api('POST', '/api/profiles/main/activate');
     assert.equal(activated.status, 200, JSON.stringify(activated.json));
     assert.equal((await daemon.api('GET', '/api/status')).json.activeProfile, 'main');
+  });
+
+  test("devices: Raw Input names Wine's keyboard; its when_device_start mapping and its enabled switch apply", async () => {
+    const list = (await daemon.api('GET', '/api/devices')).json.devices as Array<Record<string, unknown>>;
+    const keyboard = list.find((d) => d.vendor === 0x845e);
+    assert.ok(keyboard, `no Raw Input keyboard in GET /api/devices: ${JSON.stringify(list)}`);
+    assert.match(String(keyboard.phys), /^HID\\VID_845E&PID_[0-9A-F]{4}\\/);
+    assert.match(String(keyboard.path), /^\\\\\?\\HID#VID_845E/i);
+    assert.equal(keyboard.connected, true);
+    assert.ok(
+      list.some((d) => d.id === 'windows-keyboard'),
+      'the aggregate device (keys Raw Input did not attribute) is listed',
+    );
+
+    const typedV = await target.scenario('device-mapping', () => xdotool('key', 'v'));
+    assert.equal(typed(typedV), 'm');
+    // the record came before the hook call: the key was attributed, not given to the fallback
+    await waitForLog(daemon.proc.output, /Raw Input names the keyboard of each key/, HANG_MS, daemon.proc);
+
+    const id = encodeURIComponent(String(keyboard.id));
+    const off = await fetchJson(daemon, 'PATCH', `/api/devices/${id}`, { enabled: false });
+    assert.equal(off.status, 200, JSON.stringify(off.json));
+    try {
+      const passed = await target.scenario('device-disabled', () => xdotool('key', 'a'));
+      assert.equal(typed(passed), 'a', 'a disabled keyboard is not remapped');
+    } finally {
+      const on = await fetchJson(daemon, 'PATCH', `/api/devices/${id}`, { enabled: true });
+      assert.equal(on.status, 200, JSON.stringify(on.json));
+    }
+    const remapped = await target.scenario('device-enabled', () => xdotool('key', 'a'));
+    assert.equal(typed(remapped), 'b');
   });
 
   test('remap: A types b (Shift+A types B), A never reaches the window', async () => {
@@ -577,9 +625,13 @@ test(
 // 4. install, doctor, uninstall
 
 /** `keyrx <args>` under Wine to its end: its exit and output. */
-async function keyrx(name: string, args: string[]): Promise<{ code: number | null; output: string }> {
+async function keyrx(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
   const file = join(OUT, `${name}.out`);
-  const proc = wineNode(appMain(), args, file);
+  const proc = wineNode(appMain(), args, file, env);
   const exit = await withinHang(proc.exited, () => `keyrx ${args.join(' ')} hangs:\n${tail(file)}`);
   return { code: exit.code, output: readFileSync(file, 'utf8') };
 }
@@ -612,7 +664,10 @@ test(
     assert.equal(again.code, 0, again.output);
     assert.match(again.output, /already done/);
 
-    const doctor = await keyrx('doctor', ['doctor', '--json']);
+    // the config dir of the Windows daemon above: its token file was written there under Wine
+    const doctor = await keyrx('doctor', ['doctor', '--json'], {
+      KEYRX_CONFIG_DIR: winPath(join(OUT, 'daemon-windows-config')),
+    });
     assert.equal(doctor.code, 0, doctor.output);
     const report = JSON.parse(doctor.output.slice(doctor.output.indexOf('{'))) as {
       ok: boolean;
@@ -627,6 +682,12 @@ test(
     assert.equal(status.hook, 'ok', doctor.output);
     assert.equal(status.autostart, 'ok', doctor.output);
     assert.ok(['ok', 'warn'].includes(status.elevation), doctor.output);
+    const detail = (id: string): string => report.checks.find((c) => c.id === id)?.detail ?? '';
+    // Raw Input lists Wine's keyboard; the daemon gave its token file an owner-only access list
+    assert.equal(status.keyboards, 'ok', doctor.output);
+    assert.match(detail('keyboards'), /Wine HID keyboard \(HID\\VID_845E/);
+    assert.equal(status.token, 'ok', doctor.output);
+    assert.match(detail('token'), /readable by its owner only/);
 
     const removed = await keyrx('uninstall', ['uninstall']);
     assert.equal(removed.code, 0, removed.output);

@@ -73,6 +73,10 @@ export interface DeviceInfo {
   grabbed: boolean;
   backend: string;
   path: string | null;
+  vendor?: number | null;
+  product?: number | null;
+  serial?: string | null;
+  phys?: string | null;
   layout: LayoutId | null;
   matchedBlock: { index: number; pattern: string } | null;
 }

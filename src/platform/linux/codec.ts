@@ -3,7 +3,6 @@
  * classification, stable device ids, /proc/bus/input/devices parsing. No syscalls here, so
  * all of it is unit-tested on machines without /dev/input.
  */
-import { createHash } from 'node:crypto';
 import type { OutputEvent } from '../../core/index.ts';
 import {
   BTN_LEFT,
@@ -237,20 +236,8 @@ export function isOwnDevice(vendor: number, product: number): boolean {
 
 // ---------------------------------------------------------------- ids
 
-const hex4 = (n: number): string => (n & 0xffff).toString(16).padStart(4, '0');
-
-/**
- * Stable device id `vvvv:pppp-<first 8 hex of sha256(name + phys)>`. vendor/product alone
- * collide for identical keyboards; name + phys (the port path) separates them and survives a
- * replug into the same port and renumbered eventN nodes.
- */
-export function deviceId(vendor: number, product: number, name: string, phys: string): string {
-  const hash = createHash('sha256')
-    .update(name + phys, 'utf8')
-    .digest('hex')
-    .slice(0, 8);
-  return `${hex4(vendor)}:${hex4(product)}-${hash}`;
-}
+/** The stable id (shared with the Windows backend). */
+export { deviceId } from '../device-id.ts';
 
 /** A C string from an ioctl buffer: up to the first NUL, UTF-8 (names may hold non-ASCII). */
 export function cString(buf: Buffer, length = buf.length): string {

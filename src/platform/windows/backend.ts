@@ -16,7 +16,24 @@
 import type { OutputEvent } from '../../core/index.ts';
 import type { DeviceDescriptor, InputBackend, KeyProcessor } from '../types.ts';
 import { monotonicUs } from '../types.ts';
-import { HookLogic, hookEvent, WINDOWS_KEYBOARD_DEVICE } from './hook-logic.ts';
+import {
+  HookLogic,
+  hookEvent,
+  LLKHF_EXTENDED,
+  LLKHF_INJECTED,
+  LLKHF_UP,
+  WM_KEYUP,
+  WM_SYSKEYUP,
+} from './hook-logic.ts';
+import type { HookEvent } from './hook-logic.ts';
+import {
+  describeRawKeyboard,
+  fallbackDevice,
+  RawInputAttribution,
+  UNATTRIBUTED_KEYBOARD,
+  type RawKey,
+} from './raw-input.ts';
+import { watchRawInput, type RawInputWatcher } from './raw-input-win32.ts';
 import { toSendInputs } from './send-input.ts';
 import { ContextWatcher, type WindowsContextPatch } from './context.ts';
 import type { Win32 } from './win32.ts';
@@ -45,14 +62,17 @@ export interface WindowsLoopHooks {
   afterIteration?: () => void;
 }
 
-/** One keyboard stands for all of them until Raw Input attributes events to devices. */
-const KEYBOARD: DeviceDescriptor = {
-  id: WINDOWS_KEYBOARD_DEVICE,
-  name: 'Windows keyboard (all keyboards)',
-  isKeyboard: true,
-  isPointer: false,
-  grabbed: true,
-};
+/** Raw Input's view of the keyboards and of which one typed (raw-input.ts). */
+export interface WindowsDeviceStats {
+  /** Raw Input is registered (false: every key goes to the aggregate device) */
+  rawInput: boolean;
+  /** hook events matched with their Raw Input record before the decision */
+  attributed: number;
+  /** hook events without one (the fallback device took them) */
+  unattributed: number;
+  /** records that arrived after their key's hook call */
+  late: number;
+}
 
 export class WindowsBackend implements InputBackend {
   readonly kind = 'windows' as const;
@@ -67,6 +87,15 @@ export class WindowsBackend implements InputBackend {
   private looping = false;
   private suspended = false;
   private wine = false;
+  private raw: RawInputWatcher | null = null;
+  private readonly attribution = new RawInputAttribution();
+  /** the keyboards Raw Input lists, by device handle */
+  private keyboards = new Map<bigint, DeviceDescriptor>();
+  private fallback = UNATTRIBUTED_KEYBOARD.id;
+  /** the device of the hook event being decided */
+  private currentDevice = UNATTRIBUTED_KEYBOARD.id;
+  private late = 0;
+  private toldLate = false;
 
   constructor(opts: WindowsBackendOptions = {}) {
     this.opts = opts;
@@ -77,11 +106,26 @@ export class WindowsBackend implements InputBackend {
     this.processor = processor;
     this.wine = this.opts.wine ?? this.w.wine;
     this.logic = new HookLogic({
+      device: () => this.currentDevice,
       isDeviceEnabled: (id) => processor.isDeviceEnabled(id),
       isSuspended: () => this.suspended,
     });
+    processor.deviceAdded(UNATTRIBUTED_KEYBOARD);
+    try {
+      this.raw = watchRawInput({
+        now: monotonicUs,
+        onLate: (key) => this.lateRecord(key),
+        onDeviceChange: () => this.refreshKeyboards(),
+      });
+      this.refreshKeyboards();
+    } catch (err) {
+      // the hook works without it: every key is the aggregate device's
+      processor.error(
+        'raw-input-failed',
+        `Raw Input is not available (${(err as Error).message}): keys are not told apart by keyboard`,
+      );
+    }
     this.unhook = this.w.hookKeyboard((nCode, wParam, lParam) => this.hook(nCode, wParam, lParam));
-    processor.deviceAdded(KEYBOARD);
     if (this.opts.onContext) {
       this.context = new ContextWatcher(win32Context(), this.opts.onContext, {
         error: (message) => processor.error('context-failed', message),
@@ -98,7 +142,9 @@ export class WindowsBackend implements InputBackend {
     if (nCode < 0 || !this.logic || this.stopRequested) return w.callNextHook(nCode, wParam, lParam);
     let decision;
     try {
-      decision = this.logic.decide(hookEvent(wParam, w.decodeHook(lParam)), monotonicUs());
+      const event = hookEvent(wParam, w.decodeHook(lParam));
+      this.attribute(event);
+      decision = this.logic.decide(event, monotonicUs());
     } catch (err) {
       this.processor?.error('hook-error', `the keyboard hook failed: ${(err as Error).message}`);
       return w.callNextHook(nCode, wParam, lParam);
@@ -138,8 +184,86 @@ export class WindowsBackend implements InputBackend {
       this.opts.log?.('outputs with no Windows form were not sent', { count: batch.skipped.length });
   }
 
+  /**
+   * Names the keyboard of a physical key before it is decided (raw-input.ts): the Raw Input
+   * record queued for it, or the fallback. Our own and injected events have no device.
+   */
+  private attribute(event: HookEvent): void {
+    this.currentDevice = this.fallback;
+    const raw = this.raw;
+    if (!raw || this.logic!.isOwn(event.extraInfo) || (event.flags & LLKHF_INJECTED) !== 0) return;
+    const now = monotonicUs();
+    this.attribution.add(raw.drain());
+    const handle = this.attribution.match(
+      {
+        scan: event.scan,
+        extended: (event.flags & LLKHF_EXTENDED) !== 0,
+        up: event.wParam === WM_KEYUP || event.wParam === WM_SYSKEYUP || (event.flags & LLKHF_UP) !== 0,
+        vk: event.vk,
+      },
+      now,
+    );
+    if (handle === null) return;
+    let device = this.keyboards.get(handle);
+    if (!device) {
+      // a keyboard whose arrival message has not been handled yet
+      this.refreshKeyboards();
+      device = this.keyboards.get(handle);
+    }
+    if (!device) return;
+    this.currentDevice = device.id;
+    if (this.attribution.matched === 1)
+      this.opts.log?.('Raw Input names the keyboard of each key before the hook decides it', {
+        device: device.name,
+        id: device.id,
+      });
+  }
+
+  /** A record no hook call read first: Windows' order (raw-input.ts). Said once in the log. */
+  private lateRecord(key: RawKey): void {
+    if (key.handle === 0n) return;
+    this.late++;
+    if (this.toldLate || this.attribution.matched > 0) return;
+    this.toldLate = true;
+    this.opts.log?.(
+      'Raw Input arrives after the keyboard hook here: keys are attributed to the fallback device',
+      { fallback: this.fallback },
+    );
+  }
+
+  /** Lists the keyboards again; reports the ones that came and went. */
+  private refreshKeyboards(): void {
+    const raw = this.raw;
+    const processor = this.processor;
+    if (!raw || !processor) return;
+    let infos;
+    try {
+      infos = raw.keyboards();
+    } catch (err) {
+      processor.error('raw-input-failed', `listing keyboards failed: ${(err as Error).message}`);
+      return;
+    }
+    const next = new Map<bigint, DeviceDescriptor>();
+    for (const info of infos) next.set(info.handle, describeRawKeyboard(info));
+    const before = new Set([...this.keyboards.values()].map((d) => d.id));
+    const after = new Set([...next.values()].map((d) => d.id));
+    for (const d of this.keyboards.values()) if (!after.has(d.id)) processor.deviceRemoved(d.id);
+    for (const d of next.values()) if (!before.has(d.id)) processor.deviceAdded(d);
+    this.keyboards = next;
+    this.fallback = fallbackDevice([...next.values()]);
+  }
+
   devices(): DeviceDescriptor[] {
-    return [KEYBOARD];
+    return [...this.keyboards.values(), UNATTRIBUTED_KEYBOARD];
+  }
+
+  deviceStats(): WindowsDeviceStats {
+    return {
+      rawInput: this.raw !== null,
+      attributed: this.attribution.matched,
+      unattributed: this.attribution.unmatched,
+      late: this.late,
+    };
   }
 
   /** Pass every key through untouched (true) or remap again (false). */
@@ -213,6 +337,8 @@ export class WindowsBackend implements InputBackend {
     const unhook = this.unhook;
     this.unhook = null;
     unhook?.();
+    this.raw?.close();
+    this.raw = null;
     this.context?.stop();
     this.context = null;
   }

@@ -2,9 +2,10 @@
  * `keyrx doctor` on Windows: can the backend run here, and what to expect. Checks koffi (the FFI
  * module with its Windows build), the keyboard hook (SetWindowsHookExW, then unhooked at once),
  * whether this process runs elevated (UIPI: a hook of a non-elevated process does not see keys
- * typed into elevated windows, and its SendInput cannot reach them), the config directory and the
- * token file, and autostart (the HKCU Run value). Read-only but for the hook it installs and
- * removes.
+ * typed into elevated windows, and its SendInput cannot reach them), the keyboards Raw Input
+ * lists (device identity), the config directory and the token file (and that its DACL lets no one
+ * else read it), and autostart (the HKCU Run value). Read-only but for the hook and the Raw Input
+ * registration it makes and removes.
  *
  * runWindowsDoctor() takes its probes as options (the real ones by default), so the verdicts and
  * the text are tested on Linux with fakes.
@@ -16,6 +17,9 @@ import { configPaths, resolveConfigDir } from '../../daemon/paths.ts';
 import type { CheckStatus, DoctorCheck } from '../linux/doctor.ts';
 import { readAutostart, RUN_KEY, RUN_VALUE } from './autostart.ts';
 import { win32 } from './win32.ts';
+import { describeRawKeyboard, parseInterfacePath } from './raw-input.ts';
+import { watchRawInput } from './raw-input-win32.ts';
+import { fileSddl, othersWithAccess } from './acl.ts';
 
 export interface WindowsDoctorReport {
   ok: boolean;
@@ -35,6 +39,10 @@ export interface WindowsDoctorProbes {
   tryHook(): void;
   /** whether this process's token is elevated, or null when it cannot be told */
   elevated(): boolean | null;
+  /** the keyboards Raw Input lists: their names and instance ids; throws when it cannot */
+  keyboards(): Array<{ name: string; instance: string; virtual: boolean }>;
+  /** who besides the owner (system, administrators) may read a file; throws when it cannot tell */
+  othersWithAccess(path: string): string[];
   configDir(): string;
   exists(path: string): boolean;
   /** the Run value's command, or null */
@@ -80,6 +88,18 @@ export const realProbes: WindowsDoctorProbes = {
     unhook();
   },
   elevated: realElevated,
+  keyboards() {
+    const raw = watchRawInput({ now: () => 0, onLate: () => undefined, onDeviceChange: () => undefined });
+    try {
+      return raw.keyboards().map((k) => {
+        const parsed = parseInterfacePath(k.path);
+        return { name: describeRawKeyboard(k).name, instance: parsed.instance, virtual: parsed.virtual };
+      });
+    } finally {
+      raw.close();
+    }
+  },
+  othersWithAccess: (path) => othersWithAccess(fileSddl(path)),
   configDir: () => resolveConfigDir(),
   exists: (p) => fs.existsSync(p),
   autostart: readAutostart,
@@ -157,6 +177,36 @@ export async function runWindowsDoctor(
       'that is usually fine; to remap in elevated windows too, start keyrx from an elevated prompt (the autostart entry runs it non-elevated)',
     );
 
+  if (!ffi) add('keyboards', 'keyboards (Raw Input)', 'skip', 'needs koffi');
+  else
+    try {
+      const all = probes.keyboards();
+      const physical = all.filter((k) => !k.virtual);
+      if (physical.length === 0)
+        add(
+          'keyboards',
+          'keyboards (Raw Input)',
+          'warn',
+          all.length === 0 ? 'Raw Input lists no keyboard' : 'Raw Input lists only virtual keyboards',
+          'keys still reach the hook; device blocks and per-device settings need a listed keyboard',
+        );
+      else
+        add(
+          'keyboards',
+          'keyboards (Raw Input)',
+          'ok',
+          physical.map((k) => `${k.name} (${k.instance})`).join('; '),
+        );
+    } catch (e) {
+      add(
+        'keyboards',
+        'keyboards (Raw Input)',
+        'warn',
+        (e as Error).message,
+        'keys still reach the hook, but every key counts as one keyboard (windows-keyboard): device blocks match that one only',
+      );
+    }
+
   const dir = probes.configDir();
   const paths = configPaths(dir);
   if (probes.exists(dir)) add('config-dir', 'config directory', 'ok', dir);
@@ -168,8 +218,27 @@ export async function runWindowsDoctor(
       `${dir} does not exist yet`,
       'the first `keyrx daemon` creates it (with a default profile)',
     );
-  if (probes.exists(paths.token)) add('token', 'API token file', 'ok', paths.token);
-  else
+  if (probes.exists(paths.token)) {
+    let others: string[] | null = null;
+    let why = '';
+    try {
+      others = probes.othersWithAccess(paths.token);
+    } catch (e) {
+      why = (e as Error).message;
+    }
+    if (others === null)
+      add('token', 'API token file', 'warn', `${paths.token}: its access list could not be read (${why})`);
+    else if (others.length === 0)
+      add('token', 'API token file', 'ok', `${paths.token}, readable by its owner only`);
+    else
+      add(
+        'token',
+        'API token file',
+        'fail',
+        `${paths.token} is readable by ${others.join(', ')}: they could drive the API (read and inject keys)`,
+        'restart the daemon: it gives the file an owner-only access list at start',
+      );
+  } else
     add(
       'token',
       'API token file',

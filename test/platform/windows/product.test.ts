@@ -111,6 +111,11 @@ describe('keyrx doctor on Windows', () => {
     loadFfi: () => ({ koffiVersion: '3.3.4', wine: false }),
     tryHook: () => undefined,
     elevated: () => false,
+    keyboards: () => [
+      { name: 'USB Keyboard', instance: 'HID\\VID_046D&PID_C31C&MI_00\\7&1&0&0000', virtual: false },
+      { name: 'Remote Desktop keyboard', instance: 'ROOT\\RDP_KBD\\0000', virtual: true },
+    ],
+    othersWithAccess: () => [],
     configDir: () => 'C:\\Users\\ann\\AppData\\Roaming\\keyrx',
     exists: () => true,
     autostart: async () => '"C:\\n.exe" "C:\\m.js" daemon',
@@ -128,6 +133,7 @@ describe('keyrx doctor on Windows', () => {
       ffi: 'ok',
       hook: 'ok',
       elevation: 'warn',
+      keyboards: 'ok',
       'config-dir': 'ok',
       token: 'ok',
       autostart: 'ok',
@@ -137,6 +143,12 @@ describe('keyrx doctor on Windows', () => {
     assert.match(text, /^keyrx doctor: Windows 10\.0\.19045, user ann/);
     assert.match(text, /\[ok {2}\] keyboard hook/);
     assert.match(text, /Everything needed is in place\./);
+    // the physical keyboards are listed, Remote Desktop's is not
+    assert.match(
+      text,
+      /keyboards \(Raw Input\): USB Keyboard \(HID\\VID_046D&PID_C31C&MI_00\\7&1&0&0000\)\n/,
+    );
+    assert.match(text, /API token file: .*readable by its owner only/);
     // the CLI colours these lines like Linux's
     const colored = colorDoctorReport(text, painter(true));
     assert.ok(colored.includes('[\x1b[32mok\x1b[0m  ] keyboard hook'), colored);
@@ -177,5 +189,37 @@ describe('keyrx doctor on Windows', () => {
     const s = statuses(r);
     assert.deepEqual([s.elevation, s['config-dir'], s.token, s.autostart], ['ok', 'warn', 'warn', 'warn']);
     assert.match(formatWindowsDoctorReport(r), /keyrx install --autostart/);
+  });
+
+  test('a token file others may read: FAIL (they could drive the API); an unreadable ACL or no keyboard: warnings', async () => {
+    const open = await runWindowsDoctor(fake({ othersWithAccess: () => ['BU', 'S-1-1-0'] }));
+    assert.equal(open.ok, false);
+    assert.equal(statuses(open).token, 'fail');
+    assert.match(
+      formatWindowsDoctorReport(open),
+      /readable by BU, S-1-1-0: they could drive the API.*\n {9}restart the daemon/,
+    );
+
+    const unknown = await runWindowsDoctor(
+      fake({
+        othersWithAccess: () => {
+          throw new Error('GetFileSecurityW failed (error 50)');
+        },
+        keyboards: () => [],
+      }),
+    );
+    assert.equal(unknown.ok, true);
+    assert.deepEqual([statuses(unknown).token, statuses(unknown).keyboards], ['warn', 'warn']);
+    assert.match(formatWindowsDoctorReport(unknown), /error 50/);
+
+    const noRaw = await runWindowsDoctor(
+      fake({
+        keyboards: () => {
+          throw new Error('RegisterRawInputDevices failed (error 87)');
+        },
+      }),
+    );
+    assert.equal(statuses(noRaw).keyboards, 'warn');
+    assert.match(formatWindowsDoctorReport(noRaw), /every key counts as one keyboard/);
   });
 });
