@@ -545,6 +545,36 @@ test('login-url prints a one-time URL that logs in', async () => {
   assert.equal(json.expiresInSec, 600);
 });
 
+test('suspend, resume, suspend --toggle: the daemon passes keys through while suspended; status says so', async () => {
+  const suspended = await keyrx('suspend');
+  assert.equal(suspended.code, 0, suspended.stderr);
+  assert.equal(
+    suspended.stdout,
+    'suspended: every key passes through untouched (keyrx resume to remap again)\n',
+  );
+  assert.match(
+    (await keyrx('status')).stdout,
+    /^remapping: +suspended: every key passes through \(keyrx resume\)$/m,
+  );
+  assert.equal(JSON.parse((await keyrx('status', '--json')).stdout).suspended, true);
+  // the daemon itself says so
+  const state = await fetch(`${url}/api/suspend`, { headers: { authorization: `Bearer ${token}` } });
+  assert.deepEqual(await state.json(), { suspended: true });
+
+  const toggled = await keyrx('suspend', '--toggle', '--json');
+  assert.equal(toggled.code, 0, toggled.stderr);
+  assert.deepEqual(JSON.parse(toggled.stdout), { suspended: false });
+  assert.match((await keyrx('status')).stdout, /^remapping: +on$/m);
+  assert.equal(
+    (await keyrx('suspend', '--toggle')).stdout,
+    'suspended: every key passes through untouched (keyrx resume to remap again)\n',
+  );
+  const resumed = await keyrx('resume');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(resumed.stdout, 'remapping again\n');
+  assert.equal(JSON.parse((await keyrx('status', '--json')).stdout).suspended, false);
+});
+
 test('context get, set and clear; the daemon uses what was set; usage errors', async () => {
   const empty = await keyrx('context', 'get');
   assert.equal(empty.code, 0, empty.stderr);

@@ -217,6 +217,7 @@ async function status(opts: ClientOptions, io: Output): Promise<void> {
         ? `${s.activeProfile} (since ${formatTime(s.activatedAt)})`
         : 'none: keys pass through unchanged',
     ],
+    ['remapping', s.suspended ? 'suspended: every key passes through (keyrx resume)' : 'on'],
     ['profiles', String(s.profiles)],
     ['devices', String(s.devices)],
     ['events processed', String(s.eventsProcessed)],
@@ -224,6 +225,23 @@ async function status(opts: ClientOptions, io: Output): Promise<void> {
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   io.out(rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n'));
+}
+
+/** `keyrx suspend [--toggle]`, `keyrx resume`: the global switch (POST /api/suspend …). */
+async function setSuspended(
+  target: 'suspend' | 'resume' | 'toggle',
+  opts: ClientOptions,
+  io: Output,
+): Promise<void> {
+  const api = await connect(opts);
+  const path = { suspend: '/api/suspend', resume: '/api/resume', toggle: '/api/suspend/toggle' }[target];
+  const r = await api.post<{ suspended: boolean }>(path);
+  if (opts.json) return io.out(JSON.stringify(r, null, 2));
+  io.out(
+    r.suspended
+      ? 'suspended: every key passes through untouched (keyrx resume to remap again)'
+      : 'remapping again',
+  );
 }
 
 async function profilesList(opts: ClientOptions, io: Output): Promise<void> {
@@ -606,6 +624,17 @@ export function registerClientCommands(program: Command, io: Output): void {
   client(
     program.command('status').description('show the running daemon: version, uptime, active profile'),
   ).action((opts: ClientOptions) => status(opts, io));
+  client(
+    program
+      .command('suspend')
+      .description('suspend remapping: every key passes through untouched until keyrx resume')
+      .option('--toggle', 'resume instead when already suspended (for a desktop shortcut)'),
+  ).action((opts: ClientOptions & { toggle?: boolean }) =>
+    setSuspended(opts.toggle ? 'toggle' : 'suspend', opts, io),
+  );
+  client(program.command('resume').description('resume remapping after keyrx suspend')).action(
+    (opts: ClientOptions) => setSuspended('resume', opts, io),
+  );
 
   const profiles = program.command('profiles').description("manage the running daemon's profiles");
   client(profiles.command('list').description('list profiles (* = active)')).action((opts: ClientOptions) =>

@@ -306,7 +306,7 @@ export class Daemon {
   onExitRequested: (reason: string) => void = () => undefined;
   /** the tray's Open UI: open a one-time login URL in the browser (the CLI knows the server) */
   onOpenUi: () => void = () => undefined;
-  /** every key passes through untouched (the tray's Suspend) */
+  /** every new key press passes through untouched (the global Suspend switch: REST, CLI, UI, tray) */
   suspended = false;
   /** custom keyboard layouts (<config dir>/layouts) beside the built-in ones */
   readonly layoutStore: LayoutStore;
@@ -315,6 +315,8 @@ export class Daemon {
   private readonly compiler: CompilerService;
   private input: InputThread | null = null;
   private readonly lock = new Mutex();
+  /** suspend/resume in the order asked, apart from the profile lock (a long compile must not hold it) */
+  private readonly suspendLock = new Mutex();
   /** bumped by every change the profile list shows (entries, the active one), for reply caches */
   private listVersion = 0;
   private readonly index = new ChangeCountingMap<string, IndexEntry>(() => this.listVersion++);
@@ -1285,7 +1287,7 @@ export class Daemon {
         return;
       case 'suspend':
       case 'resume':
-        this.setSuspended(action === 'suspend').catch(failed);
+        this.setSuspended(action === 'suspend', 'tray').catch(failed);
         return;
       case 'exit':
         this.onExitRequested('exit from the tray');
@@ -1294,14 +1296,21 @@ export class Daemon {
   }
 
   /**
-   * Suspends remapping (every key passes through untouched) or resumes it; resolves once the
-   * input thread has applied it. Windows backend only.
+   * The global switch: suspends remapping (every new key press passes through untouched, on every
+   * device, until resumed) or resumes it; resolves once the input thread applies it, so a key
+   * after the reply is decided in the new state. Not saved: a restarted daemon remaps.
+   * `from` says who asked (the log and the `suspend` event say it too).
    */
-  async setSuspended(on: boolean): Promise<void> {
+  async setSuspended(on: boolean, from: 'api' | 'tray' = 'api'): Promise<{ suspended: boolean }> {
     if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
-    await this.inputThread('suspending').request({ t: 'suspend', on });
-    this.suspended = on;
-    this.log.info({ suspended: on }, on ? 'suspended: keys pass through' : 'resumed: remapping');
+    return this.suspendLock.run(async () => {
+      if (on === this.suspended) return { suspended: on };
+      await this.inputThread('suspending').request({ t: 'suspend', on });
+      this.suspended = on;
+      this.log.info({ suspended: on, from }, on ? 'suspended: keys pass through' : 'resumed: remapping');
+      this.hub.publish('suspend', { suspended: on, from });
+      return { suspended: on };
+    });
   }
 
   /** SIGHUP: re-read the active profile from disk and apply it. */
@@ -1571,6 +1580,7 @@ export class Daemon {
     devices: number;
     eventsProcessed: number;
     wsClients: number;
+    suspended: boolean;
   } {
     return {
       version: VERSION,
@@ -1584,6 +1594,7 @@ export class Daemon {
       devices: this.connected.size,
       eventsProcessed: this.eventsProcessed,
       wsClients: this.wsClientCount(),
+      suspended: this.suspended,
     };
   }
 

@@ -114,7 +114,16 @@ class EngineHost implements KeyProcessor {
     return this.deviceSettings[id]?.enabled ?? true;
   }
 
+  /**
+   * The global switch: while suspended, every new press goes out untouched (its release and
+   * repeats follow it), whatever its device; keys held through the engine finish there.
+   */
+  suspended = false;
+  /** the last input went out untouched (suspended, or its device disabled): for its record */
+  private lastPassedThrough = false;
+
   process(input: KeyInput): OutputEvent[] {
+    this.lastPassedThrough = false;
     if (input.action === 'press') this.physicalDown.add(input.key);
     else if (input.action === 'release') this.physicalDown.delete(input.key);
     if (
@@ -133,9 +142,10 @@ class EngineHost implements KeyProcessor {
     const id = `${input.device}\u0000${input.key}`;
     let route = this.routes.get(id);
     if (route === undefined && input.action === 'press') {
-      route = this.isDeviceEnabled(input.device) ? 'engine' : 'raw';
+      route = !this.suspended && this.isDeviceEnabled(input.device) ? 'engine' : 'raw';
       this.routes.set(id, route);
     } else if (input.action === 'release') this.routes.delete(id);
+    this.lastPassedThrough = route === 'raw';
     if (route === 'raw') return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
     return this.engine.process(input);
   }
@@ -180,7 +190,7 @@ class EngineHost implements KeyProcessor {
     this.total.record(latency);
     this.window.record(latency);
     this.eventsProcessed++;
-    const enabled = this.isDeviceEnabled(input.device);
+    const enabled = !this.lastPassedThrough;
     this.push({
       k: 'key',
       wallUs: wallUs(),
@@ -521,12 +531,11 @@ async function handle(msg: ToInput): Promise<void> {
       startLatencyReports(msg.latencyIntervalMs);
       return;
     case 'suspend':
-      // acknowledged once in effect: a key after the reply is decided in the new state
-      if (!windows) {
-        send({ t: 'ack', id: msg.id, error: 'suspending needs the windows backend' });
-        return;
-      }
-      windows.setSuspended(msg.on);
+      // acknowledged once in effect: a key after the reply is decided in the new state. Windows
+      // lets suspended keys through in the hook itself (Windows then types them, untouched);
+      // elsewhere the host sends them out as they came.
+      host!.suspended = msg.on;
+      windows?.setSuspended(msg.on);
       tray?.setSuspended(msg.on);
       send({ t: 'ack', id: msg.id, result: { suspended: msg.on } });
       return;

@@ -396,6 +396,42 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     { schema: { summary: 'daemon status', response: { 200: S.StatusSchema } } },
     async () => daemon.status(),
   );
+  const SuspendState = Type.Object({ suspended: Type.Boolean() });
+  app.get(
+    '/api/suspend',
+    {
+      schema: {
+        summary: 'is remapping suspended (every key passing through untouched)?',
+        response: { 200: SuspendState },
+      },
+    },
+    async () => ({ suspended: daemon.suspended }),
+  );
+  app.post(
+    '/api/suspend',
+    {
+      schema: {
+        summary: 'suspend remapping: every new key press passes through untouched until resumed',
+        response: { 200: SuspendState, ...errorResponses },
+      },
+    },
+    async () => daemon.setSuspended(true),
+  );
+  app.post(
+    '/api/resume',
+    { schema: { summary: 'resume remapping', response: { 200: SuspendState, ...errorResponses } } },
+    async () => daemon.setSuspended(false),
+  );
+  app.post(
+    '/api/suspend/toggle',
+    {
+      schema: {
+        summary: 'suspend when remapping, resume when suspended',
+        response: { 200: SuspendState, ...errorResponses },
+      },
+    },
+    async () => daemon.setSuspended(!daemon.suspended),
+  );
   app.get(
     '/api/metrics',
     { schema: { summary: 'key-path latency, throughput, memory', response: { 200: S.MetricsSchema } } },

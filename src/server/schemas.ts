@@ -290,6 +290,8 @@ export const StatusSchema = Type.Object({
   devices: Type.Integer(),
   eventsProcessed: Type.Integer(),
   wsClients: Type.Integer(),
+  /** remapping suspended: every new key press passes through untouched */
+  suspended: Type.Boolean(),
 });
 
 /** Engine state fields beyond layers and keys: the context and the open decisions. */

@@ -15,10 +15,19 @@ import type { HubEvent } from '../daemon/event-hub.ts';
 import { VERSION } from '../daemon/version.ts';
 
 export const PROTOCOL_VERSION = 1;
-export const TOPICS = ['key', 'state', 'latency', 'profile', 'device', 'error', 'context'] as const;
+export const TOPICS = [
+  'key',
+  'state',
+  'latency',
+  'profile',
+  'device',
+  'error',
+  'context',
+  'suspend',
+] as const;
 export type Topic = (typeof TOPICS)[number];
 /** `key` events are keystrokes: a client gets them only after asking for them. */
-const DEFAULT_TOPICS: Topic[] = ['state', 'latency', 'profile', 'device', 'error', 'context'];
+const DEFAULT_TOPICS: Topic[] = ['state', 'latency', 'profile', 'device', 'error', 'context', 'suspend'];
 export const MAX_CLIENT_FRAME = 64 * 1024;
 export const CLOSE_TOO_SLOW = 4008;
 export const CLOSE_POLICY = 1008;
@@ -185,6 +194,7 @@ export class WsHub {
       held: state?.held ?? [],
       devices: this.daemon.listDevices(),
       context: this.daemon.context(),
+      suspended: this.daemon.suspended,
     };
   }
 

@@ -236,6 +236,29 @@ test('devices: the virtual device can be renamed', async () => {
   await shot('devices');
 });
 
+test('the header switch suspends remapping on the daemon, and follows a resume made elsewhere', async () => {
+  const toggle = page.getByRole('switch', { name: 'Remapping' });
+  assert.equal(await toggle.getAttribute('aria-checked'), 'true');
+  await toggle.click();
+  await page
+    .getByTestId('toast')
+    .filter({ hasText: 'Suspended: every key passes through untouched' })
+    .waitFor();
+  await page.locator('[data-testid=suspend-switch][aria-checked=false]', { hasText: 'Suspended' }).waitFor();
+  assert.deepEqual((await daemon.api('GET', '/api/suspend')).json, { suspended: true });
+  // the daemon lets A through as A now
+  await daemon.api('POST', '/api/inject?instant=true', { events: 'd:A u:A' });
+  const out = await daemon.api('GET', '/api/output?limit=2');
+  assert.deepEqual(
+    out.json.events.map((e: { key: string }) => e.key),
+    ['A', 'A'],
+  );
+  await shot('suspended');
+  // resumed by someone else (the CLI, the tray): the stream's suspend event flips the switch back
+  await daemon.api('POST', '/api/resume');
+  await page.locator('[data-testid=suspend-switch][aria-checked=true]', { hasText: 'Remapping' }).waitFor();
+});
+
 test('settings: common ones first, internals under Advanced; invalid values are caught before saving', async () => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   // what users change comes first; the internals wait under a collapsed Advanced

@@ -425,7 +425,7 @@ describe('daemon with the Windows backend', { skip: DAEMON_SKIP }, () => {
     assert.ok(!strokes(events).includes('+A'), strokes(events).join(' '));
   });
 
-  test('tray: Suspend lets keys through unmapped, Resume remaps again, Reload re-activates', async () => {
+  test('tray: Suspend lets keys through unmapped, Resume remaps again, REST flips the same switch, Reload re-activates', async () => {
     const tray = (arg = ''): Promise<Record<string, unknown>> => target.command(`tray ${arg}`);
     const titled = async (title: string): Promise<void> => {
       for (let seen = await tray(); seen.title !== title; seen = await tray()) {
@@ -457,6 +457,18 @@ describe('daemon with the Windows backend', { skip: DAEMON_SKIP }, () => {
     await withinHang(titled('keyrx: remapping'), () => tail(daemon.proc.output));
     const resumed = await target.scenario('resumed', () => xdotool('key', 'a'));
     assert.equal(typed(resumed), 'b');
+
+    // the same switch over REST: the status says so, and the tray follows
+    assert.deepEqual((await daemon.api('POST', '/api/suspend')).json, { suspended: true });
+    try {
+      assert.equal((await daemon.api('GET', '/api/status')).json.suspended, true);
+      await withinHang(titled('keyrx: suspended (keys pass through)'), () => tail(daemon.proc.output));
+      const viaRest = await target.scenario('suspended-rest', () => xdotool('key', 'a'));
+      assert.equal(typed(viaRest), 'a');
+    } finally {
+      assert.deepEqual((await daemon.api('POST', '/api/resume')).json, { suspended: false });
+    }
+    await withinHang(titled('keyrx: remapping'), () => tail(daemon.proc.output));
 
     // Reload: the active profile is activated again (the daemon logs each activation)
     const activations = (): number =>

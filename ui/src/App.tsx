@@ -56,7 +56,7 @@ export function App() {
   const stream = useMemo(
     () =>
       auth.kind === 'ok'
-        ? new EventStream({ topics: ['state', 'latency', 'profile', 'device', 'error'] })
+        ? new EventStream({ topics: ['state', 'latency', 'profile', 'device', 'error', 'suspend'] })
         : null,
     [auth.kind],
   );
@@ -113,7 +113,7 @@ function Shell({ onLogout }: { onLogout?: () => void }) {
   const ctx = useApp();
 
   // Errors nobody asked about (a reload that failed, a device problem) surface on every page.
-  useStreamEvents(['error', 'profile'], (e) => {
+  useStreamEvents(['error', 'profile', 'suspend'], (e) => {
     if (e.type === 'error') toasts.show('error', (e.data as { message?: string }).message ?? 'daemon error');
     else ctx.refreshStatus();
   });
@@ -159,6 +159,7 @@ function Shell({ onLogout }: { onLogout?: () => void }) {
               <em>no profile active</em>
             )}
           </span>
+          <SuspendSwitch />
           <span
             className={`conn conn-${connection}`}
             role="status"
@@ -188,6 +189,53 @@ function Shell({ onLogout }: { onLogout?: () => void }) {
         </Suspense>
       </main>
     </div>
+  );
+}
+
+/**
+ * The global Suspend switch (POST /api/suspend, /api/resume): the same one the CLI and the tray
+ * flip; the stream's `suspend` events keep it true when they do.
+ */
+function SuspendSwitch() {
+  const ctx = useApp();
+  const toasts = useToasts();
+  const [busy, setBusy] = useState(false);
+  const suspended = ctx.status?.suspended ?? false;
+  const flip = () => {
+    setBusy(true);
+    api
+      .setSuspended(!suspended)
+      .then((r) =>
+        toasts.show(
+          'success',
+          r.suspended ? 'Suspended: every key passes through untouched' : 'Remapping again',
+        ),
+      )
+      .catch((e: unknown) => toasts.show('error', (e as Error).message))
+      .finally(() => {
+        setBusy(false);
+        ctx.refreshStatus();
+      });
+  };
+  return (
+    <button
+      type="button"
+      className={`suspend-switch${suspended ? ' suspended' : ''}`}
+      role="switch"
+      aria-checked={!suspended}
+      aria-label="Remapping"
+      title={
+        suspended
+          ? 'Suspended: keys pass through untouched. Click to remap again.'
+          : 'Remapping. Click to suspend: keys then pass through untouched.'
+      }
+      disabled={busy || !ctx.status}
+      onClick={flip}
+      data-testid="suspend-switch"
+    >
+      <span className="suspend-knob" aria-hidden="true" />
+      {suspended ? 'Suspended' : 'Remapping'}
+    </button>
   );
 }
 

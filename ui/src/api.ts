@@ -93,6 +93,8 @@ export interface Status {
   devices: number;
   eventsProcessed: number;
   wsClients: number;
+  /** remapping suspended: every new key press passes through untouched */
+  suspended: boolean;
 }
 
 export interface LatencyStats {
@@ -210,6 +212,8 @@ export const api = {
     request<{ authenticated: boolean; authRequired: boolean; tokenFile: string }>('GET', '/api/session'),
   logout: () => request<{ loggedOut: boolean }>('POST', '/api/logout'),
   status: () => request<Status>('GET', '/api/status'),
+  /** the global switch: true suspends remapping, false resumes it */
+  setSuspended: (on: boolean) => request<{ suspended: boolean }>('POST', on ? '/api/suspend' : '/api/resume'),
   metrics: () => request<Metrics>('GET', '/api/metrics'),
   profiles: () =>
     request<{ profiles: ProfileMeta[]; total: number }>('GET', '/api/profiles?limit=10000').then(

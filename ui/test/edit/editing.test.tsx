@@ -80,6 +80,7 @@ const STATUS: Status = {
   devices: 0,
   eventsProcessed: 0,
   wsClients: 0,
+  suspended: false,
 };
 
 function renderEditor() {
