@@ -494,8 +494,81 @@ async function profilesRename(from: string, to: string, opts: ClientOptions, io:
   io.out(`renamed '${from}' to '${p.name}'${p.active ? ' (still the active profile)' : ''}`);
 }
 
+/** The devices commands work on the config dir directly when no daemon runs (saved devices only). */
+const devicesApi = (opts: ClientOptions, io: Output) => connect(opts, { offline: true, notice: io.err });
+
+/**
+ * The device a command names: its id; else its name — the user's or its own, any case — when
+ * one device has it; else the one id that starts with it. Anything else is a usage error that
+ * lists what there is.
+ */
+export function pickDevice(devices: DeviceInfo[], ref: string): DeviceInfo {
+  const byId = devices.find((d) => d.id === ref);
+  if (byId) return byId;
+  const lower = ref.toLowerCase();
+  const byName = devices.filter(
+    (d) => d.name.toLowerCase() === lower || d.deviceName.toLowerCase() === lower,
+  );
+  if (byName.length === 1) return byName[0];
+  const byPrefix = devices.filter((d) => d.id.startsWith(ref));
+  const candidates = byName.length > 1 ? byName : byPrefix;
+  if (candidates.length === 1) return candidates[0];
+  const list = (ds: DeviceInfo[]): string => ds.map((d) => `  ${d.id}  ${d.name}`).join('\n');
+  if (candidates.length > 1)
+    throw new CliError(`'${ref}' names ${candidates.length} devices; use an id:\n${list(candidates)}`, 2);
+  throw new CliError(
+    devices.length === 0
+      ? `no device '${ref}': the daemon knows no devices yet`
+      : `no device '${ref}'; the devices are:\n${list(devices)}`,
+    2,
+  );
+}
+
+async function withDevice(
+  ref: string,
+  opts: ClientOptions,
+  io: Output,
+  change: (api: Awaited<ReturnType<typeof connect>>, device: DeviceInfo) => Promise<void>,
+): Promise<void> {
+  const api = await devicesApi(opts, io);
+  const { devices } = await api.get<{ devices: DeviceInfo[] }>('/api/devices');
+  await change(api, pickDevice(devices, ref));
+}
+
+/** `keyrx devices rename|enable|disable|set-layout`: one PATCH /api/devices/:id. */
+async function devicesPatch(
+  ref: string,
+  patch: { name?: string; enabled?: boolean; layout?: string | null },
+  opts: ClientOptions,
+  io: Output,
+): Promise<void> {
+  await withDevice(ref, opts, io, async (api, device) => {
+    const d = await api.patch<DeviceInfo>(`/api/devices/${seg(device.id)}`, patch);
+    if (opts.json) return io.out(JSON.stringify(d, null, 2));
+    if (patch.name !== undefined) io.out(`renamed ${d.id} to '${d.name}'`);
+    else if (patch.enabled !== undefined)
+      io.out(d.enabled ? `${d.name}: remapped` : `${d.name}: not remapped (its keys pass through unchanged)`);
+    else io.out(`${d.name}: layout ${d.layout ?? 'not set (the UI uses the default)'}`);
+  });
+}
+
+async function devicesForget(ref: string, opts: ClientOptions, io: Output): Promise<void> {
+  await withDevice(ref, opts, io, async (api, device) => {
+    const r = await api.delete<{ id: string; forgotten: boolean; device: DeviceInfo | null }>(
+      `/api/devices/${seg(device.id)}`,
+    );
+    if (opts.json) return io.out(JSON.stringify(r, null, 2));
+    if (!r.forgotten) return io.out(`${device.name} (${r.id}) has no saved settings: nothing to forget`);
+    io.out(
+      r.device
+        ? `forgot the settings of ${device.name} (${r.id}); it is connected, so it stays listed with the defaults`
+        : `forgot ${device.name} (${r.id})`,
+    );
+  });
+}
+
 async function devicesList(opts: ClientOptions, io: Output): Promise<void> {
-  const api = await connect(opts);
+  const api = await devicesApi(opts, io);
   const r = await api.get<{ devices: DeviceInfo[] }>('/api/devices');
   if (opts.json) return io.out(JSON.stringify(r, null, 2));
   if (r.devices.length === 0) return io.out('no devices');
@@ -691,10 +764,45 @@ export function registerClientCommands(program: Command, io: Output): void {
       .argument('<new>'),
   ).action((from: string, to: string, opts: ClientOptions) => profilesRename(from, to, opts, io));
 
-  const devices = program.command('devices').description("the running daemon's input devices");
+  const devices = program
+    .command('devices')
+    .description(
+      'the input devices and their settings (work on the config directory directly when no daemon runs); a device is named by its id, its name, or an id prefix',
+    );
   client(devices.command('list').description('list devices and the profile block each one uses')).action(
     (opts: ClientOptions) => devicesList(opts, io),
   );
+  client(
+    devices
+      .command('rename')
+      .description('give a device your own name')
+      .argument('<device>')
+      .argument('<name>'),
+  ).action((ref: string, name: string, opts: ClientOptions) => devicesPatch(ref, { name }, opts, io));
+  client(
+    devices.command('enable').description('remap this device (the default)').argument('<device>'),
+  ).action((ref: string, opts: ClientOptions) => devicesPatch(ref, { enabled: true }, opts, io));
+  client(
+    devices
+      .command('disable')
+      .description('leave this device alone: its keys pass through unchanged')
+      .argument('<device>'),
+  ).action((ref: string, opts: ClientOptions) => devicesPatch(ref, { enabled: false }, opts, io));
+  client(
+    devices
+      .command('set-layout')
+      .description("the device's keyboard layout (keyrx layouts list), or none")
+      .argument('<device>')
+      .argument('<layout>'),
+  ).action((ref: string, layout: string, opts: ClientOptions) =>
+    devicesPatch(ref, { layout: layout === 'none' ? null : layout }, opts, io),
+  );
+  client(
+    devices
+      .command('forget')
+      .description("forget a device's saved settings (name, enabled, layout)")
+      .argument('<device>'),
+  ).action((ref: string, opts: ClientOptions) => devicesForget(ref, opts, io));
 
   const context = program
     .command('context')

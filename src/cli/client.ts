@@ -323,6 +323,9 @@ export class ApiClient {
   put<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PUT', path, body);
   }
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, body);
+  }
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);
   }

@@ -1429,17 +1429,40 @@ export class Daemon {
         if (patch.layout === null) delete stored.layout;
         else stored.layout = await this.layoutStore.resolveId(patch.layout);
       }
-      const next = { ...this.storedDevices, [id]: stored };
-      try {
-        await writeFileAtomic(this.paths.devices, `${JSON.stringify({ devices: next }, null, 2)}\n`, 0o600);
-      } catch (e) {
-        throw storageError('saving devices', e);
-      }
-      this.storedDevices = next;
-      this.input?.post({ t: 'devices', devices: this.enabledMap() });
+      await this.saveDevices({ ...this.storedDevices, [id]: stored });
       const info = this.describeDevice(id)!;
       this.hub.publish('device', { action: 'updated', device: info });
       return info;
+    });
+  }
+
+  /** Saves the device settings (devices.json, atomically), then applies them. Under the lock. */
+  private async saveDevices(next: Record<string, StoredDevice>): Promise<void> {
+    try {
+      await writeFileAtomic(this.paths.devices, `${JSON.stringify({ devices: next }, null, 2)}\n`, 0o600);
+    } catch (e) {
+      throw storageError('saving devices', e);
+    }
+    this.storedDevices = next;
+    this.input?.post({ t: 'devices', devices: this.enabledMap() });
+  }
+
+  /**
+   * Forgets a device's saved settings (its name, enabled switch and layout). A connected device
+   * stays listed with the defaults (remapped, its own name); a disconnected one is gone.
+   */
+  async forgetDevice(id: string): Promise<{ id: string; forgotten: boolean; device: DeviceInfo | null }> {
+    return this.lock.run(async () => {
+      if (!this.describeDevice(id)) throw new DaemonError('DEVICE_NOT_FOUND', `no device with id '${id}'`);
+      const forgotten = id in this.storedDevices;
+      if (forgotten) {
+        const next = { ...this.storedDevices };
+        delete next[id];
+        await this.saveDevices(next);
+      }
+      const device = this.describeDevice(id);
+      if (forgotten) this.hub.publish('device', { action: 'forgotten', id, device });
+      return { id, forgotten, device };
     });
   }
 

@@ -832,6 +832,24 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     },
     async (req) => daemon.patchDevice(req.params.id, req.body),
   );
+  app.delete(
+    '/api/devices/:id',
+    {
+      schema: {
+        summary: "forget a device's saved settings (name, enabled, layout)",
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) }),
+        response: {
+          200: Type.Object({
+            id: Type.String(),
+            forgotten: Type.Boolean(),
+            device: Type.Union([S.DeviceSchema, Type.Null()]),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => daemon.forgetDevice(req.params.id),
+  );
   registerLayoutRoutes(app, daemon, errorResponses);
   app.get(
     '/api/state',

@@ -236,6 +236,31 @@ test('devices: the virtual device can be renamed', async () => {
   await shot('devices');
 });
 
+test('devices: search and sort, and Forget puts a device back to its defaults', async () => {
+  await daemon.api('POST', '/api/inject?instant=true', { events: 'dev:desk-board d:X u:X' });
+  const rows = page.locator('[data-testid=device-row]');
+  await rows.nth(1).waitFor();
+  const search = page.getByRole('searchbox', { name: 'Search devices' });
+  await search.fill('desk');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=device-row]').length === 1);
+  assert.match(await rows.first().innerText(), /desk-board/);
+  await search.fill('zzz');
+  await page.getByRole('status').filter({ hasText: 'No device matches “zzz”.' }).waitFor();
+  await search.fill('');
+  await page.getByLabel('Sort by').selectOption('name');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=device-row]').length === 2);
+  // by name: desk-board before laptop (the renamed virtual device)
+  assert.equal(await rows.first().getByRole('textbox').inputValue(), 'desk-board');
+  // nothing saved for the new one: nothing to forget
+  assert.equal(await rows.first().getByRole('button', { name: 'Forget…' }).isDisabled(), true);
+  const laptop = rows.nth(1);
+  await laptop.getByRole('button', { name: 'Forget…' }).click();
+  await laptop.getByRole('group', { name: 'Forget laptop?' }).getByRole('button', { name: 'Forget' }).click();
+  await page.getByTestId('toast').filter({ hasText: 'Forgot the settings of laptop' }).waitFor();
+  const devices = await daemon.api('GET', '/api/devices');
+  assert.equal(devices.json.devices.find((d: { id: string }) => d.id === 'virtual').name, 'virtual');
+});
+
 test('the header switch suspends remapping on the daemon, and follows a resume made elsewhere', async () => {
   const toggle = page.getByRole('switch', { name: 'Remapping' });
   assert.equal(await toggle.getAttribute('aria-checked'), 'true');

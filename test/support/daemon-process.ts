@@ -143,9 +143,12 @@ export interface CliRun {
 }
 
 /** Runs `keyrx <args>` to its end with a clean environment; killed after `timeoutMs` (a hang, not a limit). */
-export function runCli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliEntry(), ...args], { cwd: ROOT, env: cleanEnv() });
+    const child = spawn(process.execPath, [...cliEntry(), ...args], { cwd: ROOT, env: cleanEnv(opts.env) });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -74,6 +74,7 @@ function buildOnce(): string {
     rewriteRelativeImportExtensions: true,
   };
   for (const { file, content } of files) {
+    if (file.endsWith('.d.ts')) continue; // declarations only: no JavaScript to run
     const target = join(temp, 'dist', relative(ROOT, file));
     mkdirSync(dirname(target), { recursive: true });
     if (file.endsWith('.ts'))

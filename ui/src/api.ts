@@ -243,6 +243,12 @@ export const api = {
   devices: () => request<{ devices: DeviceInfo[] }>('GET', '/api/devices').then((r) => r.devices),
   patchDevice: (id: string, patch: { name?: string; enabled?: boolean; layout?: LayoutId | null }) =>
     request<DeviceInfo>('PATCH', `/api/devices/${enc(id)}`, patch),
+  /** forgets a device's saved settings; a connected device stays, with the defaults */
+  forgetDevice: (id: string) =>
+    request<{ id: string; forgotten: boolean; device: DeviceInfo | null }>(
+      'DELETE',
+      `/api/devices/${enc(id)}`,
+    ),
   layouts: () => request<{ layouts: LayoutSummary[]; truncated: boolean }>('GET', '/api/layouts'),
   layout: (id: string) => request<LayoutDetail>('GET', `/api/layouts/${enc(id)}`),
   inject: (events: string) =>

@@ -15,8 +15,36 @@ interface LayoutOption {
  */
 const NOT_SET: LayoutOption[] = [{ id: '', label: 'not set' }];
 
+type SortKey = 'name' | 'status' | 'id';
+
+/** Connected and remapped first, then connected, then the ones remembered but unplugged. */
+function statusRank(d: DeviceInfo): number {
+  return d.connected ? (d.enabled ? 0 : 1) : 2;
+}
+
+/** The devices the search matches (name, its own name, id, serial, physical path), sorted. */
+export function visibleDevices(devices: DeviceInfo[], query: string, sort: SortKey): DeviceInfo[] {
+  const q = query.trim().toLowerCase();
+  const shown = q
+    ? devices.filter((d) =>
+        [d.name, d.deviceName, d.id, d.serial ?? '', d.phys ?? ''].some((v) => v.toLowerCase().includes(q)),
+      )
+    : devices;
+  const byName = (a: DeviceInfo, b: DeviceInfo) =>
+    a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) || a.id.localeCompare(b.id);
+  return [...shown].sort((a, b) =>
+    sort === 'id'
+      ? a.id.localeCompare(b.id)
+      : sort === 'status'
+        ? statusRank(a) - statusRank(b) || byName(a, b)
+        : byName(a, b),
+  );
+}
+
 export function DevicesPage() {
   const [devices, setDevices] = useState<DeviceInfo[] | null>(null);
+  const [query, setQuery] = useState('');
+  const [sort, setSort] = useState<SortKey>('status');
   const [error, setError] = useState<string | null>(null);
   const { status } = useApp();
   const load = useCallback(() => {
@@ -54,6 +82,25 @@ export function DevicesPage() {
         <button type="button" onClick={load}>
           Refresh
         </button>
+        {devices && devices.length > 0 && (
+          <>
+            <input
+              type="search"
+              aria-label="Search devices"
+              placeholder="Search name, id, serial…"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+            />
+            <label>
+              Sort by{' '}
+              <select value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
+                <option value="status">status</option>
+                <option value="name">name</option>
+                <option value="id">id</option>
+              </select>
+            </label>
+          </>
+        )}
       </div>
       <p className="muted">
         Backend: <strong>{status?.backend ?? '…'}</strong>.{' '}
@@ -80,14 +127,22 @@ export function DevicesPage() {
                 <th scope="col" className="hide-narrow">
                   Device
                 </th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
-              {devices.map((d) => (
+              {visibleDevices(devices, query, sort).map((d) => (
                 <DeviceRow key={d.id} device={d} layouts={layouts} onChange={load} />
               ))}
             </tbody>
           </table>
+          {visibleDevices(devices, query, sort).length === 0 && (
+            <p className="muted" role="status">
+              No device matches “{query}”.
+            </p>
+          )}
         </div>
       )}
     </section>
@@ -128,6 +183,24 @@ function DeviceRow({
       inFlight.current = null;
     }
   };
+  const [confirming, setConfirming] = useState(false);
+  const forget = async () => {
+    setSaving(true);
+    try {
+      const r = await api.forgetDevice(device.id);
+      toasts.show('success', r.device ? `Forgot the settings of ${device.name}` : `Forgot ${device.name}`, {
+        action: `device:${device.id}`,
+      });
+      onChange();
+    } catch (e) {
+      toasts.show('error', (e as Error).message, { action: `device:${device.id}` });
+    } finally {
+      setSaving(false);
+      setConfirming(false);
+    }
+  };
+  // a device with nothing saved (its own name, remapped, no layout) has nothing to forget
+  const hasSettings = device.name !== device.deviceName || !device.enabled || device.layout !== null;
   const commitName = () => {
     const n = name.trim();
     // Enter commits, then disabling the input blurs it: one rename, not two.
@@ -210,7 +283,33 @@ function DeviceRow({
         <small>
           {device.backend}
           {device.path ? ` · ${device.path}` : ''} · id {device.id}
+          {device.serial ? ` · serial ${device.serial}` : ''}
         </small>
+      </td>
+      <td>
+        {confirming ? (
+          <span role="group" aria-label={`Forget ${device.name}?`}>
+            <button type="button" className="danger" disabled={saving} onClick={() => void forget()}>
+              Forget
+            </button>{' '}
+            <button type="button" disabled={saving} onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </span>
+        ) : (
+          <button
+            type="button"
+            disabled={saving || !hasSettings}
+            title={
+              hasSettings
+                ? `Forget the name, remapping switch and layout saved for ${device.name}`
+                : 'Nothing saved for this device'
+            }
+            onClick={() => setConfirming(true)}
+          >
+            Forget…
+          </button>
+        )}
       </td>
     </tr>
   );
