@@ -242,13 +242,13 @@ test('devices: search and sort, and Forget puts a device back to its defaults', 
   await rows.nth(1).waitFor();
   const search = page.getByRole('searchbox', { name: 'Search devices' });
   await search.fill('desk');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=device-row]').length === 1);
+  await page.waitForFunction("document.querySelectorAll('[data-testid=device-row]').length === 1");
   assert.match(await rows.first().innerText(), /desk-board/);
   await search.fill('zzz');
   await page.getByRole('status').filter({ hasText: 'No device matches “zzz”.' }).waitFor();
   await search.fill('');
   await page.getByLabel('Sort by').selectOption('name');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=device-row]').length === 2);
+  await page.waitForFunction("document.querySelectorAll('[data-testid=device-row]').length === 2");
   // by name: desk-board before laptop (the renamed virtual device)
   assert.equal(await rows.first().getByRole('textbox').inputValue(), 'desk-board');
   // nothing saved for the new one: nothing to forget
