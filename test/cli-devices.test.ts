@@ -1,10 +1,10 @@
 /**
- * `keyrx devices …` as real processes: against a running daemon (devices typed on through the
- * virtual backend), and on the config directory directly when no daemon runs; DELETE
- * /api/devices/:id over a real socket, with what an attacker would send.
+ * `keyrx devices …` and `keyrx diagnostics` as real processes: against a running daemon (devices
+ * typed on through the virtual backend), and on the config directory directly when no daemon
+ * runs; DELETE /api/devices/:id over a real socket, with what an attacker would send.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { daemonScope, freePort, runCli } from './support/daemon-process.ts';
@@ -122,4 +122,36 @@ test('DELETE /api/devices/:id: unknown ids, traversal and oversized ids are refu
   assert.equal(ok.json.forgotten, true);
   assert.equal(ok.json.device.name, 'kb-1');
   await d.stop();
+});
+
+test('diagnostics: Markdown from a running daemon, --json, --output; from the config directory when none runs', async () => {
+  const dir = scope.tempDir('keyrx-cli-diagnostics-');
+  const d = await scope.startDaemon(dir);
+  const keyrx = (...args: string[]) =>
+    runCli([...args, '--url', d.url, '--config-dir', dir], { env: { NO_COLOR: '1' } });
+  let r = await keyrx('diagnostics');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^## keyrx diagnostics \(/);
+  assert.match(r.stdout, /- daemon: pid \d+, up \d+ s, backend virtual/);
+  assert.ok(!r.stdout.includes(d.token), 'no token');
+  r = await keyrx('diagnostics', '--json');
+  assert.equal(JSON.parse(r.stdout).daemon.running, true);
+  const file = join(dir, 'report.md');
+  r = await keyrx('diagnostics', '--output', file);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(
+    r.stderr,
+    /diagnostics written to .*report\.md \(the token, home directory, titles and keys are redacted\)/,
+  );
+  assert.match(readFileSync(file, 'utf8'), /^## keyrx diagnostics/);
+  assert.equal(statSync(file).mode & 0o077, 0, 'private to its owner');
+  await d.stop();
+
+  const port = String(await freePort());
+  r = await runCli(['diagnostics', '--config-dir', dir], { env: { KEYRX_PORT: port, NO_COLOR: '1' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, `keyrx: no daemon is running: working on ${dir} directly\n`);
+  assert.match(r.stdout, /- daemon: not running \(this report was made from the config directory\)/);
+  assert.match(r.stdout, /- config dir: .*; 1 profile\(s\), active: default/);
 });

@@ -4,6 +4,7 @@
  * JSON; otherwise tables.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -22,6 +23,8 @@ import type {
 import { plural } from '../core/plural.ts';
 // templates.ts is data only: importing it loads nothing of the daemon
 import { TEMPLATE_DESCRIPTIONS, TEMPLATE_NAMES } from '../daemon/templates.ts';
+import type { DiagnosticsReport } from '../daemon/diagnostics.ts';
+import { formatDiagnostics } from '../daemon/diagnostics.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import { formatDiagnostic } from '../dsl/diagnostics.ts';
 import type { ApiClient, ConnectionOptions } from './client.ts';
@@ -225,6 +228,25 @@ async function status(opts: ClientOptions, io: Output): Promise<void> {
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   io.out(rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n'));
+}
+
+/**
+ * `keyrx diagnostics`: the daemon's report (GET /api/diagnostics) as Markdown for a bug report,
+ * or JSON; with no daemon running, the report of the config directory and this machine.
+ */
+async function diagnostics(opts: ClientOptions & { output?: string }, io: Output): Promise<void> {
+  const api = await connect(opts, { offline: true, notice: io.err });
+  const report = await api.get<DiagnosticsReport>('/api/diagnostics');
+  const text = opts.json ? JSON.stringify(report, null, 2) : formatDiagnostics(report);
+  if (opts.output === undefined) return io.out(text);
+  try {
+    writeFileSync(opts.output, `${text}\n`, { mode: 0o600 });
+  } catch (e) {
+    throw new CliError(`cannot write ${opts.output}: ${describeFsError(e)}`, 1);
+  }
+  io.err(
+    `keyrx: diagnostics written to ${opts.output} (the token, home directory, titles and keys are redacted)`,
+  );
 }
 
 /** `keyrx suspend [--toggle]`, `keyrx resume`: the global switch (POST /api/suspend …). */
@@ -697,6 +719,14 @@ export function registerClientCommands(program: Command, io: Output): void {
   client(
     program.command('status').description('show the running daemon: version, uptime, active profile'),
   ).action((opts: ClientOptions) => status(opts, io));
+  client(
+    program
+      .command('diagnostics')
+      .description(
+        'a report for bug reports: build, platform, backend and checks, memory, event-loop lag, latency, devices, recent errors (the token, home directory, titles and keys redacted); works without a daemon',
+      )
+      .option('-o, --output <file>', 'write it to this file'),
+  ).action((opts: ClientOptions & { output?: string }) => diagnostics(opts, io));
   client(
     program
       .command('suspend')

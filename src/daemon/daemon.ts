@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { watch, type FSWatcher } from 'node:fs';
 import { chmod, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type {
   BaseMapping,
@@ -48,6 +50,8 @@ import { CompilerService } from './compiler.ts';
 import { secureConfigDir } from './config-dir.ts';
 import type { DaemonErrorCode } from './errors.ts';
 import { DaemonError, storageError } from './errors.ts';
+import type { DiagnosticsError, DiagnosticsReport } from './diagnostics.ts';
+import { redact, REDACTIONS, runtimeInfo } from './diagnostics.ts';
 import { EventHub } from './event-hub.ts';
 import { InputThread } from './input-host.ts';
 import { LayoutStore } from './layout-store.ts';
@@ -315,6 +319,10 @@ export class Daemon {
   private readonly compiler: CompilerService;
   private input: InputThread | null = null;
   private readonly lock = new Mutex();
+  /** the last errors reported (for the diagnostics report) */
+  private readonly recentErrors: DiagnosticsError[] = [];
+  /** the main thread's event-loop delay since start (the diagnostics report) */
+  private loopDelay: IntervalHistogram | null = null;
   /** suspend/resume in the order asked, apart from the profile lock (a long compile must not hold it) */
   private readonly suspendLock = new Mutex();
   /** bumped by every change the profile list shows (entries, the active one), for reply caches */
@@ -416,6 +424,8 @@ export class Daemon {
   async start(backend: BackendChoice = 'auto'): Promise<void> {
     await this.prepare();
     this.backend = await this.chooseBackend(backend);
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+    this.loopDelay.enable();
     this.input = new InputThread();
     if (this.backend === 'linux') {
       const { createWakeFd, signalWake } = await import('../platform/linux/index.ts');
@@ -460,6 +470,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.loopDelay?.disable();
     this.watcher?.close();
     for (const t of this.reindexTimers.values()) clearTimeout(t);
     await this.input?.shutdown();
@@ -730,6 +741,13 @@ export class Daemon {
 
   reportError(code: string, message: string, context?: Record<string, unknown>): void {
     this.log.error({ code, ...context }, message);
+    this.recentErrors.push({
+      time: new Date().toISOString(),
+      code,
+      message,
+      contextFields: Object.keys(context ?? {}),
+    });
+    if (this.recentErrors.length > RECENT_ERRORS) this.recentErrors.shift();
     this.hub.publish('error', { code, message, context: context ?? {}, timestamp: new Date().toISOString() });
   }
 
@@ -1644,7 +1662,123 @@ export class Daemon {
       uptimeSec: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
     };
   }
+
+  /**
+   * The diagnostics report (diagnostics.ts), redacted. Works offline too (the CLI with no daemon
+   * running): then it says so and has no runtime figures. The machine's checks are the doctor's;
+   * on Windows with the Windows backend running, the hook and Raw Input probes are not repeated
+   * from this thread (Raw Input registration is per process: a probe would take it from the
+   * input thread) — the running backend and its devices stand for them.
+   */
+  async diagnostics(): Promise<DiagnosticsReport> {
+    const status = this.status();
+    const m = this.metrics();
+    const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+    // the histogram holds each sampling interval (LOOP_SAMPLE_MS plus any lag): the lag is the rest
+    const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_SAMPLE_MS);
+    const lag = this.loopDelay;
+    const context = this.context();
+    // offline nothing is activated: the profile a daemon would start with
+    let activeProfile = status.activeProfile;
+    if (!this.input) {
+      const state = (await this.readJson(this.paths.state, 'state.json').catch(() => undefined)) as
+        { activeProfile?: unknown } | undefined;
+      if (isValidProfileName(state?.activeProfile)) activeProfile = state.activeProfile as string;
+    }
+    const report: DiagnosticsReport = {
+      generatedAt: new Date().toISOString(),
+      keyrx: { version: VERSION },
+      runtime: runtimeInfo(),
+      daemon: {
+        running: this.input !== null,
+        pid: process.pid,
+        uptimeSec: status.uptimeSec,
+        backend: this.input ? this.backend : 'none',
+        configDir: this.paths.root,
+        activeProfile,
+        profiles: status.profiles,
+        suspended: this.suspended,
+        wsClients: status.wsClients,
+        eventsProcessed: status.eventsProcessed,
+        memory: {
+          rssMb: mb(m.memory.rssBytes),
+          heapUsedMb: mb(m.memory.heapUsedBytes),
+          externalMb: mb(m.memory.externalBytes),
+        },
+        eventLoopLagMs:
+          lag && lag.count > 0 ? { mean: ms(lag.mean), p99: ms(lag.percentile(99)), max: ms(lag.max) } : null,
+        latencyUs: {
+          count: m.latencyUs.count,
+          p50: m.latencyUs.p50,
+          p99: m.latencyUs.p99,
+          max: m.latencyUs.max,
+        },
+        devices: this.listDevices().map((d) => ({
+          id: d.id,
+          name: d.name,
+          enabled: d.enabled,
+          connected: d.connected,
+          grabbed: d.grabbed,
+          vendor: d.vendor,
+          product: d.product,
+        })),
+        settings: { ...this.settings },
+        context: {
+          app: context.app !== '',
+          title: context.title !== '',
+          ime: context.ime,
+          language: context.language,
+        },
+      },
+      checks: await this.machineChecks(),
+      recentErrors: [...this.recentErrors],
+      redacted: REDACTIONS,
+    };
+    return redact(report, { token: this.token, home: homedir() });
+  }
+
+  private async machineChecks(): Promise<DiagnosticsReport['checks']> {
+    try {
+      if (process.platform === 'win32') {
+        const { runWindowsDoctor, realProbes } = await import('../platform/windows/doctor.ts');
+        const running = this.input !== null && this.backend === 'windows';
+        const devices = [...this.connected.values()];
+        const r = await runWindowsDoctor(
+          running
+            ? {
+                ...realProbes,
+                tryHook: () => undefined,
+                keyboards: () =>
+                  devices.map((d) => ({
+                    name: d.name,
+                    instance: d.phys ?? d.id,
+                    virtual: d.phys === undefined,
+                  })),
+              }
+            : realProbes,
+        );
+        return {
+          ok: r.ok,
+          items: r.checks.map(({ id, title, status, detail }) => ({ id, title, status, detail })),
+        };
+      }
+      const { runDoctor } = await import('../platform/linux/index.ts');
+      const r = await runDoctor();
+      return {
+        ok: r.ok,
+        items: r.checks.map(({ id, title, status, detail }) => ({ id, title, status, detail })),
+      };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
 }
+
+/** How often the event-loop delay is sampled, ms. */
+const LOOP_SAMPLE_MS = 20;
+
+/** How many reported errors the diagnostics report keeps. */
+const RECENT_ERRORS = 20;
 
 async function exists(path: string): Promise<boolean> {
   try {

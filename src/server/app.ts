@@ -396,6 +396,39 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     { schema: { summary: 'daemon status', response: { 200: S.StatusSchema } } },
     async () => daemon.status(),
   );
+  const Loose = Type.Object({}, { additionalProperties: true });
+  app.get(
+    '/api/diagnostics',
+    {
+      schema: {
+        summary: 'a diagnostics report for bug reports (token, home directory, titles and keys redacted)',
+        querystring: Type.Object(
+          { format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])) },
+          { additionalProperties: false },
+        ),
+        response: {
+          // ?format=markdown sends text/markdown, which the JSON serializer leaves alone
+          200: Type.Object({
+            generatedAt: Type.String(),
+            keyrx: Loose,
+            runtime: Loose,
+            daemon: Loose,
+            checks: Loose,
+            recentErrors: Type.Array(Loose),
+            redacted: Type.Array(Type.String()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const report = await daemon.diagnostics();
+      if (req.query.format !== 'markdown') return report;
+      const { formatDiagnostics } = await import('../daemon/diagnostics.ts');
+      // a text reply: the typed provider only knows the JSON shape
+      return reply.type('text/markdown; charset=utf-8').send(formatDiagnostics(report) as never);
+    },
+  );
   const SuspendState = Type.Object({ suspended: Type.Boolean() });
   app.get(
     '/api/suspend',
