@@ -24,6 +24,7 @@ import { plural } from '../core/plural.ts';
 // templates.ts is data only: importing it loads nothing of the daemon
 import { TEMPLATE_DESCRIPTIONS, TEMPLATE_NAMES } from '../daemon/templates.ts';
 import type { DiagnosticsReport } from '../daemon/diagnostics.ts';
+import type { ProfileBundle } from '../daemon/bundle.ts';
 import { formatDiagnostics } from '../daemon/diagnostics.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import { formatDiagnostic } from '../dsl/diagnostics.ts';
@@ -334,6 +335,81 @@ async function profilesCreate(name: string, opts: CreateOptions, io: Output): Pr
   io.out(`created profile '${created.name}' from ${from}: ${describeContents(created)}`);
 }
 
+/**
+ * `keyrx profiles export <name> [file]`: the bundle (the profile and the files it loads) as JSON,
+ * or — to a `.rhai` file — the source alone; `-` or no file: standard output.
+ */
+async function profilesExport(
+  name: string,
+  file: string | undefined,
+  opts: ClientOptions,
+  io: Output,
+): Promise<void> {
+  const api = await connect(opts);
+  const bundle = await api.get<ProfileBundle>(`/api/profiles/${seg(name)}/export`);
+  const sourceOnly = file !== undefined && file.endsWith('.rhai');
+  const text = sourceOnly ? bundle.source : `${JSON.stringify(bundle, null, 2)}\n`;
+  if (file === undefined || file === '-') return io.out(text.replace(/\n$/, ''));
+  try {
+    await writeFile(file, text, { mode: 0o600 });
+  } catch (e) {
+    throw new CliError(`cannot write '${file}': ${describeFsError(e)}`, 1);
+  }
+  const extra = sourceOnly
+    ? bundle.files.length > 0
+      ? ` (the source alone: it loads ${plural(bundle.files.length, 'file')}; export to a .json file to take them along)`
+      : ''
+    : bundle.files.length > 0
+      ? ` with ${plural(bundle.files.length, 'loaded file')}: ${bundle.files.map((f) => f.path).join(', ')}`
+      : '';
+  io.out(`exported '${name}' to ${file}${extra}`);
+  if (bundle.notIncluded.length > 0)
+    io.err(`note: not in the export (they come with keyrx or the system): ${bundle.notIncluded.join(', ')}`);
+}
+
+/**
+ * `keyrx profiles import <file> [name]`: a `.rhai` source, or a bundle exported by `profiles
+ * export` (JSON), with the files it loads.
+ */
+async function profilesImport(
+  file: string,
+  name: string | undefined,
+  opts: ClientOptions & { overwrite?: boolean },
+  io: Output,
+): Promise<void> {
+  const text = await readLocal(file, 'profile');
+  let body: { name: string; source?: string; bundle?: unknown; overwrite?: boolean };
+  let source = text;
+  if (/^\s*\{/.test(text)) {
+    let bundle: { name?: unknown; source?: unknown };
+    try {
+      bundle = JSON.parse(text) as { name?: unknown; source?: unknown };
+    } catch (e) {
+      throw new CliError(`${file} looks like JSON but does not parse: ${(e as Error).message}`, 2);
+    }
+    const named = name ?? (typeof bundle.name === 'string' ? bundle.name : undefined);
+    if (named === undefined)
+      throw new CliError(`${file} names no profile: give the name as the second argument`, 2);
+    body = { name: named, bundle };
+    source = typeof bundle.source === 'string' ? bundle.source : '';
+  } else body = { name: name ?? basename(file).replace(/\.rhai$/, ''), source: text };
+  if (opts.overwrite) body.overwrite = true;
+  const api = await connect(opts);
+  let imported: ProfileDetail & { files: string[] };
+  try {
+    imported = await api.post<ProfileDetail & { files: string[] }>('/api/profiles/import', body);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'PROFILE_INVALID')
+      io.err(
+        await renderDiagnostics(diagnosticsOf(e), io.color, { daemonFile: isProfileFile(body.name), source }),
+      );
+    throw e;
+  }
+  if (opts.json) return io.out(JSON.stringify(imported, null, 2));
+  const files = imported.files.length > 0 ? `; wrote ${imported.files.join(', ')}` : '';
+  io.out(`imported '${imported.name}' from ${file}: ${describeContents(imported)}${files}`);
+}
+
 async function profilesShow(
   name: string,
   opts: ClientOptions & { source?: boolean },
@@ -461,6 +537,30 @@ async function profilesActivate(name: string, opts: ClientOptions, io: Output): 
   if (opts.json) return io.out(JSON.stringify(r, null, 2));
   io.out(
     `activated '${r.profile}' in ${r.compileMs} ms (${r.cached ? 'from the .krx cache' : 'compiled; cache written'})`,
+  );
+}
+
+/** `keyrx reload`: the active profile, re-read from disk (POST /api/profiles/active/reload). */
+async function reload(opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  let r: ActivationResult;
+  try {
+    r = await api.post<ActivationResult>('/api/profiles/active/reload');
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'PROFILE_INVALID') {
+      const active = await api.get<ProfileDetail>('/api/profiles/active').catch(() => null);
+      io.err(
+        await renderDiagnostics(diagnosticsOf(e), io.color, {
+          daemonFile: active ? isProfileFile(active.name) : () => false,
+          source: active?.source ?? '',
+        }),
+      );
+    }
+    throw e;
+  }
+  if (opts.json) return io.out(JSON.stringify(r, null, 2));
+  io.out(
+    `reloaded '${r.profile}' in ${r.compileMs} ms (${r.cached ? 'unchanged: from the .krx cache' : 'compiled; cache written'})`,
   );
 }
 
@@ -721,6 +821,13 @@ export function registerClientCommands(program: Command, io: Output): void {
   ).action((opts: ClientOptions) => status(opts, io));
   client(
     program
+      .command('reload')
+      .description(
+        're-read the active profile from disk and apply it (as SIGHUP); an invalid one is refused',
+      ),
+  ).action((opts: ClientOptions) => reload(opts, io));
+  client(
+    program
       .command('diagnostics')
       .description(
         'a report for bug reports: build, platform, backend and checks, memory, event-loop lag, latency, devices, recent errors (the token, home directory, titles and keys redacted); works without a daemon',
@@ -753,6 +860,27 @@ export function registerClientCommands(program: Command, io: Output): void {
       .addOption(new Option('--from-file <path>', 'old name of --file').hideHelp())
       .addHelpText('after', templateHelp()),
   ).action((name: string, opts: CreateOptions) => profilesCreate(name, opts, io));
+  client(
+    profiles
+      .command('export')
+      .description(
+        'a profile with the files it loads, as a JSON bundle; to a .rhai file the source alone; no file or -: standard output',
+      )
+      .argument('<name>')
+      .argument('[file]'),
+  ).action((name: string, file: string | undefined, opts: ClientOptions) =>
+    profilesExport(name, file, opts, io),
+  );
+  client(
+    profiles
+      .command('import')
+      .description('import a .rhai source or a bundle from profiles export (with the files it loads)')
+      .argument('<file>')
+      .argument('[name]', "the profile name (default: the bundle's, or the file name)")
+      .option('--overwrite', 'replace a profile of that name, and loaded files with other content'),
+  ).action((file: string, name: string | undefined, opts: ClientOptions & { overwrite?: boolean }) =>
+    profilesImport(file, name, opts, io),
+  );
   client(
     profiles
       .command('show')

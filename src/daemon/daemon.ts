@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { watch, type FSWatcher } from 'node:fs';
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type {
@@ -51,6 +51,8 @@ import { secureConfigDir } from './config-dir.ts';
 import type { DaemonErrorCode } from './errors.ts';
 import { DaemonError, storageError } from './errors.ts';
 import type { DiagnosticsError, DiagnosticsReport } from './diagnostics.ts';
+import type { ProfileBundle } from './bundle.ts';
+import { BUNDLE_KIND, BUNDLE_VERSION, checkBundlePath, parseBundle } from './bundle.ts';
 import { redact, REDACTIONS, runtimeInfo } from './diagnostics.ts';
 import { EventHub } from './event-hub.ts';
 import { InputThread } from './input-host.ts';
@@ -966,6 +968,139 @@ export class Daemon {
     });
   }
 
+  /**
+   * A profile with the files it load()s from the config directory, as a bundle (bundle.ts).
+   * Files from the system stdlib or built into keyrx are named in `notIncluded`.
+   */
+  async exportProfile(name: string): Promise<ProfileBundle> {
+    checkProfileName(name);
+    this.entry(name);
+    const source = await this.store.read(name);
+    const outcome = await this.compile(name, source);
+    const root = await realpath(this.paths.root).catch(() => this.paths.root);
+    const files: ProfileBundle['files'] = [];
+    const notIncluded: string[] = [];
+    for (const l of outcome.loaded) {
+      const rel = relative(root, l.path).split(sep).join('/');
+      if (rel.startsWith('..') || !checkBundlePath(rel).ok) {
+        notIncluded.push(l.path.startsWith(BUNDLED_PREFIX) ? l.path.slice(BUNDLED_PREFIX.length) : l.path);
+        continue;
+      }
+      try {
+        files.push({ path: rel, source: await readFile(l.path, 'utf8') });
+      } catch (e) {
+        throw storageError(`reading ${rel}`, e);
+      }
+    }
+    return {
+      kind: BUNDLE_KIND,
+      version: BUNDLE_VERSION,
+      name,
+      keyrxVersion: VERSION,
+      exportedAt: new Date().toISOString(),
+      source,
+      files,
+      notIncluded,
+    };
+  }
+
+  /**
+   * Imports a profile: a source alone, or a bundle with the files it loads. The files go to
+   * their places in the config directory (never elsewhere: bundle.ts checks the paths, and no
+   * folder on the way may lead out of the directory); a file that exists with other content is
+   * a conflict unless `overwrite`. The profile is compiled with them in place; when it does not
+   * compile, the files this import created are removed again and nothing else changed.
+   */
+  async importProfile(input: {
+    name: string;
+    source?: string;
+    bundle?: unknown;
+    overwrite?: boolean;
+  }): Promise<ProfileDetail & { files: string[] }> {
+    const name = checkProfileName(input.name);
+    if ((input.source === undefined) === (input.bundle === undefined))
+      throw new DaemonError('IMPORT_INVALID', 'give either a source or a bundle');
+    const bundle = input.bundle !== undefined ? parseBundle(input.bundle) : null;
+    const source = bundle ? bundle.source : (input.source as string);
+    const files = bundle?.files ?? [];
+    const own = `profiles/${name}.rhai`;
+    if (files.some((f) => f.path === own))
+      throw new DaemonError(
+        'IMPORT_INVALID',
+        `the bundle has a file at ${own}, the imported profile's own place`,
+      );
+    return this.lock.run(async () => {
+      const exists = this.index.has(name) || (await this.store.stat(name)) !== undefined;
+      if (exists && !input.overwrite)
+        throw new DaemonError(
+          'PROFILE_EXISTS',
+          `a profile named '${name}' already exists (import with overwrite to replace it)`,
+        );
+      const root = await realpath(this.paths.root);
+      const targets = await Promise.all(
+        files.map(async (f) => ({ ...f, abs: await this.importTarget(root, f.path) })),
+      );
+      const conflicts: string[] = [];
+      for (const t of targets) {
+        const current = await readFile(t.abs, 'utf8').catch(() => undefined);
+        if (current !== undefined && current !== t.source) conflicts.push(t.path);
+      }
+      if (conflicts.length > 0 && !input.overwrite)
+        throw new DaemonError(
+          'IMPORT_CONFLICT',
+          `these files exist with other content: ${conflicts.join(', ')} (import with overwrite to replace them)`,
+          { paths: conflicts },
+        );
+      const created: string[] = [];
+      const written: string[] = [];
+      try {
+        for (const t of targets) {
+          const before = await readFile(t.abs, 'utf8').catch(() => undefined);
+          if (before === t.source) continue;
+          await mkdir(join(t.abs, '..'), { recursive: true, mode: 0o700 });
+          // the folders were checked before any was made; once made, check the real place again
+          await this.importTarget(root, t.path);
+          await writeFileAtomic(t.abs, t.source, 0o600);
+          written.push(t.path);
+          if (before === undefined) created.push(t.abs);
+        }
+        if (exists) await this.saveAndReload(name, source);
+        else {
+          await this.saveValid(name, source);
+          this.hub.publish('profile', { action: 'created', name });
+        }
+      } catch (e) {
+        for (const abs of created) await unlink(abs).catch(() => undefined);
+        throw e;
+      }
+      return { ...(await this.getProfile(name)), files: written };
+    });
+  }
+
+  /**
+   * Where a bundle file goes: `<root>/<path>`, refused when a folder on the way or the file
+   * itself is a symbolic link, or anything on the way resolves outside the config directory.
+   */
+  private async importTarget(root: string, path: string): Promise<string> {
+    const segments = path.split('/');
+    let at = root;
+    for (const [i, segment] of segments.entries()) {
+      at = join(at, segment);
+      const st = await lstat(at).catch(() => null);
+      if (!st) break; // the rest does not exist yet: mkdir makes plain folders
+      const last = i === segments.length - 1;
+      if (st.isSymbolicLink() || (last ? !st.isFile() : !st.isDirectory()))
+        throw new DaemonError(
+          'IMPORT_INVALID',
+          `${path}: '${segments.slice(0, i + 1).join('/')}' is not a plain ${last ? 'file' : 'folder'}`,
+        );
+      const real = await realpath(at);
+      if (real !== root && !real.startsWith(root + sep))
+        throw new DaemonError('IMPORT_INVALID', `${path} leads outside the config directory`);
+    }
+    return join(root, ...segments);
+  }
+
   /** Compiles first; only a source without errors is written. */
   private async saveValid(name: string, source: string): Promise<CompileOutcome> {
     const outcome = await this.compile(name, source);
@@ -1329,6 +1464,21 @@ export class Daemon {
       this.hub.publish('suspend', { suspended: on, from });
       return { suspended: on };
     });
+  }
+
+  /**
+   * `POST /api/profiles/active/reload`, `keyrx reload`: reloadActive(), refused when no profile
+   * is active; a profile that no longer compiles is refused with its diagnostics (the running
+   * version stays).
+   */
+  async reloadActiveOrFail(): Promise<ActivationResult> {
+    const r = await this.reloadActive();
+    if (!r)
+      throw new DaemonError(
+        'NO_ACTIVE_PROFILE',
+        'no profile is active (keys pass through): activate one first (keyrx profiles activate <name>)',
+      );
+    return r;
   }
 
   /** SIGHUP: re-read the active profile from disk and apply it. */

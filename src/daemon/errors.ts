@@ -32,7 +32,10 @@ export type DaemonErrorCode =
   | 'LAYOUT_BUILTIN'
   | 'LAYOUT_IN_USE'
   | 'LAYOUT_UNKNOWN'
-  | 'LAYOUT_CORRUPT';
+  | 'LAYOUT_CORRUPT'
+  | 'NO_ACTIVE_PROFILE'
+  | 'IMPORT_INVALID'
+  | 'IMPORT_CONFLICT';
 
 const STATUS: Record<DaemonErrorCode, number> = {
   INVALID_NAME: 400,
@@ -69,6 +72,9 @@ const STATUS: Record<DaemonErrorCode, number> = {
   LAYOUT_IN_USE: 409,
   LAYOUT_UNKNOWN: 400,
   LAYOUT_CORRUPT: 409,
+  NO_ACTIVE_PROFILE: 409,
+  IMPORT_INVALID: 400,
+  IMPORT_CONFLICT: 409,
 };
 
 export class DaemonError extends Error {

@@ -41,6 +41,8 @@ export interface ServerOptions {
 }
 
 export const BODY_LIMIT = 1_048_576;
+/** POST /api/profiles/import: a bundle holds the profile and the files it loads */
+export const IMPORT_BODY_LIMIT = 8 * 1_048_576;
 
 const strictAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
 const coercingAjv = new Ajv({
@@ -209,11 +211,12 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
         .header('retry-after', '1')
         .send(envelope('STARTING', 'the daemon is starting; try again in a moment'));
     // refuse an oversized body before reading it, so the client reliably gets the 413
-    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT) {
+    const limit = req.routeOptions.bodyLimit ?? BODY_LIMIT;
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
       reply.header('connection', 'close');
       return reply
         .code(413)
-        .send(envelope('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT} bytes`));
+        .send(envelope('BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`));
     }
     if (needsCredentials && !auth.isAuthenticated(req, req.routeOptions.url === '/ws'))
       return reply
@@ -252,7 +255,12 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply
         .code(413)
-        .send(envelope('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT} bytes`));
+        .send(
+          envelope(
+            'BODY_TOO_LARGE',
+            `the request body is larger than ${req.routeOptions.bodyLimit ?? BODY_LIMIT} bytes`,
+          ),
+        );
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return reply.code(415).send(envelope('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'));
     if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
@@ -762,6 +770,52 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       },
     },
     async (req) => daemon.deleteLayer(req.params.name, req.params.layer),
+  );
+  app.get(
+    '/api/profiles/:name/export',
+    {
+      schema: {
+        summary: 'a profile with the files it loads, as a bundle (?format=rhai: the source alone)',
+        params: S.NameParams,
+        querystring: Type.Object(
+          { format: Type.Optional(Type.Union([Type.Literal('bundle'), Type.Literal('rhai')])) },
+          { additionalProperties: false },
+        ),
+        response: { 200: S.ProfileBundleSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const bundle = await daemon.exportProfile(req.params.name);
+      if (req.query.format !== 'rhai') return bundle;
+      // a text reply: the typed provider only knows the JSON shape
+      return reply.type('text/plain; charset=utf-8').send(bundle.source as never);
+    },
+  );
+  app.post(
+    '/api/profiles/import',
+    {
+      // a bundle may carry up to 64 loaded files; authentication runs before the body is read
+      bodyLimit: IMPORT_BODY_LIMIT,
+      schema: {
+        summary: 'import a profile: a source, or a bundle with the files it loads',
+        body: S.ImportProfileBody,
+        response: {
+          201: Type.Intersect([S.ProfileDetailSchema, Type.Object({ files: Type.Array(Type.String()) })]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await daemon.importProfile(req.body)),
+  );
+  app.post(
+    '/api/profiles/active/reload',
+    {
+      schema: {
+        summary: 're-read the active profile from disk and apply it (as SIGHUP)',
+        response: { 200: S.ActivationSchema, ...errorResponses },
+      },
+    },
+    async () => daemon.reloadActiveOrFail(),
   );
   app.post(
     '/api/profiles/:name/activate',

@@ -218,6 +218,31 @@ export const CreateProfileBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const ImportProfileBody = Type.Object(
+  {
+    name: Type.String({ maxLength: 256 }),
+    /** a .rhai source alone */
+    source: Type.Optional(Type.String({ maxLength: 1_048_576 })),
+    /** a bundle of GET /api/profiles/:name/export (checked field by field by the daemon) */
+    bundle: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    /** replace a profile of that name and files with other content */
+    overwrite: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const BundleFileSchema = Type.Object({ path: Type.String(), source: Type.String() });
+export const ProfileBundleSchema = Type.Object({
+  kind: Type.String(),
+  version: Type.Integer(),
+  name: Type.String(),
+  keyrxVersion: Type.String(),
+  exportedAt: Type.String(),
+  source: Type.String(),
+  files: Type.Array(BundleFileSchema),
+  notIncluded: Type.Array(Type.String()),
+});
+
 export const SourceBody = Type.Object(
   { source: Type.String({ maxLength: 1_048_576 }) },
   { additionalProperties: false },

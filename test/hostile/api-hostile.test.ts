@@ -221,6 +221,7 @@ function fill(path: string, params: Record<string, string> = {}): string {
 const VALID_BODY: Record<string, () => Json> = {
   'POST /api/profiles': () => ({ name: freshName(), template: 'blank' }),
   'POST /api/profiles/activate': () => ({ name: TARGET }),
+  'POST /api/profiles/import': () => ({ name: freshName(), source: GOOD }),
   'PUT /api/profiles/{name}': () => ({ source: GOOD }),
   'PUT /api/profiles/{name}/keys/{key}': () => ({ mapping: { kind: 'simple', from: 'A', to: 'B' } }),
   'POST /api/profiles/{name}/layers': () => ({
@@ -546,16 +547,23 @@ describe('bodies', () => {
       }
   });
 
-  test('bodies over 1 MiB: 413 on every route, with Content-Length and chunked', async () => {
+  test('bodies over 1 MiB (8 MiB for an import): 413 on every route, with Content-Length and chunked', async () => {
     const huge = JSON.stringify({ source: 'x'.repeat(1_100_000) });
+    // a profile bundle carries the files it loads: its route takes up to 8 MiB
+    const hugeImport = JSON.stringify({ source: 'x'.repeat(8_500_000) });
     for (const route of routes.filter((r) => r.path !== '/ws')) {
-      const r = await call(route.method, fill(route.path), { body: huge });
-      assertRefused(r, `${route.key} with a 1.1 MB body`, 413, 'BODY_TOO_LARGE');
+      const body = route.key === 'POST /api/profiles/import' ? hugeImport : huge;
+      const size = `${(body.length / 1e6).toFixed(1)} MB`;
+      const r = await call(route.method, fill(route.path), { body });
+      assertRefused(r, `${route.key} with a ${size} body`, 413, 'BODY_TOO_LARGE');
       if (route.method !== 'GET') {
-        const chunked = await call(route.method, fill(route.path), { body: huge, chunked: true });
-        assertRefused(chunked, `${route.key} with a chunked 1.1 MB body`, 413, 'BODY_TOO_LARGE');
+        const chunked = await call(route.method, fill(route.path), { body, chunked: true });
+        assertRefused(chunked, `${route.key} with a chunked ${size} body`, 413, 'BODY_TOO_LARGE');
       }
     }
+    // a 1.1 MB bundle is within the import's limit (refused for its content, not its size)
+    const bigImport = await call('POST', '/api/profiles/import', { body: huge });
+    assert.equal(bigImport.status, 400, bigImport.text.slice(0, 200));
     // exactly the limit is read (then refused for its content, not its size)
     const atLimit = JSON.stringify({ source: 'x'.repeat(1_048_576 - 13) });
     assert.equal(Buffer.byteLength(atLimit), 1_048_576);

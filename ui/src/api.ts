@@ -64,6 +64,18 @@ export interface LayoutDetail {
   keys: { key: string; x: number; y: number; w: number; h: number }[];
 }
 
+/** A profile with the files it load()s, as GET /api/profiles/:name/export gives it. */
+export interface ProfileBundle {
+  kind: string;
+  version: number;
+  name: string;
+  keyrxVersion: string;
+  exportedAt: string;
+  source: string;
+  files: { path: string; source: string }[];
+  notIncluded: string[];
+}
+
 export interface DeviceInfo {
   id: string;
   name: string;
@@ -231,6 +243,10 @@ export const api = {
   deleteProfile: (name: string, force = false) =>
     request<unknown>('DELETE', `/api/profiles/${enc(name)}${force ? '?force=true' : ''}`),
   activate: (name: string) => request<Activation>('POST', `/api/profiles/${enc(name)}/activate`),
+  /** the profile with the files it loads (GET /api/profiles/:name/export) */
+  exportProfile: (name: string) => request<ProfileBundle>('GET', `/api/profiles/${enc(name)}/export`),
+  importProfile: (body: { name: string; source?: string; bundle?: unknown; overwrite?: boolean }) =>
+    request<ProfileMeta & { files: string[] }>('POST', '/api/profiles/import', body),
   duplicate: (name: string, newName: string) =>
     request<ProfileMeta>('POST', `/api/profiles/${enc(name)}/duplicate`, { name: newName }),
   rename: (name: string, newName: string) =>

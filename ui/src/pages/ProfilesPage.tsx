@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { ProfileMeta } from '../api.ts';
 import { api, ApiError } from '../api.ts';
 import { useApp, useStreamEvents } from '../app-context.ts';
@@ -11,6 +11,7 @@ import { useToasts } from '../toasts.tsx';
 
 type Pending =
   | { kind: 'create' }
+  | { kind: 'import'; file: ImportFile }
   | { kind: 'duplicate'; from: string }
   | { kind: 'rename'; from: string }
   | { kind: 'delete'; profile: ProfileMeta };
@@ -56,6 +57,36 @@ export function ProfilesPage() {
     }
   };
 
+  // Export: the bundle (the profile and the files it loads) downloaded as <name>.keyrx.json
+  const exportProfile = async (name: string) => {
+    try {
+      const bundle = await api.exportProfile(name);
+      const url = URL.createObjectURL(
+        new Blob([`${JSON.stringify(bundle, null, 2)}\n`], { type: 'application/json' }),
+      );
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${name}.keyrx.json`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      toasts.show(
+        'success',
+        `Exported ${name}${bundle.files.length > 0 ? ` with ${plural(bundle.files.length, 'loaded file')}` : ''}`,
+      );
+    } catch (e) {
+      toasts.show('error', (e as Error).message);
+    }
+  };
+  const fileInput = useRef<HTMLInputElement>(null);
+  const chooseImport = async (file: File | undefined) => {
+    if (!file) return;
+    try {
+      setPending({ kind: 'import', file: readImportFile(file.name, await file.text()) });
+    } catch (e) {
+      toasts.show('error', (e as Error).message);
+    }
+  };
+
   return (
     <section className="page" aria-labelledby="profiles-title">
       <div className="toolbar">
@@ -65,6 +96,20 @@ export function ProfilesPage() {
         <button type="button" className="primary" onClick={() => setPending({ kind: 'create' })}>
           New profile
         </button>
+        <button type="button" onClick={() => fileInput.current?.click()}>
+          Import…
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          accept=".json,.rhai,application/json"
+          hidden
+          data-testid="import-file"
+          onChange={(e) => {
+            void chooseImport(e.target.files?.[0]);
+            e.target.value = '';
+          }}
+        />
       </div>
       {loadError && (
         <p className="error-text" role="alert">
@@ -146,6 +191,13 @@ export function ProfilesPage() {
                       </button>
                       <button
                         type="button"
+                        onClick={() => void exportProfile(p.name)}
+                        aria-label={`Export ${p.name}`}
+                      >
+                        Export
+                      </button>
+                      <button
+                        type="button"
                         onClick={() => setPending({ kind: 'rename', from: p.name })}
                         aria-label={`Rename ${p.name}`}
                       >
@@ -172,6 +224,15 @@ export function ProfilesPage() {
           onDone={(name) => {
             setPending(null);
             if (name) navigate(`/profiles/${encodeURIComponent(name)}`);
+          }}
+        />
+      )}
+      {pending?.kind === 'import' && (
+        <ImportDialog
+          file={pending.file}
+          onDone={(name) => {
+            setPending(null);
+            if (name) load();
           }}
         />
       )}
@@ -329,6 +390,101 @@ function CreateDialog({ onDone }: { onDone(name: string | null): void }) {
           ))}
         </select>
         {description && <span className="hint">{description}</span>}
+      </label>
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
+  );
+}
+
+/** A file chosen for import: a bundle (JSON from Export) or a .rhai source. */
+interface ImportFile {
+  fileName: string;
+  name: string;
+  body: { source: string } | { bundle: unknown };
+  /** the loaded files a bundle brings */
+  files: string[];
+}
+
+function readImportFile(fileName: string, text: string): ImportFile {
+  if (/^\s*\{/.test(text)) {
+    let bundle: { name?: unknown; files?: unknown };
+    try {
+      bundle = JSON.parse(text) as { name?: unknown; files?: unknown };
+    } catch {
+      throw new Error(`${fileName} is not valid JSON (export a profile here, or pick a .rhai file)`);
+    }
+    const files = Array.isArray(bundle.files)
+      ? bundle.files.map((f) => String((f as { path?: unknown }).path))
+      : [];
+    const name = typeof bundle.name === 'string' ? bundle.name : fileName.replace(/(\.keyrx)?\.json$/, '');
+    return { fileName, name, body: { bundle }, files };
+  }
+  return { fileName, name: fileName.replace(/\.rhai$/, ''), body: { source: text }, files: [] };
+}
+
+function ImportDialog({ file, onDone }: { file: ImportFile; onDone(name: string | null): void }) {
+  const [name, setName] = useState(file.name);
+  const [overwrite, setOverwrite] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const toasts = useToasts();
+  const cancel = useCallback(() => onDone(null), [onDone]);
+  const target = name.trim();
+  const problem = profileNameProblem(target);
+  const submit = async () => {
+    if (problem) return;
+    setSaving(true);
+    setError(null);
+    try {
+      const p = await api.importProfile({ name: target, ...file.body, ...(overwrite ? { overwrite } : {}) });
+      toasts.show(
+        'success',
+        `Imported ${p.name}${p.files.length > 0 ? ` and wrote ${p.files.join(', ')}` : ''}`,
+      );
+      onDone(p.name);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+      setSaving(false);
+    }
+  };
+  return (
+    <Dialog
+      title={`Import ${file.fileName}`}
+      onCancel={cancel}
+      onSubmit={() => void submit()}
+      actions={
+        <>
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={saving || problem !== null}>
+            {saving ? 'Importing…' : 'Import'}
+          </button>
+        </>
+      }
+    >
+      <NameField
+        label="Profile name"
+        name={name}
+        problem={problem}
+        serverError={error !== null}
+        onChange={(n) => {
+          setName(n);
+          setError(null);
+        }}
+      />
+      {file.files.length > 0 && (
+        <p className="hint">
+          It brings the files it loads: {file.files.join(', ')} (written into the config directory).
+        </p>
+      )}
+      <label>
+        <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace
+        a profile of this name and files with other content
       </label>
       {error && (
         <p className="error-text" role="alert">
