@@ -1,10 +1,12 @@
 /** `keyrx daemon` (alias `run`): starts the daemon and its HTTP server; handles signals. */
 import { pino, type Logger } from 'pino';
+import { spawn } from 'node:child_process';
 import { isIP } from 'node:net';
 import type { BackendChoice } from '../daemon/daemon.ts';
 import { Daemon } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { resolveConfigDir } from '../daemon/paths.ts';
+import type { LinuxTray } from '../platform/linux/tray.ts';
 import { buildServer } from '../server/app.ts';
 import { colorFor } from './color.ts';
 import { CliError } from './errors.ts';
@@ -79,7 +81,8 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   const logLevel = opts.logLevel ?? process.env.KEYRX_LOG_LEVEL ?? 'info';
   const logger = await createLogger(logLevel, opts.logFormat ?? process.env.KEYRX_LOG_FORMAT);
 
-  const tray = opts.tray ?? process.platform === 'win32';
+  // on by default on Windows, and on a Linux desktop (a session bus and a display)
+  const tray = opts.tray ?? defaultTray(process.env);
   const daemon = new Daemon({ configDir: resolveConfigDir(opts.configDir), logger, tray });
   const fail = async (e: unknown): Promise<never> => {
     await daemon.stop().catch(() => undefined);
@@ -102,6 +105,7 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
     logger,
   });
 
+  let linuxTray: LinuxTray | null = null;
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string, code: number): Promise<void> => {
     closing ??= (async () => {
@@ -110,6 +114,7 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
       force.unref();
       // the daemon first: held keys are released at once and new requests get 503
       await daemon.stop().catch(() => undefined);
+      await linuxTray?.close().catch(() => undefined);
       await app.close().catch(() => undefined);
       logger.flush();
       process.exit(code);
@@ -156,13 +161,66 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   io.out(`config: ${daemon.paths.root}`);
   daemon.onOpenUi = () => {
     const url = opts.auth ? `${base}/login?code=${auth.newLoginCode()}` : `${base}/`;
-    void import('../platform/windows/tray.ts').then(({ openInBrowser }) => {
-      if (!openInBrowser(url)) logger.warn('the web UI could not be opened in the browser');
+    void openUrl(url).then((ok) => {
+      if (!ok) logger.warn('the web UI could not be opened in the browser');
     });
   };
-  if (tray && status.backend !== 'windows')
-    logger.info({ backend: status.backend }, 'no tray icon: it needs the windows backend');
+  if (tray && process.platform === 'linux') linuxTray = await startTrayOnLinux(daemon, logger);
+  else if (tray && status.backend !== 'windows')
+    logger.info({ backend: status.backend }, 'no tray icon: on Windows it needs the windows backend');
   if (opts.auth) io.out(`web UI (one-time login link, 10 min): ${base}/login?code=${auth.newLoginCode()}`);
   else io.out(`web UI: ${base}/ (authentication disabled)`);
   io.out(`API token: ${daemon.paths.token}`);
+}
+
+/** Show a tray icon unless told otherwise: on Windows, and on a Linux desktop session. */
+export function defaultTray(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): boolean {
+  if (platform === 'win32') return true;
+  return (
+    platform === 'linux' &&
+    Boolean(env.DBUS_SESSION_BUS_ADDRESS) &&
+    Boolean(env.DISPLAY || env.WAYLAND_DISPLAY)
+  );
+}
+
+/**
+ * The Linux tray (StatusNotifierItem over D-Bus) on this thread: its menu drives the daemon, and
+ * the daemon's stream keeps its tooltip and Suspend/Resume item current. No session bus: logged,
+ * the daemon runs headless.
+ */
+async function startTrayOnLinux(daemon: Daemon, logger: Logger): Promise<LinuxTray | null> {
+  const { startLinuxTray } = await import('../platform/linux/tray.ts');
+  let locks: string[] = [];
+  const state = () => ({ suspended: daemon.suspended, profile: daemon.activeProfileName(), layers: locks });
+  const r = await startLinuxTray({
+    onChoice: (action) => daemon.onTray(action),
+    log: (message, context) => logger.info(context ?? {}, message),
+    state: state(),
+  });
+  if (!r.ok) {
+    logger.info({ reason: r.reason }, 'no tray icon');
+    return null;
+  }
+  daemon.hub.subscribe((e) => {
+    if (e.type === 'state') locks = (e.data as { locks?: string[] }).locks ?? [];
+    if (e.type === 'state' || e.type === 'suspend' || e.type === 'profile') r.tray.setState(state());
+  });
+  logger.info({ name: r.tray.busName, shown: r.tray.registered }, 'tray icon on the session bus');
+  return r.tray;
+}
+
+/** Opens a URL in the desktop's browser: ShellExecute on Windows, xdg-open elsewhere. */
+async function openUrl(url: string): Promise<boolean> {
+  if (process.platform === 'win32') {
+    const { openInBrowser } = await import('../platform/windows/tray.ts');
+    return openInBrowser(url);
+  }
+  return new Promise((resolve) => {
+    const child = spawn('xdg-open', [url], { detached: true, stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('spawn', () => {
+      child.unref();
+      resolve(true);
+    });
+  });
 }

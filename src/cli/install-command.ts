@@ -13,6 +13,7 @@
  * the folders commands are looked up in (so a test runs the real steps inside a temp dir with
  * fake tools), and KEYRX_INSTALL_USER names the user to set up.
  */
+import { AUTOSTART_FILE, desktopEntry } from '../platform/linux/desktop-autostart.ts';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +40,8 @@ export interface InstallOptions {
   enable?: boolean;
   /** start keyrx at login: Windows' HKCU Run value (all `keyrx install` does there); Linux's default */
   autostart?: boolean;
+  /** Linux: start keyrx with the desktop session through an XDG autostart entry (keyrx.desktop) */
+  desktopEntry?: boolean;
 }
 
 export function registerInstallCommands(program: Command, io: Output): void {
@@ -55,6 +58,10 @@ export function registerInstallCommands(program: Command, io: Output): void {
     .option(
       '--autostart',
       'start keyrx at login: on Windows the HKCU Run value (the only step there); on Linux the enabled service (the default)',
+    )
+    .option(
+      '--desktop-entry',
+      'Linux: start keyrx with your desktop session (~/.config/autostart/keyrx.desktop), where its tray icon has the session bus and display; use with --no-service',
     )
     .action((opts: InstallOptions) => runInstall(opts, io));
   program
@@ -594,12 +601,45 @@ function installSteps(t: Tools, opts: InstallOptions): Step[] {
         };
       },
     });
+  if (opts.desktopEntry)
+    steps.push({
+      title: 'desktop autostart entry: keyrx starts with your desktop session',
+      root: false,
+      async inspect() {
+        const entry = path.join(t.m.configHome, 'autostart', AUTOSTART_FILE);
+        const want = desktopEntry(daemonCommand());
+        const have = readText(t.at(entry));
+        if (have === want) return { kind: 'done', detail: entry };
+        return {
+          kind: 'todo',
+          detail:
+            have === undefined
+              ? `no ${entry}`
+              : `${entry} differs from what keyrx install writes: replacing it`,
+          actions: [t.writeUserFile(entry, want, 0o644, 'keyrx install')],
+          note:
+            opts.service !== false
+              ? 'the systemd user service starts keyrx too: a second daemon on the same config directory stops at once; keep one (--no-service)'
+              : undefined,
+        };
+      },
+    });
   return steps;
 }
 
 function uninstallSteps(t: Tools, opts: InstallOptions): Step[] {
   const { user } = t.m;
-  const steps: Step[] = [];
+  const steps: Step[] = [
+    {
+      title: 'desktop autostart entry removed',
+      root: false,
+      async inspect() {
+        const entry = path.join(t.m.configHome, 'autostart', AUTOSTART_FILE);
+        if (!fs.existsSync(t.at(entry))) return { kind: 'done', detail: `no ${entry}` };
+        return { kind: 'todo', detail: entry, actions: [t.removeFile(entry, false)] };
+      },
+    },
+  ];
   if (opts.service !== false)
     steps.push({
       title: 'systemd user service keyrx: stopped, disabled and removed',

@@ -129,7 +129,7 @@ function buildProgram(io: Output): Command {
       .option('--no-auth', 'no API token (refused unless the host is loopback)')
       .option(
         '--tray',
-        'show a tray icon: Open UI, Reload, Suspend/Resume, Exit (windows backend; default on Windows)',
+        'show a tray icon: Open UI, Reload, Suspend/Resume, Exit (default on Windows, and on Linux in a desktop session: a StatusNotifierItem on the session bus)',
       )
       .option('--no-tray', 'no tray icon')
       // loaded on demand: fastify and the daemon are not needed by the other commands

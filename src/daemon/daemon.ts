@@ -135,7 +135,8 @@ export interface DaemonOptions {
    */
   linuxPipes?: PipeBackend;
   /**
-   * windows backend: show the tray icon (Open UI, Reload, Suspend/Resume, Exit). Off unless asked
+   * windows backend: show the tray icon (Open UI, Reload, Suspend/Resume, Exit); the Linux one is
+   * started by the CLI (src/cli/daemon-command.ts) on the main thread. Off unless asked
    * (`keyrx daemon` asks on Windows; tests do not).
    */
   tray?: boolean;
@@ -1422,8 +1423,11 @@ export class Daemon {
     });
   }
 
-  /** A choice in the tray icon's menu (windows). Failures are reported as error events. */
-  private onTray(action: TrayAction): void {
+  /**
+   * A choice in the tray icon's menu (the Windows tray on the input thread, the Linux one on this
+   * thread). Failures are reported as error events.
+   */
+  onTray(action: TrayAction): void {
     this.log.info({ action }, 'tray menu');
     const failed = (e: unknown): void =>
       this.reportError('TRAY_ACTION_FAILED', `tray ${action}: ${e instanceof Error ? e.message : String(e)}`);

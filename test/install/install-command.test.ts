@@ -250,7 +250,7 @@ test('install --yes runs every step, a second run finds everything done, uninsta
 
   const again = keyrx(root, ['install', '--remove', '--yes']);
   assert.equal(again.code, 0, again.out + again.err);
-  assert.match(again.out, /keyrx uninstall: 4 already done\./);
+  assert.match(again.out, /keyrx uninstall: 5 already done\./);
 });
 
 test('missing or broken tools: each step says what to run by hand', (t) => {
@@ -328,6 +328,33 @@ test('install --no-service leaves systemd alone; --no-enable installs the unit w
     changes(root).filter((l) => l.startsWith('systemctl')),
     ['systemctl --user daemon-reload'],
   );
+});
+
+test('install --desktop-entry --no-service: an XDG autostart entry runs this keyrx; uninstall removes it', (t) => {
+  const root = fakeRoot(ALL_TOOLS);
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  // with the service too, it warns that two daemons would start
+  const other = fakeRoot(ALL_TOOLS);
+  t.after(() => fs.rmSync(other, { recursive: true, force: true }));
+  const both = keyrx(other, ['install', '--yes', '--desktop-entry']);
+  assert.match(both.out, /a second daemon on the same config directory stops at once/);
+  const r = keyrx(root, ['install', '--yes', '--no-service', '--desktop-entry']);
+  assert.equal(r.code, 0, r.out + r.err);
+  const entry = path.join(root, path.dirname(path.dirname(path.dirname(UNIT))), 'autostart/keyrx.desktop');
+  const text = fs.readFileSync(entry, 'utf8');
+  assert.equal(mode(entry), '644');
+  assert.match(text, /^\[Desktop Entry\]$/m);
+  assert.match(text, /^Type=Application$/m);
+  assert.match(
+    text,
+    new RegExp(`^Exec=${NODE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} /\\S+/main\\.js daemon$`, 'm'),
+  );
+  assert.equal(log(root).filter((l) => l.startsWith('systemctl')).length, 0);
+  const again = keyrx(root, ['install', '--yes', '--no-service', '--desktop-entry']);
+  assert.match(again.out, /already done: .*autostart\/keyrx\.desktop/);
+  const un = keyrx(root, ['uninstall', '--yes', '--no-service']);
+  assert.equal(un.code, 0, un.out + un.err);
+  assert.equal(fs.existsSync(entry), false);
 });
 
 test('a unit from the keyrx package (the .deb) is used, not copied', (t) => {
