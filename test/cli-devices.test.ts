@@ -155,3 +155,39 @@ test('diagnostics: Markdown from a running daemon, --json, --output; from the co
   assert.match(r.stdout, /- daemon: not running \(this report was made from the config directory\)/);
   assert.match(r.stdout, /- config dir: .*; 1 profile\(s\), active: default/);
 });
+
+test('state inspect: layers with their names, keys held, output down, suspended, context; --json', async () => {
+  const dir = scope.tempDir('keyrx-cli-state-');
+  const d = await scope.startDaemon(dir);
+  const keyrx = (...args: string[]) =>
+    runCli([...args, '--url', d.url, '--config-dir', dir], { env: { NO_COLOR: '1' } });
+  await d.api('PUT', '/api/profiles/default', {
+    source: [
+      'layer_name("MD_00", "Nav");',
+      'device_start("*");',
+      '  map("CapsLock", "MD_00");',
+      '  tap_hold("Space", "VK_Space", "VK_LShift", 200);',
+      'device_end();',
+      '',
+    ].join('\n'),
+  });
+  await d.api('POST', '/api/profiles/default/activate');
+  await d.api('PUT', '/api/context', { app: 'firefox' });
+  await d.api('POST', '/api/inject?instant=true', { events: 'dev:kb-1 d:CapsLock d:Space' });
+  let r = await keyrx('state', 'inspect');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^profile: +default$/m);
+  assert.match(r.stdout, /^remapping: +on$/m);
+  assert.match(r.stdout, /^layers held: +MD_00 \(Nav\)$/m);
+  assert.match(r.stdout, /^keys held: +CapsLock \(kb-1\), Space \(kb-1\)$/m);
+  // an instant injection lets deadlines pass: Space, held alone, became LShift
+  assert.match(r.stdout, /^undecided: +-$/m);
+  assert.match(r.stdout, /^output down: +LShift$/m);
+  assert.match(r.stdout, /^context: +app firefox, title -, ime off, language -$/m);
+  await d.api('POST', '/api/suspend');
+  r = await keyrx('state', 'inspect', '--json');
+  const json = JSON.parse(r.stdout);
+  assert.equal(json.suspended, true);
+  assert.deepEqual(json.modifiers, ['MD_00']);
+  await d.stop();
+});

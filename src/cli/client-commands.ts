@@ -250,6 +250,65 @@ async function diagnostics(opts: ClientOptions & { output?: string }, io: Output
   );
 }
 
+interface EngineStateReply {
+  activeProfile: string | null;
+  modifiers: string[];
+  locks: string[];
+  held: { device: string; key: string }[];
+  pending: { device: string; key: string }[];
+  outputDown: string[];
+  ime: boolean;
+  language: string;
+  app: string;
+  title: string;
+  queued: number;
+  capsWord: boolean;
+  oneShots: string[];
+}
+
+/**
+ * `keyrx state inspect`: the engine's state now (GET /api/state) with the active profile's layer
+ * names, and whether remapping is suspended.
+ */
+async function stateInspect(opts: ClientOptions, io: Output): Promise<void> {
+  const api = await connect(opts);
+  const [state, suspend] = await Promise.all([
+    api.get<EngineStateReply>('/api/state'),
+    api.get<{ suspended: boolean }>('/api/suspend'),
+  ]);
+  if (opts.json) return io.out(JSON.stringify({ ...state, suspended: suspend.suspended }, null, 2));
+  const names = new Map<string, string>();
+  if (state.activeProfile)
+    for (const l of (
+      await api
+        .get<{ layers: { layer: string; name: string | null }[] }>(
+          `/api/profiles/${seg(state.activeProfile)}/layers`,
+        )
+        .catch(() => ({ layers: [] }))
+    ).layers)
+      if (l.name) names.set(l.layer, l.name);
+  const layer = (id: string): string => (names.has(id) ? `${id} (${names.get(id)})` : id);
+  const list = (items: string[]): string => (items.length === 0 ? '-' : items.join(', '));
+  const rows: [string, string][] = [
+    ['profile', state.activeProfile ?? 'none: keys pass through unchanged'],
+    ['remapping', suspend.suspended ? 'suspended: every key passes through' : 'on'],
+    ['layers held', list(state.modifiers.map(layer))],
+    ['locks on', list(state.locks.map(layer))],
+    ['keys held', list(state.held.map((h) => `${h.key} (${h.device})`))],
+    ['undecided', list(state.pending.map((p) => `${p.key} (${p.device}): tap or hold`))],
+    ['queued', plural(state.queued, 'event')],
+    ['output down', list(state.outputDown)],
+    ['one-shots', list(state.oneShots.map((o) => (/^(MD|LK)_/.test(o) ? layer(o) : o)))],
+    ['caps word', state.capsWord ? 'on' : 'off'],
+    [
+      'context',
+      `app ${state.app || '-'}, title ${state.title ? JSON.stringify(state.title) : '-'}, ime ${state.ime ? 'on' : 'off'}, language ${state.language || '-'}`,
+    ],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
+  io.out(rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n'));
+}
+
 /** `keyrx suspend [--toggle]`, `keyrx resume`: the global switch (POST /api/suspend …). */
 async function setSuspended(
   target: 'suspend' | 'resume' | 'toggle',
@@ -819,6 +878,14 @@ export function registerClientCommands(program: Command, io: Output): void {
   client(
     program.command('status').description('show the running daemon: version, uptime, active profile'),
   ).action((opts: ClientOptions) => status(opts, io));
+  const state = program.command('state').description("the running daemon's engine state");
+  client(
+    state
+      .command('inspect')
+      .description(
+        'layers and locks on (with their names), keys held, undecided tap-holds, one-shots, caps word, context',
+      ),
+  ).action((opts: ClientOptions) => stateInspect(opts, io));
   client(
     program
       .command('reload')

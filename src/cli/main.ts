@@ -67,6 +67,26 @@ function buildProgram(io: Output): Command {
     );
 
   program
+    .command('verify')
+    .description(
+      'check a .krx file as the daemon does (magic, version, hash, a valid config) and say what it holds',
+    )
+    .argument('<file>', 'a .krx file')
+    .option('--source <file>', 'also check that it was compiled from this .rhai source as it is now')
+    .action(async (file: string, opts: { source?: string }) =>
+      (await profileCommands()).runVerify(file, opts, io),
+    );
+
+  program
+    .command('hash')
+    .description("print a .krx file's payload SHA-256; --verify recomputes and compares it")
+    .argument('<file>', 'a .krx file')
+    .option('--verify', 'recompute the hash (exit 1 on a mismatch)')
+    .action(async (file: string, opts: { verify?: boolean }) =>
+      (await profileCommands()).runHash(file, opts, io),
+    );
+
+  program
     .command('check')
     .description('check a profile and print every diagnostic (exit 1 on errors)')
     .argument('<profile>', PROFILE_SOURCE_ARG)

@@ -1,11 +1,21 @@
 /** `keyrx compile`, `check`, `parse`, `view` and the profile loading shared with `simulate`. */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../core/index.ts';
 import { configStats, plural } from '../core/index.ts';
 import type { CompileResult } from '../dsl/compile.ts';
 import { formatDiagnostic, suggest } from '../dsl/diagnostics.ts';
-import { encodeKrx } from '../dsl/krx.ts';
+import type { KrxContents } from '../dsl/krx.ts';
+import {
+  decodeKrx,
+  encodeKrx,
+  KRX_FORMAT_VERSION,
+  KRX_HEADER_SIZE,
+  KRX_MAGIC,
+  KrxError,
+} from '../dsl/krx.ts';
+import { COMPILER_VERSION } from '../dsl/version.ts';
 import { isValidProfileName } from '../daemon/names.ts';
 import { configPaths, resolveConfigDir } from '../daemon/paths.ts';
 import { compileSource, loadConfigFile, nodeSha256, ProfileLoadError } from '../daemon/profile-files.ts';
@@ -229,4 +239,67 @@ export async function runView(
   const output = opts.output ?? defaultOutput(profile, '.html', /(\.rhai|\.krx|\.json)?$/i);
   await writeAtomic(output, html);
   io.out(`wrote ${output}`);
+}
+
+// ---------------------------------------------------------------- .krx: verify and hash
+
+async function readKrxFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new CliError(`cannot read '${path}': ${describeFsError(e)}`, 1);
+  }
+}
+
+/**
+ * `keyrx verify <file.krx> [--source <file.rhai>]`: every check the daemon makes before it uses
+ * a cache — magic, format version, length, payload hash, a valid config — one ✓/✗ line each,
+ * then what it holds. With --source, also that it was compiled from that source.
+ */
+export async function runVerify(file: string, opts: { source?: string }, io: Output): Promise<void> {
+  const paint = painter(io.outColor);
+  const ok = (text: string): void => io.out(`${paint.green('✓')} ${text}`);
+  const bytes = await readKrxFile(file);
+  let contents: KrxContents;
+  try {
+    contents = decodeKrx(bytes, { hash: nodeSha256, allowOtherCompiler: true });
+  } catch (e) {
+    if (!(e instanceof KrxError)) throw e;
+    io.out(`${paint.red('✗')} ${e.message}`);
+    throw new CliError(`${file}: not a valid .krx (${e.reason})`, 1);
+  }
+  ok(`${KRX_MAGIC} format ${KRX_FORMAT_VERSION}, ${plural(bytes.length, 'byte')}`);
+  ok(`payload SHA-256 ${contents.payloadHash}`);
+  ok(`a valid config: ${describeStats(contents.config)}`);
+  const same = contents.compilerVersion === COMPILER_VERSION;
+  io.out(
+    `${same ? paint.green('✓') : paint.yellow('!')} compiled by keyrx ${contents.compilerVersion}${same ? '' : ` (this is ${COMPILER_VERSION}: the daemon recompiles it)`}`,
+  );
+  io.out(`  source SHA-256 ${contents.sourceHash}`);
+  if (opts.source === undefined) return;
+  const source = await readSource(opts.source);
+  const sourceHash = createHash('sha256').update(source, 'utf8').digest('hex');
+  if (sourceHash !== contents.sourceHash) {
+    io.out(
+      `${paint.red('✗')} compiled from another version of ${opts.source} (its SHA-256 is ${sourceHash})`,
+    );
+    throw new CliError(`${file} is stale: recompile ${opts.source}`, 1);
+  }
+  ok(`compiled from ${opts.source} as it is now`);
+}
+
+/** `keyrx hash <file.krx> [--verify]`: the payload hash the file carries; --verify recomputes it. */
+export async function runHash(file: string, opts: { verify?: boolean }, io: Output): Promise<void> {
+  const bytes = await readKrxFile(file);
+  if (bytes.length < KRX_HEADER_SIZE)
+    throw new CliError(`${file}: not a .krx file (${plural(bytes.length, 'byte')})`, 1);
+  const embedded = Buffer.from(bytes.subarray(56, 88)).toString('hex');
+  io.out(embedded);
+  if (!opts.verify) return;
+  const actual = createHash('sha256').update(bytes.subarray(KRX_HEADER_SIZE)).digest('hex');
+  if (actual !== embedded) {
+    io.err(`mismatch: the payload's SHA-256 is ${actual}`);
+    throw new CliError(`${file}: the payload does not match its hash (corrupted)`, 1);
+  }
+  io.err('verified: the payload matches');
 }
