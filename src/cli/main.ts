@@ -67,6 +67,21 @@ function buildProgram(io: Output): Command {
     );
 
   program
+    .command('test')
+    .description(
+      'run scenario files (a profile, then cases: input script → expected output) through the engine; no paths: <config dir>/tests/*.txt',
+    )
+    .argument('[paths...]', 'scenario files (.txt) or folders of them')
+    .option(
+      '-p, --profile <profile>',
+      'run every file against this profile instead of its own (a file or a profile name)',
+    )
+    .option('-s, --scenario <name>', 'only the cases whose name contains this')
+    .option('--json', 'print the results as JSON')
+    .option(...PROFILE_CONFIG_DIR)
+    .action(async (paths: string[], opts) => (await import('./test-command.ts')).runTest(paths, opts, io));
+
+  program
     .command('verify')
     .description(
       'check a .krx file as the daemon does (magic, version, hash, a valid config) and say what it holds',
