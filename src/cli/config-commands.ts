@@ -20,7 +20,7 @@ import { painter } from './color.ts';
 import { CliError, describeFsError } from './errors.ts';
 import type { Output } from './profile-commands.ts';
 
-interface KeyOptions extends ConnectionOptions {
+export interface KeyOptions extends ConnectionOptions {
   json?: boolean;
   layer?: string;
   block?: string;
@@ -56,7 +56,7 @@ function query(opts: KeyOptions): string {
   return q ? `?${q}` : '';
 }
 
-async function setKey(
+export async function setKey(
   profile: string,
   key: string,
   mapping: KeyMapping,

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { KEYS } from '../core/index.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
+import { registerRecordCommands } from './record-commands.ts';
 import { registerLayersCommands } from './layers-commands.ts';
 import { registerLayoutCommands } from './layout-commands.ts';
 import { registerMcpCommand } from './mcp-command.ts';
@@ -173,6 +174,7 @@ function buildProgram(io: Output): Command {
 
   registerClientCommands(program, io);
   registerConfigCommands(program, io);
+  registerRecordCommands(program, io);
   registerLayersCommands(program, io);
   registerLayoutCommands(program, io);
   registerMonitorCommand(program, io);

@@ -52,6 +52,8 @@ import type { DaemonErrorCode } from './errors.ts';
 import { DaemonError, storageError } from './errors.ts';
 import type { DiagnosticsError, DiagnosticsReport } from './diagnostics.ts';
 import type { ProfileBundle } from './bundle.ts';
+import type { KeyRecordLike, MacroOptions, RecordingState } from './macro-recorder.ts';
+import { MacroRecorder, macroSteps, stepsText } from './macro-recorder.ts';
 import { BUNDLE_KIND, BUNDLE_VERSION, checkBundlePath, parseBundle } from './bundle.ts';
 import { redact, REDACTIONS, runtimeInfo } from './diagnostics.ts';
 import { EventHub } from './event-hub.ts';
@@ -322,6 +324,8 @@ export class Daemon {
   private readonly compiler: CompilerService;
   private input: InputThread | null = null;
   private readonly lock = new Mutex();
+  /** macro recording (macro-recorder.ts): in memory only */
+  private readonly recorder: MacroRecorder;
   /** the last errors reported (for the diagnostics report) */
   private readonly recentErrors: DiagnosticsError[] = [];
   /** the main thread's event-loop delay since start (the diagnostics report) */
@@ -371,6 +375,13 @@ export class Daemon {
     this.layoutStore = new LayoutStore(this.paths.root);
     this.log = opts.logger;
     this.hub = new EventHub(this.settings.wsRingSize);
+    this.recorder = new MacroRecorder((by) =>
+      this.hub.publish('recording', { ...this.recordingSummary(), stoppedBy: by }),
+    );
+    this.hub.subscribe((e) => {
+      if (e.type === 'key' && this.recorder.recording)
+        this.recorder.record({ ...(e.data as KeyRecordLike), wallUs: e.time });
+    });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -1485,6 +1496,53 @@ export class Daemon {
     return r;
   }
 
+  // ---------------------------------------------------------------- macro recording
+
+  private recordingSummary(): Omit<RecordingState, 'events'> {
+    const { events: _events, ...summary } = this.recorder.snapshot();
+    return summary;
+  }
+
+  /** Starts recording the keys processed from now on (a new recording: the last one is dropped). */
+  startRecording(): Omit<RecordingState, 'events'> {
+    if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
+    this.recorder.start(wallClockUs());
+    this.log.info('macro recording started');
+    this.hub.publish('recording', this.recordingSummary());
+    return this.recordingSummary();
+  }
+
+  stopRecording(): Omit<RecordingState, 'events'> {
+    const was = this.recorder.recording;
+    this.recorder.stop(wallClockUs());
+    if (was) {
+      this.log.info({ count: this.recorder.snapshot().count }, 'macro recording stopped');
+      this.hub.publish('recording', this.recordingSummary());
+    }
+    return this.recordingSummary();
+  }
+
+  recording(): RecordingState {
+    return this.recorder.snapshot();
+  }
+
+  clearRecording(): Omit<RecordingState, 'events'> {
+    this.recorder.clear();
+    this.hub.publish('recording', this.recordingSummary());
+    return this.recordingSummary();
+  }
+
+  /** The recording as `macro(…)` steps (macro-recorder.ts), also as set-macro text. */
+  recordedMacro(opts: MacroOptions = {}): {
+    steps: ReturnType<typeof macroSteps>;
+    text: string;
+    count: number;
+  } {
+    const state = this.recorder.snapshot();
+    const steps = macroSteps(state.events, opts);
+    return { steps, text: stepsText(steps), count: state.count };
+  }
+
   /** SIGHUP: re-read the active profile from disk and apply it. */
   async reloadActive(): Promise<ActivationResult | null> {
     await this.lock.run(() => this.rebuildIndex());
@@ -1963,4 +2021,9 @@ class ChangeCountingMap<K, V> extends Map<K, V> {
     super.clear();
     this.changed();
   }
+}
+
+/** µs since the epoch, as the event hub stamps events. */
+function wallClockUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }

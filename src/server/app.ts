@@ -437,6 +437,88 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
       return reply.type('text/markdown; charset=utf-8').send(formatDiagnostics(report) as never);
     },
   );
+  const NullableString = Type.Union([Type.String(), Type.Null()]);
+  const RecordingSummary = Type.Object({
+    recording: Type.Boolean(),
+    startedAt: NullableString,
+    stoppedAt: NullableString,
+    stoppedBy: Type.Union([
+      Type.Literal('request'),
+      Type.Literal('limit'),
+      Type.Literal('time'),
+      Type.Null(),
+    ]),
+    count: Type.Integer(),
+  });
+  const RecordedEvent = Type.Object({
+    atMs: Type.Integer(),
+    device: Type.String(),
+    key: Type.String(),
+    action: Type.String(),
+    outputs: Type.Array(Type.Object({ atMs: Type.Integer(), key: Type.String(), action: Type.String() })),
+  });
+  app.get(
+    '/api/recording',
+    {
+      schema: {
+        summary: 'the macro recording: whether it is on, and the keys recorded (in memory only)',
+        response: {
+          200: Type.Intersect([RecordingSummary, Type.Object({ events: Type.Array(RecordedEvent) })]),
+        },
+      },
+    },
+    async () => daemon.recording(),
+  );
+  app.post(
+    '/api/recording/start',
+    {
+      schema: {
+        summary: 'start recording the keys processed (a new recording)',
+        response: { 200: RecordingSummary, ...errorResponses },
+      },
+    },
+    async () => daemon.startRecording(),
+  );
+  app.post(
+    '/api/recording/stop',
+    { schema: { summary: 'stop recording', response: { 200: RecordingSummary } } },
+    async () => daemon.stopRecording(),
+  );
+  app.delete(
+    '/api/recording',
+    { schema: { summary: 'forget what was recorded', response: { 200: RecordingSummary } } },
+    async () => daemon.clearRecording(),
+  );
+  app.get(
+    '/api/recording/macro',
+    {
+      schema: {
+        summary: 'the recording as macro(…) steps',
+        querystring: Type.Object(
+          {
+            source: Type.Optional(Type.Union([Type.Literal('output'), Type.Literal('input')])),
+            minWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            steps: Type.Array(
+              Type.Object({
+                op: Type.String(),
+                key: Type.Optional(Type.String()),
+                ms: Type.Optional(Type.Integer()),
+                text: Type.Optional(Type.String()),
+              }),
+            ),
+            text: Type.String(),
+            count: Type.Integer(),
+          }),
+        },
+      },
+    },
+    async (req) => daemon.recordedMacro(req.query),
+  );
   const SuspendState = Type.Object({ suspended: Type.Boolean() });
   app.get(
     '/api/suspend',
