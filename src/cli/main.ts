@@ -7,6 +7,7 @@ import { KEYS } from '../core/index.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { registerRecordCommands } from './record-commands.ts';
+import { registerMigrateCommand } from './migrate-command.ts';
 import { registerLayersCommands } from './layers-commands.ts';
 import { registerLayoutCommands } from './layout-commands.ts';
 import { registerMcpCommand } from './mcp-command.ts';
@@ -175,6 +176,7 @@ function buildProgram(io: Output): Command {
   registerClientCommands(program, io);
   registerConfigCommands(program, io);
   registerRecordCommands(program, io);
+  registerMigrateCommand(program, io);
   registerLayersCommands(program, io);
   registerLayoutCommands(program, io);
   registerMonitorCommand(program, io);

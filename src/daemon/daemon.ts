@@ -271,6 +271,11 @@ interface StoredDevice {
   enabled: boolean;
   layout?: string;
   deviceName?: string;
+  /**
+   * settings migrated from KeyRx, waiting for their keyboard: KeyRx named a device by its serial
+   * number or its evdev path; the first device connected with that serial (or path) takes them
+   */
+  keyrxMatch?: { serial?: string; path?: string };
 }
 
 const PASS_THROUGH: Config = { version: 1, devices: [] };
@@ -466,7 +471,10 @@ export class Daemon {
       // backends without a message loop of their own ignore it
       tray: this.tray,
     });
-    for (const d of ready.devices) this.connected.set(d.id, d);
+    for (const d of ready.devices) {
+      this.connected.set(d.id, d);
+      this.adoptMigratedSettings(d);
+    }
 
     await this.rebuildIndex();
     // First start: no profile and no activation ever saved (a start that failed before this
@@ -642,9 +650,103 @@ export class Daemon {
           ? { layout: canonicalLayoutId(d.layout) }
           : {}),
         ...(typeof d.deviceName === 'string' ? { deviceName: d.deviceName.slice(0, 256) } : {}),
+        ...keyrxMatchOf(d.keyrxMatch),
       };
     }
     return out;
+  }
+
+  /**
+   * A keyboard connected: settings migrated from KeyRx that name it (by serial or path) become
+   * its own, unless it has settings already.
+   */
+  private adoptMigratedSettings(device: DeviceDescriptor): void {
+    if (this.storedDevices[device.id]) return;
+    const found = Object.entries(this.storedDevices).find(([, d]) => {
+      const m = d.keyrxMatch;
+      return (
+        m !== undefined &&
+        ((m.serial !== undefined && m.serial === device.uniq) ||
+          (m.path !== undefined && m.path === device.path))
+      );
+    });
+    if (!found) return;
+    const [oldId, stored] = found;
+    void this.lock
+      .run(async () => {
+        if (this.storedDevices[device.id] || !this.storedDevices[oldId]) return;
+        const next = { ...this.storedDevices };
+        delete next[oldId];
+        const { keyrxMatch: _match, ...settings } = stored;
+        next[device.id] = { ...settings, deviceName: device.name };
+        await this.saveDevices(next);
+        this.log.info({ device: device.id, from: oldId }, 'device settings migrated from KeyRx applied');
+        this.hub.publish('device', { action: 'updated', device: this.describeDevice(device.id) });
+      })
+      .catch((e: unknown) =>
+        this.reportError('STORAGE_ERROR', `applying migrated device settings: ${String(e)}`),
+      );
+  }
+
+  /**
+   * `keyrx migrate`: KeyRx's device registry entries as settings waiting for their keyboards
+   * (adoptMigratedSettings). Entries whose KeyRx id names neither a serial nor a path are skipped.
+   */
+  async addMigratedDevices(
+    entries: { keyrxId: string; name?: string; layout?: string }[],
+  ): Promise<{ added: string[]; skipped: string[] }> {
+    return this.lock.run(async () => {
+      const next = { ...this.storedDevices };
+      const added: string[] = [];
+      const skipped: string[] = [];
+      for (const e of entries) {
+        const serial = /^serial-(.+)$/.exec(e.keyrxId)?.[1];
+        const path = /^path-(.+)$/.exec(e.keyrxId)?.[1];
+        if (!serial && !path) {
+          skipped.push(e.keyrxId);
+          continue;
+        }
+        const id = `keyrx:${e.keyrxId}`.slice(0, 256);
+        let layout: string | undefined;
+        if (e.layout) layout = await this.layoutStore.resolveId(e.layout).catch(() => undefined);
+        next[id] = {
+          enabled: true,
+          ...(e.name ? { name: e.name.slice(0, 64) } : {}),
+          ...(layout ? { layout } : {}),
+          keyrxMatch: serial ? { serial } : { path },
+        };
+        added.push(e.keyrxId);
+      }
+      if (added.length > 0) await this.saveDevices(next);
+      return { added, skipped };
+    });
+  }
+
+  /**
+   * `keyrx migrate`: the profile a daemon starts with, when it compiles (it is activated at the
+   * next start, as if it had been active).
+   */
+  async setStartupProfile(name: string): Promise<void> {
+    checkProfileName(name);
+    const entry = this.entry(name);
+    if (entry.diagnostics.some((d) => d.severity === 'error'))
+      throw new DaemonError(
+        'PROFILE_INVALID',
+        `'${name}' does not compile: it cannot be the active profile`,
+        {
+          diagnostics: entry.diagnostics,
+        },
+      );
+    await this.lock.run(() => this.writeState(name));
+  }
+
+  /** `keyrx migrate`: a source saved as it is (one that does not compile is listed with its errors). */
+  async writeProfileAsIs(name: string, source: string): Promise<void> {
+    checkProfileName(name);
+    await this.lock.run(async () => {
+      await this.store.write(name, source);
+      await this.reindex(name);
+    });
   }
 
   private async restoreActive(): Promise<void> {
@@ -697,8 +799,10 @@ export class Daemon {
         }
         return;
       case 'device': {
-        if (m.change === 'added') this.connected.set(m.device.id, m.device);
-        else this.connected.delete(m.device.id);
+        if (m.change === 'added') {
+          this.connected.set(m.device.id, m.device);
+          this.adoptMigratedSettings(m.device);
+        } else this.connected.delete(m.device.id);
         this.hub.publish('device', {
           action: m.change,
           device: this.describeDevice(m.device.id) ?? m.device,
@@ -2026,4 +2130,13 @@ class ChangeCountingMap<K, V> extends Map<K, V> {
 /** µs since the epoch, as the event hub stamps events. */
 function wallClockUs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** The keyrxMatch of a stored device, when it is well formed. */
+function keyrxMatchOf(value: unknown): { keyrxMatch?: { serial?: string; path?: string } } {
+  const m = value as { serial?: unknown; path?: unknown } | null | undefined;
+  if (!m || typeof m !== 'object') return {};
+  if (typeof m.serial === 'string' && m.serial.length <= 256) return { keyrxMatch: { serial: m.serial } };
+  if (typeof m.path === 'string' && m.path.length <= 256) return { keyrxMatch: { path: m.path } };
+  return {};
 }
