@@ -28,16 +28,7 @@ export const TOPICS = [
 ] as const;
 export type Topic = (typeof TOPICS)[number];
 /** `key` events are keystrokes: a client gets them only after asking for them. */
-const DEFAULT_TOPICS: Topic[] = [
-  'state',
-  'latency',
-  'profile',
-  'device',
-  'error',
-  'context',
-  'suspend',
-  'recording',
-];
+const DEFAULT_TOPICS: Topic[] = TOPICS.filter((t) => t !== 'key');
 export const MAX_CLIENT_FRAME = 64 * 1024;
 export const CLOSE_TOO_SLOW = 4008;
 export const CLOSE_POLICY = 1008;

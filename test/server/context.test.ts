@@ -6,18 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import type { TestDaemon } from './helpers.ts';
-import { assertError, startTestDaemon } from './helpers.ts';
+import type { ListeningDaemon } from './helpers.ts';
+import { assertError, startListeningDaemon } from './helpers.ts';
 import { HANG_MS } from '../support/wait.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let t: TestDaemon;
+let t: ListeningDaemon;
 let base = '';
 before(async () => {
-  t = await startTestDaemon();
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+  t = await startListeningDaemon();
+  base = t.host;
 });
 after(async () => {
   await t.close();

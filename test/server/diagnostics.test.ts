@@ -5,18 +5,17 @@
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { after, before, test } from 'node:test';
-import type { TestDaemon } from './helpers.ts';
-import { startTestDaemon } from './helpers.ts';
+import type { ListeningDaemon } from './helpers.ts';
+import { startListeningDaemon } from './helpers.ts';
 import { HANG_MS } from '../support/wait.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let t: TestDaemon;
+let t: ListeningDaemon;
 let base = '';
 before(async () => {
-  t = await startTestDaemon();
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+  t = await startListeningDaemon();
+  base = `http://${t.host}`;
 });
 after(async () => {
   await t.close();

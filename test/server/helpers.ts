@@ -38,6 +38,15 @@ export async function startTestDaemon(
   };
 }
 
+export type ListeningDaemon = TestDaemon & { host: string };
+
+/** A test daemon listening on 127.0.0.1 (a free port): real sockets; `host` is `127.0.0.1:<port>`. */
+export async function startListeningDaemon(): Promise<ListeningDaemon> {
+  const t = await startTestDaemon();
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  return { ...t, host: `127.0.0.1:${(t.app.server.address() as { port: number }).port}` };
+}
+
 /** An API error reply: this status, this code in the error envelope, and a message (matching, if given). */
 export function assertError(
   r: { status: number; json: { error?: { code?: string; message?: unknown } } },

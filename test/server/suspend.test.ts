@@ -5,18 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import type { TestDaemon } from './helpers.ts';
-import { startTestDaemon } from './helpers.ts';
+import type { ListeningDaemon } from './helpers.ts';
+import { startListeningDaemon } from './helpers.ts';
 import { HANG_MS } from '../support/wait.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let t: TestDaemon;
+let t: ListeningDaemon;
 let base = '';
 before(async () => {
-  t = await startTestDaemon();
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+  t = await startListeningDaemon();
+  base = t.host;
   await t.daemon.updateProfile(
     'default',
     'device_start("*");\n map("A", "VK_B");\n map("CapsLock", "MD_00");\n when_start("MD_00");\n map("H", "VK_Left");\n when_end();\ndevice_end();\n',
