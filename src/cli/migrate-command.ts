@@ -19,20 +19,12 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { importKle } from '../core/index.ts';
 import { DaemonError } from '../daemon/errors.ts';
+import { KEYRX_LAYOUTS } from '../daemon/keyrx-layouts.ts';
 import { isValidProfileName } from '../daemon/names.ts';
 import { resolveConfigDir } from '../daemon/paths.ts';
 import { formatDiagnostic } from '../dsl/diagnostics.ts';
 import { CliError, describeFsError } from './errors.ts';
 import type { Output } from './profile-commands.ts';
-
-/** KeyRx's global layouts → ours. */
-const KEYRX_LAYOUTS: Record<string, string> = {
-  ANSI_104: 'ansi-104',
-  ISO_105: 'iso-105',
-  JIS_109: 'jis-109',
-  HHKB: 'hhkb',
-  NUMPAD: 'numpad',
-};
 
 export interface KeyrxDir {
   dir: string;

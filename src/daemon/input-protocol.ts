@@ -27,6 +27,8 @@ export interface LatencyStats {
   p95: number;
   p99: number;
   max: number;
+  /** the mean (KeyRx's avg_us, GET /api/metrics/latency) */
+  mean?: number;
 }
 
 /** One processed input (or a deadline decision, or the releases of a profile swap). */

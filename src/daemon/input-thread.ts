@@ -48,6 +48,7 @@ function stats(h: RecordableHistogram): LatencyStats {
     p95: h.percentile(95),
     p99: h.percentile(99),
     max: h.max,
+    mean: Math.round(h.mean),
   };
 }
 

@@ -20,6 +20,7 @@ import { DaemonError } from '../daemon/errors.ts';
 import { VERSION } from '../daemon/version.ts';
 import { registerMcp } from '../mcp/http.ts';
 import { Auth } from './auth.ts';
+import { registerKeyrxCompatRoutes } from './keyrx-compat.ts';
 import { registerLayoutRoutes } from './layout-routes.ts';
 import type { CollectedRoute } from './openapi.ts';
 import { buildOpenApi, collectRoute } from './openapi.ts';
@@ -1020,6 +1021,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     async (req) => daemon.forgetDevice(req.params.id),
   );
   registerLayoutRoutes(app, daemon, errorResponses);
+  registerKeyrxCompatRoutes(app, daemon, errorResponses);
   app.get(
     '/api/state',
     {

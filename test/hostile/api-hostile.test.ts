@@ -235,6 +235,12 @@ const VALID_BODY: Record<string, () => Json> = {
   'POST /api/compile': () => ({ source: GOOD, name: 'draft' }),
   'PATCH /api/settings': () => ({ defaultTapHoldMs: 200 }),
   'PATCH /api/devices/{id}': () => ({ enabled: true }),
+  // KeyRx's spellings (src/server/keyrx-compat.ts)
+  'PUT /api/profiles/{name}/config': () => ({ config: GOOD }),
+  'PUT /api/profiles/{name}/rename': () => ({ newName: TARGET }),
+  'PUT /api/devices/{id}/name': () => ({ name: 'Desk' }),
+  'PUT /api/devices/{id}/layout': () => ({ layout: 'ISO_105' }),
+  'POST /api/debug/suspend': () => ({ suspended: false }),
   'PUT /api/layouts/{id}': () => ({
     name: 'Hostile board',
     keys: [
