@@ -197,3 +197,50 @@ test('a migrated device: the keyboard with its serial number takes its name and 
     await daemon.stop();
   }
 });
+
+test("keyrx run -c FILE (KeyRx's spelling): the file runs as the profile named after it; a broken one stops the start", async () => {
+  const dir = scope.tempDir('keyrx-run-c-');
+  const file = join(dir, 'laptop.rhai');
+  writeFileSync(file, 'device_start("*");\n  map("A", "VK_B");\ndevice_end();\n');
+  const config = join(dir, 'config');
+  const d = await scope.startDaemon(config, { extraArgs: ['-c', file] });
+  assert.equal((await d.api('GET', '/api/status')).json.activeProfile, 'laptop');
+  await d.api('POST', '/api/inject?instant=true', { events: 'd:A u:A' });
+  assert.deepEqual(
+    (await d.api('GET', '/api/output?limit=2')).json.events.map((e: { key: string }) => e.key),
+    ['B', 'B'],
+  );
+  await d.stop();
+  // started again with the same file: the saved profile is the same, the daemon starts with it
+  const again = await scope.startDaemon(config, { extraArgs: ['-c', file] });
+  assert.equal((await again.api('GET', '/api/status')).json.activeProfile, 'laptop');
+  await again.stop();
+  // a different profile of that name is never replaced
+  writeFileSync(file, 'device_start("*");\n  map("A", "VK_C");\ndevice_end();\n');
+  const args = [
+    'run',
+    '-c',
+    file,
+    '--config-dir',
+    config,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--backend',
+    'virtual',
+  ];
+  let r = await runCli(args, { env: { NO_COLOR: '1' } });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /a different profile 'laptop' is in .*: rename the file, or replace it with keyrx profiles import/,
+  );
+  // a file that does not compile: its errors at file:line:col, nothing started
+  const broken = join(dir, 'broken.rhai');
+  writeFileSync(broken, 'device_start("*");\n  map("A", VK_B);\ndevice_end();\n');
+  r = await runCli([...args.slice(0, 2), broken, ...args.slice(3)], { env: { NO_COLOR: '1' } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:\\d+`));
+  assert.ok(!existsSync(join(config, 'profiles', 'broken.rhai')));
+});

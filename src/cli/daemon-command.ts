@@ -23,6 +23,8 @@ export interface DaemonCliOptions {
   auth: boolean;
   /** --tray / --no-tray: the tray icon (windows backend); default on on Windows */
   tray?: boolean;
+  /** -c FILE (KeyRx's run -c): this profile, saved under its file name and activated */
+  config?: string;
 }
 
 export const DEFAULT_PORT = 9867;
@@ -92,6 +94,7 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   // The config dir is checked and locked before anything else happens in it: a second daemon
   // on the same directory stops here.
   await daemon.prepare().catch(fail);
+  if (opts.config !== undefined) await useConfigFile(daemon, opts.config, io).catch(fail);
   const list = (text: string | undefined): string[] =>
     (text ?? '')
       .split(',')
@@ -223,4 +226,57 @@ async function openUrl(url: string): Promise<boolean> {
       resolve(true);
     });
   });
+}
+
+/**
+ * `keyrx run -c FILE` (KeyRx's spelling): FILE becomes the profile named after it, in the config
+ * directory, and the one the daemon starts with. Checked before anything is grabbed: a file that
+ * does not compile stops the start with its errors at file:line:col; a different profile of that
+ * name is never replaced; a file that load()s others must be imported as a bundle, since its
+ * relative loads would not resolve from the profiles folder.
+ */
+async function useConfigFile(daemon: Daemon, file: string, io: Output): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const { basename, join } = await import('node:path');
+  const { compileSource } = await import('../daemon/profile-files.ts');
+  const { formatDiagnostic } = await import('../dsl/diagnostics.ts');
+  const { isValidProfileName } = await import('../daemon/names.ts');
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`-c ${file}: ${(e as Error).message}`, 1);
+  }
+  const name = basename(file).replace(/\.rhai$/i, '');
+  if (!isValidProfileName(name))
+    throw new CliError(
+      `-c ${file}: '${name}' is not a profile name (letters, digits, _ and -): rename the file`,
+      2,
+    );
+  const compiled = compileSource(source, file, { configDir: daemon.paths.root });
+  if (!compiled.config) {
+    io.err(
+      compiled.diagnostics
+        .map((d) => formatDiagnostic(d, compiled.sources.get(d.span.file) ?? ''))
+        .join('\n\n'),
+    );
+    throw new CliError(`-c ${file}: the profile does not compile (see above)`, 1);
+  }
+  if (compiled.loaded.length > 0)
+    throw new CliError(
+      `-c ${file}: it load()s other files, which would not be found from the profiles folder: export and import it as a bundle (keyrx profiles import), or put it in ${daemon.paths.profiles}`,
+      2,
+    );
+  // the daemon's index is built when it starts: the file itself says what is there
+  const existing = await readFile(join(daemon.paths.profiles, `${name}.rhai`), 'utf8')
+    .then((text) => ({ source: text }))
+    .catch(() => null);
+  if (existing && existing.source !== source)
+    throw new CliError(
+      `-c ${file}: a different profile '${name}' is in ${daemon.paths.profiles}: rename the file, or replace it with keyrx profiles import ${file} --overwrite`,
+      1,
+    );
+  if (!existing) await daemon.importProfile({ name, source });
+  await daemon.setStartupProfile(name);
+  io.err(`keyrx: -c ${file}: running it as profile '${name}'`);
 }

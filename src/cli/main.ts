@@ -169,6 +169,10 @@ function buildProgram(io: Output): Command {
         'show a tray icon: Open UI, Reload, Suspend/Resume, Exit (default on Windows, and on Linux in a desktop session: a StatusNotifierItem on the session bus)',
       )
       .option('--no-tray', 'no tray icon')
+      .option(
+        '-c, --config <file>',
+        "run this .rhai profile (KeyRx's run -c): it is saved in the config directory under its file name and activated",
+      )
       // loaded on demand: fastify and the daemon are not needed by the other commands
       .action(async (opts: DaemonCliOptions) => (await import('./daemon-command.ts')).runDaemon(opts, io));
   }

@@ -728,6 +728,8 @@ export class Daemon {
    */
   async setStartupProfile(name: string): Promise<void> {
     checkProfileName(name);
+    // before start() the index is not built yet (keyrx run -c)
+    if (!this.index.has(name)) await this.lock.run(() => this.reindex(name));
     const entry = this.entry(name);
     if (entry.diagnostics.some((d) => d.severity === 'error'))
       throw new DaemonError(
