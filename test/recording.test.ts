@@ -51,6 +51,8 @@ test('steps: taps, pauses, held keys released at the end, releases of keys press
     stepsText(macroSteps(events, { source: 'input', minWaitMs: 0 })),
     'press:VK_LShift wait:1 press:VK_A wait:2 release:VK_A wait:52 press:VK_C wait:60 release:VK_C release:VK_LShift',
   );
+  // steps name keys as a compiled macro(…) does (what PUT …/keys/:key takes); the text adds VK_
+  assert.deepEqual(macroSteps(events)[1], { op: 'tap', key: 'B' });
   assert.deepEqual(macroSteps([]), []);
 });
 

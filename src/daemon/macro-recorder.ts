@@ -137,7 +137,7 @@ export interface MacroOptions {
 }
 
 /**
- * The recording as macro steps: presses and releases in order, a press released right away as
+ * The recording as macro steps (keys by their names, as a compiled `macro(…)` has them): presses and releases in order, a press released right away as
  * `tap`, pauses as `wait`. Releases of keys pressed before the recording began are dropped, and
  * keys still down at its end are released: a recorded macro never leaves a key down.
  */
@@ -167,15 +167,15 @@ export function macroSteps(events: readonly RecordedKey[], opts: MacroOptions = 
     if (gap > 0 && gap >= minWait) steps.push({ op: 'wait', ms: gap });
     lastMs = e.atMs;
     const next = raw[i + 1];
-    const vk = `VK_${e.key}`;
+    const name = e.key;
     const quick = next && next.key === e.key && next.action === 'release' ? next.atMs - e.atMs : Infinity;
     if (e.action === 'press' && (quick === 0 || quick < minWait)) {
-      steps.push({ op: 'tap', key: vk });
+      steps.push({ op: 'tap', key: name });
       lastMs = next.atMs;
       i++;
       continue;
     }
-    steps.push({ op: e.action, key: vk });
+    steps.push({ op: e.action, key: name });
   }
   return steps;
 }
@@ -183,6 +183,8 @@ export function macroSteps(events: readonly RecordedKey[], opts: MacroOptions = 
 /** Steps in `keyrx config set-macro`'s form: `tap:VK_H wait:20 press:VK_LShift …`. */
 export function stepsText(steps: readonly MacroStep[]): string {
   return steps
-    .map((s) => (s.op === 'wait' ? `wait:${s.ms}` : s.op === 'text' ? `text:${s.text}` : `${s.op}:${s.key}`))
+    .map((s) =>
+      s.op === 'wait' ? `wait:${s.ms}` : s.op === 'text' ? `text:${s.text}` : `${s.op}:VK_${s.key}`,
+    )
     .join(' ');
 }

@@ -202,6 +202,31 @@ test('keys injected through the API appear in the Monitor', async () => {
   );
 });
 
+test("the Monitor's macro recorder: Record, keys typed, Stop shows the steps, Save as macro writes the key", async () => {
+  const card = page.getByTestId('macro-recorder');
+  await card.getByRole('button', { name: 'Record' }).click();
+  await card.getByText(/^Recording: 0 key events so far/).waitFor();
+  await daemon.api('POST', '/api/inject?instant=true', { events: 'd:A u:A d:X u:X' });
+  await card.getByRole('button', { name: 'Stop' }).click();
+  await card.getByText('4 key events recorded.').waitFor();
+  // the active profile maps A to B: the steps are what it typed
+  assert.equal(await card.getByTestId('recorded-steps').innerText(), 'tap:VK_B tap:VK_X');
+  assert.equal(await card.getByLabel('Profile to save into').inputValue(), 'e2e');
+  await card.getByLabel('Key that types it').fill('F6');
+  await card.getByRole('button', { name: 'Save as macro' }).click();
+  await page.getByTestId('toast').filter({ hasText: 'Saved: F6 types the recording in e2e' }).waitFor();
+  assert.match(
+    (await daemon.api('GET', '/api/profiles/e2e')).json.source,
+    /macro\("F6", \[tap\("VK_B"\), tap\("VK_X"\)\]\);/,
+  );
+  // started from elsewhere (the CLI): the card follows the stream
+  await daemon.api('POST', '/api/recording/start');
+  await card.getByRole('button', { name: 'Stop' }).waitFor();
+  await daemon.api('POST', '/api/recording/stop');
+  await daemon.api('DELETE', '/api/recording');
+  await card.getByRole('button', { name: 'Record' }).waitFor();
+});
+
 test('the simulator tells tap from hold by real timing', async () => {
   await page.goto(`${daemon.url}/simulator?profile=e2e`);
   const capture = page.locator('[data-testid=sim-capture]');

@@ -56,7 +56,9 @@ export function App() {
   const stream = useMemo(
     () =>
       auth.kind === 'ok'
-        ? new EventStream({ topics: ['state', 'latency', 'profile', 'device', 'error', 'suspend'] })
+        ? new EventStream({
+            topics: ['state', 'latency', 'profile', 'device', 'error', 'suspend', 'recording'],
+          })
         : null,
     [auth.kind],
   );

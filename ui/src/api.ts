@@ -64,6 +64,17 @@ export interface LayoutDetail {
   keys: { key: string; x: number; y: number; w: number; h: number }[];
 }
 
+/** The macro recorder's state (the keys themselves are left out here). */
+export interface RecordingSummary {
+  recording: boolean;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  stoppedBy: 'request' | 'limit' | 'time' | null;
+  count: number;
+}
+
+export type MacroStepJson = { op: string; key?: string; ms?: number; text?: string };
+
 /** A profile with the files it load()s, as GET /api/profiles/:name/export gives it. */
 export interface ProfileBundle {
   kind: string;
@@ -243,6 +254,17 @@ export const api = {
   deleteProfile: (name: string, force = false) =>
     request<unknown>('DELETE', `/api/profiles/${enc(name)}${force ? '?force=true' : ''}`),
   activate: (name: string) => request<Activation>('POST', `/api/profiles/${enc(name)}/activate`),
+  /** one key's mapping, only its statement rewritten (PUT /api/profiles/:name/keys/:key) */
+  setKeyMapping: (name: string, key: string, mapping: unknown) =>
+    request<ProfileMeta & { reloaded: boolean }>('PUT', `/api/profiles/${enc(name)}/keys/${enc(key)}`, {
+      mapping,
+    }),
+  recording: () => request<RecordingSummary>('GET', '/api/recording'),
+  startRecording: () => request<RecordingSummary>('POST', '/api/recording/start'),
+  stopRecording: () => request<RecordingSummary>('POST', '/api/recording/stop'),
+  clearRecording: () => request<RecordingSummary>('DELETE', '/api/recording'),
+  recordedMacro: () =>
+    request<{ steps: MacroStepJson[]; text: string; count: number }>('GET', '/api/recording/macro'),
   /** the profile with the files it loads (GET /api/profiles/:name/export) */
   exportProfile: (name: string) => request<ProfileBundle>('GET', `/api/profiles/${enc(name)}/export`),
   importProfile: (body: { name: string; source?: string; bundle?: unknown; overwrite?: boolean }) =>

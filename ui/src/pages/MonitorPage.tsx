@@ -13,6 +13,7 @@ import { downloadFile } from '../monitor/export.ts';
 import { plural } from '../lib/format.ts';
 import { formatCount } from '../monitor/format.ts';
 import { LatencyChart } from '../monitor/LatencyChart.tsx';
+import { MacroRecorder } from '../monitor/MacroRecorder.tsx';
 import {
   ConnectionIndicator,
   LogList,
@@ -204,6 +205,7 @@ export default function MonitorPage({
             emptyText="No profile or device changes since this page opened."
           />
         </section>
+        <MacroRecorder />
       </div>
     </section>
   );

@@ -5,7 +5,7 @@
  * `resync: true` and listeners start over from it.
  */
 
-export type Topic = 'key' | 'state' | 'latency' | 'profile' | 'device' | 'error' | 'suspend';
+export type Topic = 'key' | 'state' | 'latency' | 'profile' | 'device' | 'error' | 'suspend' | 'recording';
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface Envelope<T = unknown> {
