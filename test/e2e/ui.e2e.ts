@@ -204,10 +204,10 @@ test('keys injected through the API appear in the Monitor', async () => {
 
 test("the Monitor's macro recorder: Record, keys typed, Stop shows the steps, Save as macro writes the key", async () => {
   const card = page.getByTestId('macro-recorder');
-  await card.getByRole('button', { name: 'Record' }).click();
+  await card.getByRole('button', { name: 'Record a macro' }).click();
   await card.getByText(/^Recording: 0 key events so far/).waitFor();
   await daemon.api('POST', '/api/inject?instant=true', { events: 'd:A u:A d:X u:X' });
-  await card.getByRole('button', { name: 'Stop' }).click();
+  await card.getByRole('button', { name: 'Stop recording' }).click();
   await card.getByText('4 key events recorded.').waitFor();
   // the active profile maps A to B: the steps are what it typed
   assert.equal(await card.getByTestId('recorded-steps').innerText(), 'tap:VK_B tap:VK_X');
@@ -221,10 +221,10 @@ test("the Monitor's macro recorder: Record, keys typed, Stop shows the steps, Sa
   );
   // started from elsewhere (the CLI): the card follows the stream
   await daemon.api('POST', '/api/recording/start');
-  await card.getByRole('button', { name: 'Stop' }).waitFor();
+  await card.getByRole('button', { name: 'Stop recording' }).waitFor();
   await daemon.api('POST', '/api/recording/stop');
   await daemon.api('DELETE', '/api/recording');
-  await card.getByRole('button', { name: 'Record' }).waitFor();
+  await card.getByRole('button', { name: 'Record a macro' }).waitFor();
 });
 
 test('the simulator tells tap from hold by real timing', async () => {

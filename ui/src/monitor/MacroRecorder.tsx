@@ -81,18 +81,25 @@ export function MacroRecorder() {
           <button
             type="button"
             className="primary"
+            aria-label="Stop recording"
             disabled={busy}
             onClick={() => void act(api.stopRecording)}
           >
             Stop
           </button>
         ) : (
-          <button type="button" disabled={busy} onClick={() => void act(api.startRecording)}>
+          <button
+            type="button"
+            aria-label="Record a macro"
+            disabled={busy}
+            onClick={() => void act(api.startRecording)}
+          >
             Record
           </button>
         )}
         <button
           type="button"
+          aria-label="Clear the recording"
           disabled={busy || recording || !state || state.count === 0}
           onClick={() => void act(api.clearRecording)}
         >
