@@ -17,6 +17,7 @@ import type {
   ContextPatch,
   Daemon,
   DeviceInfo,
+  EngineStateInfo,
   ProfileDetail,
   ProfileMeta,
 } from '../daemon/daemon.ts';
@@ -250,22 +251,6 @@ async function diagnostics(opts: ClientOptions & { output?: string }, io: Output
   );
 }
 
-interface EngineStateReply {
-  activeProfile: string | null;
-  modifiers: string[];
-  locks: string[];
-  held: { device: string; key: string }[];
-  pending: { device: string; key: string }[];
-  outputDown: string[];
-  ime: boolean;
-  language: string;
-  app: string;
-  title: string;
-  queued: number;
-  capsWord: boolean;
-  oneShots: string[];
-}
-
 /**
  * `keyrx state inspect`: the engine's state now (GET /api/state) with the active profile's layer
  * names, and whether remapping is suspended.
@@ -273,7 +258,7 @@ interface EngineStateReply {
 async function stateInspect(opts: ClientOptions, io: Output): Promise<void> {
   const api = await connect(opts);
   const [state, suspend] = await Promise.all([
-    api.get<EngineStateReply>('/api/state'),
+    api.get<EngineStateInfo>('/api/state'),
     api.get<{ suspended: boolean }>('/api/suspend'),
   ]);
   if (opts.json) return io.out(JSON.stringify({ ...state, suspended: suspend.suspended }, null, 2));

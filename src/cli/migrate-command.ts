@@ -19,7 +19,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { importKle } from '../core/index.ts';
 import { DaemonError } from '../daemon/errors.ts';
-import { KEYRX_LAYOUTS } from '../daemon/keyrx-layouts.ts';
+import { KEYRX_LAYOUTS, keyrxCustomLayoutId } from '../daemon/keyrx-layouts.ts';
 import { isValidProfileName } from '../daemon/names.ts';
 import { resolveConfigDir } from '../daemon/paths.ts';
 import { formatDiagnostic } from '../dsl/diagnostics.ts';
@@ -127,14 +127,6 @@ export interface MigrationReport {
   notes: string[];
 }
 
-const layoutIdOf = (file: string): string =>
-  file
-    .slice(0, -5)
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 64) || 'keyrx-layout';
-
 export async function migrateFromKeyrx(
   from: string,
   to: string,
@@ -238,7 +230,7 @@ export async function migrateFromKeyrx(
       }
     }
     for (const l of k.layouts) {
-      const id = layoutIdOf(l.file);
+      const id = keyrxCustomLayoutId(l.file.slice(0, -5));
       if ((await daemon.layoutStore.exists(id)) && !opts.overwrite) {
         report.layouts.push({ file: l.file, id, result: 'exists' });
         continue;
@@ -258,9 +250,7 @@ export async function migrateFromKeyrx(
       );
     report.devices = await daemon.addMigratedDevices(
       k.devices.map((d) => {
-        const layout = d.layout
-          ? (KEYRX_LAYOUTS[d.layout] ?? d.layout.toLowerCase().replace(/_/g, '-'))
-          : globalLayout;
+        const layout = d.layout ? (KEYRX_LAYOUTS[d.layout] ?? keyrxCustomLayoutId(d.layout)) : globalLayout;
         return { keyrxId: d.keyrxId, ...(d.name ? { name: d.name } : {}), ...(layout ? { layout } : {}) };
       }),
     );

@@ -11,3 +11,17 @@ export const KEYRX_LAYOUTS: Readonly<Record<string, string>> = {
 export function keyrxLayoutId(layout: string): string {
   return KEYRX_LAYOUTS[layout] ?? layout;
 }
+
+/**
+ * The id a KeyRx custom layout gets here (its name, or its file name without `.json`): lower
+ * case, runs of other characters as `-`. Layouts and the devices naming them use the same.
+ */
+export function keyrxCustomLayoutId(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 64) || 'keyrx-layout'
+  );
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Daemon } from '../../src/daemon/daemon.ts';
 import { buildServer } from '../../src/server/app.ts';
+import { HANG_MS } from '../support/wait.ts';
 
 export interface TestDaemon {
   daemon: Daemon;
@@ -45,6 +46,22 @@ export async function startListeningDaemon(): Promise<ListeningDaemon> {
   const t = await startTestDaemon();
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   return { ...t, host: `127.0.0.1:${(t.app.server.address() as { port: number }).port}` };
+}
+
+/** An authorised JSON request over the socket of a listening test daemon (fetch, not inject). */
+export async function fetchJson(
+  t: ListeningDaemon,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Json }> {
+  const res = await fetch(`http://${t.host}${path}`, {
+    method,
+    headers: { ...t.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(HANG_MS),
+  });
+  return { status: res.status, json: await res.json() };
 }
 
 /** An API error reply: this status, this code in the error envelope, and a message (matching, if given). */

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ListeningDaemon } from './helpers.ts';
-import { startListeningDaemon } from './helpers.ts';
-import { HANG_MS } from '../support/wait.ts';
+import { fetchJson, startListeningDaemon } from './helpers.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -18,15 +17,7 @@ after(async () => {
   await t.close();
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`http://${t.host}${path}`, {
-    method,
-    headers: { ...t.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(HANG_MS),
-  });
-  return { status: res.status, json: await res.json() };
-}
+const call = (method: string, path: string, body?: unknown) => fetchJson(t, method, path, body);
 
 const keys = (o: object): string[] => Object.keys(o).sort();
 

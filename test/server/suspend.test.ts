@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import type { ListeningDaemon } from './helpers.ts';
-import { startListeningDaemon } from './helpers.ts';
+import { fetchJson, startListeningDaemon } from './helpers.ts';
 import { HANG_MS } from '../support/wait.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -25,15 +25,7 @@ after(async () => {
   await t.close();
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`http://${base}${path}`, {
-    method,
-    headers: { ...t.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(HANG_MS),
-  });
-  return { status: res.status, json: await res.json() };
-}
+const call = (method: string, path: string, body?: unknown) => fetchJson(t, method, path, body);
 
 /** Injects a script at once; returns the output events it caused as `+B`/`-B`. */
 async function typed(script: string): Promise<string[]> {
