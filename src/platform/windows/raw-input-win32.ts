@@ -8,19 +8,17 @@
  * Records that reach the window procedure as WM_INPUT were not drained by a hook call before
  * their key's hook event: the "late" ones (raw-input.ts explains the two orders).
  *
- * koffi type names are global per thread: every name here starts with KeyrxRaw.
+ * koffi type names are global per thread: every name here starts with KeyrxRaw (the window
+ * comes from window.ts, shared with the tray).
  */
 import { createRequire } from 'node:module';
 import { parseRawInputBuffer, readRawKey, type RawKey, type RawKeyboardInfo } from './raw-input.ts';
+import { createOwnWindow } from './window.ts';
 
 type KoffiFunction = (...args: unknown[]) => unknown;
 interface KoffiModule {
   load(path: string): { func(signature: string): KoffiFunction };
   struct(name: string, fields: Record<string, string>): unknown;
-  proto(signature: string): unknown;
-  pointer(type: unknown): unknown;
-  register(fn: (...args: never[]) => unknown, type: unknown): unknown;
-  unregister(cb: unknown): void;
 }
 
 export const RAW_INPUT_CLASS = 'KeyrxRawInputWindow';
@@ -33,7 +31,6 @@ const RIDEV_REMOVE = 0x00000001;
 const RIDEV_INPUTSINK = 0x00000100;
 const RIDEV_DEVNOTIFY = 0x00002000;
 const RIM_TYPEKEYBOARD = 1;
-const HWND_MESSAGE = -3n;
 const OPEN_EXISTING = 3;
 const FILE_SHARE_READ_WRITE = 3;
 const INVALID_HANDLE = 0xffffffffffffffffn;
@@ -62,23 +59,6 @@ export function watchRawInput(opts: RawInputWatcherOptions): RawInputWatcher {
   const user32 = koffi.load('user32.dll');
   const kernel32 = koffi.load('kernel32.dll');
   const hid = koffi.load('hid.dll');
-  const WNDPROC = koffi.proto(
-    'intptr_t __stdcall KeyrxRawWndProc(void *hwnd, uint32_t msg, uintptr_t wParam, intptr_t lParam)',
-  );
-  koffi.struct('KeyrxRawWndClass', {
-    cbSize: 'uint32_t',
-    style: 'uint32_t',
-    lpfnWndProc: 'KeyrxRawWndProc *',
-    cbClsExtra: 'int',
-    cbWndExtra: 'int',
-    hInstance: 'void *',
-    hIcon: 'void *',
-    hCursor: 'void *',
-    hbrBackground: 'void *',
-    lpszMenuName: 'const char16_t *',
-    lpszClassName: 'const char16_t *',
-    hIconSm: 'void *',
-  });
   koffi.struct('KeyrxRawDevice', {
     usUsagePage: 'uint16_t',
     usUsage: 'uint16_t',
@@ -86,21 +66,11 @@ export function watchRawInput(opts: RawInputWatcherOptions): RawInputWatcher {
     hwndTarget: 'uintptr_t',
   });
   const f = {
-    GetModuleHandleW: kernel32.func('void * __stdcall GetModuleHandleW(const char16_t *name)'),
     GetLastError: kernel32.func('uint32_t __stdcall GetLastError()'),
     CreateFileW: kernel32.func(
       'uintptr_t __stdcall CreateFileW(const char16_t *path, uint32_t access, uint32_t share, void *sa, uint32_t disposition, uint32_t flags, void *template)',
     ),
     CloseHandle: kernel32.func('bool __stdcall CloseHandle(uintptr_t h)'),
-    RegisterClassExW: user32.func('uint16_t __stdcall RegisterClassExW(const KeyrxRawWndClass *wc)'),
-    UnregisterClassW: user32.func('bool __stdcall UnregisterClassW(const char16_t *cls, void *inst)'),
-    CreateWindowExW: user32.func(
-      'uintptr_t __stdcall CreateWindowExW(uint32_t ex, const char16_t *cls, const char16_t *name, uint32_t style, int x, int y, int w, int h, intptr_t parent, void *menu, void *inst, void *param)',
-    ),
-    DefWindowProcW: user32.func(
-      'intptr_t __stdcall DefWindowProcW(void *hwnd, uint32_t msg, uintptr_t wParam, intptr_t lParam)',
-    ),
-    DestroyWindow: user32.func('bool __stdcall DestroyWindow(uintptr_t hwnd)'),
     RegisterRawInputDevices: user32.func(
       'bool __stdcall RegisterRawInputDevices(KeyrxRawDevice *devices, uint32_t n, uint32_t size)',
     ),
@@ -128,8 +98,10 @@ export function watchRawInput(opts: RawInputWatcherOptions): RawInputWatcher {
   };
 
   const one = Buffer.alloc(64);
-  const proc = koffi.register(
-    ((hwnd: unknown, msg: number, wParam: number, lParam: number | bigint) => {
+  const window = createOwnWindow(
+    RAW_INPUT_CLASS,
+    'keyrx raw input',
+    (_hwnd, msg, _wParam, lParam) => {
       try {
         if (msg === WM_INPUT) {
           const size = [one.length];
@@ -141,63 +113,17 @@ export function watchRawInput(opts: RawInputWatcherOptions): RawInputWatcher {
       } catch {
         // never throw into Windows
       }
-      // WM_INPUT must reach DefWindowProc: it frees the record
-      return f.DefWindowProcW(hwnd, msg, wParam, lParam);
-    }) as (...args: never[]) => unknown,
-    koffi.pointer(WNDPROC),
+      // WM_INPUT must reach DefWindowProc too: it frees the record
+      return null;
+    },
+    { messageOnly: true },
   );
-  const instance = f.GetModuleHandleW(null);
-  if (
-    !f.RegisterClassExW({
-      cbSize: 80,
-      style: 0,
-      lpfnWndProc: proc,
-      cbClsExtra: 0,
-      cbWndExtra: 0,
-      hInstance: instance,
-      hIcon: null,
-      hCursor: null,
-      hbrBackground: null,
-      lpszMenuName: null,
-      lpszClassName: RAW_INPUT_CLASS,
-      hIconSm: null,
-    })
-  ) {
-    koffi.unregister(proc);
-    throw new Error(`RegisterClassExW failed (error ${String(f.GetLastError())})`);
-  }
-  const hwnd = BigInt(
-    f.CreateWindowExW(
-      0,
-      RAW_INPUT_CLASS,
-      'keyrx raw input',
-      0,
-      0,
-      0,
-      0,
-      0,
-      HWND_MESSAGE,
-      null,
-      instance,
-      null,
-    ) as number | bigint,
-  );
-  const undo = (): void => {
-    if (hwnd !== 0n) f.DestroyWindow(hwnd);
-    f.UnregisterClassW(RAW_INPUT_CLASS, instance);
-    koffi.unregister(proc);
-  };
-  if (hwnd === 0n) {
-    const err = f.GetLastError();
-    undo();
-    throw new Error(`CreateWindowExW failed (error ${String(err)})`);
-  }
   const keyboardUsage = (flags: number, target: bigint) => [
     { usUsagePage: 1, usUsage: 6, dwFlags: flags, hwndTarget: target },
   ];
-  if (!f.RegisterRawInputDevices(keyboardUsage(RIDEV_INPUTSINK | RIDEV_DEVNOTIFY, hwnd), 1, 16)) {
+  if (!f.RegisterRawInputDevices(keyboardUsage(RIDEV_INPUTSINK | RIDEV_DEVNOTIFY, window.address), 1, 16)) {
     const err = f.GetLastError();
-    undo();
+    window.destroy();
     throw new Error(`RegisterRawInputDevices failed (error ${String(err)})`);
   }
 
@@ -259,7 +185,7 @@ export function watchRawInput(opts: RawInputWatcherOptions): RawInputWatcher {
     },
     close() {
       f.RegisterRawInputDevices(keyboardUsage(RIDEV_REMOVE, 0n), 1, 16);
-      undo();
+      window.destroy();
     },
   };
 }

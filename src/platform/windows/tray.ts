@@ -15,19 +15,17 @@
  * engine deadlines (tap-hold timeouts) wait until the menu closes.
  *
  * koffi types are per thread and their names global to it: every name here starts with KeyrxTray
+ * (the window itself comes from window.ts, shared with Raw Input)
  * (win32.ts declares its own). Nothing here is loaded on import.
  */
 import { createRequire } from 'node:module';
 import type { TrayAction } from '../../daemon/input-protocol.ts';
+import { createOwnWindow } from './window.ts';
 
 type KoffiFunction = (...args: unknown[]) => unknown;
 interface KoffiModule {
   load(path: string): { func(signature: string): KoffiFunction };
   struct(name: string, fields: Record<string, string>): unknown;
-  proto(signature: string): unknown;
-  pointer(type: unknown): unknown;
-  register(fn: (...args: never[]) => unknown, type: unknown): unknown;
-  unregister(cb: unknown): void;
   sizeof(type: unknown): number;
 }
 
@@ -106,7 +104,6 @@ function loadKoffi(): KoffiModule {
 
 interface TrayApi {
   koffi: KoffiModule;
-  WNDPROC: unknown;
   NOTIFYICONDATA: unknown;
   f: Record<string, KoffiFunction>;
 }
@@ -119,23 +116,6 @@ function trayApi(): TrayApi {
   const user32 = koffi.load('user32.dll');
   const kernel32 = koffi.load('kernel32.dll');
   const shell32 = koffi.load('shell32.dll');
-  const WNDPROC = koffi.proto(
-    'intptr_t __stdcall KeyrxTrayWndProc(void *hwnd, uint32_t msg, uintptr_t wParam, intptr_t lParam)',
-  );
-  koffi.struct('KeyrxTrayWndClass', {
-    cbSize: 'uint32_t',
-    style: 'uint32_t',
-    lpfnWndProc: 'KeyrxTrayWndProc *',
-    cbClsExtra: 'int',
-    cbWndExtra: 'int',
-    hInstance: 'void *',
-    hIcon: 'void *',
-    hCursor: 'void *',
-    hbrBackground: 'void *',
-    lpszMenuName: 'const char16_t *',
-    lpszClassName: 'const char16_t *',
-    hIconSm: 'void *',
-  });
   // NOTIFYICONDATAW (976 bytes on x64); guidItem as 16 bytes
   const NOTIFYICONDATA = koffi.struct('KeyrxTrayNotifyIconData', {
     cbSize: 'uint32_t',
@@ -156,17 +136,7 @@ function trayApi(): TrayApi {
   });
   koffi.struct('KeyrxTrayPoint', { x: 'int32_t', y: 'int32_t' });
   const f = {
-    GetModuleHandleW: kernel32.func('void * __stdcall GetModuleHandleW(const char16_t *name)'),
     GetLastError: kernel32.func('uint32_t __stdcall GetLastError()'),
-    RegisterClassExW: user32.func('uint16_t __stdcall RegisterClassExW(const KeyrxTrayWndClass *wc)'),
-    UnregisterClassW: user32.func('bool __stdcall UnregisterClassW(const char16_t *cls, void *inst)'),
-    CreateWindowExW: user32.func(
-      'void * __stdcall CreateWindowExW(uint32_t ex, const char16_t *cls, const char16_t *name, uint32_t style, int x, int y, int w, int h, void *parent, void *menu, void *inst, void *param)',
-    ),
-    DefWindowProcW: user32.func(
-      'intptr_t __stdcall DefWindowProcW(void *hwnd, uint32_t msg, uintptr_t wParam, intptr_t lParam)',
-    ),
-    DestroyWindow: user32.func('bool __stdcall DestroyWindow(void *hwnd)'),
     SetWindowTextW: user32.func('bool __stdcall SetWindowTextW(void *hwnd, const char16_t *text)'),
     LoadIconW: user32.func('void * __stdcall LoadIconW(void *inst, uintptr_t name)'),
     RegisterWindowMessageW: user32.func('uint32_t __stdcall RegisterWindowMessageW(const char16_t *name)'),
@@ -187,7 +157,7 @@ function trayApi(): TrayApi {
       'bool __stdcall Shell_NotifyIconW(uint32_t message, KeyrxTrayNotifyIconData *data)',
     ),
   };
-  api = { koffi, WNDPROC, NOTIFYICONDATA, f };
+  api = { koffi, NOTIFYICONDATA, f };
   return api;
 }
 
@@ -197,8 +167,7 @@ function trayApi(): TrayApi {
  * tray) is logged and the window still serves WM_COMMAND.
  */
 export function createTray(opts: TrayOptions): Tray {
-  const { koffi, WNDPROC, NOTIFYICONDATA, f } = trayApi();
-  const hInstance = f.GetModuleHandleW(null);
+  const { koffi, NOTIFYICONDATA, f } = trayApi();
   let suspended = false;
   let removed = false;
   let hwnd: unknown = null;
@@ -231,11 +200,11 @@ export function createTray(opts: TrayOptions): Tray {
   };
 
   const wndproc = (
-    h: unknown,
+    _h: unknown,
     msg: number,
     wParam: number | bigint,
     lParam: number | bigint,
-  ): number | bigint => {
+  ): number | null => {
     try {
       if (msg === WM_COMMAND) {
         choose(Number(BigInt(wParam) & 0xffffn));
@@ -255,36 +224,12 @@ export function createTray(opts: TrayOptions): Tray {
     } catch (e) {
       opts.log?.('the tray window failed', { message: msg, error: (e as Error).message });
     }
-    return f.DefWindowProcW(h, msg, wParam, lParam) as number | bigint;
+    return null;
   };
 
-  const proc = koffi.register(wndproc as (...args: never[]) => unknown, koffi.pointer(WNDPROC));
-  const atom = f.RegisterClassExW({
-    cbSize: 80,
-    style: 0,
-    lpfnWndProc: proc,
-    cbClsExtra: 0,
-    cbWndExtra: 0,
-    hInstance,
-    hIcon: null,
-    hCursor: null,
-    hbrBackground: null,
-    lpszMenuName: null,
-    lpszClassName: TRAY_CLASS,
-    hIconSm: null,
-  });
-  if (!atom) {
-    koffi.unregister(proc);
-    throw new Error(`RegisterClassExW(${TRAY_CLASS}) failed (error ${String(f.GetLastError())})`);
-  }
-  // not shown (no WS_VISIBLE): a hidden top-level window
-  hwnd = f.CreateWindowExW(0, TRAY_CLASS, trayTip(false), 0, 0, 0, 0, 0, null, null, hInstance, null);
-  if (!hwnd) {
-    const err = String(f.GetLastError());
-    f.UnregisterClassW(TRAY_CLASS, hInstance);
-    koffi.unregister(proc);
-    throw new Error(`CreateWindowExW(${TRAY_CLASS}) failed (error ${err})`);
-  }
+  // not shown (no WS_VISIBLE): a hidden top-level window, which FindWindowW finds
+  const window = createOwnWindow(TRAY_CLASS, trayTip(false), wndproc);
+  hwnd = window.hwnd;
   const icon = f.LoadIconW(null, IDI_APPLICATION);
 
   function notify(message: number): boolean {
@@ -313,7 +258,7 @@ export function createTray(opts: TrayOptions): Tray {
     opts.log?.('the tray icon could not be added (no notification area?); its window still works', {
       error: Number(f.GetLastError()),
     });
-  const handle = String(BigInt(hwnd as bigint | number));
+  const handle = String(window.address);
   opts.log?.('tray icon ready', { hwnd: handle, icon: iconShown });
 
   return {
@@ -329,9 +274,7 @@ export function createTray(opts: TrayOptions): Tray {
       if (removed) return;
       removed = true;
       if (iconShown) notify(NIM_DELETE);
-      f.DestroyWindow(hwnd);
-      f.UnregisterClassW(TRAY_CLASS, hInstance);
-      koffi.unregister(proc);
+      window.destroy();
     },
   };
 }
