@@ -471,10 +471,7 @@ export class Daemon {
       // backends without a message loop of their own ignore it
       tray: this.tray,
     });
-    for (const d of ready.devices) {
-      this.connected.set(d.id, d);
-      this.adoptMigratedSettings(d);
-    }
+    for (const d of ready.devices) this.deviceConnected(d);
 
     await this.rebuildIndex();
     // First start: no profile and no activation ever saved (a start that failed before this
@@ -656,6 +653,12 @@ export class Daemon {
     return out;
   }
 
+  /** A device the backend has (at start, or plugged in since). */
+  private deviceConnected(device: DeviceDescriptor): void {
+    this.connected.set(device.id, device);
+    this.adoptMigratedSettings(device);
+  }
+
   /**
    * A keyboard connected: settings migrated from KeyRx that name it (by serial or path) become
    * its own, unless it has settings already.
@@ -801,10 +804,8 @@ export class Daemon {
         }
         return;
       case 'device': {
-        if (m.change === 'added') {
-          this.connected.set(m.device.id, m.device);
-          this.adoptMigratedSettings(m.device);
-        } else this.connected.delete(m.device.id);
+        if (m.change === 'added') this.deviceConnected(m.device);
+        else this.connected.delete(m.device.id);
         this.hub.publish('device', {
           action: m.change,
           device: this.describeDevice(m.device.id) ?? m.device,

@@ -41,12 +41,12 @@ export interface KeyRecordLike {
 }
 
 export class MacroRecorder {
-  private state: RecordingState = {
+  /** the recording; its count is the number of events (snapshot) */
+  private state: Omit<RecordingState, 'count'> = {
     recording: false,
     startedAt: null,
     stoppedAt: null,
     stoppedBy: null,
-    count: 0,
     events: [],
   };
   private startUs = 0;
@@ -59,7 +59,6 @@ export class MacroRecorder {
       startedAt: new Date(nowWallUs / 1000).toISOString(),
       stoppedAt: null,
       stoppedBy: null,
-      count: 0,
       events: [],
     };
     this.startUs = nowWallUs;
@@ -82,7 +81,6 @@ export class MacroRecorder {
       startedAt: recording ? this.state.startedAt : null,
       stoppedAt: null,
       stoppedBy: null,
-      count: 0,
       events: [],
     };
   }
@@ -117,15 +115,18 @@ export class MacroRecorder {
       return;
     }
     this.state.events.push({ atMs, device: e.device, key: e.key, action: e.action, outputs });
-    this.state.count = this.state.events.length;
-    if (this.state.count >= MAX_RECORDED_EVENTS) {
+    if (this.state.events.length >= MAX_RECORDED_EVENTS) {
       this.stop(e.wallUs, 'limit');
       this.onAutoStop('limit');
     }
   }
 
   snapshot(): RecordingState {
-    return { ...this.state, events: this.state.events.map((e) => ({ ...e, outputs: [...e.outputs] })) };
+    return {
+      ...this.state,
+      count: this.state.events.length,
+      events: this.state.events.map((e) => ({ ...e, outputs: [...e.outputs] })),
+    };
   }
 }
 
