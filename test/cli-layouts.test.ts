@@ -106,6 +106,12 @@ describe('through the daemon', () => {
     const missing = await keyrx('layouts', 'show', 'dvorak');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^keyrx: no layout 'dvorak' \(built in: ansi-104, .*; custom: none\)\n$/);
+    // KeyRx's CLI spelled the built-ins ANSI_104 …; other ids that are none of ours are usage errors
+    const keyrxName = JSON.parse((await keyrx('layouts', 'show', 'HHKB', '--json')).stdout);
+    assert.equal(keyrxName.id, 'hhkb');
+    const invalid = await keyrx('layouts', 'show', 'My_Board');
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /invalid layout id "My_Board": a layout id is 1–48 characters/);
   });
 
   test('import: KLE raw data (detected), --skip-unknown, --force; the file is in the config dir', async () => {

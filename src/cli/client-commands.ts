@@ -592,7 +592,10 @@ async function reload(opts: ClientOptions, io: Output): Promise<void> {
     r = await api.post<ActivationResult>('/api/profiles/active/reload');
   } catch (e) {
     if (e instanceof ApiError && e.code === 'PROFILE_INVALID') {
-      const active = await api.get<ProfileDetail>('/api/profiles/active').catch(() => null);
+      const reply = await api
+        .get<Partial<ProfileDetail> & { active_profile: string | null }>('/api/profiles/active')
+        .catch(() => null);
+      const active = reply?.active_profile ? (reply as ProfileDetail) : null;
       io.err(
         await renderDiagnostics(diagnosticsOf(e), io.color, {
           daemonFile: active ? isProfileFile(active.name) : () => false,

@@ -12,8 +12,17 @@ import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { KleSkipped, Layout } from '../core/index.ts';
-import { isKleData, layoutById, layoutToJson, plural } from '../core/index.ts';
+import {
+  isBuiltInLayoutId,
+  isKleData,
+  isValidCustomLayoutId,
+  LAYOUT_ID_RULE,
+  layoutById,
+  layoutToJson,
+  plural,
+} from '../core/index.ts';
 import { DaemonError } from '../daemon/errors.ts';
+import { KEYRX_LAYOUTS } from '../daemon/keyrx-layouts.ts';
 import type { LayoutDetail, LayoutSummary } from '../daemon/layout-store.ts';
 import { LayoutStore } from '../daemon/layout-store.ts';
 import { resolveConfigDir } from '../daemon/paths.ts';
@@ -70,6 +79,23 @@ export function formatLayout(layout: LayoutDetail, opts: { ascii?: boolean } = {
   if (layout.description) lines.push(layout.description);
   lines.push('', drawLayout(layout, opts));
   return lines.join('\n');
+}
+
+/**
+ * A layout id given on the command line, checked here: the daemon reads a name that is none of
+ * our ids as KeyRx's (GET /api/layouts/ANSI_104 is KLE data). KeyRx's built-in names are taken
+ * for ours where a layout is read (`keyrx layouts show ANSI_104`, as KeyRx's CLI spelled it).
+ */
+function layoutIdArg(id: string, opts: { keyrxNames: boolean; option?: string }): string {
+  const keyrx = opts.keyrxNames ? KEYRX_LAYOUTS[id] : undefined;
+  if (keyrx !== undefined) return keyrx;
+  const given: string = id; // the type guard below narrows `id` to never when it fails
+  if (isBuiltInLayoutId(id) || isValidCustomLayoutId(id)) return id;
+  const shownId = JSON.stringify(given.length > 60 ? `${given.slice(0, 60)}…` : given);
+  throw new CliError(
+    `${opts.option ? `${opts.option}: ` : ''}invalid layout id ${shownId}: ${LAYOUT_ID_RULE}`,
+    2,
+  );
 }
 
 async function readJsonFile(path: string): Promise<unknown> {
@@ -197,7 +223,9 @@ export function registerLayoutCommands(program: Command, io: Output): void {
       .argument('<id>', 'a layout id (keyrx layouts list); ansi, iso and jis are the old ids')
       .option('--ascii', 'draw with + - | instead of box-drawing characters'),
   ).action(async (id: string, opts: LayoutOptions & { ascii?: boolean }) => {
-    const layout = await (await api(opts)).get<LayoutDetail>(`/api/layouts/${seg(id)}`);
+    const layout = await (
+      await api(opts)
+    ).get<LayoutDetail>(`/api/layouts/${seg(layoutIdArg(id, { keyrxNames: true }))}`);
     io.out(opts.json ? JSON.stringify(layout, null, 2) : formatLayout(layout, { ascii: opts.ascii }));
   });
 
@@ -212,6 +240,7 @@ export function registerLayoutCommands(program: Command, io: Output): void {
       .option('--skip-unknown', 'KLE: leave out keys whose legend names no key (Fn …) instead of failing')
       .option('--force', 'replace a custom layout of this id'),
   ).action(async (file: string, opts: ImportOptions) => {
+    layoutIdArg(opts.id, { keyrxNames: false, option: '--id' });
     const body = importBody(await readJsonFile(file), file, opts);
     const target = await api(opts);
     if (!opts.force) {
@@ -246,6 +275,7 @@ export function registerLayoutCommands(program: Command, io: Output): void {
       .option('--kle', 'keyboard-layout-editor raw data (paste into its Raw data tab)')
       .option('-o, --output <file>', 'write to this file instead of printing'),
   ).action(async (id: string, opts: LayoutOptions & { kle?: boolean; output?: string }) => {
+    id = layoutIdArg(id, { keyrxNames: true });
     const source = await api(opts);
     const data = opts.kle
       ? await source.get<unknown[]>(`/api/layouts/${seg(id)}/kle`)

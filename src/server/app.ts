@@ -20,7 +20,7 @@ import { DaemonError } from '../daemon/errors.ts';
 import { VERSION } from '../daemon/version.ts';
 import { registerMcp } from '../mcp/http.ts';
 import { Auth } from './auth.ts';
-import { registerKeyrxCompatRoutes } from './keyrx-compat.ts';
+import { registerKeyrxCompatRoutes, withKeyrxStatusFields } from './keyrx-compat.ts';
 import { registerLayoutRoutes } from './layout-routes.ts';
 import type { CollectedRoute } from './openapi.ts';
 import { buildOpenApi, collectRoute } from './openapi.ts';
@@ -403,7 +403,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   app.get(
     '/api/status',
     { schema: { summary: 'daemon status', response: { 200: S.StatusSchema } } },
-    async () => daemon.status(),
+    async () => withKeyrxStatusFields(daemon.status()),
   );
   const Loose = Type.Object({}, { additionalProperties: true });
   app.get(
@@ -647,13 +647,16 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
   app.get(
     '/api/profiles/active',
     {
-      schema: { summary: 'the active profile', response: { 200: S.ProfileDetailSchema, ...errorResponses } },
+      schema: {
+        summary:
+          "the active profile's detail and, as KeyRx answered, its name as active_profile (null when none)",
+        response: { 200: S.ActiveProfileSchema, ...errorResponses },
+      },
     },
     async () => {
       const name = daemon.activeProfileName();
-      if (!name)
-        throw new DaemonError('PROFILE_NOT_FOUND', 'no profile is active (keys pass through unchanged)');
-      return daemon.getProfile(name);
+      if (!name) return { active_profile: null };
+      return { active_profile: name, ...(await daemon.getProfile(name)) };
     },
   );
   app.post(

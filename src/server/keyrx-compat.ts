@@ -19,6 +19,20 @@ const Success = Type.Object({ success: Type.Boolean() });
 const NewName = Type.Object({ newName: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
 const DeviceParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
 
+/** Our status with KeyRx 1.1's fields of the same route added (its names, its meaning). */
+export function withKeyrxStatusFields<
+  T extends { uptimeSec: number; activeProfile: string | null; devices: number },
+>(status: T) {
+  return {
+    ...status,
+    status: 'running' as const,
+    daemon_running: true,
+    uptime_secs: status.uptimeSec,
+    active_profile: status.activeProfile,
+    device_count: status.devices,
+  };
+}
+
 export function registerKeyrxCompatRoutes(
   app: App,
   daemon: Daemon,

@@ -5,7 +5,8 @@
  * so they get its hooks (Host and Origin checks, credentials), its error handler and OpenAPI.
  *
  *   GET    /api/layouts             every layout, summarised (a broken custom file with its error)
- *   GET    /api/layouts/:id         one layout with its keys (old ids ansi, iso, jis work)
+ *   GET    /api/layouts/:id         one layout with its keys (old ids ansi, iso, jis work); a KeyRx
+ *                                   layout name (ANSI_104, its custom names) gives KLE data, as KeyRx did
  *   PUT    /api/layouts/:id         save a custom layout: {name, keys} or {name?, kle}; 201 / 200
  *   DELETE /api/layouts/:id         delete a custom one; refused while a device uses it (?force=true)
  *   GET    /api/layouts/:id/kle     a layout as KLE raw data
@@ -26,6 +27,8 @@ import type { KleSkipped, Layout } from '../core/index.ts';
 import {
   exportKle,
   importKle,
+  isBuiltInLayoutId,
+  isValidCustomLayoutId,
   KleError,
   LayoutError,
   MAX_LAYOUT_DESCRIPTION,
@@ -35,6 +38,7 @@ import {
 } from '../core/index.ts';
 import type { DeviceInfo } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
+import { KEYRX_LAYOUTS, keyrxCustomLayoutId } from '../daemon/keyrx-layouts.ts';
 import type { LayoutStore } from '../daemon/layout-store.ts';
 import { layoutDetail } from '../daemon/layout-store.ts';
 
@@ -201,12 +205,28 @@ export function registerLayoutRoutes(
     '/api/layouts/:id',
     {
       schema: {
-        summary: 'a keyboard layout with every key’s position and size (ansi, iso, jis: the old ids)',
+        summary:
+          'a keyboard layout with every key’s position and size (ansi, iso, jis: the old ids); by a KeyRx name (ANSI_104 …) its KLE raw data',
         params: IdParams,
-        response: { 200: LayoutDetailSchema, ...errorResponses },
+        response: { 200: Type.Union([LayoutDetailSchema, Type.Array(Type.Unknown())]), ...errorResponses },
       },
     },
-    async (req) => layoutDetail(await store().get(req.params.id)),
+    async (req) => {
+      const { id } = req.params;
+      // our ids are lower case: a name that is none of ours is KeyRx's, answered as KeyRx did
+      if (isBuiltInLayoutId(id) || isValidCustomLayoutId(id)) return layoutDetail(await store().get(id));
+      const ours = KEYRX_LAYOUTS[id] ?? keyrxCustomLayoutId(id);
+      const layout = await store()
+        .get(ours)
+        .catch((e: unknown) => {
+          if (!(e instanceof DaemonError) || e.code !== 'LAYOUT_NOT_FOUND') throw e;
+          throw new DaemonError(
+            'LAYOUT_NOT_FOUND',
+            `no layout '${id}': not one of our ids, and no KeyRx layout of that name was migrated (it would be '${ours}'); GET /api/layouts lists them`,
+          );
+        });
+      return exportKle(layout);
+    },
   );
   app.put(
     '/api/layouts/:id',

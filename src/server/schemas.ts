@@ -67,6 +67,15 @@ export const ProfileDetailSchema = Type.Intersect([
   Type.Object({ source: Type.String(), diagnostics: Type.Array(DiagnosticSchema) }),
 ]);
 
+/**
+ * GET /api/profiles/active: our detail, plus the name as KeyRx's `active_profile`; KeyRx's
+ * `{active_profile: null}` when no profile is active.
+ */
+export const ActiveProfileSchema = Type.Union([
+  Type.Intersect([ProfileDetailSchema, Type.Object({ active_profile: Type.String() })]),
+  Type.Object({ active_profile: Type.Null() }),
+]);
+
 export const ProfileList = Type.Object({
   profiles: Type.Array(ProfileMetaSchema),
   total: Type.Integer(),
@@ -317,6 +326,12 @@ export const StatusSchema = Type.Object({
   wsClients: Type.Integer(),
   /** remapping suspended: every new key press passes through untouched */
   suspended: Type.Boolean(),
+  // KeyRx 1.1's fields of GET /api/status, for its scripts (docs/keyrx-compatibility.md)
+  status: Type.Literal('running'),
+  daemon_running: Type.Boolean(),
+  uptime_secs: Type.Integer(),
+  active_profile: NullableValue(Type.String()),
+  device_count: Type.Integer(),
 });
 
 /** Engine state fields beyond layers and keys: the context and the open decisions. */

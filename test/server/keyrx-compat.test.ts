@@ -120,3 +120,53 @@ test("macro recorder and suspend routes in KeyRx's shapes", async () => {
     applied: true,
   });
 });
+
+test("status and active profile carry KeyRx's fields next to ours; none active is {active_profile: null}", async () => {
+  await call('POST', '/api/profiles', { name: 'solo', template: 'blank' });
+  await call('POST', '/api/profiles/solo/activate');
+  await call('POST', '/api/inject?instant=true', { events: 'dev:kb-2 d:A u:A' });
+  const s = (await call('GET', '/api/status')).json;
+  assert.equal(s.status, 'running');
+  assert.equal(s.daemon_running, true);
+  assert.equal(s.active_profile, 'solo');
+  assert.equal(s.active_profile, s.activeProfile);
+  assert.equal(s.device_count, s.devices);
+  assert.ok(s.device_count >= 1, 'the injected device is connected');
+  assert.equal(s.uptime_secs, s.uptimeSec);
+  const active = (await call('GET', '/api/profiles/active')).json;
+  assert.equal(active.active_profile, 'solo');
+  assert.equal(active.name, 'solo', 'our detail is still there');
+  assert.equal(typeof active.source, 'string');
+  await call('DELETE', '/api/profiles/solo?force=true');
+  const none = await call('GET', '/api/profiles/active');
+  assert.equal(none.status, 200);
+  assert.deepEqual(none.json, { active_profile: null });
+  assert.equal((await call('GET', '/api/status')).json.active_profile, null);
+});
+
+test('a layout by its KeyRx name is KLE raw data; by our id, our layout; an unknown KeyRx name 404s', async () => {
+  const kle = await call('GET', '/api/layouts/ANSI_104');
+  assert.equal(kle.status, 200);
+  assert.ok(Array.isArray(kle.json), 'KeyRx answered the raw KLE array');
+  assert.deepEqual(kle.json, (await call('GET', '/api/layouts/ansi-104/kle')).json);
+  const ours = (await call('GET', '/api/layouts/ansi-104')).json;
+  assert.equal(ours.id, 'ansi-104');
+  assert.ok(Array.isArray(ours.keys));
+  // a KeyRx custom layout, migrated under its lower-case id
+  const custom = [
+    ['Q', 'W'],
+    ['A', 'S'],
+  ];
+  assert.equal((await call('PUT', '/api/layouts/my-board', { name: 'My Board', kle: custom })).status, 201);
+  const byKeyrxName = await call('GET', '/api/layouts/My_Board');
+  assert.equal(byKeyrxName.status, 200);
+  assert.deepEqual(byKeyrxName.json, (await call('GET', '/api/layouts/my-board/kle')).json);
+  const missing = await call('GET', '/api/layouts/DVORAK_42');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json.error.code, 'LAYOUT_NOT_FOUND');
+  assert.match(missing.json.error.message, /DVORAK_42/);
+  // a traversal spelled as a KeyRx name is only ever a name in the layouts folder
+  const sneaky = await call('GET', `/api/layouts/${encodeURIComponent('../../token')}`);
+  assert.equal(sneaky.status, 404);
+  assert.doesNotMatch(JSON.stringify(sneaky.json), /[0-9a-f]{32}/);
+});

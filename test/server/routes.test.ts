@@ -294,7 +294,7 @@ describe('profiles', () => {
     const forced = await call('DELETE', '/api/profiles/ab2?force=true');
     assert.deepEqual(forced.json, { deleted: 'ab2', wasActive: true });
     assert.equal((await call('GET', '/api/status')).json.activeProfile, null);
-    assertError(await call('GET', '/api/profiles/active'), 404, 'PROFILE_NOT_FOUND');
+    assert.deepEqual((await call('GET', '/api/profiles/active')).json, { active_profile: null });
     assert.equal(JSON.parse(readFileSync(join(t.dir, 'state.json'), 'utf8')).activeProfile, null);
     assertError(await call('DELETE', '/api/profiles/ab2'), 404, 'PROFILE_NOT_FOUND');
   });
