@@ -328,6 +328,8 @@ export class Daemon {
   private readonly store: ProfileStore;
   private readonly compiler: CompilerService;
   private input: InputThread | null = null;
+  /** while start() picks the profile, before the input thread runs: the config it will start with */
+  private configBeforeInput: Config | null = null;
   private readonly lock = new Mutex();
   /** macro recording (macro-recorder.ts): in memory only */
   private readonly recorder: MacroRecorder;
@@ -440,11 +442,30 @@ export class Daemon {
     );
   }
 
+  /**
+   * Starts remapping. The profile to start with is known (from its verified cache, else compiled)
+   * before the input thread grabs anything: the first key typed is remapped by it, never passed
+   * through because the profile was not live yet.
+   */
   async start(backend: BackendChoice = 'auto'): Promise<void> {
     await this.prepare();
     this.backend = await this.chooseBackend(backend);
     this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
     this.loopDelay.enable();
+
+    // activations before the input thread runs give the config it starts with (see swap)
+    this.configBeforeInput = PASS_THROUGH;
+    // First start: no profile and no activation ever saved (a start that failed before this
+    // point, e.g. on a port in use, leaves neither, so the next one still counts as the first).
+    if ((await this.store.list()).length === 0 && !(await exists(this.paths.state))) {
+      await this.store.write('default', renderTemplate('default', this.settings.defaultTapHoldMs));
+      await this.reindex('default');
+      this.log.info('first start: created and activated the default profile');
+      await this.activate('default');
+    } else await this.restoreActive();
+    const startConfig = this.configBeforeInput;
+    this.configBeforeInput = null;
+
     this.input = new InputThread();
     if (this.backend === 'linux') {
       const { createWakeFd, signalWake } = await import('../platform/linux/index.ts');
@@ -461,7 +482,7 @@ export class Daemon {
     const ready = await this.input.init({
       t: 'init',
       backend: this.backend,
-      config: PASS_THROUGH,
+      config: startConfig,
       devices: this.enabledMap(),
       emergencyChord: this.settings.emergencyExitChord,
       latencyIntervalMs: this.settings.latencyIntervalMs,
@@ -472,16 +493,8 @@ export class Daemon {
       tray: this.tray,
     });
     for (const d of ready.devices) this.deviceConnected(d);
-
+    // the other profiles' metadata (compiling those without a valid cache) once keys are live
     await this.rebuildIndex();
-    // First start: no profile and no activation ever saved (a start that failed before this
-    // point, e.g. on a port in use, leaves neither, so the next one still counts as the first).
-    if (this.index.size === 0 && !(await exists(this.paths.state))) {
-      await this.store.write('default', renderTemplate('default', this.settings.defaultTapHoldMs));
-      await this.reindex('default');
-      this.log.info('first start: created and activated the default profile');
-      await this.activate('default');
-    } else await this.restoreActive();
     this.watchProfiles();
     this.ready = true;
   }
@@ -802,6 +815,8 @@ export class Daemon {
           if (r.k === 'key') this.onKeyRecord(r);
           else this.hub.publish('state', { modifiers: r.modifiers, locks: r.locks }, r.wallUs);
         }
+        // the batch is complete: the stream may send it now rather than at the end of the turn
+        this.hub.endBatch();
         return;
       case 'device': {
         if (m.change === 'added') this.deviceConnected(m.device);
@@ -1661,6 +1676,10 @@ export class Daemon {
 
   private async swap(config: Config): Promise<void> {
     if (this.stopping) throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
+    if (this.configBeforeInput !== null) {
+      this.configBeforeInput = config;
+      return;
+    }
     await this.inputThread('activating a profile').request({ t: 'swap', config });
   }
 

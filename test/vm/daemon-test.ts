@@ -518,6 +518,58 @@ const STEPS: Step[] = [
       reader.close();
     },
   ],
+  [
+    'restart while A is typed: the first key out is remapped (A -> C), none comes out unmapped',
+    async (c) => {
+      // the daemon above exited (the chord); vm-two (A -> C) is still the saved active profile
+      let typing = true;
+      let taps = 0;
+      const typer = (async () => {
+        while (typing) {
+          emit(c.kbd, [[EV_KEY, KEY.A, 1]]);
+          await sleep(3);
+          emit(c.kbd, [[EV_KEY, KEY.A, 0]]);
+          await sleep(3);
+          taps++;
+        }
+      })();
+      const t0 = Date.now();
+      const started = startDaemon();
+      started.catch(() => undefined);
+      let node: string | null = null;
+      // the output device is read from the moment it appears (a key it sent before then is lost)
+      while (!node && Date.now() - t0 < 90_000) {
+        node = findEventNodeByName(OUTPUT_NAME);
+        if (!node) await sleep(1);
+      }
+      const out = node ? new Reader(node) : null;
+      const outputAfter = Date.now() - t0;
+      const keys = (): string[] =>
+        (out?.events ?? []).filter((e) => e.type === EV_KEY && e.value !== 2).map(fmt);
+      const live = out ? await waitFor(() => keys().includes('C:1'), 60_000) : false;
+      const liveAfter = Date.now() - t0;
+      const tapsAtLive = taps;
+      await waitFor(() => taps >= tapsAtLive + 20, 5_000);
+      typing = false;
+      await typer;
+      await sleep(50);
+      out?.poll();
+      const daemon = await started;
+      log(
+        `  output device after ${outputAfter} ms, A -> C live after ${liveAfter} ms (${taps} taps typed; ${keys().length} key events out)`,
+      );
+      c.ok(live, 'A came out as C once the daemon was up');
+      const unmapped = keys().filter((k) => k.startsWith('A:'));
+      c.ok(unmapped.length === 0, `no A came out unmapped during the start (${unmapped.length})`);
+      const first = keys()[0];
+      c.ok(first === 'C:1', `the first key out is C:1 (${first})`);
+      out?.close();
+      daemon.child.kill('SIGTERM');
+      const exit = await Promise.race([daemon.exit, sleep(10_000).then(() => null)]);
+      if (!exit) daemon.child.kill('SIGKILL');
+      c.ok(!!exit && exit.code === 0, `the restarted daemon stopped on SIGTERM (${JSON.stringify(exit)})`);
+    },
+  ],
 ];
 
 let metrics: LatencyStats | null = null;
