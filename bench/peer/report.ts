@@ -1,0 +1,343 @@
+/**
+ * The peer benchmark's result (the JSON saved as bench/results/peer-<time>.json) and its Markdown
+ * (bench/results/peer-latest.md, also printed on the console). Pure: run.ts gathers and writes.
+ */
+import type { ParsedLog, Pct, PhaseStats, RunRecord, Summary, Who } from './parse.ts';
+
+export interface PeerSettings {
+  taps: number;
+  paceUs: number;
+  warmup: number;
+  holdUs: number;
+  order: string[];
+  smp: number;
+  memMiB: number;
+  accel: 'kvm' | 'tcg';
+  timeoutS: number;
+  runTimeoutS: number;
+}
+
+export interface PeerResult {
+  version: 1;
+  kind: 'peer';
+  startedAt: string;
+  durationSec: number;
+  command: string;
+  quick: boolean;
+  settings: PeerSettings;
+  host: {
+    node: string;
+    cpu: string;
+    cpus: number;
+    platform: string;
+    qemu: string;
+    /** os.loadavg() (1, 5, 15 min) before the boot and after it */
+    loadAverage: { before: number[]; after: number[] };
+    uptime: { before: string; after: string };
+  };
+  sources: {
+    commit: string;
+    /** files under src/, test/vm/, package.json … that differ from the commit (the app cpio is built from the tree) */
+    dirty: string[];
+    appCpio: string;
+    keyd: { commit: string; tarballSha256: string };
+  };
+  vm: {
+    kernelPackage: string;
+    kernel: string | null;
+    cpus: number | null;
+    bootS: number | null;
+    doneUptimeS: number | null;
+    node: ParsedLog['node'];
+    qemuExit: number | null;
+    wallS: number;
+  };
+  /** the runs as parsed, raw samples included */
+  runs: RunRecord[];
+  summary: Summary;
+  /** the run itself failed when this is not empty (a run's exit status, no KB-DONE, a timeout …) */
+  problems: string[];
+}
+
+const LABEL: Record<string, string> = {
+  'floor/floor': 'floor (no remapper)',
+  'keyd/remap': 'keyd A→B',
+  'keyrx/remap': 'keyrx A→B',
+  'keyrxfifo/remap': 'keyrx SCHED_FIFO A→B',
+  'keyd/taphold': 'keyd tap-hold tap',
+  'keyrx/taphold': 'keyrx tap-hold tap',
+  'keyrxfifo/taphold': 'keyrx SCHED_FIFO tap-hold tap',
+};
+const POOLED_ORDER = [
+  'floor/floor',
+  'keyd/remap',
+  'keyrx/remap',
+  'keyrxfifo/remap',
+  'keyd/taphold',
+  'keyrx/taphold',
+  'keyrxfifo/taphold',
+];
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+const x2 = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
+const s2 = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)} s` : '—');
+
+function mdTable(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+}
+
+const pctCells = (p: Pct): string[] => [int(p.p50), int(p.p90), int(p.p99), int(p.max)];
+
+function pooledTable(s: Summary, kind: 'read' | 'kernel', runsOf: (key: string) => number): string {
+  const rows = POOLED_ORDER.filter((k) => s.pooled[k]).map((k) => {
+    const st: PhaseStats = s.pooled[k];
+    return [
+      LABEL[k] ?? k,
+      String(runsOf(k)),
+      int(st.events),
+      int(st.lost),
+      int(st.unexpected),
+      int(st.stale),
+      ...pctCells(st[kind]),
+    ];
+  });
+  return mdTable(
+    ['path', 'runs', 'events', 'lost', 'unexp.', 'stale', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows,
+  );
+}
+
+export function renderMarkdown(r: PeerResult): string {
+  const s = r.summary;
+  const out: string[] = [];
+  const st = r.settings;
+  out.push('# keyrx against keyd: the key path in the same kernel', '');
+  out.push(
+    `Run ${r.startedAt} (\`${r.command}\`), ${Math.round(r.durationSec)} s. ` +
+      `VM: ${r.vm.kernelPackage}, ${st.accel.toUpperCase()}, ${st.smp} vCPU, ${st.memMiB} MiB; ` +
+      `${st.taps} taps per phase (${st.warmup} warm-up), pace ${st.paceUs} µs, tap held ${st.holdUs / 1000} ms; ` +
+      `order ${st.order.join(',')}. Host: ${r.host.cpus} × ${r.host.cpu}, Node ${r.host.node}, ${r.host.qemu}; ` +
+      `load average ${r.host.loadAverage.before.map((l) => l.toFixed(2)).join(' ')} before, ` +
+      `${r.host.loadAverage.after.map((l) => l.toFixed(2)).join(' ')} after. ` +
+      `keyrx ${r.sources.commit.slice(0, 7)}${r.sources.dirty.length ? ` + ${r.sources.dirty.length} uncommitted file(s) under its sources` : ''}; keyd ${r.sources.keyd.commit.slice(0, 7)}.`,
+    '',
+  );
+  if (r.problems.length > 0)
+    out.push(
+      '**The run failed:**',
+      '',
+      ...r.problems.map((p) => `- ${p}`),
+      '',
+      'Figures below are partial.',
+      '',
+    );
+
+  out.push('## Goals (issue #21)', '');
+  out.push(
+    mdTable(
+      ['goal', 'this run', ''],
+      ['l', 'r', 'l'],
+      s.goals.map((g) => [g.text, g.value, g.met ? '✅' : '❌']),
+    ),
+    '',
+  );
+
+  const runsOf = (key: string): number => s.perRun.filter((p) => `${p.who}/${p.phase}` === key).length;
+  out.push('## Pooled over runs: write() → read() of the output event (µs)', '');
+  out.push(pooledTable(s, 'read', runsOf), '');
+
+  out.push('## Ratios', '');
+  const ratioRows: string[][] = [];
+  for (const q of s.ratios) {
+    const name = `${q.who === 'keyrx' ? 'keyrx' : 'keyrx SCHED_FIFO'}/keyd ${q.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`;
+    ratioRows.push([
+      name,
+      x2(q.read.p50),
+      x2(q.read.p90),
+      x2(q.read.p99),
+      x2(q.read.max),
+      x2(q.kernel.p50),
+      x2(q.kernel.p99),
+    ]);
+  }
+  out.push(
+    mdTable(
+      ['ratio', 'p50', 'p90', 'p99', 'max', 'p50 (kernel ts)', 'p99 (kernel ts)'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ratioRows,
+    ),
+    '',
+  );
+  if (s.aboveFloor.length > 0) {
+    out.push(
+      "Above the floor: each remapper's percentile minus the floor's (what it adds to the kernel's own uinput → evdev path).",
+      '',
+      mdTable(
+        ['path', 'keyd p50', 'keyrx p50', 'ratio p50', 'keyd p99', 'keyrx p99', 'ratio p99'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+        s.aboveFloor.map((a) => [
+          `${a.who === 'keyrx' ? '' : 'SCHED_FIFO '}${a.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`,
+          `${int(a.p50.keyd)} µs`,
+          `${int(a.p50.them)} µs`,
+          x2(a.p50.ratio),
+          `${int(a.p99.keyd)} µs`,
+          `${int(a.p99.them)} µs`,
+          x2(a.p99.ratio),
+        ]),
+      ),
+      '',
+    );
+  }
+  if (s.pairs.length > 0)
+    out.push(
+      'Adjacent pairs (keyd run → the keyrx run right after it; drift control):',
+      '',
+      mdTable(
+        ['pair', 'path', 'ratio p50', 'ratio p99'],
+        ['l', 'l', 'r', 'r'],
+        s.pairs.map((p) => [
+          `${p.keyd} → ${p.keyrx}`,
+          p.phase === 'remap' ? 'A→B' : 'tap-hold tap',
+          x2(p.p50),
+          x2(p.p99),
+        ]),
+      ),
+      '',
+    );
+
+  out.push('## Start-up', '');
+  out.push(
+    'From kbench starting the remapper (fork+exec) to its output device appearing, and to the first A that came out as B ' +
+      "(probed every ~0.22 s). *unmapped*: A events that came out of the remapper's output as A before that; " +
+      '*ungrabbed*: A events the fake keyboard still delivered to the rest of the system (not grabbed yet). ' +
+      '*stop*: SIGTERM → exit.',
+    '',
+    mdTable(
+      [
+        'run',
+        'output device',
+        'remapping live',
+        'probes',
+        'unmapped (presses)',
+        'ungrabbed',
+        'grabbed',
+        'stop',
+      ],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
+      s.startup.runs.map((u) => {
+        const run = r.runs.find((x) => x.label === u.label);
+        return [
+          u.label,
+          s2(u.outputS),
+          s2(u.liveS),
+          String(u.probes),
+          `${u.unmapped} (${u.unmappedPresses})`,
+          String(u.ungrabbed),
+          u.grabbed ? 'yes' : '**no**',
+          run?.stop ? `${s2(run.stop.secs)} (${run.stop.status})` : '—',
+        ];
+      }),
+    ),
+    '',
+  );
+  const med = s.startup.median;
+  const medLine = (['keyd', 'keyrx', 'keyrxfifo'] as Who[])
+    .filter((w) => med[w])
+    .map((w) => `${w} output ${s2(med[w]!.outputS)}, live ${s2(med[w]!.liveS)}`)
+    .join('; ');
+  out.push(
+    `Medians: ${medLine}. keyrx/keyd: live ${x2(s.startup.liveRatio)}, output device ${x2(s.startup.outputRatio)}.` +
+      (r.vm.node
+        ? ` In this VM \`node -e 0\` takes ${s2(r.vm.node.emptyS)} and \`keyrx --version\` ${s2(r.vm.node.cliVersionS)}.`
+        : ''),
+    '',
+  );
+
+  const timelines = r.runs.filter((x) => x.who !== 'keyd' && x.who !== 'floor' && x.daemonLog.length > 0);
+  if (timelines.length > 0) {
+    out.push("## keyrx's start-up, from its own log", '');
+    out.push(
+      "Seconds after the fork (the log line's `time` against kbench's clock; the same wall clock in the VM).",
+      '',
+    );
+    const rows: string[][] = [];
+    for (const run of timelines) {
+      // the timed (JSON) lines only: the console banner has no time, and carries a login code
+      const events: { at: number | null; what: string }[] = run.daemonLog
+        .filter((l) => l.atS !== null)
+        .map((l) => ({ at: l.atS, what: l.msg }));
+      if (run.startup) {
+        events.push({ at: run.startup.outputS, what: '*(kbench) output device appeared*' });
+        events.push({ at: run.startup.liveS, what: '*(kbench) remapping live: A came out as B*' });
+      }
+      events.sort((a, b) => (a.at ?? Infinity) - (b.at ?? Infinity));
+      for (const e of events)
+        rows.push([run.label, e.at === null ? '—' : `+${e.at.toFixed(2)}`, e.what.slice(0, 140)]);
+    }
+    out.push(mdTable(['run', 's', 'event'], ['l', 'r', 'l'], rows), '');
+  }
+
+  out.push('## Per run: write() → read() (µs)', '');
+  out.push(
+    mdTable(
+      [
+        'run/phase',
+        'events',
+        'lost',
+        'unexp.',
+        'stale',
+        'p50',
+        'p90',
+        'p99',
+        'max',
+        'kernel-ts p50',
+        'kernel-ts p99',
+      ],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      s.perRun.map((p) => [
+        `${p.label}/${p.phase}`,
+        int(p.stats.events),
+        int(p.stats.lost),
+        int(p.stats.unexpected),
+        int(p.stats.stale),
+        ...pctCells(p.stats.read),
+        int(p.stats.kernel.p50),
+        int(p.stats.kernel.p99),
+      ]),
+    ),
+    '',
+  );
+  out.push("## Pooled over runs: write() → the output event's kernel timestamp (µs)", '');
+  out.push(
+    "The same events timed by the kernel when the output event was queued: excludes the reader's own wake-up.",
+    '',
+    pooledTable(s, 'kernel', runsOf),
+    '',
+  );
+  const runs = r.runs
+    .map(
+      (x) =>
+        `${x.label} ${x.exit === null ? 'did not end' : `exit ${x.exit}`}${x.secs === null ? '' : ` (${x.secs.toFixed(1)} s)`}`,
+    )
+    .join(', ');
+  out.push(
+    '## Runs',
+    '',
+    `${runs}. VM boot to init: ${s2(r.vm.bootS ?? NaN)}; qemu ${r.vm.qemuExit === null ? 'killed' : `exit ${r.vm.qemuExit}`} after ${s2(r.vm.wallS)}.`,
+    '',
+  );
+  out.push('## Method', '', ...METHOD.map((m) => `- ${m}`), '');
+  return out.join('\n');
+}
+
+export const METHOD = [
+  'One qemu boot of the Debian kernel test/vm uses (its cached kernel, base and app initramfs: the keyrx tree compiled to JS, production node_modules), plus a bench cpio: kbench (static C), keyd built static from bench/peers/keyd-src.tar.gz, both configurations. The remappers run one after the other in the order given; alternating them cancels drift.',
+  "kbench (bench/peer/kbench.c) creates a fake uinput keyboard, fork+execs the remapper, waits until its output device remaps A→B, then times TAPS taps of A (each press and release: write() of the event → read() of B on the remapper's output device, CLOCK_MONOTONIC in one process) and TAPS taps of CapsLock held 20 ms (release → Escape press). 1 s without the expected event counts as lost; an output event the kernel stamped before the write it would answer is a late answer to an earlier one (a liveness probe), skipped and counted as stale. floor: the same taps read back from the fake keyboard's own node, with no remapper.",
+  'keyrx: `node /app/dist/src/cli/main.js daemon --backend linux --config-dir /tmp/cfg --port 0`, profile bench/peer/keyrx-bench.rhai active; keyd: its own defaults (it raises itself to SCHED_FIFO 49), bench/peer/keyd.conf. keyrxfifo: keyrx started under SCHED_FIFO 49, a control.',
+  'Percentiles are nearest-rank over the samples; pooled figures pool the samples of all runs of a remapper. Ratios are keyrx ÷ keyd of the pooled figures of the same boot. Software CPU emulation (TCG) inflates every figure: compare ratios within one boot, on a quiet host.',
+];
