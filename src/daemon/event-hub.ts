@@ -2,6 +2,10 @@
  * The event hub: every daemon event gets one global, strictly increasing `seq` and lands in a
  * ring buffer of recent events (for clients resuming with `since`). Subscribers are called
  * synchronously and must not block; the WebSocket layer queues per client.
+ *
+ * A publisher that publishes related events together (the daemon, for each batch of key records
+ * from the input thread) calls `endBatch()` after the last one: subscribers that collect events
+ * into frames (the WebSocket layer) may send them at once instead of at the end of the turn.
  */
 export interface HubEvent {
   type: string;
@@ -12,6 +16,7 @@ export interface HubEvent {
 }
 
 export type HubListener = (event: HubEvent) => void;
+export type BatchEndListener = () => void;
 
 export class EventHub {
   private ring: (HubEvent | undefined)[];
@@ -19,6 +24,7 @@ export class EventHub {
   private size = 0;
   private seq = 0;
   private readonly listeners = new Set<HubListener>();
+  private readonly batchEndListeners = new Set<BatchEndListener>();
 
   constructor(capacity: number) {
     this.ring = new Array(capacity);
@@ -45,9 +51,19 @@ export class EventHub {
     return event;
   }
 
-  subscribe(listener: HubListener): () => void {
+  /** `onBatchEnd` is called by `endBatch()`, after the events it closes were published. */
+  subscribe(listener: HubListener, onBatchEnd?: BatchEndListener): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (onBatchEnd) this.batchEndListeners.add(onBatchEnd);
+    return () => {
+      this.listeners.delete(listener);
+      if (onBatchEnd) this.batchEndListeners.delete(onBatchEnd);
+    };
+  }
+
+  /** The events published since the last call belong together and are complete: deliver them. */
+  endBatch(): void {
+    for (const listener of this.batchEndListeners) listener();
   }
 
   /** Retained events with seq > `seq`, or null when some are no longer retained (or `seq` is from another run). */
