@@ -181,7 +181,10 @@ export function parseSerialLog(text: string): ParsedLog {
       const r = run(m[1]);
       if (r) r.daemonLog.push(daemonLine(m[2], r.spawnRealtimeMs));
     } else if (
-      (m = /^KB-INFO (\S+): taphold taps held over 150 ms \(bench sleep overshoot\): (\d+)/.exec(line))
+      (m =
+        /^KB-INFO (\S+): taphold taps held over 150 ms \(bench sleep overshoot(?:, not counted)?\): (\d+)/.exec(
+          line,
+        ))
     ) {
       const r = run(m[1]);
       if (r) r.longHolds = num(m[2]);

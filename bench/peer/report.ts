@@ -150,6 +150,12 @@ export function renderMarkdown(r: PeerResult): string {
   const runsOf = (key: string): number => s.perRun.filter((p) => `${p.who}/${p.phase}` === key).length;
   out.push('## Pooled over runs: write() → read() of the output event (µs)', '');
   out.push(pooledTable(s, 'read', runsOf), '');
+  const overshoots = r.runs.filter((x) => (x.longHolds ?? 0) > 0);
+  if (overshoots.length > 0)
+    out.push(
+      `Tap-hold taps not counted because kbench's own 20 ms hold overshot 150 ms (the VM stalled; a remapper may rightly see a hold): ${overshoots.map((x) => `${x.label} ${x.longHolds}`).join(', ')}.`,
+      '',
+    );
 
   out.push('## Ratios', '');
   const ratioRows: string[][] = [];
