@@ -38,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
+import { libc, pipe, POLLIN } from '../test/support/pipes.ts';
 import { startWorker } from '../src/daemon/worker-url.ts';
 import { eventTimeUs } from '../src/platform/linux/codec.ts';
 import { monotonicUs } from '../src/platform/types.ts';
@@ -154,46 +155,6 @@ const TYPED = [
 ];
 
 // ---------------------------------------------------------------- pipes and the driver thread
-
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
-const POLLIN = 1;
-
-interface Koffi {
-  load(path: null): { func(name: string, result: string, args: string[]): (...a: unknown[]) => number };
-  errno(): number;
-}
-
-interface Libc {
-  pipe2: (fds: Buffer, flags: number) => number;
-  /** timeout: struct timespec, or null to wait forever */
-  ppoll: (fds: Buffer, n: number, ts: Buffer | null) => number;
-  read: (fd: number, buf: Buffer, length: number) => number;
-  write: (fd: number, buf: Buffer, length: number) => number;
-}
-
-/** The same calls through the same FFI as the backend (koffi), so the floor phase is comparable. */
-function libc(): Libc {
-  const koffi = require('koffi') as Koffi;
-  const lib = koffi.load(null);
-  const pipe2 = lib.func('pipe2', 'int', ['void *', 'int']);
-  const ppoll = lib.func('ppoll', 'int', ['void *', 'unsigned long', 'void *', 'void *']);
-  const read = lib.func('read', 'long', ['int', 'void *', 'unsigned long']);
-  const write = lib.func('write', 'long', ['int', 'void *', 'unsigned long']);
-  return {
-    pipe2: (fds, flags) => pipe2(fds, flags),
-    ppoll: (fds, n, ts) => ppoll(fds, n, ts, null),
-    read: (fd, buf, length) => read(fd, buf, length),
-    write: (fd, buf, length) => write(fd, buf, length),
-  };
-}
-
-/** A non-blocking, close-on-exec pipe: [read end, write end]. */
-function pipe(): [number, number] {
-  const fds = Buffer.alloc(8);
-  if (libc().pipe2(fds, O_NONBLOCK | O_CLOEXEC) !== 0) throw new Error('pipe2 failed');
-  return [fds.readInt32LE(0), fds.readInt32LE(4)];
-}
 
 type ToDriver = { t: 'run'; inFd: number; outFd: number; events: number; intervalUs: number; first: number };
 type FromDriver = { t: 'done'; endToEnd: number[]; missing: number };

@@ -1,13 +1,13 @@
 /** `keyrx daemon` (alias `run`): starts the daemon and its HTTP server; handles signals. */
 import { pino, type Logger } from 'pino';
 import { spawn } from 'node:child_process';
-import { isIP } from 'node:net';
-import type { BackendChoice } from '../daemon/daemon.ts';
-import { Daemon } from '../daemon/daemon.ts';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
+import type { Daemon } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
+import type { BackendChoice, EarlyStart } from '../daemon/input-first.ts';
 import { resolveConfigDir } from '../daemon/paths.ts';
+import type { PipeBackend } from '../platform/linux/index.ts';
 import type { LinuxTray } from '../platform/linux/tray.ts';
-import { buildServer } from '../server/app.ts';
 import { colorFor } from './color.ts';
 import { CliError } from './errors.ts';
 import type { Output } from './profile-commands.ts';
@@ -85,29 +85,19 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
 
   // on by default on Windows, and on a Linux desktop (a session bus and a display)
   const tray = opts.tray ?? defaultTray(process.env);
-  const daemon = new Daemon({ configDir: resolveConfigDir(opts.configDir), logger, tray });
-  const fail = async (e: unknown): Promise<never> => {
-    await daemon.stop().catch(() => undefined);
-    if (e instanceof DaemonError) throw new CliError(e.message, 1);
-    throw e;
-  };
-  // The config dir is checked and locked before anything else happens in it: a second daemon
-  // on the same directory stops here.
-  await daemon.prepare().catch(fail);
-  if (opts.config !== undefined) await useConfigFile(daemon, opts.config, io).catch(fail);
-  const list = (text: string | undefined): string[] =>
-    (text ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter(Boolean);
-  const { app, auth } = await buildServer(daemon, {
-    auth: opts.auth,
-    allowedOrigins: list(process.env.KEYRX_ALLOWED_ORIGINS),
-    allowedHosts: [...(opts.allowedHost ?? []), ...list(process.env.KEYRX_ALLOWED_HOSTS)],
-    bindHost: host,
-    logger,
-  });
+  const configDir = resolveConfigDir(opts.configDir);
+  const asCliError = (e: unknown): unknown => (e instanceof DaemonError ? new CliError(e.message, 1) : e);
 
+  // The port first: a daemon that cannot serve changes nothing (it is held until the server
+  // takes it over). Then the key path, before the server, the compiler and the schemas load: the
+  // config dir is checked and locked (a second daemon on it stops here) and, when the active
+  // profile's cache is current, keyboards are remapped from here on (input-first.ts).
+  const linuxPipes = pipesFromEnv(process.env);
+  // what is running so far, for a shutdown at any point of the start (a signal, a fatal error)
+  let reserved: Awaited<ReturnType<typeof reservePort>> | null = null;
+  let early: EarlyStart | null = null;
+  let daemon: Daemon | null = null;
+  let closeServer: (() => Promise<unknown>) | null = null;
   let linuxTray: LinuxTray | null = null;
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string, code: number): Promise<void> => {
@@ -115,43 +105,96 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
       logger.info({ reason }, 'shutting down');
       const force = setTimeout(() => process.exit(code), SHUTDOWN_GRACE_MS);
       force.unref();
-      // the daemon first: held keys are released at once and new requests get 503
-      await daemon.stop().catch(() => undefined);
+      // the key path first: held keys are released at once (and new requests get 503)
+      if (daemon) await daemon.stop().catch(() => undefined);
+      else if (early) await (await import('../daemon/input-first.ts')).stopEarlyStart(early);
+      reserved?.close();
       await linuxTray?.close().catch(() => undefined);
-      await app.close().catch(() => undefined);
+      await closeServer?.().catch(() => undefined);
       logger.flush();
       process.exit(code);
     })();
     return closing;
   };
-  daemon.onFatal = (reason) => void shutdown(reason, reason === 'emergency exit chord' ? 0 : 3);
-  daemon.onExitRequested = (reason) => void shutdown(reason, 0);
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
+
+  reserved = await reservePort(host, port);
+  try {
+    const { startInputFirst } = await import('../daemon/input-first.ts');
+    early = await startInputFirst({
+      configDir,
+      backend,
+      tray,
+      pipes: linuxPipes,
+      deferInput: opts.config !== undefined ? 'run -c FILE' : undefined,
+      warn: (context, message) => logger.warn(context, message),
+    });
+  } catch (e) {
+    reserved.close();
+    throw asCliError(e);
+  }
+  if (closing) return; // a signal during the start: shutdown() stops what runs
+  if (early.input)
+    logger.info(
+      {
+        backend: early.input.backend,
+        profile: early.input.profile?.name ?? null,
+        sinceProcessStartMs: Math.round(process.uptime() * 1000),
+      },
+      'remapping live',
+    );
+  else logger.debug({ reason: early.deferred }, 'the key path starts once the profile is compiled');
+
+  const { Daemon } = await import('../daemon/daemon.ts');
+  daemon = new Daemon({ configDir, logger, tray, early, linuxPipes });
+  const fail = async (e: unknown): Promise<never> => {
+    reserved?.close();
+    await daemon?.stop().catch(() => undefined);
+    throw asCliError(e);
+  };
+  await daemon.prepare().catch(fail);
+  if (opts.config !== undefined) await useConfigFile(daemon, opts.config, io).catch(fail);
+  const list = (text: string | undefined): string[] =>
+    (text ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+  const { buildServer } = await import('../server/app.ts');
+  const server = await buildServer(daemon, {
+    auth: opts.auth,
+    allowedOrigins: list(process.env.KEYRX_ALLOWED_ORIGINS),
+    allowedHosts: [...(opts.allowedHost ?? []), ...list(process.env.KEYRX_ALLOWED_HOSTS)],
+    bindHost: host,
+    logger,
+  });
+  const { app, auth } = server;
+  closeServer = () => app.close();
+  const started: Daemon = daemon;
+  started.onFatal = (reason) => void shutdown(reason, reason === 'emergency exit chord' ? 0 : 3);
+  started.onExitRequested = (reason) => void shutdown(reason, 0);
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: reloading the active profile from disk');
-    daemon.reloadActive().catch(() => undefined);
+    started.reloadActive().catch(() => undefined);
   });
+  if (closing) return;
 
-  // The port before the profiles: a daemon that cannot serve changes nothing (requests that
-  // arrive while it starts get 503 STARTING).
+  // requests that arrive while it starts get 503 STARTING
   try {
-    await app.listen({ host, port });
+    await reserved.release();
+    await app.listen({ host, port: reserved.port });
   } catch (e) {
     await app.close().catch(() => undefined);
-    await daemon.stop().catch(() => undefined);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw new CliError(`port ${port} on ${host} is in use: is keyrx already running? (use --port)`, 1);
-    if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot bind to ${host}: no such local address`, 1);
-    throw e;
+    await started.stop().catch(() => undefined);
+    throw listenError(e, host, port);
   }
   try {
-    await daemon.start(backend);
+    await started.start(backend);
   } catch (e) {
     await app.close().catch(() => undefined);
     await fail(e);
   }
+  if (closing) return;
   if (!opts.logLevel && !process.env.KEYRX_LOG_LEVEL) logger.level = daemon.settings.logLevel;
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
@@ -174,6 +217,76 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
   if (opts.auth) io.out(`web UI (one-time login link, 10 min): ${base}/login?code=${auth.newLoginCode()}`);
   else io.out(`web UI: ${base}/ (authentication disabled)`);
   io.out(`API token: ${daemon.paths.token}`);
+}
+
+/** A listen() failure as the user should read it. */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new CliError(`port ${port} on ${host} is in use: is keyrx already running? (use --port)`, 1);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot bind to ${host}: no such local address`, 1);
+  return e;
+}
+
+/** What a client connecting while the port is only held hears: the server's own 503 STARTING. */
+const STARTING_REPLY = (() => {
+  const body = JSON.stringify({
+    error: { code: 'STARTING', message: 'the daemon is starting; try again in a moment' },
+  });
+  return (
+    'HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\n' +
+    `retry-after: 1\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+})();
+
+/**
+ * The API's port, bound before anything else starts and held until the server listens on it
+ * (`release()` just before): a port in use stops the start before a keyboard is grabbed. Port 0
+ * picks a free one; `port` is the one bound. Meanwhile every connection gets 503 STARTING.
+ */
+async function reservePort(
+  host: string,
+  port: number,
+): Promise<{ port: number; release(): Promise<void>; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.end(STARTING_REPLY);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(listenError(e, host, port)));
+    server.listen({ host, port, exclusive: true }, resolve);
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const close = (done?: () => void): void => {
+    server.close(() => done?.());
+    for (const socket of sockets) socket.destroy();
+  };
+  return { port: bound, release: () => new Promise<void>((resolve) => close(resolve)), close: () => close() };
+}
+
+/**
+ * Benchmarks and host tests only (bench/startup.bench.ts): `KEYRX_PIPE_FDS=<fd>[,<fd>…]:<fd>`
+ * runs the linux backend on inherited pipe fds (keyboards, then the output) instead of devices,
+ * as DaemonOptions.linuxPipes does in-process.
+ */
+export function pipesFromEnv(env: NodeJS.ProcessEnv): PipeBackend | undefined {
+  const spec = env.KEYRX_PIPE_FDS;
+  if (spec === undefined || spec === '') return undefined;
+  const m = /^(\d+(?:,\d+)*):(\d+)$/.exec(spec);
+  const fds = m ? [...m[1].split(','), m[2]].map(Number) : [];
+  if (!m || fds.some((fd) => fd < 3 || fd > 1023) || new Set(fds).size !== fds.length)
+    throw new CliError(
+      `invalid KEYRX_PIPE_FDS '${spec}': keyboard fds, a colon and the output fd (e.g. 3,4:5; each 3–1023, all different)`,
+      2,
+    );
+  return {
+    devices: fds.slice(0, -1).map((fd, i) => ({ fd, name: `pipe keyboard ${i + 1}` })),
+    output: fds[fds.length - 1],
+  };
 }
 
 /** Show a tray icon unless told otherwise: on Windows, and on a Linux desktop session. */

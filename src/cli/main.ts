@@ -4,19 +4,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { KEYS } from '../core/index.ts';
-import { registerClientCommands } from './client-commands.ts';
-import { registerConfigCommands } from './config-commands.ts';
-import { registerRecordCommands } from './record-commands.ts';
-import { registerMigrateCommand } from './migrate-command.ts';
-import { registerLayersCommands } from './layers-commands.ts';
-import { registerLayoutCommands } from './layout-commands.ts';
-import { registerMcpCommand } from './mcp-command.ts';
-import { registerMonitorCommand } from './monitor.ts';
-import { registerInstallCommands } from './install-command.ts';
 import { colorFor } from './color.ts';
-import { runDemo } from './demo.ts';
 import { CliError } from './errors.ts';
-import { closeLocalDaemons } from './local-daemon.ts';
 import type { DaemonCliOptions } from './daemon-command.ts';
 import type { Output, ProfileArgOptions } from './profile-commands.ts';
 import { VERSION } from './version.ts';
@@ -32,7 +21,39 @@ const PROFILE_CONFIG_DIR = [
   'config directory: a profile name means <dir>/profiles/<name>.rhai, and load() reads <dir>/stdlib (env KEYRX_CONFIG_DIR; default $XDG_CONFIG_HOME/keyrx)',
 ] as const;
 
-function buildProgram(io: Output): Command {
+/**
+ * The commands' modules (they load the compiler, the API client, schemas …). `keyrx daemon`
+ * does without them: its key path goes live before any of that loads (input-first.ts).
+ */
+async function registerOtherCommands(program: Command, io: Output): Promise<void> {
+  const [client, config, record, migrate, layers, layouts, monitor, mcp, install] = await Promise.all([
+    import('./client-commands.ts'),
+    import('./config-commands.ts'),
+    import('./record-commands.ts'),
+    import('./migrate-command.ts'),
+    import('./layers-commands.ts'),
+    import('./layout-commands.ts'),
+    import('./monitor.ts'),
+    import('./mcp-command.ts'),
+    import('./install-command.ts'),
+  ]);
+  client.registerClientCommands(program, io);
+  config.registerConfigCommands(program, io);
+  record.registerRecordCommands(program, io);
+  migrate.registerMigrateCommand(program, io);
+  layers.registerLayersCommands(program, io);
+  layouts.registerLayoutCommands(program, io);
+  monitor.registerMonitorCommand(program, io);
+  mcp.registerMcpCommand(program, io);
+  install.registerInstallCommands(program, io);
+}
+
+/** `keyrx daemon …` / `keyrx run …` without a help flag: only that command is needed. */
+function isDaemonStart(argv: string[]): boolean {
+  return (argv[0] === 'daemon' || argv[0] === 'run') && !argv.some((a) => a === '-h' || a === '--help');
+}
+
+async function buildProgram(io: Output, argv: string[]): Promise<Command> {
   const print = io.out;
   const program = new Command('keyrx')
     .description('Keyboard remapper that runs KeyRx profiles')
@@ -177,15 +198,7 @@ function buildProgram(io: Output): Command {
       .action(async (opts: DaemonCliOptions) => (await import('./daemon-command.ts')).runDaemon(opts, io));
   }
 
-  registerClientCommands(program, io);
-  registerConfigCommands(program, io);
-  registerRecordCommands(program, io);
-  registerMigrateCommand(program, io);
-  registerLayersCommands(program, io);
-  registerLayoutCommands(program, io);
-  registerMonitorCommand(program, io);
-  registerMcpCommand(program, io);
-  registerInstallCommands(program, io);
+  if (!isDaemonStart(argv)) await registerOtherCommands(program, io);
 
   program
     .command('doctor')
@@ -211,16 +224,16 @@ function buildProgram(io: Output): Command {
     .command('demo')
     .description('print this help and run a short demo simulation, then say how to try your own profile')
     .addOption(new Option('--no-help-text', 'skip the help text'))
-    .action((opts: { helpText: boolean }) => {
+    .action(async (opts: { helpText: boolean }) => {
       if (opts.helpText) print(program.helpInformation());
-      print(runDemo());
+      print((await import('./demo.ts')).runDemo());
     });
 
   return program;
 }
 
 export async function main(argv: string[], io: Output = processOutput()): Promise<number> {
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -236,7 +249,7 @@ export async function main(argv: string[], io: Output = processOutput()): Promis
     throw e;
   } finally {
     // the config directory a command opened in-process (no daemon running) is released
-    await closeLocalDaemons();
+    await (await import('./local-daemon.ts')).closeLocalDaemons();
   }
 }
 

@@ -34,14 +34,14 @@ import {
   ScriptSyntaxError,
   simulate,
 } from '../core/index.ts';
-import { BUNDLED_PREFIX, BUNDLED_STDLIB } from '../dsl/bundled-stdlib.ts';
+import { BUNDLED_PREFIX } from '../dsl/bundled-stdlib.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import type { EditErrorCode, KeyEdit } from '../dsl/edit.ts';
 import { keyMapping } from '../dsl/edit.ts';
 import type { LayerInfo } from '../dsl/edit-layers.ts';
 import { findLayer, isLayerCondition, knownLayersText, listLayers } from '../dsl/edit-layers.ts';
 import type { ProfileEdit } from '../dsl/profile-edit.ts';
-import { decodeKrx, encodeKrx, KrxError } from '../dsl/krx.ts';
+import { encodeKrx, KrxError } from '../dsl/krx.ts';
 import type { PipeBackend } from '../platform/linux/index.ts';
 import type { BackendKind, DeviceDescriptor } from '../platform/types.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
@@ -57,6 +57,8 @@ import { MacroRecorder, macroSteps, stepsText } from './macro-recorder.ts';
 import { BUNDLE_KIND, BUNDLE_VERSION, checkBundlePath, parseBundle } from './bundle.ts';
 import { redact, REDACTIONS, runtimeInfo } from './diagnostics.ts';
 import { EventHub } from './event-hub.ts';
+import type { BackendChoice, EarlyStart, StartedInput } from './input-first.ts';
+import { chooseBackend, EMPTY_CONTEXT, PASS_THROUGH } from './input-first.ts';
 import { InputThread } from './input-host.ts';
 import { LayoutStore } from './layout-store.ts';
 import type { InstanceLock } from './instance-lock.ts';
@@ -74,7 +76,7 @@ import { Mutex } from './mutex.ts';
 import { checkProfileName, isValidProfileName } from './names.ts';
 import type { ConfigPaths } from './paths.ts';
 import { configPaths } from './paths.ts';
-import { nodeSha256, nodeSha256Hex, readLoadedInput } from './profile-files.ts';
+import { currentCachedConfig, nodeSha256, nodeSha256Hex } from './profile-cache.ts';
 import { ProfileStore } from './profile-store.ts';
 import type { Settings } from './settings.ts';
 import { defaultSettings, mergeSettings, validateSettings } from './settings.ts';
@@ -125,7 +127,7 @@ function layerNotFound(profile: string, wanted: string, layers: readonly LayerIn
   );
 }
 
-export type BackendChoice = BackendKind | 'auto';
+export type { BackendChoice } from './input-first.ts';
 
 export interface DaemonOptions {
   configDir: string;
@@ -142,6 +144,8 @@ export interface DaemonOptions {
    * (`keyrx daemon` asks on Windows; tests do not).
    */
   tray?: boolean;
+  /** what the CLI's start did before the Daemon was loaded (input-first.ts): adopted, not redone */
+  early?: EarlyStart;
 }
 
 export interface CompileErrorSummary {
@@ -278,7 +282,6 @@ interface StoredDevice {
   keyrxMatch?: { serial?: string; path?: string };
 }
 
-const PASS_THROUGH: Config = { version: 1, devices: [] };
 /** Real-time injection holds the request open; longer scripts must use ?instant=true. */
 export const MAX_INJECT_REALTIME_MS = 120_000;
 
@@ -369,10 +372,18 @@ export class Daemon {
    * Focused application, window title, input method and language: runtime state, never saved.
    * Every engine gets it: the first one, and the new one of every profile swap.
    */
-  private inputContext: InputContext = { app: '', title: '', ime: false, language: '' };
+  private inputContext: InputContext = { ...EMPTY_CONTEXT };
+  /** the CLI's early start (input-first.ts), until start() has taken it over */
+  private early: EarlyStart | undefined;
   private contextUpdatedAt: Date | null = null;
 
   constructor(opts: DaemonOptions) {
+    this.early = opts.early;
+    // from now on stop() shuts down an input thread the early start runs
+    if (opts.early?.input) {
+      this.input = opts.early.input.thread;
+      this.wakeFd = opts.early.input.wakeFd;
+    }
     this.linuxPipes = opts.linuxPipes;
     this.tray = opts.tray === true;
     this.paths = configPaths(opts.configDir);
@@ -401,12 +412,12 @@ export class Daemon {
    */
   async prepare(): Promise<void> {
     if (this.prepared) return;
-    const check = await secureConfigDir(this.paths.root);
+    const check = this.early?.dirCheck ?? (await secureConfigDir(this.paths.root));
     for (const fixed of check.fixed)
       this.log.warn({ fixed }, 'the config directory was writable by others: mode tightened');
     if (check.truncated)
       this.log.warn({ dir: this.paths.root }, 'the config directory has too many entries to check them all');
-    const lock = await acquireInstanceLock(this.paths.root);
+    const lock = this.early?.lock ?? (await acquireInstanceLock(this.paths.root));
     if (lock.unlocked)
       this.log.warn({ dir: this.paths.root }, `not locking the config directory: ${lock.unlocked}`);
     this.instanceLock = lock;
@@ -449,10 +460,53 @@ export class Daemon {
    */
   async start(backend: BackendChoice = 'auto'): Promise<void> {
     await this.prepare();
-    this.backend = await this.chooseBackend(backend);
     this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
     this.loopDelay.enable();
+    const early = this.early?.input;
+    this.early = undefined;
+    if (early) this.adoptInput(early);
+    else await this.startInput(backend);
+    // the other profiles' metadata (compiling those without a valid cache) once keys are live
+    await this.rebuildIndex();
+    this.watchProfiles();
+    this.ready = true;
+  }
 
+  /** The input thread the early start runs: its messages, devices and profile become the daemon's. */
+  private adoptInput(early: StartedInput): void {
+    this.backend = early.backend;
+    this.input!.on('exit', (code) => this.inputExited(code));
+    early.takeOver((m) => this.onInputMessage(m));
+    // the settings and switches it started with were read without the full checks
+    const { emergencyExitChord, latencyIntervalMs } = this.settings;
+    if (
+      emergencyExitChord.join() !== early.settings.emergencyExitChord.join() ||
+      latencyIntervalMs !== early.settings.latencyIntervalMs
+    )
+      this.input!.post({ t: 'settings', emergencyChord: emergencyExitChord, latencyIntervalMs });
+    const switches = this.enabledMap();
+    if (JSON.stringify(switches) !== JSON.stringify(early.switches))
+      this.input!.post({ t: 'devices', devices: switches });
+    for (const d of early.devices) this.deviceConnected(d);
+    if (!early.profile) return;
+    const { name, config } = early.profile;
+    this.active = { name, activatedAt: new Date(), config };
+    this.hub.publish('profile', { action: 'activated', name, compileMs: 0, cached: true });
+    this.log.info({ profile: name, cached: true }, 'restored the active profile (live before the API started)');
+  }
+
+  private inputExited(code: number): void {
+    if (this.stopping) return;
+    this.reportError('INPUT_THREAD_EXITED', `the input thread stopped unexpectedly (exit ${code})`);
+    this.onFatal('input thread exited');
+  }
+
+  /** Picks the profile (compiling it when its cache is not current), then starts the input thread with it. */
+  private async startInput(backend: BackendChoice): Promise<void> {
+    this.backend = await chooseBackend(backend, {
+      pipes: this.linuxPipes !== undefined,
+      warn: (context, message) => this.log.warn(context, message),
+    });
     // activations before the input thread runs give the config it starts with (see swap)
     this.configBeforeInput = PASS_THROUGH;
     // First start: no profile and no activation ever saved (a start that failed before this
@@ -473,12 +527,7 @@ export class Daemon {
       this.input.setWake(this.wakeFd, signalWake);
     }
     this.input.on('message', (m) => this.onInputMessage(m));
-    this.input.on('exit', (code) => {
-      if (!this.stopping) {
-        this.reportError('INPUT_THREAD_EXITED', `the input thread stopped unexpectedly (exit ${code})`);
-        this.onFatal('input thread exited');
-      }
-    });
+    this.input.on('exit', (code) => this.inputExited(code));
     const ready = await this.input.init({
       t: 'init',
       backend: this.backend,
@@ -493,10 +542,6 @@ export class Daemon {
       tray: this.tray,
     });
     for (const d of ready.devices) this.deviceConnected(d);
-    // the other profiles' metadata (compiling those without a valid cache) once keys are live
-    await this.rebuildIndex();
-    this.watchProfiles();
-    this.ready = true;
   }
 
   async stop(): Promise<void> {
@@ -524,33 +569,6 @@ export class Daemon {
 
   get isStopping(): boolean {
     return this.stopping;
-  }
-
-  private async chooseBackend(choice: BackendChoice): Promise<BackendKind> {
-    if (choice === 'virtual') return 'virtual';
-    if (this.linuxPipes) return 'linux';
-    if (choice === 'windows' || (choice === 'auto' && process.platform === 'win32')) {
-      const { canUseWindowsBackend } = await import('../platform/windows/availability.ts');
-      const available = canUseWindowsBackend();
-      if (available.ok) return 'windows';
-      if (choice === 'windows')
-        throw new DaemonError('BACKEND_UNAVAILABLE', `--backend windows: ${available.reason}`);
-      this.log.warn(
-        { reason: available.reason },
-        'backend auto: the keyboard hook cannot be used, using the virtual backend',
-      );
-      return 'virtual';
-    }
-    const { canUseLinuxBackend } = await import('../platform/linux/index.ts');
-    const available = await canUseLinuxBackend();
-    if (available.ok) return 'linux';
-    const why = `${available.reason}${available.fix ? `\nfix: ${available.fix}` : ''}`;
-    if (choice === 'linux') throw new DaemonError('BACKEND_UNAVAILABLE', `--backend linux: ${why}`);
-    this.log.warn(
-      { reason: available.reason, fix: available.fix },
-      'backend auto: keyboards cannot be grabbed, using the virtual backend',
-    );
-    return 'virtual';
   }
 
   private async loadToken(): Promise<string> {
@@ -1000,15 +1018,7 @@ export class Daemon {
     const bytes = await this.store.readCache(name);
     if (!bytes) return null;
     try {
-      const { config } = decodeKrx(bytes, { expectSourceHash: sourceHash, hash: nodeSha256 });
-      for (const input of config.metadata?.inputs ?? []) {
-        const text = input.path.startsWith(BUNDLED_PREFIX)
-          ? BUNDLED_STDLIB[input.path.slice(BUNDLED_PREFIX.length)]
-          : // bounded and confined like load(): outside the roots, or not a regular file → stale
-            await readLoadedInput(input.path, this.store.sourcePath(name), this.paths.root);
-        if (text === undefined || nodeSha256Hex(text) !== input.sha256) return null;
-      }
-      return config;
+      return await currentCachedConfig(bytes, sourceHash, this.store.sourcePath(name), this.paths.root);
     } catch (e) {
       if (e instanceof KrxError) {
         if (e.reason !== 'stale' && e.reason !== 'compiler')

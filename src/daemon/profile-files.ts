@@ -3,25 +3,28 @@
  * file system, confined to the allowed folders), reading .krx caches and JSON configs. Used by
  * the CLI and the daemon.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import type { Config } from '../core/index.ts';
 import { ConfigError, validateConfig } from '../core/index.ts';
 import type { CompileResult, ProfileFileSystem } from '../dsl/compile.ts';
 import { compileProfile } from '../dsl/compile.ts';
-import type { Hasher } from '../dsl/krx.ts';
 import { decodeKrx, KrxError } from '../dsl/krx.ts';
-import { LoadRefused, loadRoots, rootOf } from '../dsl/load-policy.ts';
+import { LoadRefused } from '../dsl/load-policy.ts';
 import type { RealRootCache } from './bounded-read.ts';
-import { readConfined, readConfinedSync } from './bounded-read.ts';
+import { readConfinedSync } from './bounded-read.ts';
 import { resolveConfigDir } from './paths.ts';
+import { nodeSha256, stdlibDirsOf } from './profile-cache.ts';
 
-/** node:crypto's SHA-256, ~10× faster than the portable one for cache checks. */
-export const nodeSha256: Hasher = (bytes) => createHash('sha256').update(bytes).digest();
-
-/** The system-wide stdlib folder (root-owned). */
-export const SYSTEM_STDLIB_DIR = '/usr/share/keyrx/stdlib';
+// the cache check lives in profile-cache.ts (light imports, for the daemon's start); kept here too
+export {
+  loadRootsOf,
+  nodeSha256,
+  nodeSha256Hex,
+  readLoadedInput,
+  stdlibDirsOf,
+  SYSTEM_STDLIB_DIR,
+} from './profile-cache.ts';
 
 /**
  * load()'s file system for one compile: synchronous (compiles run where blocking briefly is
@@ -41,19 +44,9 @@ export function confinedProfileFs(): ProfileFileSystem {
   };
 }
 
-/** The stdlib folders of a config directory: `<configDir>/stdlib`, then /usr/share/keyrx/stdlib. */
-export function stdlibDirsOf(configDir: string): string[] {
-  return [join(configDir, 'stdlib'), SYSTEM_STDLIB_DIR];
-}
-
 /** The stdlib folders of the config directory in use (resolveConfigDir: $KEYRX_CONFIG_DIR, $XDG_CONFIG_HOME/keyrx, …). */
 export function defaultStdlibDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   return stdlibDirsOf(resolveConfigDir(undefined, env));
-}
-
-/** Where load() may read from when compiling `mainFile` with this config directory's stdlib. */
-export function loadRootsOf(mainFile: string, configDir: string): string[] {
-  return loadRoots(mainFile, stdlibDirsOf(configDir));
 }
 
 /** Compiles `path`'s text; load() is confined to its folder and the stdlib folders of `configDir`. */
@@ -64,22 +57,6 @@ export function compileSource(
 ): CompileResult {
   const configDir = opts.configDir ?? resolveConfigDir();
   return compileProfile(source, { file: path, fs: confinedProfileFs(), stdlibDirs: stdlibDirsOf(configDir) });
-}
-
-/**
- * The text of a file a cached compile loaded, for checking its hash: read under the same policy
- * as load() (bounded, never blocking); undefined when the path is outside the roots, not there,
- * or refused, so the cache counts as stale and the recompile reports why.
- */
-export async function readLoadedInput(
-  path: string,
-  mainFile: string,
-  configDir: string,
-): Promise<string | undefined> {
-  const roots = loadRootsOf(mainFile, configDir);
-  if (rootOf(path, roots) === undefined) return undefined;
-  const r = await readConfined(path, roots);
-  return r.kind === 'ok' ? r.text : undefined;
 }
 
 export type ProfileKind = 'rhai' | 'krx' | 'json';
@@ -126,9 +103,4 @@ export async function loadConfigFile(
   const result = compileSource(text, path, opts);
   if (!result.config) throw new ProfileLoadError(`${path}: the profile has errors`, result);
   return { config: result.config, compile: result };
-}
-
-/** Hex SHA-256 of a string's UTF-8 bytes, with node:crypto (same value as the portable sha256Hex). */
-export function nodeSha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

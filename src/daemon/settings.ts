@@ -7,6 +7,7 @@ import type { Static } from 'typebox';
 import { Type } from 'typebox';
 import { ALL_KEY_NAMES } from '../core/index.ts';
 import { DaemonError } from './errors.ts';
+import { EMERGENCY_CHORD, LATENCY_INTERVAL_MS } from './input-settings.ts';
 
 export const SettingsSchema = Type.Object(
   {
@@ -35,15 +36,15 @@ export const SettingsSchema = Type.Object(
       description: 'recent events kept for clients resuming with ?since=',
     }),
     latencyIntervalMs: Type.Integer({
-      minimum: 100,
-      maximum: 60_000,
-      default: 1_000,
+      minimum: LATENCY_INTERVAL_MS.minimum,
+      maximum: LATENCY_INTERVAL_MS.maximum,
+      default: LATENCY_INTERVAL_MS.default,
       description: 'interval of latency statistics events',
     }),
     emergencyExitChord: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
-      minItems: 2,
-      maxItems: 6,
-      default: ['LCtrl', 'Space', 'Escape'],
+      minItems: EMERGENCY_CHORD.minKeys,
+      maxItems: EMERGENCY_CHORD.maxKeys,
+      default: [...EMERGENCY_CHORD.default],
       description: 'keys that, held together, release every grab and stop the daemon',
     }),
     logLevel: Type.Union(
