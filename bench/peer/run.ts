@@ -324,6 +324,17 @@ function problemsOf(parsed: ParsedLog, order: string[]): string[] {
     if (r.exit === null) problems.push(`${label}: did not finish`);
     else if (r.exit !== 0)
       problems.push(`${label}: kbench exit ${r.exit}${r.exit === 124 ? ' (timeout)' : ''}`);
+    if (r.exit !== 0) {
+      // why, from the remapper's side: its exit, and the first distinct error lines of its log
+      if (r.stop && r.stop.status !== 'exit0' && r.who !== 'keyd')
+        problems.push(`${label}: the remapper ended by ${r.stop.status}`);
+      const said = new Set(
+        r.daemonLog
+          .map((l) => l.text.trim())
+          .filter((t) => /Fatal error|Check failed|"level":(50|60)|^\w*Error\b|Segmentation|Aborted/.test(t)),
+      );
+      for (const t of [...said].slice(0, 3)) problems.push(`${label}: its log says: ${t.slice(0, 200)}`);
+    }
     const phases = who === 'floor' ? (['floor'] as const) : (['remap', 'taphold'] as const);
     for (const p of phases)
       if (!r.phases[p]?.raw.length) problems.push(`${label}: no samples for its ${p} phase`);
