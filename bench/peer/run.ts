@@ -35,6 +35,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -194,6 +195,12 @@ function ensureImages(): Images {
   return vars as Images;
 }
 
+/** removes the builds of older sources (`<prefix><hash>` directories) before a new one */
+function prune(peerCache: string, prefix: string): void {
+  for (const name of readdirSync(peerCache))
+    if (name.startsWith(prefix)) rmSync(join(peerCache, name), { recursive: true, force: true });
+}
+
 /** keyd, built static from the tarball into <cache>/peer/keyd-<hash>/keyd (once per tarball). */
 function buildKeyd(peerCache: string): { path: string; sha256: string } {
   const tarHash = sha256(readFileSync(KEYD_TARBALL));
@@ -201,6 +208,7 @@ function buildKeyd(peerCache: string): { path: string; sha256: string } {
   const bin = join(dir, 'keyd');
   if (existsSync(bin)) return { path: bin, sha256: tarHash };
   const t = Date.now();
+  prune(peerCache, 'keyd-');
   const build = mkdtempSync(join(peerCache, 'keyd-build-'));
   try {
     run('tar', ['-xzf', KEYD_TARBALL, '-C', build]);
@@ -226,6 +234,7 @@ function buildKbench(peerCache: string): string {
   const dir = join(peerCache, `kbench-${sha256(readFileSync(src) + gcc).slice(0, 16)}`);
   const bin = join(dir, 'kbench');
   if (existsSync(bin)) return bin;
+  prune(peerCache, 'kbench-');
   mkdirSync(dir, { recursive: true });
   run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-o', `${bin}.tmp`, src]);
   renameSync(`${bin}.tmp`, bin);
