@@ -107,11 +107,19 @@ export async function runDaemon(opts: DaemonCliOptions, io: Output): Promise<voi
       force.unref();
       // the key path first: held keys are released at once (and new requests get 503)
       if (daemon) await daemon.stop().catch(() => undefined);
-      else if (early) await (await import('../daemon/input-first.ts')).stopEarlyStart(early);
+      else if (early) {
+        // what the input thread says while it stops (or said before) goes to the log
+        early.input?.takeOver((m) => {
+          if (m.t === 'log') logger.info(m.context ?? {}, m.message);
+          else if (m.t === 'error') logger.error({ code: m.code, ...m.context }, m.message);
+        });
+        await (await import('../daemon/input-first.ts')).stopEarlyStart(early);
+      }
       reserved?.close();
       await linuxTray?.close().catch(() => undefined);
       await closeServer?.().catch(() => undefined);
-      logger.flush();
+      // the log is written asynchronously: its last lines (the input thread's) before the exit
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
       process.exit(code);
     })();
     return closing;

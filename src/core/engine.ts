@@ -1107,13 +1107,33 @@ export class Engine {
     return out;
   }
 
-  state(): EngineState {
+  /**
+   * True when the active modifiers and locks are exactly these (sorted ids), without building
+   * the state: the input thread asks after every key, and state() walks every key code.
+   */
+  layersAre(modifiers: readonly number[], locks: readonly number[]): boolean {
+    let m = 0;
+    let l = 0;
+    for (let i = 0; i < 256; i++) {
+      if (this.modifierCount[i] > 0 && modifiers[m++] !== i) return false;
+      if (this.lockState[i] && locks[l++] !== i) return false;
+    }
+    return m === modifiers.length && l === locks.length;
+  }
+
+  /** The active modifier and lock ids (sorted): the layer part of state(). */
+  layers(): { modifiers: number[]; locks: number[] } {
     const modifiers: number[] = [];
     const locks: number[] = [];
     for (let i = 0; i < 256; i++) {
       if (this.modifierCount[i] > 0) modifiers.push(i);
       if (this.lockState[i]) locks.push(i);
     }
+    return { modifiers, locks };
+  }
+
+  state(): EngineState {
+    const { modifiers, locks } = this.layers();
     const outputDown: number[] = [];
     for (let code = 0; code < KEY_CODE_LIMIT; code++) if (this.isDown[code]) outputDown.push(code);
     const pending: EngineState['pending'] = [];

@@ -373,6 +373,7 @@ export class Daemon {
    * Every engine gets it: the first one, and the new one of every profile swap.
    */
   private inputContext: InputContext = { ...EMPTY_CONTEXT };
+  private inputScheduling: string | null = null;
   /** the CLI's early start (input-first.ts), until start() has taken it over */
   private early: EarlyStart | undefined;
   private contextUpdatedAt: Date | null = null;
@@ -488,6 +489,7 @@ export class Daemon {
     if (JSON.stringify(switches) !== JSON.stringify(early.switches))
       this.input!.post({ t: 'devices', devices: switches });
     for (const d of early.devices) this.deviceConnected(d);
+    this.noteScheduling(early.scheduling);
     if (!early.profile) return;
     const { name, config } = early.profile;
     this.active = { name, activatedAt: new Date(), config };
@@ -542,6 +544,13 @@ export class Daemon {
       tray: this.tray,
     });
     for (const d of ready.devices) this.deviceConnected(d);
+    this.noteScheduling(ready.scheduling);
+  }
+
+  /** How the input thread runs (SCHED_FIFO, or why not): logged once, in the diagnostics report. */
+  private noteScheduling(scheduling: string | undefined): void {
+    this.inputScheduling = scheduling ?? null;
+    if (scheduling) this.log.info({ scheduling }, 'input thread scheduling');
   }
 
   async stop(): Promise<void> {
@@ -2042,6 +2051,7 @@ export class Daemon {
         pid: process.pid,
         uptimeSec: status.uptimeSec,
         backend: this.input ? this.backend : 'none',
+        inputScheduling: this.inputScheduling,
         configDir: this.paths.root,
         activeProfile,
         profiles: status.profiles,

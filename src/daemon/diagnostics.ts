@@ -36,6 +36,8 @@ export interface DiagnosticsReport {
     pid: number;
     uptimeSec: number;
     backend: string;
+    /** how the input thread is scheduled (linux: SCHED_FIFO where permitted); null: not said */
+    inputScheduling: string | null;
     configDir: string;
     activeProfile: string | null;
     profiles: number;
@@ -118,7 +120,7 @@ export function formatDiagnostics(r: DiagnosticsReport): string {
     `- keyrx ${r.keyrx.version}, Node ${r.runtime.node} (V8 ${r.runtime.v8})`,
     `- ${r.runtime.platform} ${r.runtime.arch}, kernel/OS ${r.runtime.osRelease}, ${r.runtime.cpus} CPUs, ${r.runtime.totalMemoryMb} MB`,
     d.running
-      ? `- daemon: pid ${d.pid}, up ${d.uptimeSec} s, backend ${d.backend}${d.suspended ? ', SUSPENDED (keys pass through)' : ''}`
+      ? `- daemon: pid ${d.pid}, up ${d.uptimeSec} s, backend ${d.backend}${d.inputScheduling ? ` (input thread: ${d.inputScheduling})` : ''}${d.suspended ? ', SUSPENDED (keys pass through)' : ''}`
       : '- daemon: not running (this report was made from the config directory)',
     `- config dir: ${d.configDir}; ${d.profiles} profile(s), active: ${d.activeProfile ?? 'none'}`,
   ];

@@ -80,6 +80,8 @@ export class StartedInput {
     readonly backend: BackendKind,
     readonly wakeFd: number,
     readonly devices: DeviceDescriptor[],
+    /** the thread's scheduling, as its start reported it */
+    readonly scheduling: string | undefined,
     /** the profile it runs; null: none is active (keys pass through) */
     readonly profile: { name: string; config: Config } | null,
     readonly settings: InputSettings,
@@ -213,6 +215,7 @@ export async function startInputFirst(opts: {
         backend,
         wakeFd,
         ready.devices,
+        ready.scheduling,
         saved.profile,
         settings,
         switches,

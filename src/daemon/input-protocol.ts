@@ -99,7 +99,13 @@ export type ToInput =
   | { t: 'shutdown'; id: number };
 
 export type FromInput =
-  | { t: 'ready'; backend: BackendKind; devices: DeviceDescriptor[] }
+  | {
+      t: 'ready';
+      backend: BackendKind;
+      devices: DeviceDescriptor[];
+      /** how the input thread is scheduled (linux: SCHED_FIFO where permitted, else why not) */
+      scheduling?: string;
+    }
   | { t: 'ack'; id: number; result?: unknown; error?: string }
   | { t: 'batch'; records: MonitorRecord[] }
   | { t: 'device'; change: 'added' | 'removed'; device: DeviceDescriptor }

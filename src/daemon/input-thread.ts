@@ -27,6 +27,14 @@ import type {
 const port = parentPort!;
 const send = (msg: FromInput): void => port.postMessage(msg);
 
+/**
+ * How long key records may wait on this thread before they leave for the daemon (the stream, the
+ * API): long enough that the loop is back in ppoll, the output's reader scheduled, before any
+ * monitoring work; short enough that the stream stays live. Bursts leave at FLUSH_MAX_RECORDS.
+ */
+const FLUSH_DELAY_US = 2_000;
+const FLUSH_MAX_RECORDS = 256;
+
 /** Engine times are monotonic µs; monitoring shows wall-clock µs. One fixed offset keeps gaps exact. */
 const WALL_OFFSET_US = Date.now() * 1000 - monotonicUs();
 const wallUs = (): number => monotonicUs() + WALL_OFFSET_US;
@@ -37,6 +45,32 @@ function outputsForRecord(outputs: OutputEvent[]): OutputRecordEvent[] {
       ? { key: axisName(o.key), action: o.action, timeUs: o.timeUs + WALL_OFFSET_US, value: o.value ?? 0 }
       : { key: keyName(o.key), action: o.action, timeUs: o.timeUs + WALL_OFFSET_US },
   );
+}
+
+/** A key through the engine as processed() saw it; its record is made when the batch leaves. */
+interface UnnamedKeyRecord {
+  k: 'unnamed-key';
+  input: KeyInput;
+  outputs: OutputEvent[];
+  mapping: Extract<MonitorRecord, { k: 'key' }>['mapping'];
+  decision: Extract<MonitorRecord, { k: 'key' }>['decision'];
+  latencyUs: number;
+  wallUs: number;
+}
+
+function named(r: MonitorRecord | UnnamedKeyRecord): MonitorRecord {
+  if (r.k !== 'unnamed-key') return r;
+  return {
+    k: 'key',
+    wallUs: r.wallUs,
+    device: r.input.device,
+    key: keyName(r.input.key),
+    action: r.input.action,
+    outputs: outputsForRecord(r.outputs),
+    mapping: r.mapping,
+    decision: r.decision,
+    latencyUs: r.latencyUs,
+  };
 }
 
 function stats(h: RecordableHistogram): LatencyStats {
@@ -54,12 +88,15 @@ function stats(h: RecordableHistogram): LatencyStats {
 
 class EngineHost implements KeyProcessor {
   engine: Engine;
-  private records: MonitorRecord[] = [];
+  private records: (MonitorRecord | UnnamedKeyRecord)[] = [];
+  /** when the oldest record waiting was pushed (linux and windows loops: see flushIfDue) */
+  private oldestRecordUs = 0;
   private flushScheduled = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private readonly descriptors = new Map<string, DeviceDescriptor>();
   private deviceSettings: Record<string, DeviceSetting>;
-  private layerKey = '';
+  /** the layers last reported (null: report the next state whatever it is) */
+  private shownLayers: { modifiers: number[]; locks: number[] } | null = null;
   private readonly physicalDown = new Set<number>();
   /** held keys (`device\0key`): through the engine, or out unmapped (their device was disabled) */
   private readonly routes = new Map<string, 'engine' | 'raw'>();
@@ -180,10 +217,29 @@ class EngineHost implements KeyProcessor {
    * for one, so the loop (blocked in ppoll, no timers) reports the last keys of a burst too.
    */
   nextDeadline(): number | null {
-    const deadline = this.engine.nextDeadline();
-    if (!this.synchronous || this.window.count === 0) return deadline;
-    const report = this.lastLatencyReport + this.latencyIntervalMs * 1000;
-    return deadline === null || report < deadline ? report : deadline;
+    let deadline = this.engine.nextDeadline();
+    if (!this.synchronous) return deadline;
+    if (this.window.count > 0) {
+      const report = this.lastLatencyReport + this.latencyIntervalMs * 1000;
+      if (deadline === null || report < deadline) deadline = report;
+    }
+    if (this.records.length > 0) {
+      const flush = this.oldestRecordUs + FLUSH_DELAY_US;
+      if (deadline === null || flush < deadline) deadline = flush;
+    }
+    return deadline;
+  }
+
+  /**
+   * The loop's monitoring, after an iteration: records leave once the oldest has waited
+   * FLUSH_DELAY_US (or many are waiting), not right after the key's write. On one CPU, and with
+   * this thread at real-time priority, anything it does after the write runs before the program
+   * reading the output gets the CPU; the loop blocks in ppoll first, and flushes at that timeout.
+   */
+  flushIfDue(nowUs: number): void {
+    if (this.records.length === 0) return;
+    if (this.records.length >= FLUSH_MAX_RECORDS || nowUs - this.oldestRecordUs >= FLUSH_DELAY_US)
+      this.flush();
   }
 
   processed(input: KeyInput, outputs: OutputEvent[], writtenAtUs: number): void {
@@ -192,16 +248,15 @@ class EngineHost implements KeyProcessor {
     this.window.record(latency);
     this.eventsProcessed++;
     const enabled = !this.lastPassedThrough;
+    // kept as it is: names and the record are made when it leaves (flush), not right after the write
     this.push({
-      k: 'key',
-      wallUs: wallUs(),
-      device: input.device,
-      key: keyName(input.key),
-      action: input.action,
-      outputs: outputsForRecord(outputs),
+      k: 'unnamed-key',
+      input,
+      outputs,
       mapping: enabled ? this.engine.lastKind : 'none',
       decision: enabled ? this.engine.lastDecision : 'passthrough',
       latencyUs: latency,
+      wallUs: writtenAtUs + WALL_OFFSET_US,
     });
     this.noteState();
     this.armDeadline();
@@ -255,7 +310,7 @@ class EngineHost implements KeyProcessor {
   swap(config: Config): void {
     this.engine = this.newEngine(config);
     this.indicators = config.ledIndicators ?? [];
-    this.layerKey = '';
+    this.shownLayers = null;
     this.noteState();
     this.armDeadline();
   }
@@ -293,10 +348,10 @@ class EngineHost implements KeyProcessor {
   }
 
   private noteState(): void {
-    const s = this.engine.state();
-    const key = `${s.modifiers.join(',')}|${s.locks.join(',')}`;
-    if (key === this.layerKey) return;
-    this.layerKey = key;
+    // after every key: a walk of 256 counters when nothing changed, no allocation
+    if (this.shownLayers && this.engine.layersAre(this.shownLayers.modifiers, this.shownLayers.locks)) return;
+    const s = this.engine.layers();
+    this.shownLayers = s;
     this.showLayers(s.modifiers);
     this.push({
       k: 'state',
@@ -322,7 +377,8 @@ class EngineHost implements KeyProcessor {
     this.showLayers(this.engine.state().modifiers);
   }
 
-  private push(record: MonitorRecord): void {
+  private push(record: MonitorRecord | UnnamedKeyRecord): void {
+    if (this.records.length === 0) this.oldestRecordUs = monotonicUs();
     this.records.push(record);
     if (this.synchronous) return; // flushed by the loop after each iteration
     if (!this.flushScheduled) {
@@ -334,7 +390,7 @@ class EngineHost implements KeyProcessor {
   flush(): void {
     this.flushScheduled = false;
     if (this.records.length === 0) return;
-    const records = this.records;
+    const records = this.records.map(named);
     this.records = [];
     send({ t: 'batch', records });
   }
@@ -375,8 +431,13 @@ async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): P
     wakeFd: wakeFd >= 0 ? wakeFd : undefined,
     log: (message, context) => send({ t: 'log', message, context }),
     pipes,
+    // finding where a key's time goes (docs/performance.md); off by default
+    profileStages: process.env.KEYRX_STAGE_PROFILE === '1',
   });
   await b.start(h);
+  // the loop runs on this thread from here on: it gets the CPU the moment a key arrives
+  const { makeThreadRealtime } = await import('../platform/linux/realtime.ts');
+  const scheduling = makeThreadRealtime();
   linux = b;
   backend = b;
   h.synchronous = true;
@@ -391,7 +452,7 @@ async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): P
   };
   // scripts injected through the API play into the same engine and output device
   player = new ScriptPlayer(h, (events) => b.write(events));
-  send({ t: 'ready', backend: 'linux', devices: b.devices() });
+  send({ t: 'ready', backend: 'linux', devices: b.devices(), scheduling: scheduling.text });
   loopDone = runBackendLoop(h, b, 'Linux');
 }
 
@@ -468,7 +529,7 @@ async function runBackendLoop(
             dispatch(m.message as ToInput);
           h.flush();
         },
-        afterIteration: () => h.flush(),
+        afterIteration: () => h.flushIfDue(monotonicUs()),
       });
     } catch (e) {
       send({

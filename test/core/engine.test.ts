@@ -153,3 +153,21 @@ test('the scenario runner reports a wrong expectation', () => {
   assert.equal(result.ok, false);
   assert.match(result.problems[0], /expected: d:B u:B\n\s+actual:\s+d:X u:X/);
 });
+
+test('layersAre answers whether the active layers are exactly the given ones, as state() lists them', () => {
+  const engine = new Engine(config);
+  assert.ok(engine.layersAre([], []));
+  engine.process({ key: 58, action: 'press', timeUs: 0 });
+  engine.process({ key: 57, action: 'press', timeUs: 0 });
+  engine.tick(300_000); // both tap-holds decide hold: modifiers 0 and 1
+  const { modifiers, locks } = engine.state();
+  assert.deepEqual(engine.layers(), { modifiers, locks });
+  assert.deepEqual(modifiers, [0, 1]);
+  assert.ok(engine.layersAre([0, 1], []));
+  assert.ok(!engine.layersAre([0], []), 'one missing');
+  assert.ok(!engine.layersAre([0, 1, 2], []), 'one too many');
+  assert.ok(!engine.layersAre([1, 0], []), 'order matters (sorted ids)');
+  assert.ok(!engine.layersAre([0, 1], [0]), 'a lock that is not on');
+  engine.process({ key: 57, action: 'release', timeUs: 300_100 });
+  assert.ok(engine.layersAre([0], []));
+});

@@ -99,7 +99,8 @@ export async function typeThroughStart(opts: {
   fs.closeSync(outWrite);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close': the process ended and its stderr was read to the end
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const buf = Buffer.alloc(24 * 64);
   const keysOut: string[] = [];
   let liveMs = NaN;
@@ -135,8 +136,6 @@ export async function typeThroughStart(opts: {
       if (Number.isNaN(liveMs)) await new Promise((resolve) => setTimeout(resolve, 2));
     }
     if (down) fs.writeSync(inWrite, keyReport(KEY_A, 0));
-    const unmapped = keysOut.filter((k) => k.startsWith(`${KEY_A}:`)).length;
-    return { liveMs, unmapped, keysOut, stderr };
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -145,4 +144,7 @@ export async function typeThroughStart(opts: {
     fs.closeSync(inWrite);
     fs.closeSync(outRead);
   }
+  // after the exit: stderr has the daemon's last lines (its shutdown) too
+  const unmapped = keysOut.filter((k) => k.startsWith(`${KEY_A}:`)).length;
+  return { liveMs, unmapped, keysOut, stderr };
 }

@@ -81,6 +81,7 @@ import {
 } from './evdev.ts';
 import { InputDirWatch } from './hotplug.ts';
 import { libc } from './libc.ts';
+import { StageProfile } from './stages.ts';
 import { outputKeyboardKeys, POINTER_AXES, POINTER_BUTTONS, UinputDevice } from './uinput.ts';
 
 export interface LinuxBackendOptions {
@@ -124,6 +125,8 @@ export interface LinuxBackendOptions {
    * loop itself (ppoll → read → processor → one write per report) is the one real devices use.
    */
   pipes?: PipeBackend;
+  /** time each key stage by stage (stages.ts); the summary is logged when the backend stops */
+  profileStages?: boolean;
 }
 
 /**
@@ -231,6 +234,10 @@ export class LinuxBackend implements InputBackend {
   private readonly timeoutBuf = Buffer.alloc(16);
   private readonly readBuf = Buffer.alloc(READ_EVENTS * INPUT_EVENT_SIZE);
   private writeBuf = Buffer.alloc(reportSize(16));
+  /** KEYRX_STAGE_PROFILE: the wake-up and read times of the key being handled */
+  private readonly stages: StageProfile | null;
+  private wokeUs = 0;
+  private readUs = 0;
   private readonly wakeBuf = Buffer.alloc(8);
   private readonly keyBuf = Buffer.alloc(KEY_BITS_BYTES);
   private readonly outputDown = new Uint8Array(KEY_BITS_BYTES);
@@ -251,6 +258,7 @@ export class LinuxBackend implements InputBackend {
   constructor(options: LinuxBackendOptions = {}) {
     this.opts = options;
     this.skipRepeats = (options.repeat ?? 'kernel') === 'kernel';
+    this.stages = options.profileStages ? new StageProfile() : null;
   }
 
   /** The wake fd (eventfd) to pass to signalWake() from another thread; -1 before start(). */
@@ -372,6 +380,7 @@ export class LinuxBackend implements InputBackend {
         if (this.pollDirty) this.rebuildPoll();
         const timeout = this.computeTimeout(monotonicUs());
         const n = c.ppoll(this.pollBuf, this.pollDevices.length + POLL_FIRST_DEVICE, timeout);
+        if (this.stages) this.wokeUs = monotonicUs();
         if (n < 0) {
           const errno = c.errno();
           if (errno === EINTR) continue;
@@ -543,6 +552,7 @@ export class LinuxBackend implements InputBackend {
         return;
       }
       if (n === 0) return;
+      if (this.stages) this.readUs = monotonicUs();
       for (let off = 0; off + INPUT_EVENT_SIZE <= n && d.fd >= 0; off += INPUT_EVENT_SIZE)
         this.handleEvent(d, buf, off);
       if (n < buf.length) return;
@@ -598,8 +608,11 @@ export class LinuxBackend implements InputBackend {
       processor.error('engine-error', `process failed: ${(err as Error).message}`, { key: code });
       return;
     }
+    const decidedUs = this.stages ? monotonicUs() : 0;
     if (outputs.length > 0) this.writeOutputs(outputs);
-    processor.processed(input, outputs, monotonicUs());
+    const writtenUs = monotonicUs();
+    this.stages?.record(timeUs, this.wokeUs, this.readUs, decidedUs, writtenUs);
+    processor.processed(input, outputs, writtenUs);
   }
 
   private writeOutputs(events: readonly OutputEvent[]): void {
@@ -1083,6 +1096,7 @@ export class LinuxBackend implements InputBackend {
   private cleanup(): void {
     if (!this.started) return;
     this.started = false;
+    if (this.stages && this.stages.count > 0) this.opts.log?.(this.stages.summary());
     for (const d of this.byPath.values()) {
       if (d.state === 'grabbed' && !d.pipe) setGrab(d.fd, false);
       if (d.fd >= 0) {

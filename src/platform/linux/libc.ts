@@ -43,6 +43,8 @@ export interface Libc {
   close(fd: number): number;
   /** flock(fd, operation): the daemon's instance lock on its config directory */
   flock(fd: number, operation: number): number;
+  /** sched_setscheduler(pid (0: the calling thread), policy, struct sched_param *) */
+  schedSetscheduler(pid: number, policy: number, param: Buffer): number;
   errno(): number;
 }
 
@@ -79,6 +81,7 @@ export function libc(): Libc {
   const inotifyAddWatch = lib.func('inotify_add_watch', 'int', ['int', 'const char *', 'uint32_t']);
   const close = lib.func('close', 'int', ['int']);
   const flock = lib.func('flock', 'int', ['int', 'int']);
+  const schedSetscheduler = lib.func('sched_setscheduler', 'int', ['int', 'int', 'void *']);
   cached = {
     koffiVersion: koffi.version,
     ioctlInt: (fd, request, arg) => ioctlInt(fd, request, arg) as number,
@@ -91,6 +94,7 @@ export function libc(): Libc {
     inotifyAddWatch: (fd, path, mask) => inotifyAddWatch(fd, path, mask) as number,
     close: (fd) => close(fd) as number,
     flock: (fd, operation) => flock(fd, operation) as number,
+    schedSetscheduler: (pid, policy, param) => schedSetscheduler(pid, policy, param) as number,
     errno: () => koffi.errno(),
   };
   return cached;
