@@ -249,15 +249,18 @@ class EngineHost implements KeyProcessor {
     this.eventsProcessed++;
     const enabled = !this.lastPassedThrough;
     // kept as it is: names and the record are made when it leaves (flush), not right after the write
-    this.push({
-      k: 'unnamed-key',
-      input,
-      outputs,
-      mapping: enabled ? this.engine.lastKind : 'none',
-      decision: enabled ? this.engine.lastDecision : 'passthrough',
-      latencyUs: latency,
-      wallUs: writtenAtUs + WALL_OFFSET_US,
-    });
+    this.push(
+      {
+        k: 'unnamed-key',
+        input,
+        outputs,
+        mapping: enabled ? this.engine.lastKind : 'none',
+        decision: enabled ? this.engine.lastDecision : 'passthrough',
+        latencyUs: latency,
+        wallUs: writtenAtUs + WALL_OFFSET_US,
+      },
+      writtenAtUs,
+    );
     this.noteState();
     this.armDeadline();
     this.reportLatencyIfDue(writtenAtUs);
@@ -377,8 +380,9 @@ class EngineHost implements KeyProcessor {
     this.showLayers(this.engine.state().modifiers);
   }
 
-  private push(record: MonitorRecord | UnnamedKeyRecord): void {
-    if (this.records.length === 0) this.oldestRecordUs = monotonicUs();
+  private push(record: MonitorRecord | UnnamedKeyRecord, nowUs?: number): void {
+    // a clock read is dear under emulation: the caller's time when it has one
+    if (this.records.length === 0) this.oldestRecordUs = nowUs ?? monotonicUs();
     this.records.push(record);
     if (this.synchronous) return; // flushed by the loop after each iteration
     if (!this.flushScheduled) {
