@@ -71,7 +71,7 @@ test(
     const log = messages(again.stderr);
     const live = log.indexOf('remapping live');
     assert.ok(live >= 0, log.join(' | '));
-      const listening = log.findIndex((m) => m.startsWith('Server listening'));
+    const listening = log.findIndex((m) => m.startsWith('Server listening'));
     assert.ok(listening === -1 || listening > live, 'the server listens after the key path is live');
   },
 );

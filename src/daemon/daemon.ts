@@ -494,7 +494,10 @@ export class Daemon {
     const { name, config } = early.profile;
     this.active = { name, activatedAt: new Date(), config };
     this.hub.publish('profile', { action: 'activated', name, compileMs: 0, cached: true });
-    this.log.info({ profile: name, cached: true }, 'restored the active profile (live before the API started)');
+    this.log.info(
+      { profile: name, cached: true },
+      'restored the active profile (live before the API started)',
+    );
   }
 
   private inputExited(code: number): void {
