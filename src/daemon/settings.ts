@@ -21,13 +21,15 @@ export const SettingsSchema = Type.Object(
       minimum: 16,
       maximum: 100_000,
       default: 1_000,
-      description: 'messages queued per WebSocket client before it counts as lagging',
+      description:
+        "frames handed to a WebSocket client's socket and not yet written before the client counts as lagging",
     }),
     wsQueueBytes: Type.Integer({
       minimum: 65_536,
       maximum: 64 * 1024 * 1024,
       default: 1_048_576,
-      description: 'bytes buffered per WebSocket client before it counts as lagging',
+      description:
+        'bytes a WebSocket client may be behind before it counts as lagging: waiting in the daemon for its socket, or sent and not yet read by it (at least 1 MiB for these)',
     }),
     wsRingSize: Type.Integer({
       minimum: 100,

@@ -2,12 +2,20 @@
  * The WebSocket event stream (`GET /ws`).
  *
  * Every hub event carries the global `seq`; a client receives them in order, filtered by its
- * topics and filters, resumable with `?since=`. Frames are serialised once per flush and
- * shared by every client whose selection is the whole batch. A client that cannot keep up
- * loses events (and is told with `lagged`); after `wsMaxLagEvents` consecutive lag events
- * it is closed with 4008. Nothing a client does can block the hub or grow memory unbounded.
+ * topics and filters, resumable with `?since=`. Events go out in one frame per flush: at once
+ * when the hub ends a batch (the input thread's key records; the first batch of a turn), else at
+ * the end of the turn. A frame is serialised once and the same bytes are written to every client
+ * whose selection is the whole batch.
+ *
+ * A client that cannot keep up loses events (and is told with `lagged`); after `wsMaxLagEvents`
+ * consecutive lag events it is closed with 4008, or dropped at once when it read nothing through
+ * them. What counts is what the client has not read, in bytes: every ping carries the count of
+ * bytes sent before it, and the pong that echoes it proves the client read that far, so the
+ * bytes in the kernel's socket buffers count too (on loopback those take megabytes before the
+ * socket pushes back). Nothing a client does can block the hub or grow memory unbounded.
  */
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Daemon } from '../daemon/daemon.ts';
@@ -34,6 +42,14 @@ export const CLOSE_TOO_SLOW = 4008;
 export const CLOSE_POLICY = 1008;
 const PING_INTERVAL_MS = 15_000;
 const PONG_TIMEOUT_MS = 30_000;
+/** how long a client closed with 4008 gets to read up to the close frame still queued in the daemon */
+const CLOSE_GRACE_MS = 1_000;
+/**
+ * Bytes a client may leave unread, at least: below this they sit in the kernel's socket buffers
+ * (several MB on loopback) and cost the daemon nothing, and a healthy client behind by its
+ * round trip must not lose events (with wsQueueBytes at its 64 KiB minimum, say).
+ */
+const UNREAD_FLOOR = 1024 * 1024;
 /** client requests per second before it is closed as abusive */
 const MAX_OPS_PER_SECOND = 50;
 
@@ -51,6 +67,17 @@ interface Client {
   lastSeq: number;
   /** frames handed to ws whose write callback has not fired */
   inFlight: number;
+  /** payload bytes handed to the socket since the connection opened */
+  sentBytes: number;
+  /** sentBytes when the last ping went out (its payload) */
+  pingedBytes: number;
+  /** a ping not answered yet */
+  pingOutstanding: boolean;
+  /** the highest sentBytes a pong echoed: the client has read everything sent before it */
+  readBytes: number;
+  /** the resume replay's frame: not counted against wsQueueBytes until read (see lagging) */
+  replayBytes: number;
+  replayEnd: number;
   lagEvents: number;
   /** events held back until the connection's snapshot is out */
   holding: HubEvent[] | null;
@@ -68,18 +95,18 @@ type Envelope = { type: string; seq: number; time: number; data: unknown };
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
-function eventJson(e: HubEvent): string {
-  const cached = (e as HubEvent & { json?: string }).json;
-  if (cached) return cached;
-  const json = JSON.stringify({ type: e.type, seq: e.seq, time: e.time, data: e.data } satisfies Envelope);
-  (e as HubEvent & { json?: string }).json = json;
-  return json;
-}
+const eventJson = (e: HubEvent): string =>
+  JSON.stringify({ type: e.type, seq: e.seq, time: e.time, data: e.data } satisfies Envelope);
+
+/** One frame: a lone envelope, or an array of them. */
+const frameOf = (parts: string[]): string => (parts.length === 1 ? parts[0] : `[${parts.join(',')}]`);
 
 export class WsHub {
   private readonly clients = new Set<Client>();
   private batch: HubEvent[] = [];
   private flushScheduled = false;
+  /** a batch was sent at once in this turn: later ones wait for the end of the turn */
+  private flushedInTurn = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
 
@@ -90,7 +117,10 @@ export class WsHub {
   }
 
   start(): void {
-    this.unsubscribe = this.daemon.hub.subscribe((e) => this.onEvent(e));
+    this.unsubscribe = this.daemon.hub.subscribe(
+      (e) => this.onEvent(e),
+      () => this.onBatchEnd(),
+    );
     this.daemon.wsClientCount = () => this.clients.size;
     this.heartbeat = setInterval(() => this.beat(), PING_INTERVAL_MS);
     this.heartbeat.unref();
@@ -142,6 +172,12 @@ export class WsHub {
       filter: { devices: null, keys: null },
       lastSeq: this.daemon.hub.currentSeq,
       inFlight: 0,
+      sentBytes: 0,
+      pingedBytes: 0,
+      pingOutstanding: false,
+      readBytes: 0,
+      replayBytes: 0,
+      replayEnd: 0,
       lagEvents: 0,
       holding: [],
       lastPong: Date.now(),
@@ -153,7 +189,7 @@ export class WsHub {
     const replay = since === null ? [] : this.daemon.hub.since(since);
     this.clients.add(client);
     socket.on('message', (data, isBinary) => this.onClientMessage(client, data, isBinary));
-    socket.on('pong', () => (client.lastPong = Date.now()));
+    socket.on('pong', (data) => this.onPong(client, data));
     socket.on('close', () => this.clients.delete(client));
     socket.on('error', () => this.clients.delete(client));
 
@@ -176,7 +212,14 @@ export class WsHub {
       this.sendControl(client, 'snapshot', snapshot);
     } else {
       const frames = replay.filter((e) => this.wants(client, e));
-      if (frames.length > 0) this.sendEvents(client, frames, null);
+      if (frames.length > 0) {
+        const before = client.sentBytes;
+        this.sendEvents(client, frames, null);
+        // the replay may be larger than wsQueueBytes: it counts once read (the ping tells)
+        client.replayBytes = client.sentBytes - before;
+        client.replayEnd = client.sentBytes;
+        this.ping(client);
+      }
       if (replay.length > 0) client.lastSeq = replay[replay.length - 1].seq;
     }
     const held = client.holding ?? [];
@@ -205,8 +248,25 @@ export class WsHub {
     this.batch.push(e);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => this.endOfTurn());
     }
+  }
+
+  /**
+   * A batch is complete (key records from the input thread): the first of a turn goes out at once,
+   * later ones with the end of the turn, so a daemon that fell behind catches up with fewer,
+   * larger frames rather than one per batch.
+   */
+  private onBatchEnd(): void {
+    if (this.flushedInTurn || this.batch.length === 0) return;
+    this.flushedInTurn = true;
+    this.flush();
+  }
+
+  private endOfTurn(): void {
+    this.flushScheduled = false;
+    this.flushedInTurn = false;
+    this.flush();
   }
 
   private wants(client: Client, e: HubEvent): boolean {
@@ -219,37 +279,64 @@ export class WsHub {
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     const batch = this.batch;
     this.batch = [];
     if (batch.length === 0 || this.clients.size === 0) return;
-    // one frame for every client that takes the whole batch, encoded once (ws would convert a
-    // string to bytes again for each of hundreds of clients)
+    // Each envelope is serialised once, and the frame of the whole batch once: every client that
+    // takes the whole batch is written the same bytes (ws would encode a string again per client).
+    let parts: string[] | null = null;
     let shared: Buffer | null = null;
     for (const client of this.clients) {
       if (client.holding) {
         client.holding.push(...batch);
         continue;
       }
-      const selected = batch.filter((e) => e.seq > client.lastSeq && this.wants(client, e));
-      if (selected.length === 0) continue;
-      if (selected.length === batch.length) {
-        shared ??= Buffer.from(frameOf(batch));
-        this.sendEvents(client, selected, shared);
-      } else this.sendEvents(client, selected, null);
+      let count = 0;
+      for (const e of batch) if (e.seq > client.lastSeq && this.wants(client, e)) count++;
+      if (count === 0) continue;
+      parts ??= batch.map(eventJson);
+      if (count === batch.length) {
+        shared ??= Buffer.from(frameOf(parts));
+        this.sendEvents(client, batch, shared);
+        continue;
+      }
+      const picked: HubEvent[] = [];
+      const own: string[] = [];
+      for (let i = 0; i < batch.length; i++)
+        if (batch[i].seq > client.lastSeq && this.wants(client, batch[i])) {
+          picked.push(batch[i]);
+          own.push(parts[i]);
+        }
+      this.sendEvents(client, picked, frameOf(own));
     }
   }
 
-  private overLimit(client: Client): boolean {
+  /**
+   * The client is behind by wsQueueMessages frames not yet taken by its socket, or by
+   * wsQueueBytes: bytes it has not read (sent, and not covered by a pong), or bytes waiting in
+   * its socket's queue (which bounds the daemon's memory even if pongs lied). The resume replay
+   * does not count until the client has read it.
+   */
+  private lagging(client: Client): boolean {
     const s = this.daemon.settings;
-    return client.inFlight >= s.wsQueueMessages || client.socket.bufferedAmount >= s.wsQueueBytes;
+    const replay = client.readBytes < client.replayEnd ? client.replayBytes : 0;
+    return (
+      client.inFlight >= s.wsQueueMessages ||
+      client.socket.bufferedAmount - replay >= s.wsQueueBytes ||
+      client.sentBytes - client.readBytes - replay >= this.unreadBound()
+    );
   }
 
-  private sendEvents(client: Client, events: HubEvent[], frame: Buffer | null): void {
+  private unreadBound(): number {
+    return Math.max(this.daemon.settings.wsQueueBytes, UNREAD_FLOOR);
+  }
+
+  /** Events for one client; `frame` is their serialisation (null: serialise them here). */
+  private sendEvents(client: Client, events: HubEvent[], frame: Buffer | string | null): void {
     if (client.closing || client.socket.readyState !== client.socket.OPEN) return;
     const from = events[0].seq;
     const to = events[events.length - 1].seq;
-    if (this.overLimit(client)) {
+    if (this.lagging(client)) {
       client.lagEvents++;
       client.lastSeq = to;
       this.sendControl(client, 'lagged', { from, to, dropped: events.length, consecutive: client.lagEvents });
@@ -258,22 +345,56 @@ export class WsHub {
     }
     client.lagEvents = 0;
     client.lastSeq = to;
-    this.write(client, frame ?? frameOf(events));
+    this.write(client, frame ?? frameOf(events.map(eventJson)));
   }
 
   private tooSlow(client: Client): void {
     client.closing = true;
-    const reason = `too slow: ${client.lagEvents} consecutive lag events`;
-    client.socket.close(CLOSE_TOO_SLOW, reason);
-    // a client that does not read will not complete the close handshake either
-    setTimeout(() => client.socket.terminate(), 1000).unref();
+    this.clients.delete(client);
+    const { socket } = client;
+    socket.close(CLOSE_TOO_SLOW, `too slow: ${client.lagEvents} consecutive lag events`);
+    if (socket.bufferedAmount === 0) {
+      // The close frame is with the kernel, behind what the client has not read: the daemon holds
+      // nothing for it any more. The FIN follows it at once, and the socket stays readable, so the
+      // client's late answers (a pong, its close frame) are read, not refused with a reset that
+      // would discard what it has not read yet: it gets everything up to the close, whenever it
+      // reads. ws closes the socket when the client answers the close (or after its closeTimeout).
+      (socket as unknown as { _socket: Socket })._socket.end();
+    } else {
+      // the close frame waits behind the daemon's queue for this socket: a second to read up to it
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    }
   }
 
   private write(client: Client, frame: string | Buffer): void {
     client.inFlight++;
+    client.sentBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
     client.socket.send(frame, { binary: false }, () => {
       client.inFlight--;
     });
+    // one ping in flight at a time, after every quarter of the unread bound: what the client has
+    // read is known to within that (and its round trip)
+    if (!client.pingOutstanding && client.sentBytes - client.pingedBytes >= this.unreadBound() / 4)
+      this.ping(client);
+  }
+
+  /** A ping whose payload is the bytes sent before it; the client's pong echoes it. */
+  private ping(client: Client): void {
+    if (client.socket.readyState !== client.socket.OPEN) return;
+    client.pingedBytes = client.sentBytes;
+    client.pingOutstanding = true;
+    client.socket.ping(String(client.sentBytes));
+  }
+
+  private onPong(client: Client, data: Buffer): void {
+    client.lastPong = Date.now();
+    // A pong echoes its ping (RFC 6455 5.5.3). One without a count of ours (unsolicited, or from a
+    // client that does not echo) is taken as the answer to the latest ping.
+    const text = data.length > 0 && data.length <= 16 ? data.toString('latin1') : '';
+    const read = /^\d+$/.test(text) ? Number(text) : client.pingedBytes;
+    if (read > client.pingedBytes) return;
+    if (read > client.readBytes) client.readBytes = read;
+    if (read === client.pingedBytes) client.pingOutstanding = false;
   }
 
   private sendControl(client: Client, type: string, data: unknown): void {
@@ -361,13 +482,9 @@ export class WsHub {
       if (now - c.lastPong > PONG_TIMEOUT_MS) {
         c.socket.terminate();
         this.clients.delete(c);
-      } else c.socket.ping();
+      } else this.ping(c);
     }
   }
-}
-
-function frameOf(events: HubEvent[]): string {
-  return events.length === 1 ? eventJson(events[0]) : `[${events.map(eventJson).join(',')}]`;
 }
 
 function parseFilter(f: unknown): Filter | string {

@@ -33,18 +33,28 @@ interface Env {
   data: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/** A frame as received: its size and the seqs of the events in it. */
+interface Frame {
+  bytes: number;
+  types: string[];
+  seqs: number[];
+}
+
 class Client {
   readonly ws: WebSocket;
   readonly messages: Env[] = [];
+  readonly frames: Frame[] = [];
   private waiters: (() => void)[] = [];
   closeCode: number | null = null;
   closed: Promise<number>;
   constructor(query = '', headers: Record<string, string> = {}) {
     this.ws = new WebSocket(`ws://${base}/ws?token=${t.token}${query}`, { headers });
     allClients.push(this);
-    this.ws.on('message', (d) => {
+    this.ws.on('message', (d: Buffer) => {
       const parsed = JSON.parse(String(d));
-      for (const e of Array.isArray(parsed) ? parsed : [parsed]) this.messages.push(e);
+      const envs: Env[] = Array.isArray(parsed) ? parsed : [parsed];
+      for (const e of envs) this.messages.push(e);
+      this.frames.push({ bytes: d.length, types: envs.map((e) => e.type), seqs: envs.map((e) => e.seq) });
       for (const w of this.waiters.splice(0)) w();
     });
     this.closed = new Promise((resolve) =>
@@ -177,48 +187,102 @@ test('filters by device and key', async () => {
   c.ws.close();
 });
 
-test('a stalled client is told it lagged and closed with 4008 while a fast client gets everything; memory stays bounded', async () => {
-  await t.daemon.patchSettings({ wsQueueMessages: 16, wsQueueBytes: 65_536, wsMaxLagEvents: 3 });
+/** Resolves with the code the client's connection closes with, or -1 after HANG_MS (a hang). */
+async function closeCode(c: Client): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), HANG_MS)));
+  try {
+    return await Promise.race([c.closed, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('a stalled client is dropped with 4008 once the bytes it has not read pass wsQueueBytes; a reading client next to it gets everything', async () => {
+  const bound = 1_048_576;
+  await t.daemon.patchSettings({ wsQueueMessages: 1000, wsQueueBytes: bound, wsMaxLagEvents: 3 });
   const fast = new Client('&topics=key');
   const slow = new Client('&topics=key');
   await fast.until((m) => m.some((e) => e.type === 'snapshot'));
   await slow.until((m) => m.some((e) => e.type === 'snapshot'));
   const slowSocket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
   slowSocket.pause();
-  const rssBefore = process.memoryUsage().rss;
-  // Loopback socket buffers take several MB before the server sees backpressure: keep typing
-  // (bounded) until the stalled client has been dropped.
+  // what the stalled client had read: hello and snapshot
+  const controlBytes = slow.frames.reduce((n, f) => n + f.bytes, 0);
+  // 500 keys a round (about 100 KB a frame): the loopback socket buffers alone would take
+  // megabytes, so the drop comes from what the daemon knows the client has not read
   let rounds = 0;
-  while (t.daemon.status().wsClients > 1 && rounds < 400) {
+  let sent = 0;
+  while (t.daemon.status().wsClients > 1 && rounds < 100) {
     await inject('d:A u:A '.repeat(250));
     rounds++;
+    sent += 500;
+    await fast.until(() => fast.keys().length === sent);
   }
-  assert.equal(t.daemon.status().wsClients, 1, `the stalled client was dropped after ${rounds} rounds`);
-  await fast.until(() => fast.keys().length === rounds * 500);
-  const rssAfter = process.memoryUsage().rss;
+  assert.equal(t.daemon.status().wsClients, 1, `the stalled client was dropped (after ${rounds} rounds)`);
+
+  // It reads again: everything up to the lag, three lagged messages, the close frame.
   slowSocket.resume();
-  const code = await Promise.race([
-    slow.closed,
-    new Promise<number>((r) => setTimeout(() => r(-1), HANG_MS)),
-  ]);
-  assert.ok(code === 4008 || code === 1006, `slow client closed (code ${code})`);
-  if (code === 4008)
-    assert.ok(
-      slow.messages.some((m) => m.type === 'lagged'),
-      'it was told it lagged',
-    );
-  for (const l of slow.messages.filter((m) => m.type === 'lagged'))
-    assert.ok(l.data.from <= l.data.to && l.data.dropped > 0);
-  assert.ok(slow.keys().length < rounds * 500, 'the slow client missed events');
+  assert.equal(await closeCode(slow), 4008);
+  const lagged = slow.messages.filter((m) => m.type === 'lagged');
+  assert.deepEqual(
+    lagged.map((l) => l.data.consecutive),
+    [1, 2, 3],
+  );
+  const firstLost = lagged[0].data.from;
+  for (let i = 0; i < lagged.length; i++) {
+    assert.ok(lagged[i].data.dropped > 0 && lagged[i].data.from <= lagged[i].data.to);
+    if (i > 0) assert.ok(lagged[i].data.from > lagged[i - 1].data.to, 'lag ranges in order');
+  }
+  // the frames it was sent are the fast client's up to the first lost seq: bytes it never read
+  const keyFrames = fast.frames.filter((f) => f.types.every((ty) => ty === 'key'));
+  const before = keyFrames.filter((f) => f.seqs[f.seqs.length - 1] < firstLost);
+  const unread = controlBytes + before.reduce((n, f) => n + f.bytes, 0);
+  assert.ok(unread >= bound, `lagged with ${unread} bytes unread, under the bound of ${bound}`);
+  assert.ok(
+    unread - before[before.length - 1].bytes < bound,
+    `lagged only at ${unread} bytes: one frame earlier was already over ${bound}`,
+  );
+  assert.deepEqual(
+    slow.keys().map((k) => k.seq),
+    fast
+      .keys()
+      .filter((k) => k.seq < firstLost)
+      .map((k) => k.seq),
+    'every event before the lag, none after',
+  );
+  // dropped at the third lag event: exactly three rounds after the bound was passed
+  assert.equal(rounds, before.length + 3);
+
+  // The reading client lost nothing, in order; the daemon goes on serving.
+  assert.ok(!fast.messages.some((m) => m.type === 'lagged'), 'the reading client never lagged');
   const seqs = fast.keys().map((k) => k.seq);
   for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1]);
-  // every event went to the fast client, none was kept for the stalled one
-  assert.ok(
-    rssAfter - rssBefore < 96 * 1024 * 1024,
-    `RSS grew by ${((rssAfter - rssBefore) / 1e6).toFixed(1)} MB`,
-  );
+  const late = new Client('&topics=key');
+  await late.until((m) => m.some((e) => e.type === 'snapshot'));
+  await inject('d:A u:A');
+  await late.until(() => late.keys().length === 2);
+  await fast.until(() => fast.keys().length === sent + 2);
+  late.ws.close();
   fast.ws.close();
-  await t.daemon.patchSettings({ wsQueueMessages: 1000, wsQueueBytes: 1_048_576 });
+});
+
+test('a resume replay larger than wsQueueBytes does not count as lag', async () => {
+  await t.daemon.patchSettings({ wsQueueBytes: 65_536, wsRingSize: 20_000 });
+  const start = t.daemon.hub.currentSeq;
+  for (let i = 0; i < 12; i++) await inject('d:A u:A '.repeat(250));
+  const c = new Client(`&topics=key&since=${start}`);
+  await c.until(() => c.keys().length === 6000);
+  const replay = c.frames.find((f) => f.types.length === 6000)!;
+  assert.ok(replay.bytes > 1_048_576, `the replay frame holds ${replay.bytes} bytes`);
+  for (let i = 0; i < 10; i++) await inject('d:A u:A '.repeat(250));
+  // every event arrives, or is reported lost
+  const lost = (): number =>
+    c.messages.filter((m) => m.type === 'lagged').reduce((n, m) => n + (m.data.dropped as number), 0);
+  await c.until(() => c.keys().length + lost() === 11_000);
+  assert.equal(lost(), 0, 'nothing lost after the replay');
+  c.ws.close();
+  await t.daemon.patchSettings({ wsQueueBytes: 1_048_576, wsRingSize: 10_000 });
 });
 
 test('auth and origin are enforced on the upgrade', async () => {
