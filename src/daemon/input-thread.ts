@@ -32,11 +32,13 @@ const send = (msg: FromInput): void => port.postMessage(msg);
  * API): long enough that the loop is back in ppoll, the output's reader scheduled, before any
  * monitoring work; short enough that the stream stays live. Bursts leave at FLUSH_MAX_RECORDS.
  */
-const FLUSH_DELAY_US = 2_000;
+const FLUSH_DELAY_US = 1_000;
 const FLUSH_MAX_RECORDS = 256;
 
 /** Engine times are monotonic µs; monitoring shows wall-clock µs. One fixed offset keeps gaps exact. */
-const WALL_OFFSET_US = Date.now() * 1000 - monotonicUs();
+// performance.timeOrigin + now(): the wall clock to the µs (Date.now() is whole milliseconds, which
+// put every event's time up to 1 ms early)
+const WALL_OFFSET_US = Math.round((performance.timeOrigin + performance.now()) * 1000) - monotonicUs();
 const wallUs = (): number => monotonicUs() + WALL_OFFSET_US;
 
 function outputsForRecord(outputs: OutputEvent[]): OutputRecordEvent[] {
