@@ -43,6 +43,30 @@ const daemonArgs = (dir: string, port = '0'): string[] => [
   '--no-tray',
 ];
 
+const JSON_LOGS = cleanEnv({ KEYRX_LOG_LEVEL: 'info', KEYRX_LOG_FORMAT: 'json' });
+
+/** A daemon on `dir` through its start, A typed throughout (typeThroughStart). */
+const typedStart = (dir: string) =>
+  typeThroughStart({ args: daemonArgs(dir), env: JSON_LOGS, timeoutMs: 120_000 });
+
+/** Runs `keyrx daemon …` to its exit: the exit code and its stderr. */
+async function runToExit(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  fds: number[] = [],
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe', ...fds],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // 'close': exited, and its stderr read to the end
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, stderr };
+}
+
 /** The pino messages in a daemon's stderr, in order. */
 const messages = (stderr: string): string[] =>
   stderr
@@ -55,17 +79,16 @@ test(
   { skip: !linux },
   async () => {
     const dir = configDir('typed');
-    const env = cleanEnv({ KEYRX_LOG_LEVEL: 'info', KEYRX_LOG_FORMAT: 'json' });
 
     // first start: no cache yet, so the profile is compiled before the keyboard is read
-    const first = await typeThroughStart({ args: daemonArgs(dir), env, timeoutMs: 120_000 });
+    const first = await typedStart(dir);
     assert.equal(first.unmapped, 0, `first start: ${first.keysOut.join(' ')}`);
     assert.equal(first.keysOut[0], `${KEY_B}:1`, 'the first key out is the remapped press');
     assert.ok(fs.existsSync(join(dir, 'cache', 'live.krx')), 'the compile was cached');
     assert.ok(!messages(first.stderr).includes('remapping live'), 'no early key path without a cache');
 
     // restart: the cache is current, so the key path is live before the API is loaded
-    const again = await typeThroughStart({ args: daemonArgs(dir), env, timeoutMs: 120_000 });
+    const again = await typedStart(dir);
     assert.equal(again.unmapped, 0, `restart: ${again.keysOut.join(' ')}`);
     assert.equal(again.keysOut[0], `${KEY_B}:1`);
     const log = messages(again.stderr);
@@ -81,14 +104,13 @@ test(
   { skip: !linux },
   async () => {
     const dir = configDir('stale');
-    const env = cleanEnv({ KEYRX_LOG_LEVEL: 'info', KEYRX_LOG_FORMAT: 'json' });
-    await typeThroughStart({ args: daemonArgs(dir), env, timeoutMs: 120_000 });
+    await typedStart(dir);
     // the source changes while no daemon runs: the cache no longer matches it
     writeFileSync(
       join(dir, 'profiles', 'live.rhai'),
       PROFILE.replace('map("A", "VK_B");', 'map("A", "VK_B");\n  map("Z", "VK_Y");'),
     );
-    const r = await typeThroughStart({ args: daemonArgs(dir), env, timeoutMs: 120_000 });
+    const r = await typedStart(dir);
     assert.equal(r.unmapped, 0);
     assert.ok(!messages(r.stderr).includes('remapping live'), 'the stale cache was not used');
   },
@@ -103,14 +125,11 @@ test('a port in use stops the start before the keyboard is read', { skip: !linux
   const [outRead, outWrite] = pipe();
   try {
     fs.writeSync(inWrite, keyReport(KEY_A, 1));
-    const child = spawn(process.execPath, daemonArgs(dir, String(port)), {
-      cwd: ROOT,
-      env: { ...cleanEnv(), KEYRX_PIPE_FDS: '3:4' },
-      stdio: ['ignore', 'ignore', 'pipe', inRead, outWrite],
-    });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const { code, stderr } = await runToExit(
+      daemonArgs(dir, String(port)),
+      { ...cleanEnv(), KEYRX_PIPE_FDS: '3:4' },
+      [inRead, outWrite],
+    );
     assert.equal(code, 1, stderr);
     assert.match(stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
     // the press is still in the keyboard pipe: nobody read it; nothing came out
@@ -126,14 +145,7 @@ test('a port in use stops the start before the keyboard is read', { skip: !linux
 test('KEYRX_PIPE_FDS that is not fds:fd is a usage error', async () => {
   const dir = configDir('pipes-env');
   for (const spec of ['3', '3:3', '1:4', 'a:b', '3,4']) {
-    const child = spawn(process.execPath, daemonArgs(dir), {
-      cwd: ROOT,
-      env: { ...cleanEnv(), KEYRX_PIPE_FDS: spec },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const { code, stderr } = await runToExit(daemonArgs(dir), { ...cleanEnv(), KEYRX_PIPE_FDS: spec });
     assert.equal(code, 2, `${spec}: ${stderr}`);
     assert.match(stderr, /invalid KEYRX_PIPE_FDS/);
   }

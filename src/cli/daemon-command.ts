@@ -6,6 +6,7 @@ import type { Daemon } from '../daemon/daemon.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import type { BackendChoice, EarlyStart } from '../daemon/input-first.ts';
 import { resolveConfigDir } from '../daemon/paths.ts';
+import { STARTING } from '../server/envelope.ts';
 import type { PipeBackend } from '../platform/linux/index.ts';
 import type { LinuxTray } from '../platform/linux/tray.ts';
 import { colorFor } from './color.ts';
@@ -238,9 +239,7 @@ function listenError(e: unknown, host: string, port: number): unknown {
 
 /** What a client connecting while the port is only held hears: the server's own 503 STARTING. */
 const STARTING_REPLY = (() => {
-  const body = JSON.stringify({
-    error: { code: 'STARTING', message: 'the daemon is starting; try again in a moment' },
-  });
+  const body = JSON.stringify(STARTING);
   return (
     'HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\n' +
     `retry-after: 1\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`

@@ -20,6 +20,7 @@ import { DaemonError } from '../daemon/errors.ts';
 import { VERSION } from '../daemon/version.ts';
 import { registerMcp } from '../mcp/http.ts';
 import { Auth } from './auth.ts';
+import { envelope, STARTING } from './envelope.ts';
 import { registerKeyrxCompatRoutes, withKeyrxStatusFields } from './keyrx-compat.ts';
 import { registerLayoutRoutes } from './layout-routes.ts';
 import type { CollectedRoute } from './openapi.ts';
@@ -75,14 +76,6 @@ function orList(items: string[]): string {
   return items.length <= 1
     ? (items[0] ?? '')
     : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-}
-
-function envelope(
-  code: string,
-  message: string,
-  details?: unknown,
-): { error: { code: string; message: string; details?: unknown } } {
-  return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
 }
 
 /**
@@ -206,11 +199,7 @@ export async function buildServer(daemon: Daemon, opts: ServerOptions) {
     }
     if (daemon.isStopping)
       return reply.code(503).send(envelope('SHUTTING_DOWN', 'the daemon is shutting down'));
-    if (!daemon.isReady)
-      return reply
-        .code(503)
-        .header('retry-after', '1')
-        .send(envelope('STARTING', 'the daemon is starting; try again in a moment'));
+    if (!daemon.isReady) return reply.code(503).header('retry-after', '1').send(STARTING);
     // refuse an oversized body before reading it, so the client reliably gets the 413
     const limit = req.routeOptions.bodyLimit ?? BODY_LIMIT;
     if (Number(req.headers['content-length'] ?? 0) > limit) {
