@@ -15,6 +15,9 @@
  *    are live), checks with EVIOCGRAB that the fake keyboard is grabbed. While it probes it counts
  *    the A events that come out of the remapper's output unmapped (`unmapped`) and those the fake
  *    keyboard's own node delivered to the rest of the system, not grabbed yet (`ungrabbed`);
+ *    Then it waits until the remapper is idle (at most 10 ms of CPU, all threads, in 0.5 s; at most
+ *    180 s): a remapper may go on loading after its key path is live, and the phases below measure
+ *    the steady state (KB-SETTLE: the time to idle is part of the start-up figures);
  * 3. phase "remap": TAPS taps of A; for each press and each release:
  *       t0 = CLOCK_MONOTONIC; write(A value + SYN_REPORT in one write());
  *       poll/read the output node until EV_KEY B with the same value; t1 = CLOCK_MONOTONIC
@@ -30,6 +33,7 @@
  * Prints (one line each, parsed by bench/peer/parse.ts):
  *   KB-SPAWN label realtime_ms=<CLOCK_REALTIME at fork, ms>   (to place the remapper's log lines)
  *   KB-STARTUP label output_s= live_s= probes= unmapped= unmapped_presses= ungrabbed= grabbed=0|1
+ *   KB-SETTLE label idle_s= cpu_s= settled=0|1   (start → idle; the remapper's CPU time then)
  *   KB-STATS label/phase events= measured= lost= unexpected= stale= p50= p90= p99= max= (us)
  *   KB-RAW label/phase <us> <us> ...  (read latency)   KB-RAWK label/phase ... (kernel timestamp)
  *   KB-STOP label stop_s= status=exitN|signalN|killed   (SIGTERM → exit of the remapper)
@@ -123,6 +127,24 @@ static void send_tap(int code) {
   ev[2].type = EV_KEY; ev[2].code = code; ev[2].value = 0;
   ev[3].type = EV_SYN; ev[3].code = SYN_REPORT;
   if (write(ufd, ev, sizeof ev) != (ssize_t)sizeof ev) die("write uinput");
+}
+
+/* CPU time (user + system, every thread) the process has used so far, in clock ticks; -1 if gone */
+static long long cpu_ticks(pid_t pid) {
+  char p[64], buf[1024];
+  snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *s = strrchr(buf, ')'); /* the command name may hold spaces: fields count after it */
+  if (!s) return -1;
+  unsigned long long ut = 0, st = 0;
+  /* after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
+  if (sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
+  return (long long)(ut + st);
 }
 
 /* evdev node (/dev/input/eventN) of the input device whose sysfs name is `name`; "" if none */
@@ -416,6 +438,23 @@ int main(int argc, char **argv) {
     printf("KB-STARTUP %s output_s=%.3f live_s=%.3f probes=%d unmapped=%d unmapped_presses=%d ungrabbed=%d"
            " grabbed=%d\n",
            label, output_s, live_s, probes, unmapped, unmapped_presses, ungrabbed, grabbed);
+  }
+
+  /* 2b. settle: a remapper may go on starting (loading the rest of itself) after its key path is
+     live; the latency phases measure the steady state, so wait until it is idle: at most 1 tick
+     (10 ms) of CPU in 0.5 s, bounded by 180 s. The time is reported as start-up to idle. */
+  if (!floor_mode) {
+    long long before = cpu_ticks(child), ticks = before;
+    int settled = 0;
+    for (int i = 0; i < 360 && !settled && before >= 0; i++) {
+      usleep(500000);
+      ticks = cpu_ticks(child);
+      settled = ticks >= 0 && ticks - before <= 1;
+      before = ticks;
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    printf("KB-SETTLE %s idle_s=%.3f cpu_s=%.2f settled=%d\n", label, (now_us() - t_start) / 1e6,
+           hz > 0 && ticks >= 0 ? (double)ticks / (double)hz : -1.0, settled);
   }
 
   /* 3. A -> B (floor: A -> A on the keyboard's own node) */

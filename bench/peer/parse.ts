@@ -9,9 +9,9 @@
  * the ratios keyrx/keyd and the issue's goals. Nothing here averages percentiles.
  */
 
-export type Who = 'floor' | 'keyd' | 'keyrx' | 'keyrxfifo';
+export type Who = 'floor' | 'keyd' | 'keyrx' | 'keyrxfifo' | 'keyrxstages' | 'nodefloor';
 export type PhaseName = 'floor' | 'remap' | 'taphold';
-export const WHO: readonly Who[] = ['floor', 'keyd', 'keyrx', 'keyrxfifo'];
+export const WHO: readonly Who[] = ['floor', 'keyd', 'keyrx', 'keyrxfifo', 'keyrxstages', 'nodefloor'];
 
 export interface PhaseData {
   /** write() → read() of the expected output event, µs, in the order measured */
@@ -37,6 +37,15 @@ export interface Startup {
   /** A events the fake keyboard's own node delivered while probing: not grabbed yet */
   ungrabbed: number;
   grabbed: boolean;
+  /**
+   * kbench's start → the remapper idle (≤ 10 ms of CPU in 0.5 s; KB-SETTLE): it may go on
+   * loading after its key path is live, and the latency phases wait for this. null: not reported
+   */
+  idleS: number | null;
+  /** the remapper's CPU time (every thread) at that moment (s) */
+  cpuS: number | null;
+  /** false: still busy when kbench stopped waiting (180 s) */
+  settled: boolean | null;
 }
 
 export interface DaemonLogLine {
@@ -77,7 +86,7 @@ export interface ParsedLog {
 const num = (s: string): number => Number(s);
 
 function splitLabel(label: string): { who: Who; index: number } | null {
-  const m = /^(floor|keyd|keyrx|keyrxfifo)-(\d+)$/.exec(label);
+  const m = new RegExp(`^(${WHO.join('|')})-(\\d+)$`).exec(label);
   return m ? { who: m[1] as Who, index: Number(m[2]) } : null;
 }
 
@@ -164,7 +173,17 @@ export function parseSerialLog(text: string): ParsedLog {
           unmappedPresses: num(m[6]),
           ungrabbed: num(m[7]),
           grabbed: m[8] === '1',
+          idleS: null,
+          cpuS: null,
+          settled: null,
         };
+    } else if ((m = /^KB-SETTLE (\S+) idle_s=([\d.]+) cpu_s=(-?[\d.]+) settled=(\d)/.exec(line))) {
+      const r = run(m[1]);
+      if (r?.startup) {
+        r.startup.idleS = num(m[2]);
+        r.startup.cpuS = num(m[3]) < 0 ? null : num(m[3]);
+        r.startup.settled = m[4] === '1';
+      }
     } else if ((m = /^KB-SPAWN (\S+) realtime_ms=(\d+)/.exec(line))) {
       const r = run(m[1]);
       if (r) r.spawnRealtimeMs = num(m[2]);
@@ -283,7 +302,7 @@ export interface Summary {
   /** "keyrx/remap" → the pooled statistics of every keyrx run's remap phase */
   pooled: Record<string, PhaseStats>;
   perRun: { label: string; who: Who; phase: PhaseName; stats: PhaseStats }[];
-  /** keyrx (and keyrxfifo) ÷ keyd, pooled, read latency */
+  /** keyrx (keyrxfifo, nodefloor) ÷ keyd, pooled, read latency */
   ratios: { who: Who; phase: 'remap' | 'taphold'; read: Ratio; kernel: Ratio }[];
   /** (x p − floor p) ÷ (keyd p − floor p): the part each remapper adds to the kernel's own path */
   aboveFloor: {
@@ -292,11 +311,14 @@ export interface Summary {
     p50: { keyd: number; them: number; ratio: number };
     p99: { keyd: number; them: number; ratio: number };
   }[];
+  /** keyrx ÷ the node floor (a bare node + koffi loop, no keyrx code), pooled: what keyrx's own code adds */
+  overNodeFloor: { phase: 'remap' | 'taphold'; p50: number; p99: number }[];
   /** keyd run i → the keyrx run right after it (drift control) */
   pairs: { keyd: string; keyrx: string; phase: 'remap' | 'taphold'; p50: number; p99: number }[];
   startup: {
     runs: ({ label: string; who: Who } & Startup)[];
-    median: Partial<Record<Who, { outputS: number; liveS: number }>>;
+    /** idleS: NaN when no run of that remapper reported it */
+    median: Partial<Record<Who, { outputS: number; liveS: number; idleS: number }>>;
     /** keyrx live ÷ keyd live (medians) */
     liveRatio: number;
     outputRatio: number;
@@ -336,7 +358,7 @@ export function summarize(parsed: ParsedLog): Summary {
   const ratios: Summary['ratios'] = [];
   const aboveFloor: Summary['aboveFloor'] = [];
   const floor = pooled['floor/floor'];
-  for (const who of ['keyrx', 'keyrxfifo'] as const)
+  for (const who of ['keyrx', 'keyrxfifo', 'nodefloor'] as const)
     for (const phase of ['remap', 'taphold'] as const) {
       const a = pooled[`${who}/${phase}`];
       const b = pooled[`keyd/${phase}`];
@@ -352,6 +374,13 @@ export function summarize(parsed: ParsedLog): Summary {
         aboveFloor.push({ who, phase, p50: above('p50'), p99: above('p99') });
       }
     }
+
+  const overNodeFloor: Summary['overNodeFloor'] = [];
+  for (const phase of ['remap', 'taphold'] as const) {
+    const a = pooled[`keyrx/${phase}`];
+    const b = pooled[`nodefloor/${phase}`];
+    if (a && b) overNodeFloor.push({ phase, p50: a.read.p50 / b.read.p50, p99: a.read.p99 / b.read.p99 });
+  }
 
   const pairs: Summary['pairs'] = [];
   for (let i = 0; i + 1 < parsed.runs.length; i++) {
@@ -377,7 +406,12 @@ export function summarize(parsed: ParsedLog): Summary {
   for (const who of WHO) {
     const rs = startRuns.filter((r) => r.who === who);
     if (rs.length === 0) continue;
-    med[who] = { outputS: median(rs.map((r) => r.outputS)), liveS: median(rs.map((r) => r.liveS)) };
+    const idle = rs.flatMap((r) => (r.idleS === null ? [] : [r.idleS]));
+    med[who] = {
+      outputS: median(rs.map((r) => r.outputS)),
+      liveS: median(rs.map((r) => r.liveS)),
+      idleS: idle.length > 0 ? median(idle) : NaN,
+    };
     unmapped[who] = rs.reduce((a, r) => a + r.unmapped, 0);
     ungrabbed[who] = rs.reduce((a, r) => a + r.ungrabbed, 0);
   }
@@ -424,6 +458,7 @@ export function summarize(parsed: ParsedLog): Summary {
     perRun,
     ratios,
     aboveFloor,
+    overNodeFloor,
     pairs,
     startup: { runs: startRuns, median: med, liveRatio, outputRatio, unmapped, ungrabbed },
     goals,

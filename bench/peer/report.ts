@@ -64,19 +64,32 @@ const LABEL: Record<string, string> = {
   'keyd/remap': 'keyd A→B',
   'keyrx/remap': 'keyrx A→B',
   'keyrxfifo/remap': 'keyrx SCHED_FIFO A→B',
+  'keyrxstages/remap': 'keyrx with the stage profile A→B',
+  'nodefloor/remap': 'node floor A→B (bare node + koffi loop)',
   'keyd/taphold': 'keyd tap-hold tap',
   'keyrx/taphold': 'keyrx tap-hold tap',
   'keyrxfifo/taphold': 'keyrx SCHED_FIFO tap-hold tap',
+  'keyrxstages/taphold': 'keyrx with the stage profile tap-hold tap',
+  'nodefloor/taphold': 'node floor CapsLock release → Escape',
 };
 const POOLED_ORDER = [
   'floor/floor',
   'keyd/remap',
   'keyrx/remap',
   'keyrxfifo/remap',
+  'keyrxstages/remap',
+  'nodefloor/remap',
   'keyd/taphold',
   'keyrx/taphold',
   'keyrxfifo/taphold',
+  'keyrxstages/taphold',
+  'nodefloor/taphold',
 ];
+const WHO_NAME: Partial<Record<Who, string>> = {
+  keyrxfifo: 'keyrx SCHED_FIFO',
+  keyrxstages: 'keyrx with the stage profile',
+  nodefloor: 'node floor',
+};
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 const x2 = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
@@ -160,7 +173,7 @@ export function renderMarkdown(r: PeerResult): string {
   out.push('## Ratios', '');
   const ratioRows: string[][] = [];
   for (const q of s.ratios) {
-    const name = `${q.who === 'keyrx' ? 'keyrx' : 'keyrx SCHED_FIFO'}/keyd ${q.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`;
+    const name = `${WHO_NAME[q.who] ?? q.who}/keyd ${q.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`;
     ratioRows.push([
       name,
       x2(q.read.p50),
@@ -187,7 +200,7 @@ export function renderMarkdown(r: PeerResult): string {
         ['path', 'keyd p50', 'keyrx p50', 'ratio p50', 'keyd p99', 'keyrx p99', 'ratio p99'],
         ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
         s.aboveFloor.map((a) => [
-          `${a.who === 'keyrx' ? '' : 'SCHED_FIFO '}${a.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`,
+          `${a.who === 'keyrx' ? '' : `${WHO_NAME[a.who] ?? a.who} `}${a.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`,
           `${int(a.p50.keyd)} µs`,
           `${int(a.p50.them)} µs`,
           x2(a.p50.ratio),
@@ -199,6 +212,15 @@ export function renderMarkdown(r: PeerResult): string {
       '',
     );
   }
+  if (s.overNodeFloor.length > 0)
+    out.push(
+      "keyrx against the node floor (node-floor.mjs: the same mapping in a bare node + koffi loop, no keyrx code; what keyrx's own code adds to node's): " +
+        s.overNodeFloor
+          .map((o) => `${o.phase === 'remap' ? 'A→B' : 'tap-hold tap'} p50 ${x2(o.p50)}, p99 ${x2(o.p99)}`)
+          .join('; ') +
+        '.',
+      '',
+    );
   if (s.pairs.length > 0)
     out.push(
       'Adjacent pairs (keyd run → the keyrx run right after it; drift control):',
@@ -216,10 +238,23 @@ export function renderMarkdown(r: PeerResult): string {
       '',
     );
 
+  const stageRuns = r.runs.flatMap((run) => {
+    const line = run.daemonLog.find((l) => l.msg.startsWith('input stages over'));
+    return line ? [{ label: run.label, msg: line.msg }] : [];
+  });
+  if (stageRuns.length > 0) {
+    out.push('## Stage profile', '');
+    out.push(
+      "From the input thread's own clock reads (KEYRX_STAGE_PROFILE=1, summarized in its log when it stops): the kernel's timestamp of the event → ppoll returning → read() returning it → the engine's decision → the uinput write done.",
+      '',
+    );
+    for (const st of stageRuns) out.push(`${st.label}:`, '', '```', st.msg, '```', '');
+  }
+
   out.push('## Start-up', '');
   out.push(
     'From kbench starting the remapper (fork+exec) to its output device appearing, and to the first A that came out as B ' +
-      "(probed every ~0.22 s). *unmapped*: A events that came out of the remapper's output as A before that; " +
+      "(probed every ~0.22 s), and to the remapper idle (≤ 10 ms of CPU in 0.5 s: it may go on loading after its key path is live; the latency phases start then). *unmapped*: A events that came out of the remapper's output as A before that; " +
       '*ungrabbed*: A events the fake keyboard still delivered to the rest of the system (not grabbed yet). ' +
       '*stop*: SIGTERM → exit.',
     '',
@@ -228,19 +263,23 @@ export function renderMarkdown(r: PeerResult): string {
         'run',
         'output device',
         'remapping live',
+        'idle (CPU used)',
         'probes',
         'unmapped (presses)',
         'ungrabbed',
         'grabbed',
         'stop',
       ],
-      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
       s.startup.runs.map((u) => {
         const run = r.runs.find((x) => x.label === u.label);
         return [
           u.label,
           s2(u.outputS),
           s2(u.liveS),
+          u.idleS === null
+            ? '—'
+            : `${s2(u.idleS)}${u.cpuS === null ? '' : ` (${s2(u.cpuS)})`}${u.settled === false ? ' **still busy**' : ''}`,
           String(u.probes),
           `${u.unmapped} (${u.unmappedPresses})`,
           String(u.ungrabbed),
@@ -252,9 +291,13 @@ export function renderMarkdown(r: PeerResult): string {
     '',
   );
   const med = s.startup.median;
-  const medLine = (['keyd', 'keyrx', 'keyrxfifo'] as Who[])
+  const medLine = (['keyd', 'keyrx', 'keyrxfifo', 'keyrxstages', 'nodefloor'] as Who[])
     .filter((w) => med[w])
-    .map((w) => `${w} output ${s2(med[w]!.outputS)}, live ${s2(med[w]!.liveS)}`)
+    .map(
+      (w) =>
+        `${WHO_NAME[w] ?? w} output ${s2(med[w]!.outputS)}, live ${s2(med[w]!.liveS)}` +
+        (Number.isFinite(med[w]!.idleS) ? `, idle ${s2(med[w]!.idleS)}` : ''),
+    )
     .join('; ');
   out.push(
     `Medians: ${medLine}. keyrx/keyd: live ${x2(s.startup.liveRatio)}, output device ${x2(s.startup.outputRatio)}.` +
@@ -264,7 +307,7 @@ export function renderMarkdown(r: PeerResult): string {
     '',
   );
 
-  const timelines = r.runs.filter((x) => x.who !== 'keyd' && x.who !== 'floor' && x.daemonLog.length > 0);
+  const timelines = r.runs.filter((x) => x.who.startsWith('keyrx') && x.daemonLog.length > 0);
   if (timelines.length > 0) {
     out.push("## keyrx's start-up, from its own log", '');
     out.push(
@@ -344,6 +387,6 @@ export function renderMarkdown(r: PeerResult): string {
 export const METHOD = [
   'One qemu boot of the Debian kernel test/vm uses (its cached kernel, base and app initramfs: the keyrx tree compiled to JS, production node_modules), plus a bench cpio: kbench (static C), keyd built static from bench/peers/keyd-src.tar.gz, both configurations. The remappers run one after the other in the order given; alternating them cancels drift.',
   "kbench (bench/peer/kbench.c) creates a fake uinput keyboard, fork+execs the remapper, waits until its output device remaps A→B, then times TAPS taps of A (each press and release: write() of the event → read() of B on the remapper's output device, CLOCK_MONOTONIC in one process) and TAPS taps of CapsLock held 20 ms (release → Escape press). 1 s without the expected event counts as lost; an output event the kernel stamped before the write it would answer is a late answer to an earlier one (a liveness probe), skipped and counted as stale. floor: the same taps read back from the fake keyboard's own node, with no remapper.",
-  'keyrx: `node /app/dist/src/cli/main.js daemon --backend linux --config-dir /tmp/cfg --port 0`, profile bench/peer/keyrx-bench.rhai active; keyd: its own defaults (it raises itself to SCHED_FIFO 49), bench/peer/keyd.conf. keyrxfifo: keyrx started under SCHED_FIFO 49, a control.',
+  'keyrx: `node /app/dist/src/cli/main.js daemon --backend linux --config-dir /tmp/cfg --port 0`, profile bench/peer/keyrx-bench.rhai active; keyd: its own defaults (it raises itself to SCHED_FIFO 49), bench/peer/keyd.conf. keyrxfifo: keyrx started under SCHED_FIFO 49, a control. keyrxstages: keyrx with KEYRX_STAGE_PROFILE=1 (the stage table in its log; not pooled with keyrx). nodefloor: bench/peer/node-floor.mjs, the same mapping in a bare node + koffi loop with no keyrx code, a control. Latency phases start once the remapper is idle after its start.',
   'Percentiles are nearest-rank over the samples; pooled figures pool the samples of all runs of a remapper. Ratios are keyrx ÷ keyd of the pooled figures of the same boot. Software CPU emulation (TCG) inflates every figure: compare ratios within one boot, on a quiet host.',
 ];

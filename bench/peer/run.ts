@@ -8,7 +8,7 @@
  * 2. builds keyd (`CFLAGS=-static make`, cached by the tarball's hash) and kbench (`gcc -static`,
  *    cached by its source's hash) under $KEYRX_VM_CACHE/peer, and packs the bench cpio;
  * 3. boots qemu (KVM when usable, else TCG) with rdinit=/bench/init, which runs kbench once per
- *    entry of ORDER (floor, keyd, keyrx, keyrxfifo) and prints KB-* lines on the serial console;
+ *    entry of ORDER (floor, keyd, keyrx, keyrxfifo, keyrxstages, nodefloor) and prints KB-* lines on the serial console;
  * 4. parses the log (parse.ts), prints the Markdown report (report.ts) and saves
  *    bench/results/peer-<ISO time>.json (+ .serial.log), peer-latest.json and peer-latest.md.
  *
@@ -51,8 +51,8 @@ const HERE = import.meta.dirname;
 const ROOT = join(HERE, '../..');
 const KEYD_TARBALL = join(ROOT, 'bench/peers/keyd-src.tar.gz');
 export const KEYD_COMMIT = 'f564288ac2b19d2305a5b39023c474805ff8fce5';
-const FULL_ORDER = 'floor,keyd,keyrx,keyd,keyrx,keyd,keyrx,floor';
-const QUICK_ORDER = 'floor,keyd,keyrx,keyd,keyrx';
+const FULL_ORDER = 'floor,keyd,keyrx,nodefloor,keyd,keyrx,nodefloor,keyd,keyrx,keyrxstages,floor';
+const QUICK_ORDER = 'floor,keyd,keyrx,nodefloor,keyd,keyrx';
 
 const log = (line: string): void => console.error(`bench:peer: ${line}`);
 
@@ -253,6 +253,7 @@ function assembleInitrd(work: string, images: Images, kbench: string, keyd: stri
   for (const f of ['init', 'kbench', 'keyd']) chmodSync(join(bench, f), 0o755);
   copyFileSync(join(HERE, 'keyd.conf'), join(bench, 'keyd.conf'));
   copyFileSync(join(HERE, 'keyrx-bench.rhai'), join(bench, 'keyrx-bench.rhai'));
+  copyFileSync(join(HERE, 'node-floor.mjs'), join(bench, 'node-floor.mjs'));
   const cpio = join(work, 'bench.cpio');
   run('sh', ['-c', 'cd "$1" && find . -print0 | cpio --null -o -H newc --quiet >"$2"', 'sh', root, cpio]);
   const initrd = join(work, 'initrd-peer.img');
