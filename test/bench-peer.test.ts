@@ -137,4 +137,6 @@ test('the report shows the idle times, the node floor and the stage profile', ()
   assert.match(md, /\| keyrx-3 \| 0\.50 s \| 0\.60 s \| 16\.40 s \(14\.50 s\) \|/);
   assert.match(md, /\| keyrxstages-4 \| 0\.50 s \| 0\.60 s \| 181\.00 s \*\*still busy\*\* \|/);
   assert.match(md, /## Stage profile[\s\S]*keyrxstages-4:[\s\S]*read→engine {5}p50 400/);
+  // in the start-up timeline the stage summary is one table row, its first line
+  assert.match(md, /\| keyrxstages-4 \| \+0\.90 \| input stages over 60 keys \(µs\): \|\n/);
 });

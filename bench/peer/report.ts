@@ -319,7 +319,7 @@ export function renderMarkdown(r: PeerResult): string {
       // the timed (JSON) lines only: the console banner has no time, and carries a login code
       const events: { at: number | null; what: string }[] = run.daemonLog
         .filter((l) => l.atS !== null)
-        .map((l) => ({ at: l.atS, what: l.msg }));
+        .map((l) => ({ at: l.atS, what: l.msg.split('\n')[0] }));
       if (run.startup) {
         events.push({ at: run.startup.outputS, what: '*(kbench) output device appeared*' });
         events.push({ at: run.startup.liveS, what: '*(kbench) remapping live: A came out as B*' });
