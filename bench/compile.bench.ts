@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../src/core/index.ts';
-import { compileSource, nodeSha256 } from '../src/daemon/profile-files.ts';
+import { nodeSha256 } from '../src/daemon/profile-cache.ts';
+import { compileSource } from '../src/daemon/profile-files.ts';
 import { decodeKrx, encodeKrx } from '../src/dsl/krx.ts';
 
 export const BENCH_PROFILE = join(import.meta.dirname, '../examples/20-personal-layout.rhai');

@@ -18,7 +18,8 @@ import {
 import { COMPILER_VERSION } from '../dsl/version.ts';
 import { isValidProfileName } from '../daemon/names.ts';
 import { configPaths, resolveConfigDir } from '../daemon/paths.ts';
-import { compileSource, loadConfigFile, nodeSha256, ProfileLoadError } from '../daemon/profile-files.ts';
+import { nodeSha256 } from '../daemon/profile-cache.ts';
+import { compileSource, loadConfigFile, ProfileLoadError } from '../daemon/profile-files.ts';
 import { painter } from './color.ts';
 import { CliError, describeFsError } from './errors.ts';
 import { summarizeDiagnostics } from './summary.ts';

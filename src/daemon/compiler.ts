@@ -14,7 +14,8 @@ import type { EditErrorCode } from '../dsl/edit.ts';
 import type { ProfileEdit } from '../dsl/profile-edit.ts';
 import type { Limits } from '../dsl/interpreter.ts';
 import type { CompileRequest } from './compile-worker.ts';
-import { defaultStdlibDirs, stdlibDirsOf } from './profile-files.ts';
+import { stdlibDirsOf } from './profile-cache.ts';
+import { defaultStdlibDirs } from './profile-files.ts';
 import { startWorker } from './worker-url.ts';
 
 export interface CompileOutcome {

@@ -16,16 +16,6 @@ import { readConfinedSync } from './bounded-read.ts';
 import { resolveConfigDir } from './paths.ts';
 import { nodeSha256, stdlibDirsOf } from './profile-cache.ts';
 
-// the cache check lives in profile-cache.ts (light imports, for the daemon's start); kept here too
-export {
-  loadRootsOf,
-  nodeSha256,
-  nodeSha256Hex,
-  readLoadedInput,
-  stdlibDirsOf,
-  SYSTEM_STDLIB_DIR,
-} from './profile-cache.ts';
-
 /**
  * load()'s file system for one compile: synchronous (compiles run where blocking briefly is
  * acceptable: the CLI, the compile worker) but bounded and confined (bounded-read.ts): only

@@ -14,13 +14,8 @@ import { after, before, describe, mock, test } from 'node:test';
 import type { CompileResult } from '../../src/dsl/compile.ts';
 import { isWithin } from '../../src/dsl/load-policy.ts';
 import { MAX_LOAD_BYTES, readConfined, readConfinedSync } from '../../src/daemon/bounded-read.ts';
-import {
-  compileSource,
-  defaultStdlibDirs,
-  loadRootsOf,
-  readLoadedInput,
-  SYSTEM_STDLIB_DIR,
-} from '../../src/daemon/profile-files.ts';
+import { loadRootsOf, readLoadedInput, SYSTEM_STDLIB_DIR } from '../../src/daemon/profile-cache.ts';
+import { compileSource, defaultStdlibDirs } from '../../src/daemon/profile-files.ts';
 
 const SECRET = 'ghp_FAKE0123456789abcdefTOKEN';
 const base = mkdtempSync(join(tmpdir(), 'keyrx-load-'));
