@@ -9,6 +9,8 @@
  * the ratios keyrx/keyd and the issue's goals. Nothing here averages percentiles.
  */
 
+import { median } from '../suite/figures.ts';
+
 export type Who = 'floor' | 'keyd' | 'keyrx' | 'keyrxfifo' | 'keyrxstages' | 'nodefloor';
 export type PhaseName = 'floor' | 'remap' | 'taphold';
 export const WHO: readonly Who[] = ['floor', 'keyd', 'keyrx', 'keyrxfifo', 'keyrxstages', 'nodefloor'];
@@ -258,13 +260,6 @@ export function percentiles(samples: readonly number[]): Pct {
   return { n: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s.length ? s[s.length - 1] : NaN };
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 export interface PhaseStats {
   read: Pct;
   kernel: Pct;
@@ -410,7 +405,7 @@ export function summarize(parsed: ParsedLog): Summary {
     med[who] = {
       outputS: median(rs.map((r) => r.outputS)),
       liveS: median(rs.map((r) => r.liveS)),
-      idleS: idle.length > 0 ? median(idle) : NaN,
+      idleS: median(idle), // NaN when none reported it
     };
     unmapped[who] = rs.reduce((a, r) => a + r.unmapped, 0);
     ungrabbed[who] = rs.reduce((a, r) => a + r.ungrabbed, 0);

@@ -171,19 +171,10 @@ export function renderMarkdown(r: PeerResult): string {
     );
 
   out.push('## Ratios', '');
-  const ratioRows: string[][] = [];
-  for (const q of s.ratios) {
-    const name = `${WHO_NAME[q.who] ?? q.who}/keyd ${q.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`;
-    ratioRows.push([
-      name,
-      x2(q.read.p50),
-      x2(q.read.p90),
-      x2(q.read.p99),
-      x2(q.read.max),
-      x2(q.kernel.p50),
-      x2(q.kernel.p99),
-    ]);
-  }
+  const ratioRows = s.ratios.map((q) => [
+    `${WHO_NAME[q.who] ?? q.who}/keyd ${q.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`,
+    ...[q.read.p50, q.read.p90, q.read.p99, q.read.max, q.kernel.p50, q.kernel.p99].map(x2),
+  ]);
   out.push(
     mdTable(
       ['ratio', 'p50', 'p90', 'p99', 'max', 'p50 (kernel ts)', 'p99 (kernel ts)'],
