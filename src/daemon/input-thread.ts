@@ -238,9 +238,10 @@ class EngineHost implements KeyProcessor {
    * this thread at real-time priority, anything it does after the write runs before the program
    * reading the output gets the CPU; the loop blocks in ppoll first, and flushes at that timeout.
    */
-  flushIfDue(nowUs: number): void {
+  flushIfDue(): void {
+    // the clock only when records wait and the count alone does not decide
     if (this.records.length === 0) return;
-    if (this.records.length >= FLUSH_MAX_RECORDS || nowUs - this.oldestRecordUs >= FLUSH_DELAY_US)
+    if (this.records.length >= FLUSH_MAX_RECORDS || monotonicUs() - this.oldestRecordUs >= FLUSH_DELAY_US)
       this.flush();
   }
 
@@ -535,7 +536,7 @@ async function runBackendLoop(
             dispatch(m.message as ToInput);
           h.flush();
         },
-        afterIteration: () => h.flushIfDue(monotonicUs()),
+        afterIteration: () => h.flushIfDue(),
       });
     } catch (e) {
       send({
