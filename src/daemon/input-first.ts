@@ -223,11 +223,7 @@ export async function startInputFirst(opts: {
       );
       return { dirCheck, lock, input };
     } catch (e) {
-      await thread.shutdown().catch(() => undefined);
-      if (wakeFd >= 0) {
-        const { closeWakeFd } = await import('../platform/linux/index.ts');
-        closeWakeFd(wakeFd);
-      }
+      await stopThread(thread, wakeFd);
       throw e;
     }
   } catch (e) {
@@ -238,12 +234,14 @@ export async function startInputFirst(opts: {
 
 /** Stops what startInputFirst() started, when the Daemon never took it over (a signal, a failure). */
 export async function stopEarlyStart(early: EarlyStart): Promise<void> {
-  if (early.input) {
-    await early.input.thread.shutdown().catch(() => undefined);
-    if (early.input.wakeFd >= 0) {
-      const { closeWakeFd } = await import('../platform/linux/index.ts');
-      closeWakeFd(early.input.wakeFd);
-    }
-  }
+  if (early.input) await stopThread(early.input.thread, early.input.wakeFd);
   early.lock.release();
+}
+
+/** Ends the thread (whatever its state), then closes its wake fd: it may be signalled until then. */
+async function stopThread(thread: InputThread, wakeFd: number): Promise<void> {
+  await thread.shutdown().catch(() => undefined);
+  if (wakeFd < 0) return;
+  const { closeWakeFd } = await import('../platform/linux/index.ts');
+  closeWakeFd(wakeFd);
 }
