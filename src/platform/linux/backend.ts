@@ -200,6 +200,14 @@ const DEFAULT_DEBOUNCE_MS = 50;
 /** retries for nodes that are not usable yet (udev still applying permissions), about 3 s in total */
 const RESCAN_BACKOFF_MS = [50, 100, 200, 400, 800, 1600];
 const READ_EVENTS = 64;
+/**
+ * After a key's report is written the loop goes back to ppoll for at most this long (less when
+ * the next input or deadline comes first) before that key's bookkeeping (processor.processed:
+ * latency, monitoring, the layer check) and the loop's housekeeping. On one CPU, with the input
+ * thread at real-time priority, anything it did right after the write would run before the
+ * program reading the output got the CPU.
+ */
+const SETTLE_AFTER_WRITE_US = 1_000;
 /** LED_NUML … LED_KANA: the lights mirrored (what keyboards have) */
 const LED_COUNT = LED_KANA + 1;
 const OUTPUT_LEDS: readonly number[] = [LED_NUML, LED_CAPSL, LED_SCROLLL, LED_COMPOSE, LED_KANA];
@@ -238,6 +246,10 @@ export class LinuxBackend implements InputBackend {
   private readonly stages: StageProfile | null;
   private wokeUs = 0;
   private readUs = 0;
+  /** the last key written, its bookkeeping not done yet (see SETTLE_AFTER_WRITE_US) */
+  private settlingInput: KeyInput | null = null;
+  private settlingOutputs: OutputEvent[] = [];
+  private settlingWrittenUs = 0;
   private readonly wakeBuf = Buffer.alloc(8);
   private readonly keyBuf = Buffer.alloc(KEY_BITS_BYTES);
   private readonly outputDown = new Uint8Array(KEY_BITS_BYTES);
@@ -378,7 +390,9 @@ export class LinuxBackend implements InputBackend {
     try {
       while (!this.stopRequested && !this.breakRequested) {
         if (this.pollDirty) this.rebuildPoll();
-        const timeout = this.computeTimeout(monotonicUs());
+        const timeout = this.settlingInput
+          ? this.computeTimeout(this.settlingWrittenUs, SETTLE_AFTER_WRITE_US)
+          : this.computeTimeout(monotonicUs());
         const n = c.ppoll(this.pollBuf, this.pollDevices.length + POLL_FIRST_DEVICE, timeout);
         if (this.stages) this.wokeUs = monotonicUs();
         if (n < 0) {
@@ -386,13 +400,16 @@ export class LinuxBackend implements InputBackend {
           if (errno === EINTR) continue;
           throw new SyscallError('ppoll', errno);
         }
+        this.finishKey();
         this.iteration();
+        if (this.settlingInput) continue; // a key was written: back to ppoll before anything else
         hooks.afterIteration?.();
         if (this.pollBuf.readInt16LE(6) & POLLIN) {
           while (c.read(this.wake, this.wakeBuf, 8) > 0);
           hooks.onWake?.();
         }
       }
+      this.finishKey();
     } catch (err) {
       failed = true;
       this.cleanup();
@@ -475,9 +492,12 @@ export class LinuxBackend implements InputBackend {
     this.pollDirty = false;
   }
 
-  /** Timespec for ppoll: the earliest of the engine deadline, a rescan and a pending grab check. */
-  private computeTimeout(now: number): Buffer | null {
-    let due = this.rescanDueUs;
+  /**
+   * Timespec for ppoll: the earliest of the engine deadline, a rescan and a pending grab check;
+   * `capUs` after `now` at the latest.
+   */
+  private computeTimeout(now: number, capUs = Infinity): Buffer | null {
+    let due = Math.min(this.rescanDueUs, now + capUs);
     const deadline = this.processor?.nextDeadline() ?? null;
     if (deadline !== null && deadline < due) due = deadline;
     for (const d of this.byPath.values())
@@ -504,6 +524,9 @@ export class LinuxBackend implements InputBackend {
       if (revents & POLLIN) this.readDevice(d);
       else if (revents & (POLLERR | POLLHUP | POLLNVAL)) this.remove(d, 'unplugged');
     }
+    // a key was written: the deadlines, lights, hotplug and grabs wait for the next pass, after
+    // the settle (ppoll reports their fds again; its timeout keeps the next deadline)
+    if (this.settlingInput) return;
     let now = monotonicUs();
     const deadline = processor.nextDeadline();
     if (deadline !== null && deadline <= now) {
@@ -593,6 +616,7 @@ export class LinuxBackend implements InputBackend {
   private key(d: Device, code: number, value: number, timeUs: number): void {
     const processor = this.processor;
     if (!processor) return;
+    this.finishKey(); // an earlier key of the same read: its bookkeeping first, as it came
     trackKey(d.down, code, value);
     const input: KeyInput = {
       key: code,
@@ -612,7 +636,17 @@ export class LinuxBackend implements InputBackend {
     if (outputs.length > 0) this.writeOutputs(outputs);
     const writtenUs = monotonicUs();
     this.stages?.record(timeUs, this.wokeUs, this.readUs, decidedUs, writtenUs);
-    processor.processed(input, outputs, writtenUs);
+    this.settlingInput = input;
+    this.settlingOutputs = outputs;
+    this.settlingWrittenUs = writtenUs;
+  }
+
+  /** The bookkeeping of the key last written (processor.processed), once the loop settled. */
+  private finishKey(): void {
+    const input = this.settlingInput;
+    if (!input) return;
+    this.settlingInput = null;
+    this.processor?.processed(input, this.settlingOutputs, this.settlingWrittenUs);
   }
 
   private writeOutputs(events: readonly OutputEvent[]): void {
