@@ -6,7 +6,8 @@
  * timeout equal to the engine's next deadline. Key events are read non-blocking until EAGAIN,
  * each one goes through processor.process() and its complete output report (events +
  * SYN_REPORT) is written to uinput in one write() on the same thread — no thread hop, no libuv
- * threadpool read that could starve the pool or keep the process alive.
+ * threadpool read that could starve the pool or keep the process alive. After a write the loop
+ * goes back to ppoll before the key's bookkeeping (SETTLE_AFTER_WRITE_US).
  *
  * Control from other threads: the main thread posts a message and then writes the wake fd
  * (signalWake). The loop wakes, calls hooks.onWake(), where the worker drains its port with
