@@ -7,7 +7,15 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Config, OutputEvent } from '../core/index.ts';
 import type { LedIndicator } from '../core/index.ts';
-import { axisName, Engine, keyName, layerName, LED_NAMES, resolveKey } from '../core/index.ts';
+import {
+  axisName,
+  Engine,
+  KEY_CODE_LIMIT,
+  keyName,
+  layerName,
+  LED_NAMES,
+  resolveKey,
+} from '../core/index.ts';
 import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { WindowsBackend } from '../platform/windows/backend.ts';
 import type { Tray } from '../platform/windows/tray.ts';
@@ -40,6 +48,10 @@ const FLUSH_MAX_RECORDS = 256;
 // put every event's time up to 1 ms early)
 const WALL_OFFSET_US = Math.round((performance.timeOrigin + performance.now()) * 1000) - monotonicUs();
 const wallUs = (): number => monotonicUs() + WALL_OFFSET_US;
+
+/** EngineHost's routes: how a held key goes */
+const ROUTE_ENGINE = 1;
+const ROUTE_RAW = 2;
 
 function outputsForRecord(outputs: OutputEvent[]): OutputRecordEvent[] {
   return outputs.map((o) =>
@@ -100,8 +112,11 @@ class EngineHost implements KeyProcessor {
   /** the layers last reported (null: report the next state whatever it is) */
   private shownLayers: { modifiers: number[]; locks: number[] } | null = null;
   private readonly physicalDown = new Set<number>();
-  /** held keys (`device\0key`): through the engine, or out unmapped (their device was disabled) */
-  private readonly routes = new Map<string, 'engine' | 'raw'>();
+  /**
+   * Per device id, how each held key goes: through the engine, or out unmapped (its device was
+   * disabled); 0 when not held. Indexed by key code (evdev codes are below KEY_CODE_LIMIT).
+   */
+  private readonly routes = new Map<string, Uint8Array>();
   private chord: number[] = [];
   readonly total = createHistogram();
   window = createHistogram();
@@ -166,11 +181,7 @@ class EngineHost implements KeyProcessor {
     this.lastPassedThrough = false;
     if (input.action === 'press') this.physicalDown.add(input.key);
     else if (input.action === 'release') this.physicalDown.delete(input.key);
-    if (
-      input.action === 'press' &&
-      this.chord.length > 0 &&
-      this.chord.every((k) => this.physicalDown.has(k))
-    ) {
+    if (input.action === 'press' && this.chordDown()) {
       send({ t: 'emergency', keys: this.chord.map(keyName) });
       this.onEmergency();
       // Everything was just released: the chord's last key must not go out after that.
@@ -179,15 +190,23 @@ class EngineHost implements KeyProcessor {
     // A key's release and repeats go the way its press went (a second press without a release,
     // too), even when its device was enabled or disabled in between: the other way would leave
     // an output key down for good. Without a press seen, the engine ignores them.
-    const id = `${input.device}\u0000${input.key}`;
-    let route = this.routes.get(id);
-    if (route === undefined && input.action === 'press') {
-      route = !this.suspended && this.isDeviceEnabled(input.device) ? 'engine' : 'raw';
-      this.routes.set(id, route);
-    } else if (input.action === 'release') this.routes.delete(id);
-    this.lastPassedThrough = route === 'raw';
-    if (route === 'raw') return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
+    let routes = this.routes.get(input.device);
+    if (!routes) this.routes.set(input.device, (routes = new Uint8Array(KEY_CODE_LIMIT)));
+    let route = routes[input.key];
+    if (route === 0 && input.action === 'press') {
+      route = !this.suspended && this.isDeviceEnabled(input.device) ? ROUTE_ENGINE : ROUTE_RAW;
+      routes[input.key] = route;
+    } else if (input.action === 'release') routes[input.key] = 0;
+    this.lastPassedThrough = route === ROUTE_RAW;
+    if (route === ROUTE_RAW) return [{ key: input.key, action: input.action, timeUs: input.timeUs }];
     return this.engine.process(input);
+  }
+
+  /** Every key of the emergency chord is physically down. */
+  private chordDown(): boolean {
+    if (this.chord.length === 0) return false;
+    for (const k of this.chord) if (!this.physicalDown.has(k)) return false;
+    return true;
   }
 
   tick(nowUs: number): OutputEvent[] {
