@@ -6,8 +6,8 @@
  * timeout equal to the engine's next deadline. Key events are read non-blocking until EAGAIN,
  * each one goes through processor.process() and its complete output report (events +
  * SYN_REPORT) is written to uinput in one write() on the same thread — no thread hop, no libuv
- * threadpool read that could starve the pool or keep the process alive. After a write the loop
- * goes back to ppoll before the key's bookkeeping (SETTLE_AFTER_WRITE_US).
+ * threadpool read that could starve the pool or keep the process alive. After a read's last
+ * write the thread waits in ppoll before that key's bookkeeping (SETTLE_AFTER_WRITE_US).
  *
  * Control from other threads: the main thread posts a message and then writes the wake fd
  * (signalWake). The loop wakes, calls hooks.onWake(), where the worker drains its port with
@@ -202,11 +202,12 @@ const DEFAULT_DEBOUNCE_MS = 50;
 const RESCAN_BACKOFF_MS = [50, 100, 200, 400, 800, 1600];
 const READ_EVENTS = 64;
 /**
- * After a key's report is written the loop goes back to ppoll for at most this long (less when
- * the next input or deadline comes first) before that key's bookkeeping (processor.processed:
- * latency, monitoring, the layer check) and the loop's housekeeping. On one CPU, with the input
- * thread at real-time priority, anything it did right after the write would run before the
- * program reading the output got the CPU.
+ * After a read's last key report is written the thread waits in ppoll for at most this long
+ * (less when input comes, or a deadline known before the key) before that key's bookkeeping
+ * (processor.processed: latency, monitoring, the layer check) and the rest of the loop. On one
+ * CPU, with the input thread at real-time priority, anything it did right after the write would
+ * run before the program reading the output got the CPU. A deadline the key itself set comes due
+ * at most this late.
  */
 const SETTLE_AFTER_WRITE_US = 1_000;
 /** LED_NUML … LED_KANA: the lights mirrored (what keyboards have) */
@@ -251,6 +252,9 @@ export class LinuxBackend implements InputBackend {
   private settlingInput: KeyInput | null = null;
   private settlingOutputs: OutputEvent[] = [];
   private settlingWrittenUs = 0;
+  /** when the loop's current ppoll timeout was due (computeTimeout), µs; Infinity: none */
+  private dueUs = Infinity;
+  private readonly settleBuf = Buffer.alloc(16);
   private readonly wakeBuf = Buffer.alloc(8);
   private readonly keyBuf = Buffer.alloc(KEY_BITS_BYTES);
   private readonly outputDown = new Uint8Array(KEY_BITS_BYTES);
@@ -391,9 +395,7 @@ export class LinuxBackend implements InputBackend {
     try {
       while (!this.stopRequested && !this.breakRequested) {
         if (this.pollDirty) this.rebuildPoll();
-        const timeout = this.settlingInput
-          ? this.computeTimeout(this.settlingWrittenUs, SETTLE_AFTER_WRITE_US)
-          : this.computeTimeout(monotonicUs());
+        const timeout = this.computeTimeout(monotonicUs());
         const n = c.ppoll(this.pollBuf, this.pollDevices.length + POLL_FIRST_DEVICE, timeout);
         if (this.stages) this.wokeUs = monotonicUs();
         if (n < 0) {
@@ -401,16 +403,13 @@ export class LinuxBackend implements InputBackend {
           if (errno === EINTR) continue;
           throw new SyscallError('ppoll', errno);
         }
-        this.finishKey();
         this.iteration();
-        if (this.settlingInput) continue; // a key was written: back to ppoll before anything else
         hooks.afterIteration?.();
         if (this.pollBuf.readInt16LE(6) & POLLIN) {
           while (c.read(this.wake, this.wakeBuf, 8) > 0);
           hooks.onWake?.();
         }
       }
-      this.finishKey();
     } catch (err) {
       failed = true;
       this.cleanup();
@@ -493,24 +492,16 @@ export class LinuxBackend implements InputBackend {
     this.pollDirty = false;
   }
 
-  /**
-   * Timespec for ppoll: the earliest of the engine deadline, a rescan and a pending grab check;
-   * `capUs` after `now` at the latest.
-   */
-  private computeTimeout(now: number, capUs = Infinity): Buffer | null {
-    let due = Math.min(this.rescanDueUs, now + capUs);
+  /** Timespec for ppoll: the earliest of the engine deadline, a rescan and a pending grab check. */
+  private computeTimeout(now: number): Buffer | null {
+    let due = this.rescanDueUs;
     const deadline = this.processor?.nextDeadline() ?? null;
     if (deadline !== null && deadline < due) due = deadline;
     for (const d of this.byPath.values())
       if (d.state === 'waiting' && d.nextCheckUs < due) due = d.nextCheckUs;
+    this.dueUs = due;
     if (due === Infinity) return null;
-    const delta = Math.max(0, Math.ceil(due - now));
-    const sec = Math.floor(delta / 1_000_000);
-    this.timeoutBuf.writeUInt32LE(sec >>> 0, 0);
-    this.timeoutBuf.writeUInt32LE(0, 4);
-    this.timeoutBuf.writeUInt32LE((delta - sec * 1_000_000) * 1000, 8);
-    this.timeoutBuf.writeUInt32LE(0, 12);
-    return this.timeoutBuf;
+    return timespec(this.timeoutBuf, Math.max(0, Math.ceil(due - now)));
   }
 
   private iteration(): void {
@@ -525,9 +516,6 @@ export class LinuxBackend implements InputBackend {
       if (revents & POLLIN) this.readDevice(d);
       else if (revents & (POLLERR | POLLHUP | POLLNVAL)) this.remove(d, 'unplugged');
     }
-    // a key was written: the deadlines, lights, hotplug and grabs wait for the next pass, after
-    // the settle (ppoll reports their fds again; its timeout keeps the next deadline)
-    if (this.settlingInput) return;
     let now = monotonicUs();
     const deadline = processor.nextDeadline();
     if (deadline !== null && deadline <= now) {
@@ -560,6 +548,21 @@ export class LinuxBackend implements InputBackend {
   }
 
   private readDevice(d: Device): void {
+    this.readEvents(d);
+    this.settle();
+  }
+
+  /** After the write of a read's last key: ppoll first (SETTLE_AFTER_WRITE_US), then its bookkeeping. */
+  private settle(): void {
+    if (!this.settlingInput) return;
+    if (this.settlingOutputs.length === 0) return this.finishKey(); // nothing written: nobody waits
+    const waitUs = Math.min(SETTLE_AFTER_WRITE_US, Math.max(0, this.dueUs - this.settlingWrittenUs));
+    libc().ppoll(this.pollBuf, this.pollDevices.length + POLL_FIRST_DEVICE, timespec(this.settleBuf, waitUs));
+    if (this.stages) this.wokeUs = monotonicUs();
+    this.finishKey();
+  }
+
+  private readEvents(d: Device): void {
     const c = libc();
     const buf = this.readBuf;
     while (d.fd >= 0) {
@@ -1233,6 +1236,16 @@ export function createWakeFd(): number {
   const fd = c.eventfd(0, O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw new SyscallError('eventfd', c.errno());
   return fd;
+}
+
+/** Writes `us` as a struct timespec into `buf` (16 bytes) and returns it. */
+function timespec(buf: Buffer, us: number): Buffer {
+  const sec = Math.floor(us / 1_000_000);
+  buf.writeUInt32LE(sec >>> 0, 0);
+  buf.writeUInt32LE(0, 4);
+  buf.writeUInt32LE((us - sec * 1_000_000) * 1000, 8);
+  buf.writeUInt32LE(0, 12);
+  return buf;
 }
 
 const ONE = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
