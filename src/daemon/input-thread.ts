@@ -111,12 +111,16 @@ class EngineHost implements KeyProcessor {
   private deviceSettings: Record<string, DeviceSetting>;
   /** the layers last reported (null: report the next state whatever it is) */
   private shownLayers: { modifiers: number[]; locks: number[] } | null = null;
-  private readonly physicalDown = new Set<number>();
+  /** 1 for each key code physically down (on any device) */
+  private readonly physicalDown = new Uint8Array(KEY_CODE_LIMIT);
   /**
    * Per device id, how each held key goes: through the engine, or out unmapped (its device was
    * disabled); 0 when not held. Indexed by key code (evdev codes are below KEY_CODE_LIMIT).
    */
   private readonly routes = new Map<string, Uint8Array>();
+  /** the last device's routes: keys come in runs from one keyboard (no map lookup for those) */
+  private routesDevice = '';
+  private routesOfDevice: Uint8Array | null = null;
   private chord: number[] = [];
   readonly total = createHistogram();
   window = createHistogram();
@@ -179,8 +183,8 @@ class EngineHost implements KeyProcessor {
 
   process(input: KeyInput): OutputEvent[] {
     this.lastPassedThrough = false;
-    if (input.action === 'press') this.physicalDown.add(input.key);
-    else if (input.action === 'release') this.physicalDown.delete(input.key);
+    if (input.action === 'press') this.physicalDown[input.key] = 1;
+    else if (input.action === 'release') this.physicalDown[input.key] = 0;
     if (input.action === 'press' && this.chordDown()) {
       send({ t: 'emergency', keys: this.chord.map(keyName) });
       this.onEmergency();
@@ -190,8 +194,13 @@ class EngineHost implements KeyProcessor {
     // A key's release and repeats go the way its press went (a second press without a release,
     // too), even when its device was enabled or disabled in between: the other way would leave
     // an output key down for good. Without a press seen, the engine ignores them.
-    let routes = this.routes.get(input.device);
-    if (!routes) this.routes.set(input.device, (routes = new Uint8Array(KEY_CODE_LIMIT)));
+    let routes = this.routesOfDevice;
+    if (routes === null || input.device !== this.routesDevice) {
+      routes = this.routes.get(input.device) ?? new Uint8Array(KEY_CODE_LIMIT);
+      this.routes.set(input.device, routes);
+      this.routesDevice = input.device;
+      this.routesOfDevice = routes;
+    }
     let route = routes[input.key];
     if (route === 0 && input.action === 'press') {
       route = !this.suspended && this.isDeviceEnabled(input.device) ? ROUTE_ENGINE : ROUTE_RAW;
@@ -205,7 +214,7 @@ class EngineHost implements KeyProcessor {
   /** Every key of the emergency chord is physically down. */
   private chordDown(): boolean {
     if (this.chord.length === 0) return false;
-    for (const k of this.chord) if (!this.physicalDown.has(k)) return false;
+    for (let i = 0; i < this.chord.length; i++) if (this.physicalDown[this.chord[i]] !== 1) return false;
     return true;
   }
 

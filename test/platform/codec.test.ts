@@ -14,6 +14,7 @@ import {
   deviceId,
   encodeEvent,
   encodeReport,
+  EventBuffer,
   eventTimeUs,
   isOwnDevice,
   parseKernelBitmap,
@@ -127,11 +128,12 @@ test('an output report is every event plus one SYN_REPORT, in a single buffer', 
     { key: 30, action: 'repeat' as const, timeUs: 6 },
     { key: 30, action: 'release' as const, timeUs: 7 },
   ];
-  const buf = Buffer.alloc(reportSize(events.length));
+  const buf = new EventBuffer(events.length + 1);
+  assert.equal(buf.bytes.length, reportSize(events.length));
   const len = encodeReport(buf, events, false);
   assert.equal(len, 5 * 24);
   assert.deepEqual(
-    decodeEvents(buf, len).map((e) => [e.type, e.code, e.value, e.timeUs]),
+    decodeEvents(buf.bytes, len).map((e) => [e.type, e.code, e.value, e.timeUs]),
     [
       [C.EV_KEY, 42, 1, 0],
       [C.EV_KEY, 30, 1, 0],
@@ -143,11 +145,31 @@ test('an output report is every event plus one SYN_REPORT, in a single buffer', 
   // With kernel auto-repeat on the output device the engine's repeats are not written.
   const skipped = encodeReport(buf, events, true);
   assert.deepEqual(
-    decodeEvents(buf, skipped).map((e) => e.value),
+    decodeEvents(buf.bytes, skipped).map((e) => e.value),
     [1, 1, 0, 0],
   );
   assert.equal(encodeReport(buf, [{ key: 30, action: 'repeat', timeUs: 0 }], true), 0, 'nothing to write');
   assert.equal(encodeReport(buf, [], false), 0);
+});
+
+test('an EventBuffer reads and writes the kernel layout that the Buffer accessors do', () => {
+  const bytes = Buffer.alloc(C.INPUT_EVENT_SIZE * 2);
+  const off = encodeEvent(bytes, 0, C.EV_KEY, 0x2ff, 2, 1_795_739_549_354_138);
+  encodeEvent(bytes, off, C.EV_REL, C.REL_X, -70_000, 4_294_967_296_000_001); // tv_sec above 2^32
+  const buf = EventBuffer.copyOf(Buffer.concat([Buffer.alloc(3), bytes]).subarray(3)); // unaligned source
+  assert.equal(buf.capacity, 2);
+  assert.deepEqual(
+    [0, 1].map((i) => [buf.timeUs(i), buf.type(i), buf.code(i), buf.value(i)]),
+    [
+      [1_795_739_549_354_138, C.EV_KEY, 0x2ff, 2],
+      [4_294_967_296_000_001, C.EV_REL, C.REL_X, -70_000],
+    ],
+  );
+  // set() writes what encodeEvent() writes for a uinput event (time zero), over what was there
+  buf.set(1, C.EV_KEY, 30, 1);
+  encodeEvent(bytes, C.INPUT_EVENT_SIZE, C.EV_KEY, 30, 1);
+  assert.deepEqual(buf.bytes, bytes);
+  assert.equal(EventBuffer.copyOf(Buffer.alloc(30)).capacity, 1, 'a partial event is not one');
 });
 
 test('device id: vendor:product plus 8 hex of sha256(name + phys), stable and distinct', () => {

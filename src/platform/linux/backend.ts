@@ -26,6 +26,7 @@ import {
   eventTimeUs,
   encodeEvent,
   encodeReport,
+  EventBuffer,
   isPointerOutput,
   hasAbsoluteAxes,
   reportSize,
@@ -240,10 +241,12 @@ export class LinuxBackend implements InputBackend {
   private stopWaiters: (() => void)[] = [];
   private pollDirty = true;
   private pollBuf = Buffer.alloc(0);
+  /** pollBuf as shorts: entry i's revents is [i * 4 + 3] (a read without Buffer's checked call) */
+  private pollShorts = new Int16Array(0);
   private pollDevices: Device[] = [];
   private readonly timeoutBuf = Buffer.alloc(16);
-  private readonly readBuf = Buffer.alloc(READ_EVENTS * INPUT_EVENT_SIZE);
-  private writeBuf = Buffer.alloc(reportSize(16));
+  private readonly readBuf = new EventBuffer(READ_EVENTS);
+  private writeBuf = new EventBuffer(16);
   /** KEYRX_STAGE_PROFILE: the wake-up and read times of the key being handled */
   private readonly stages: StageProfile | null;
   private wokeUs = 0;
@@ -405,7 +408,7 @@ export class LinuxBackend implements InputBackend {
         }
         this.iteration();
         hooks.afterIteration?.();
-        if (this.pollBuf.readInt16LE(6) & POLLIN) {
+        if (this.revents(0) & POLLIN) {
           while (c.read(this.wake, this.wakeBuf, 8) > 0);
           hooks.onWake?.();
         }
@@ -477,7 +480,10 @@ export class LinuxBackend implements InputBackend {
   private rebuildPoll(): void {
     this.pollDevices = [...this.byPath.values()].filter((d) => d.state === 'grabbed' && d.fd >= 0);
     const count = this.pollDevices.length + POLL_FIRST_DEVICE;
-    if (this.pollBuf.length !== count * 8) this.pollBuf = Buffer.alloc(count * 8);
+    if (this.pollBuf.length !== count * 8) {
+      this.pollBuf = Buffer.alloc(count * 8); // its own ArrayBuffer, offset 0
+      this.pollShorts = new Int16Array(this.pollBuf.buffer, this.pollBuf.byteOffset, count * 4);
+    }
     // struct pollfd { int fd; short events; short revents; }; a negative fd is ignored by poll.
     const set = (i: number, fd: number): void => {
       this.pollBuf.writeInt32LE(fd, i * 8);
@@ -490,6 +496,11 @@ export class LinuxBackend implements InputBackend {
     set(2, this.output && this.output.readable ? this.output.fd : -1);
     for (let i = 0; i < this.pollDevices.length; i++) set(i + POLL_FIRST_DEVICE, this.pollDevices[i].fd);
     this.pollDirty = false;
+  }
+
+  /** What ppoll returned for poll entry i (0 the wake fd, 1 hotplug, 2 the output, then devices). */
+  private revents(i: number): number {
+    return this.pollShorts[i * 4 + 3];
   }
 
   /** Timespec for ppoll: the earliest of the engine deadline, a rescan and a pending grab check. */
@@ -509,7 +520,7 @@ export class LinuxBackend implements InputBackend {
     if (!processor) return;
     // Devices first: an event stamped before a deadline must reach the engine before tick().
     for (let i = 0; i < this.pollDevices.length; i++) {
-      const revents = this.pollBuf.readInt16LE((i + POLL_FIRST_DEVICE) * 8 + 6);
+      const revents = this.revents(i + POLL_FIRST_DEVICE);
       if (revents === 0) continue;
       const d = this.pollDevices[i];
       if (d.fd < 0) continue; // removed earlier in this iteration
@@ -534,8 +545,8 @@ export class LinuxBackend implements InputBackend {
         if (outputs.length > 0) this.writeOutputs(outputs);
       }
     }
-    if (this.pollBuf.readInt16LE(2 * 8 + 6) & POLLIN) this.readLeds();
-    if (this.watch && this.pollBuf.readInt16LE(8 + 6) & POLLIN && this.watch.drain()) {
+    if (this.revents(2) & POLLIN) this.readLeds();
+    if (this.watch && this.revents(1) & POLLIN && this.watch.drain()) {
       // Debounce: a plug produces several records (create, attrib) within a few ms.
       this.rescanDueUs = now + (this.opts.hotplugDebounceMs ?? DEFAULT_DEBOUNCE_MS) * 1000;
       this.watchTriggered = true;
@@ -564,7 +575,7 @@ export class LinuxBackend implements InputBackend {
 
   private readEvents(d: Device): void {
     const c = libc();
-    const buf = this.readBuf;
+    const buf = this.readBuf.bytes;
     while (d.fd >= 0) {
       const n = c.read(d.fd, buf, buf.length);
       if (n < 0) {
@@ -580,18 +591,19 @@ export class LinuxBackend implements InputBackend {
       }
       if (n === 0) return;
       if (this.stages) this.readUs = monotonicUs();
-      for (let off = 0; off + INPUT_EVENT_SIZE <= n && d.fd >= 0; off += INPUT_EVENT_SIZE)
-        this.handleEvent(d, buf, off);
+      const count = Math.floor(n / INPUT_EVENT_SIZE);
+      for (let i = 0; i < count && d.fd >= 0; i++) this.handleEvent(d, this.readBuf, i);
       if (n < buf.length) return;
     }
   }
 
-  private handleEvent(d: Device, buf: Buffer, off: number): void {
+  /** Event i of `buf` (what readEvents() just read, or a grab's queue). */
+  private handleEvent(d: Device, buf: EventBuffer, i: number): void {
     // Queued before the grab (including a SYN_DROPPED of the wait): the desktop got those.
-    const timeUs = eventTimeUs(buf, off);
+    const timeUs = buf.timeUs(i);
     if (timeUs < d.grabbedAtUs) return;
-    const type = buf.readUInt16LE(off + 16);
-    const code = buf.readUInt16LE(off + 18);
+    const type = buf.type(i);
+    const code = buf.code(i);
     if (type === EV_SYN) {
       if (code === SYN_DROPPED) {
         d.dropping = true;
@@ -607,7 +619,7 @@ export class LinuxBackend implements InputBackend {
       return;
     }
     if (d.dropping) return;
-    const value = buf.readInt32LE(off + 20);
+    const value = buf.value(i);
     if (d.forwardPointer && (type === EV_REL || (type === EV_KEY && isMouseButton(code)))) {
       if (type === EV_KEY) trackKey(d.down, code, value);
       this.queuePointer(d, type, code, value);
@@ -656,21 +668,21 @@ export class LinuxBackend implements InputBackend {
   private writeOutputs(events: readonly OutputEvent[]): void {
     const output = this.output;
     if (!output) return;
-    const size = reportSize(events.length);
-    if (this.writeBuf.length < size) this.writeBuf = Buffer.alloc(size * 2);
+    if (this.writeBuf.capacity < events.length + 1) this.writeBuf = new EventBuffer((events.length + 1) * 2);
     let pointer = false;
-    for (const e of events) if (isPointerOutput(e)) pointer = true;
+    for (let i = 0; i < events.length; i++) if (isPointerOutput(events[i])) pointer = true;
     // mouse keys: buttons and motion on keyrx's pointer device, in their own report
     if (pointer) this.writePointer(events);
     const length = encodeReport(this.writeBuf, events, this.skipRepeats);
     if (length > 0)
       try {
-        output.write(this.writeBuf, length);
+        output.write(this.writeBuf.bytes, length);
       } catch (err) {
         this.processor?.error('output-write-failed', (err as Error).message);
         return;
       }
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
       if (e.action === 'press') this.outputDown[e.key >> 3] |= 1 << (e.key & 7);
       else if (e.action === 'release') this.outputDown[e.key >> 3] &= ~(1 << (e.key & 7));
     }
@@ -683,7 +695,7 @@ export class LinuxBackend implements InputBackend {
     const length = encodeReport(this.writeBuf, events, this.skipRepeats, 'pointer');
     if (length === 0) return;
     try {
-      out.write(this.writeBuf, length);
+      out.write(this.writeBuf.bytes, length);
     } catch (err) {
       this.processor?.error('output-write-failed', `pointer: ${(err as Error).message}`);
     }
@@ -703,19 +715,20 @@ export class LinuxBackend implements InputBackend {
     const buf = this.readBuf;
     let changed = false;
     for (;;) {
-      const n = c.read(out.fd, buf, buf.length);
+      const n = c.read(out.fd, buf.bytes, buf.bytes.length);
       if (n <= 0) break;
-      for (let off = 0; off + INPUT_EVENT_SIZE <= n; off += INPUT_EVENT_SIZE) {
-        if (buf.readUInt16LE(off + 16) !== EV_LED) continue;
+      const count = Math.floor(n / INPUT_EVENT_SIZE);
+      for (let i = 0; i < count; i++) {
+        if (buf.type(i) !== EV_LED) continue;
         this.ledKnown = true;
-        const code = buf.readUInt16LE(off + 18);
-        const value = buf.readInt32LE(off + 20) ? 1 : 0;
+        const code = buf.code(i);
+        const value = buf.value(i) ? 1 : 0;
         if (code < LED_COUNT && this.ledState[code] !== value) {
           this.ledState[code] = value;
           changed = true;
         }
       }
-      if (n < buf.length) break;
+      if (n < buf.bytes.length) break;
     }
     if (changed) this.mirrorLeds();
   }
@@ -1019,8 +1032,8 @@ export class LinuxBackend implements InputBackend {
     this.opts.log?.(`grabbed ${d.desc.name}`, { id: d.desc.id, path: d.probe.path });
     this.announce(d);
     // Events after the grab go to the engine (handleEvent skips the ones stamped before it).
-    for (let off = 0; off + INPUT_EVENT_SIZE <= queued.length && d.fd >= 0; off += INPUT_EVENT_SIZE)
-      this.handleEvent(d, queued, off);
+    const events = EventBuffer.copyOf(queued);
+    for (let i = 0; i < events.capacity && d.fd >= 0; i++) this.handleEvent(d, events, i);
     if (d.fd >= 0) this.readDevice(d);
   }
 

@@ -97,32 +97,91 @@ export function reportSize(eventCount: number): number {
 }
 
 /**
- * Encodes output events followed by one SYN_REPORT into `buf` (which must hold
- * reportSize(events.length) bytes) and returns the byte length; 0 when nothing is to be written.
- * `skipRepeats`: drop repeat events (the output device auto-repeats in the kernel).
+ * input_events in one buffer, read and written by index through fixed typed views. The key path
+ * uses it instead of Buffer's accessors: those are a checked call per field (seven to encode one
+ * event), and a call is what costs most on a cache that went cold while the thread slept (under
+ * emulation, tens of µs per key). input_event is in the machine's byte order, as typed arrays are.
  */
+export class EventBuffer {
+  /** what read() fills and write() sends */
+  readonly bytes: Buffer;
+  /** how many events it holds */
+  readonly capacity: number;
+  private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly u16: Uint16Array;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.bytes = Buffer.alloc(capacity * INPUT_EVENT_SIZE); // its own ArrayBuffer, offset 0
+    this.i32 = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, capacity * 6);
+    this.u32 = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, capacity * 6);
+    this.u16 = new Uint16Array(this.bytes.buffer, this.bytes.byteOffset, capacity * 12);
+  }
+
+  /** The whole input_events in `bytes`, copied (a Buffer's offset need not suit the views). */
+  static copyOf(bytes: Uint8Array): EventBuffer {
+    const buf = new EventBuffer(Math.floor(bytes.length / INPUT_EVENT_SIZE));
+    buf.bytes.set(bytes.subarray(0, buf.bytes.length));
+    return buf;
+  }
+
+  /** Event i's time in µs (tv_sec and tv_usec are int64, read as two halves: no BigInt). */
+  timeUs(i: number): number {
+    const w = i * 6;
+    const sec = this.i32[w + 1] * 0x1_0000_0000 + this.u32[w];
+    return sec * 1_000_000 + this.i32[w + 3] * 0x1_0000_0000 + this.u32[w + 2];
+  }
+
+  type(i: number): number {
+    return this.u16[i * 12 + 8];
+  }
+
+  code(i: number): number {
+    return this.u16[i * 12 + 9];
+  }
+
+  value(i: number): number {
+    return this.i32[i * 6 + 5];
+  }
+
+  /** Sets event i, its time zero (uinput stamps what is written). */
+  set(i: number, type: number, code: number, value: number): void {
+    const w = i * 6;
+    this.i32[w] = 0;
+    this.i32[w + 1] = 0;
+    this.i32[w + 2] = 0;
+    this.i32[w + 3] = 0;
+    this.u16[i * 12 + 8] = type;
+    this.u16[i * 12 + 9] = code;
+    this.i32[w + 5] = value;
+  }
+}
+
 /**
- * One report (events + SYN_REPORT) for a device: the keyboard gets the keys, the pointer the
- * mouse buttons and the motion (EV_REL). Returns the length, 0 when nothing is for this device.
+ * One report for a device into `buf`: its events, then a SYN_REPORT; the keyboard gets the keys,
+ * the pointer the mouse buttons and the motion (EV_REL). `buf` must hold events.length + 1 events.
+ * `skipRepeats`: drop repeat events (the output device auto-repeats in the kernel). Returns the
+ * byte length, 0 when nothing is for this device.
  */
 export function encodeReport(
-  buf: Buffer,
+  buf: EventBuffer,
   events: readonly OutputEvent[],
   skipRepeats: boolean,
   device: 'keyboard' | 'pointer' = 'keyboard',
 ): number {
-  let off = 0;
+  const pointer = device === 'pointer';
+  let n = 0;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     if (skipRepeats && e.action === 'repeat') continue;
-    if (isPointerOutput(e) !== (device === 'pointer')) continue;
-    off =
-      e.action === 'move'
-        ? encodeEvent(buf, off, EV_REL, e.key, e.value ?? 0)
-        : encodeEvent(buf, off, EV_KEY, e.key, keyValue(e.action));
+    if (isPointerOutput(e) !== pointer) continue;
+    if (e.action === 'move') buf.set(n++, EV_REL, e.key, e.value ?? 0);
+    else buf.set(n++, EV_KEY, e.key, keyValue(e.action));
   }
-  if (off === 0) return 0;
-  return encodeEvent(buf, off, EV_SYN, SYN_REPORT, 0);
+  if (n === 0) return 0;
+  buf.set(n++, EV_SYN, SYN_REPORT, 0);
+  return n * INPUT_EVENT_SIZE;
 }
 
 /** Mouse-key output (a mouse button or motion) goes to keyrx's pointer device. */
