@@ -80,9 +80,10 @@ test('the start-up to idle, the node floor and keyrx over it are parsed and summ
   assert.equal(p50Goal?.value, '5.00×');
 });
 
-test('the report shows the idle times, the node floor and the stage profile', () => {
-  const parsed = parseSerialLog(LOG);
-  const result = {
+/** The saved result of a boot whose serial log was `log` (everything around it made up). */
+function resultOf(log: string, order: string[], baseline?: PeerResult['settings']['baseline']): PeerResult {
+  const parsed = parseSerialLog(log);
+  return {
     version: 1,
     kind: 'peer',
     startedAt: '2026-12-07T00:00:00.000Z',
@@ -94,12 +95,13 @@ test('the report shows the idle times, the node floor and the stage profile', ()
       paceUs: 3000,
       warmup: 5,
       holdUs: 20000,
-      order: ['keyd', 'nodefloor', 'keyrx', 'keyrxstages'],
+      order,
       smp: 1,
       memMiB: 1024,
       accel: 'tcg',
       timeoutS: 600,
       runTimeoutS: 300,
+      ...(baseline ? { baseline } : {}),
     },
     host: {
       node: 'v20',
@@ -130,7 +132,10 @@ test('the report shows the idle times, the node floor and the stage profile', ()
     summary: summarize(parsed),
     problems: [],
   } satisfies PeerResult;
-  const md = renderMarkdown(result);
+}
+
+test('the report shows the idle times, the node floor and the stage profile', () => {
+  const md = renderMarkdown(resultOf(LOG, ['keyd', 'nodefloor', 'keyrx', 'keyrxstages']));
   assert.match(md, /\| node floor A→B \(bare node \+ koffi loop\) \| 1 \| 20 \|/);
   assert.match(md, /\| node floor\/keyd A→B \| 2\.00× \|/);
   assert.match(md, /keyrx against the node floor .*A→B p50 2\.50×, p99 2\.50×; tap-hold tap p50 2\.00×/);
@@ -139,4 +144,35 @@ test('the report shows the idle times, the node floor and the stage profile', ()
   assert.match(md, /## Stage profile[\s\S]*keyrxstages-4:[\s\S]*read→engine {5}p50 400/);
   // in the start-up timeline the stage summary is one table row, its first line
   assert.match(md, /\| keyrxstages-4 \| \+0\.90 \| input stages over 60 keys \(µs\): \|\n/);
+});
+
+test('--baseline: keyrx is set against its build at the baseline commit, run in the same boot', () => {
+  const log = [
+    'KB-INFO init uptime=3.20s kernel=6.1.0-28-amd64 cpus=1',
+    'KB-INFO taps=20 pace_us=3000 warmup=5 hold_us=20000 runtimeout=300s order: keyd keyrxbase keyrx',
+    ...runLines('keyd', 1, 300, 800),
+    ...runLines('keyrxbase', 2, 1600, 2500),
+    ...runLines('keyrx', 3, 1200, 2000),
+    'KB-DONE uptime=60.00s',
+  ].join('\n');
+  const result = resultOf(log, ['keyd', 'keyrxbase', 'keyrx'], {
+    ref: 'HEAD~2',
+    commit: '6253047aa7d2c1b0f1e0d9c8b7a6f5e4d3c2b1a0',
+  });
+  const s = result.summary;
+  // the baseline is its own remapper: not pooled with keyrx, and not in the goals' ratios
+  assert.equal(s.pooled['keyrx/remap'].read.p50, 1200);
+  assert.equal(s.pooled['keyrxbase/remap'].read.p50, 1600);
+  assert.deepEqual(s.overBaseline, [
+    { phase: 'remap', p50: 0.75, p99: 0.75 },
+    { phase: 'taphold', p50: 0.8, p99: 0.8 },
+  ]);
+  assert.equal(s.goals.find((g) => g.text.startsWith('keyrx/keyd A→B p50'))?.value, '4.00×');
+  const md = renderMarkdown(result);
+  assert.match(md, /\| keyrx at the baseline commit A→B \| 1 \| 20 \|/);
+  assert.match(md, /\| keyrx baseline\/keyd A→B \| 5\.33× \|/);
+  assert.match(
+    md,
+    /keyrx against its baseline \(keyrxbase: the build of `HEAD~2`, 6253047, in the same boot; below 1× is faster now\): A→B p50 0\.75×, p99 0\.75×; tap-hold tap p50 0\.80×/,
+  );
 });

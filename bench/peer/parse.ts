@@ -11,9 +11,17 @@
 
 import { median } from '../suite/figures.ts';
 
-export type Who = 'floor' | 'keyd' | 'keyrx' | 'keyrxfifo' | 'keyrxstages' | 'nodefloor';
+export type Who = 'floor' | 'keyd' | 'keyrx' | 'keyrxfifo' | 'keyrxstages' | 'nodefloor' | 'keyrxbase';
 export type PhaseName = 'floor' | 'remap' | 'taphold';
-export const WHO: readonly Who[] = ['floor', 'keyd', 'keyrx', 'keyrxfifo', 'keyrxstages', 'nodefloor'];
+export const WHO: readonly Who[] = [
+  'floor',
+  'keyd',
+  'keyrx',
+  'keyrxfifo',
+  'keyrxstages',
+  'nodefloor',
+  'keyrxbase',
+];
 
 export interface PhaseData {
   /** write() → read() of the expected output event, µs, in the order measured */
@@ -297,7 +305,7 @@ export interface Summary {
   /** "keyrx/remap" → the pooled statistics of every keyrx run's remap phase */
   pooled: Record<string, PhaseStats>;
   perRun: { label: string; who: Who; phase: PhaseName; stats: PhaseStats }[];
-  /** keyrx (keyrxfifo, nodefloor) ÷ keyd, pooled, read latency */
+  /** keyrx (keyrxfifo, nodefloor, keyrxbase) ÷ keyd, pooled, read latency */
   ratios: { who: Who; phase: 'remap' | 'taphold'; read: Ratio; kernel: Ratio }[];
   /** (x p − floor p) ÷ (keyd p − floor p): the part each remapper adds to the kernel's own path */
   aboveFloor: {
@@ -308,6 +316,8 @@ export interface Summary {
   }[];
   /** keyrx ÷ the node floor (a bare node + koffi loop, no keyrx code), pooled: what keyrx's own code adds */
   overNodeFloor: { phase: 'remap' | 'taphold'; p50: number; p99: number }[];
+  /** keyrx ÷ keyrx at the baseline commit (--baseline), pooled: what the change since then did */
+  overBaseline: { phase: 'remap' | 'taphold'; p50: number; p99: number }[];
   /** keyd run i → the keyrx run right after it (drift control) */
   pairs: { keyd: string; keyrx: string; phase: 'remap' | 'taphold'; p50: number; p99: number }[];
   startup: {
@@ -353,7 +363,7 @@ export function summarize(parsed: ParsedLog): Summary {
   const ratios: Summary['ratios'] = [];
   const aboveFloor: Summary['aboveFloor'] = [];
   const floor = pooled['floor/floor'];
-  for (const who of ['keyrx', 'keyrxfifo', 'nodefloor'] as const)
+  for (const who of ['keyrx', 'keyrxfifo', 'nodefloor', 'keyrxbase'] as const)
     for (const phase of ['remap', 'taphold'] as const) {
       const a = pooled[`${who}/${phase}`];
       const b = pooled[`keyd/${phase}`];
@@ -370,12 +380,14 @@ export function summarize(parsed: ParsedLog): Summary {
       }
     }
 
-  const overNodeFloor: Summary['overNodeFloor'] = [];
-  for (const phase of ['remap', 'taphold'] as const) {
-    const a = pooled[`keyrx/${phase}`];
-    const b = pooled[`nodefloor/${phase}`];
-    if (a && b) overNodeFloor.push({ phase, p50: a.read.p50 / b.read.p50, p99: a.read.p99 / b.read.p99 });
-  }
+  const keyrxOver = (other: Who): Summary['overNodeFloor'] =>
+    (['remap', 'taphold'] as const).flatMap((phase) => {
+      const a = pooled[`keyrx/${phase}`];
+      const b = pooled[`${other}/${phase}`];
+      return a && b ? [{ phase, p50: a.read.p50 / b.read.p50, p99: a.read.p99 / b.read.p99 }] : [];
+    });
+  const overNodeFloor = keyrxOver('nodefloor');
+  const overBaseline = keyrxOver('keyrxbase');
 
   const pairs: Summary['pairs'] = [];
   for (let i = 0; i + 1 < parsed.runs.length; i++) {
@@ -454,6 +466,7 @@ export function summarize(parsed: ParsedLog): Summary {
     ratios,
     aboveFloor,
     overNodeFloor,
+    overBaseline,
     pairs,
     startup: { runs: startRuns, median: med, liveRatio, outputRatio, unmapped, ungrabbed },
     goals,

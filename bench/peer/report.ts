@@ -15,6 +15,8 @@ export interface PeerSettings {
   accel: 'kvm' | 'tcg';
   timeoutS: number;
   runTimeoutS: number;
+  /** --baseline: the commit the keyrxbase entries run (its build, packed as /app-base) */
+  baseline?: { ref: string; commit: string };
 }
 
 export interface PeerResult {
@@ -66,11 +68,13 @@ const LABEL: Record<string, string> = {
   'keyrxfifo/remap': 'keyrx SCHED_FIFO A→B',
   'keyrxstages/remap': 'keyrx with the stage profile A→B',
   'nodefloor/remap': 'node floor A→B (bare node + koffi loop)',
+  'keyrxbase/remap': 'keyrx at the baseline commit A→B',
   'keyd/taphold': 'keyd tap-hold tap',
   'keyrx/taphold': 'keyrx tap-hold tap',
   'keyrxfifo/taphold': 'keyrx SCHED_FIFO tap-hold tap',
   'keyrxstages/taphold': 'keyrx with the stage profile tap-hold tap',
   'nodefloor/taphold': 'node floor CapsLock release → Escape',
+  'keyrxbase/taphold': 'keyrx at the baseline commit tap-hold tap',
 };
 const POOLED_ORDER = [
   'floor/floor',
@@ -79,16 +83,19 @@ const POOLED_ORDER = [
   'keyrxfifo/remap',
   'keyrxstages/remap',
   'nodefloor/remap',
+  'keyrxbase/remap',
   'keyd/taphold',
   'keyrx/taphold',
   'keyrxfifo/taphold',
   'keyrxstages/taphold',
   'nodefloor/taphold',
+  'keyrxbase/taphold',
 ];
 const WHO_NAME: Partial<Record<Who, string>> = {
   keyrxfifo: 'keyrx SCHED_FIFO',
   keyrxstages: 'keyrx with the stage profile',
   nodefloor: 'node floor',
+  keyrxbase: 'keyrx baseline',
 };
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
@@ -212,6 +219,15 @@ export function renderMarkdown(r: PeerResult): string {
         '.',
       '',
     );
+  if (s.overBaseline.length > 0)
+    out.push(
+      `keyrx against its baseline (keyrxbase: the build of ${r.settings.baseline ? `\`${r.settings.baseline.ref}\`, ${r.settings.baseline.commit.slice(0, 7)}` : 'the baseline commit'}, in the same boot; below 1× is faster now): ` +
+        s.overBaseline
+          .map((o) => `${o.phase === 'remap' ? 'A→B' : 'tap-hold tap'} p50 ${x2(o.p50)}, p99 ${x2(o.p99)}`)
+          .join('; ') +
+        '.',
+      '',
+    );
   if (s.pairs.length > 0)
     out.push(
       'Adjacent pairs (keyd run → the keyrx run right after it; drift control):',
@@ -282,7 +298,7 @@ export function renderMarkdown(r: PeerResult): string {
     '',
   );
   const med = s.startup.median;
-  const medLine = (['keyd', 'keyrx', 'keyrxfifo', 'keyrxstages', 'nodefloor'] as Who[])
+  const medLine = (['keyd', 'keyrx', 'keyrxfifo', 'keyrxstages', 'nodefloor', 'keyrxbase'] as Who[])
     .filter((w) => med[w])
     .map(
       (w) =>

@@ -8,7 +8,8 @@
  * 2. builds keyd (`CFLAGS=-static make`, cached by the tarball's hash) and kbench (`gcc -static`,
  *    cached by its source's hash) under $KEYRX_VM_CACHE/peer, and packs the bench cpio;
  * 3. boots qemu (KVM when usable, else TCG) with rdinit=/bench/init, which runs kbench once per
- *    entry of ORDER (floor, keyd, keyrx, keyrxfifo, keyrxstages, nodefloor) and prints KB-* lines on the serial console;
+ *    entry of ORDER (floor, keyd, keyrx, keyrxfifo, keyrxstages, nodefloor, keyrxbase) and prints KB-* lines on
+ *    the serial console; with --baseline, the commit's build is packed as /app-base (keyrxbase runs it);
  * 4. parses the log (parse.ts), prints the Markdown report (report.ts) and saves
  *    bench/results/peer-<ISO time>.json (+ .serial.log), peer-latest.json and peer-latest.md.
  *
@@ -19,8 +20,11 @@
  *   npm run bench:peer                         ORDER floor,keyd,keyrx,keyd,keyrx,keyd,keyrx,floor, 1000 taps (~5 min TCG)
  *   npm run bench:peer -- --quick              300 taps, ORDER floor,keyd,keyrx,keyd,keyrx
  *   npm run bench:peer -- --order floor,keyd,keyrx,keyrxfifo --taps 500
+ *   npm run bench:peer -- --baseline HEAD~3    keyrx as it is against keyrx at a commit, in the same boot
+ *                                              (ORDER floor,keyd,keyrxbase,keyrx,keyd,keyrx,keyrxbase; with
+ *                                              --quick or --order as given: keyrxbase is the commit's build)
  *   npm run bench:peer -- --from-log FILE      re-summarize a saved serial log (no build, no boot, nothing saved)
- * Options (and environment): --taps (TAPS), --order (ORDER), --smp (SMP, 1), --mem (MEM, 1024 MiB),
+ * Options (and environment): --taps (TAPS), --order (ORDER), --baseline (BASELINE), --smp (SMP, 1), --mem (MEM, 1024 MiB),
  * --accel kvm|tcg (ACCEL), --timeout s (TIMEOUT, qemu as a whole), --pace us (PACE, 3000),
  * --hold us (HOLD, 20000), --warm n (WARM, 200), --out dir (bench/results), --keep-work.
  */
@@ -39,6 +43,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, platform, tmpdir } from 'node:os';
@@ -53,6 +58,9 @@ const KEYD_TARBALL = join(ROOT, 'bench/peers/keyd-src.tar.gz');
 export const KEYD_COMMIT = 'f564288ac2b19d2305a5b39023c474805ff8fce5';
 const FULL_ORDER = 'floor,keyd,keyrx,nodefloor,keyd,keyrx,nodefloor,keyd,keyrx,keyrxstages,floor';
 const QUICK_ORDER = 'floor,keyd,keyrx,nodefloor,keyd,keyrx';
+/** --baseline without --order: each keyrx build twice, in both orders, around keyd */
+const BASELINE_ORDER = 'floor,keyd,keyrxbase,keyrx,keyd,keyrx,keyrxbase';
+const BASELINE_QUICK_ORDER = 'floor,keyd,keyrxbase,keyrx,keyrx,keyrxbase';
 
 const log = (line: string): void => console.error(`bench:peer: ${line}`);
 
@@ -74,6 +82,7 @@ function parse(argv: string[]): Args | 'help' {
       quick: { type: 'boolean', default: false },
       taps: { type: 'string' },
       order: { type: 'string' },
+      baseline: { type: 'string' },
       smp: { type: 'string' },
       mem: { type: 'string' },
       accel: { type: 'string' },
@@ -99,7 +108,15 @@ function parse(argv: string[]): Args | 'help' {
       throw new UsageError(`--${name} (${envName}) must be an integer ≥ ${min}, got '${text}'`);
     return n;
   };
-  const orderText = values.order ?? env.ORDER ?? (quick ? QUICK_ORDER : FULL_ORDER);
+  const baselineRef = values.baseline ?? env.BASELINE ?? null;
+  const defaultOrder = baselineRef
+    ? quick
+      ? BASELINE_QUICK_ORDER
+      : BASELINE_ORDER
+    : quick
+      ? QUICK_ORDER
+      : FULL_ORDER;
+  const orderText = values.order ?? env.ORDER ?? defaultOrder;
   const order = orderText
     .split(/[,\s]+/)
     .map((s) => s.trim())
@@ -107,6 +124,11 @@ function parse(argv: string[]): Args | 'help' {
   for (const who of order)
     if (!WHO.includes(who as Who)) throw new UsageError(`unknown ORDER entry '${who}' (${WHO.join(', ')})`);
   if (order.length === 0) throw new UsageError('ORDER is empty');
+  if (order.includes('keyrxbase') && !baselineRef)
+    throw new UsageError(
+      "ORDER entry 'keyrxbase' needs --baseline REF (BASELINE): the commit to measure against",
+    );
+  const baseline = baselineRef ? { ref: baselineRef, commit: resolveCommit(baselineRef) } : undefined;
   const taps = int('taps', values.taps, 'TAPS', quick ? 300 : 1000, 10);
   const accelText = values.accel ?? env.ACCEL ?? (kvmUsable() ? 'kvm' : 'tcg');
   if (accelText !== 'kvm' && accelText !== 'tcg')
@@ -126,8 +148,9 @@ function parse(argv: string[]): Args | 'help' {
     accel: accelText,
     timeoutS: int('timeout', values.timeout, 'TIMEOUT', 120 + order.length * runTimeoutS, 30),
     runTimeoutS,
+    ...(baseline ? { baseline } : {}),
   };
-  const envShown = ['TAPS', 'ORDER', 'SMP', 'MEM', 'ACCEL', 'TIMEOUT', 'PACE', 'HOLD', 'WARM']
+  const envShown = ['TAPS', 'ORDER', 'BASELINE', 'SMP', 'MEM', 'ACCEL', 'TIMEOUT', 'PACE', 'HOLD', 'WARM']
     .filter((k) => env[k])
     .map((k) => `${k}=${env[k]} `)
     .join('');
@@ -139,6 +162,17 @@ function parse(argv: string[]): Args | 'help' {
     keepWork: values['keep-work'] ?? false,
     command: `${envShown}npm run bench:peer${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
   };
+}
+
+/** A git ref → its full commit id; a usage error when it names none. */
+function resolveCommit(ref: string): string {
+  const r = spawnSync('git', ['-C', ROOT, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+    encoding: 'utf8',
+  });
+  const commit = r.status === 0 ? r.stdout.trim() : '';
+  if (!/^[0-9a-f]{40}$/.test(commit))
+    throw new UsageError(`--baseline '${ref}' names no commit of this repository`);
+  return commit;
 }
 
 function kvmUsable(): boolean {
@@ -242,8 +276,50 @@ function buildKbench(peerCache: string): string {
   return bin;
 }
 
-/** base + app + the bench cpio (/bench/…), concatenated: the kernel unpacks them in order. */
-function assembleInitrd(work: string, images: Images, kbench: string, keyd: string): string {
+/**
+ * keyrx at the baseline commit, compiled as test/vm/images.sh compiles the app (its src/ and
+ * test/vm/ from git, tsc with that commit's test/vm/tsconfig.json), cached by the commit: the
+ * dist folder of /app-base. Its node_modules are /app's (the dependencies as they are now).
+ */
+function buildBaseline(peerCache: string, commit: string): string {
+  const dir = join(peerCache, `base-${commit.slice(0, 16)}`);
+  const dist = join(dir, 'dist');
+  if (existsSync(join(dist, 'src/cli/main.js'))) return dist;
+  prune(peerCache, 'base-');
+  const src = join(dir, 'src-tree');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(src, { recursive: true });
+  const t = Date.now();
+  run('sh', [
+    '-c',
+    'git -C "$1" archive "$2" src test/vm package.json tsconfig.json | tar -x -C "$3"',
+    'sh',
+    ROOT,
+    commit,
+    src,
+  ]);
+  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules')); // types and packages for tsc
+  run(join(ROOT, 'node_modules/.bin/tsc'), [
+    '-p',
+    join(src, 'test/vm/tsconfig.json'),
+    '--outDir',
+    `${dist}.tmp`,
+  ]);
+  renameSync(`${dist}.tmp`, dist);
+  copyFileSync(join(src, 'package.json'), join(dir, 'package.json'));
+  rmSync(src, { recursive: true, force: true });
+  log(`baseline ${commit.slice(0, 7)} compiled in ${((Date.now() - t) / 1000).toFixed(1)} s: ${dist}`);
+  return dist;
+}
+
+/** base + app + the bench cpio (/bench/…, /app-base), concatenated: the kernel unpacks them in order. */
+function assembleInitrd(
+  work: string,
+  images: Images,
+  kbench: string,
+  keyd: string,
+  baselineDist: string | null,
+): string {
   const root = join(work, 'root');
   const bench = join(root, 'bench');
   mkdirSync(bench, { recursive: true });
@@ -254,6 +330,13 @@ function assembleInitrd(work: string, images: Images, kbench: string, keyd: stri
   copyFileSync(join(HERE, 'keyd.conf'), join(bench, 'keyd.conf'));
   copyFileSync(join(HERE, 'keyrx-bench.rhai'), join(bench, 'keyrx-bench.rhai'));
   copyFileSync(join(HERE, 'node-floor.mjs'), join(bench, 'node-floor.mjs'));
+  if (baselineDist) {
+    const base = join(root, 'app-base');
+    mkdirSync(base);
+    run('cp', ['-r', baselineDist, join(base, 'dist')]);
+    copyFileSync(join(baselineDist, '../package.json'), join(base, 'package.json'));
+    symlinkSync('../app/node_modules', join(base, 'node_modules'));
+  }
   const cpio = join(work, 'bench.cpio');
   run('sh', ['-c', 'cd "$1" && find . -print0 | cpio --null -o -H newc --quiet >"$2"', 'sh', root, cpio]);
   const initrd = join(work, 'initrd-peer.img');
@@ -465,7 +548,8 @@ async function main(): Promise<number> {
       keydSha = keyd.sha256;
       const kbench = buildKbench(cache);
       work = mkdtempSync(join(tmpdir(), 'keyrx-peer-'));
-      const initrd = assembleInitrd(work, images, kbench, keyd.path);
+      const baselineDist = s.baseline ? buildBaseline(cache, s.baseline.commit) : null;
+      const initrd = assembleInitrd(work, images, kbench, keyd.path, baselineDist);
       serialLog = join(work, 'serial.log');
       log(
         `booting ${images.KPKG} (${s.accel}, ${s.smp} vCPU, ${s.memMiB} MiB): taps=${s.taps} order=${s.order.join(',')}; app ${basename(images.APP)}`,
