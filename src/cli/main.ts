@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { KEYS } from '../core/index.ts';
+import { KEYS } from '../core/keys.ts'; // not the core's index: the daemon's start does without the rest
 import { colorFor } from './color.ts';
 import { CliError } from './errors.ts';
 import type { DaemonCliOptions } from './daemon-command.ts';

@@ -61,7 +61,7 @@ export async function chooseBackend(
     );
     return 'virtual';
   }
-  const { canUseLinuxBackend } = await import('../platform/linux/index.ts');
+  const { canUseLinuxBackend } = await import('../platform/linux/availability.ts');
   const available = await canUseLinuxBackend();
   if (available.ok) return 'linux';
   const why = `${available.reason}${available.fix ? `\nfix: ${available.fix}` : ''}`;
@@ -191,7 +191,7 @@ export async function startInputFirst(opts: {
     thread.on('message', backlog.collect);
     let wakeFd = -1;
     if (backend === 'linux') {
-      const { createWakeFd, signalWake } = await import('../platform/linux/index.ts');
+      const { createWakeFd, signalWake } = await import('../platform/linux/wake.ts');
       wakeFd = createWakeFd();
       thread.setWake(wakeFd, signalWake);
     }
@@ -242,6 +242,6 @@ export async function stopEarlyStart(early: EarlyStart): Promise<void> {
 async function stopThread(thread: InputThread, wakeFd: number): Promise<void> {
   await thread.shutdown().catch(() => undefined);
   if (wakeFd < 0) return;
-  const { closeWakeFd } = await import('../platform/linux/index.ts');
+  const { closeWakeFd } = await import('../platform/linux/wake.ts');
   closeWakeFd(wakeFd);
 }

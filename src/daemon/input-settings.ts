@@ -3,7 +3,7 @@
  * library (settings.ts builds the full schema from these): the daemon's start reads them before
  * anything heavy is loaded (input-first.ts).
  */
-import { ALL_KEY_NAMES } from '../core/index.ts';
+import { ALL_KEY_NAMES } from '../core/keys.ts'; // not the index: this loads in the daemon's early start
 
 export const EMERGENCY_CHORD = { default: ['LCtrl', 'Space', 'Escape'], minKeys: 2, maxKeys: 6 } as const;
 export const LATENCY_INTERVAL_MS = { default: 1_000, minimum: 100, maximum: 60_000 } as const;

@@ -7,15 +7,11 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Config, OutputEvent } from '../core/index.ts';
 import type { LedIndicator } from '../core/index.ts';
-import {
-  axisName,
-  Engine,
-  KEY_CODE_LIMIT,
-  keyName,
-  layerName,
-  LED_NAMES,
-  resolveKey,
-} from '../core/index.ts';
+// the core's modules this thread uses, not its index: the index loads the rest of the core too
+// (scripts, simulation, keyboard layouts …), which the thread would compile before going live
+import { layerName, LED_NAMES } from '../core/config.ts';
+import { Engine } from '../core/engine.ts';
+import { axisName, KEY_CODE_LIMIT, keyName, resolveKey } from '../core/keys.ts';
 import type { LinuxBackend, PipeBackend } from '../platform/linux/index.ts';
 import type { WindowsBackend } from '../platform/windows/backend.ts';
 import type { Tray } from '../platform/windows/tray.ts';
@@ -461,7 +457,8 @@ async function startVirtual(h: EngineHost): Promise<void> {
 }
 
 async function startLinux(h: EngineHost, wakeFd: number, pipes?: PipeBackend): Promise<void> {
-  const { LinuxBackend } = await import('../platform/linux/index.ts');
+  // the backend's module, not the index (which loads doctor and the availability checks too)
+  const { LinuxBackend } = await import('../platform/linux/backend.ts');
   const b = new LinuxBackend({
     wakeFd: wakeFd >= 0 ? wakeFd : undefined,
     log: (message, context) => send({ t: 'log', message, context }),

@@ -15,7 +15,9 @@
  * daemon then recompiles from source.
  */
 import type { Config } from '../core/index.ts';
-import { ConfigError, plural, validateConfig } from '../core/index.ts';
+// the modules, not the core's index: the daemon's early start decodes the cache before anything else loads
+import { ConfigError, validateConfig } from '../core/config.ts';
+import { plural } from '../core/plural.ts';
 import { sha256, toHex } from './sha256.ts';
 import { COMPILER_VERSION } from './version.ts';
 

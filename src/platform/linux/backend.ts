@@ -49,8 +49,6 @@ import {
   EV_SYN,
   INPUT_EVENT_SIZE,
   KEY_BITS_BYTES,
-  O_CLOEXEC,
-  O_NONBLOCK,
   OUTPUT_KEYBOARD_NAME,
   OUTPUT_POINTER_NAME,
   OWN_KEYBOARD_PRODUCT,
@@ -84,6 +82,7 @@ import {
 import { InputDirWatch } from './hotplug.ts';
 import { libc } from './libc.ts';
 import { StageProfile } from './stages.ts';
+import { createWakeFd } from './wake.ts';
 import { outputKeyboardKeys, POINTER_AXES, POINTER_BUTTONS, UinputDevice } from './uinput.ts';
 
 export interface LinuxBackendOptions {
@@ -1241,16 +1240,6 @@ function uinputUnavailable(err: unknown, uinputPath: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-// ---------------------------------------------------------------- wake fd
-
-/** An eventfd for waking the input loop from another thread (fds are process-wide). */
-export function createWakeFd(): number {
-  const c = libc();
-  const fd = c.eventfd(0, O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) throw new SyscallError('eventfd', c.errno());
-  return fd;
-}
-
 /** Writes `us` as a struct timespec into `buf` (16 bytes) and returns it. */
 function timespec(buf: Buffer, us: number): Buffer {
   const sec = Math.floor(us / 1_000_000);
@@ -1259,22 +1248,4 @@ function timespec(buf: Buffer, us: number): Buffer {
   buf.writeUInt32LE((us - sec * 1_000_000) * 1000, 8);
   buf.writeUInt32LE(0, 12);
   return buf;
-}
-
-const ONE = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
-
-/**
- * Wakes the input loop: adds 1 to the eventfd counter. Plain fs.writeSync, no FFI needed on the
- * calling thread; an eventfd write never blocks for long (EAGAIN only at a counter of 2^64-2).
- */
-export function signalWake(fd: number): void {
-  try {
-    fs.writeSync(fd, ONE);
-  } catch (err) {
-    if (errorCode(err) !== 'EAGAIN') throw err;
-  }
-}
-
-export function closeWakeFd(fd: number): void {
-  fs.closeSync(fd);
 }

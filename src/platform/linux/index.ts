@@ -10,7 +10,8 @@ export type {
   PipeDevice,
   RunLoopHooks,
 } from './backend.ts';
-export { closeWakeFd, createWakeFd, defaultSelect, LinuxBackend, signalWake } from './backend.ts';
+export { defaultSelect, LinuxBackend } from './backend.ts';
+export { closeWakeFd, createWakeFd, signalWake } from './wake.ts';
 export type { Availability } from './availability.ts';
 export { canUseLinuxBackend } from './availability.ts';
 export type { CheckStatus, DoctorCheck, DoctorDevice, DoctorOptions, DoctorReport } from './doctor.ts';

@@ -1,7 +1,7 @@
 /** keyrx's output devices: uinput keyboards (and an optional pointer) it writes remapped events to. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { KEYS } from '../../core/index.ts';
+import { KEYS } from '../../core/keys.ts'; // not the core's index: this loads on the input thread
 import {
   BTN_LEFT,
   BTN_RANGES,
