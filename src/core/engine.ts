@@ -976,6 +976,8 @@ export class Engine {
   private lastPressId = -1;
   private lastOutUs = -Infinity;
   private seq = 0;
+  /** the slot slot() returned last */
+  private lastSlot: DeviceSlot | null = null;
   private current: Queued | null = null;
   private ownOpen = false;
   private ime = false;
@@ -1175,12 +1177,15 @@ export class Engine {
   // ---------------------------------------------------------------- input flow
 
   private slot(handle: string): DeviceSlot {
+    // keys come in runs from one keyboard: its slot without a map lookup (slots are never removed)
+    if (this.lastSlot !== null && this.lastSlot.handle === handle) return this.lastSlot;
     let slot = this.slots.get(handle);
     if (!slot) {
       const identities = this.identities.get(handle) ?? [handle];
       slot = { index: this.slots.size, handle, identities, block: this.blockFor(identities) };
       this.slots.set(handle, slot);
     }
+    this.lastSlot = slot;
     return slot;
   }
 
