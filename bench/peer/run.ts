@@ -21,7 +21,7 @@
  *   npm run bench:peer -- --quick              300 taps, ORDER floor,keyd,keyrx,keyd,keyrx
  *   npm run bench:peer -- --order floor,keyd,keyrx,keyrxfifo --taps 500
  *   npm run bench:peer -- --baseline HEAD~3    keyrx as it is against keyrx at a commit, in the same boot
- *                                              (ORDER floor,keyd,keyrxbase,keyrx,keyd,keyrx,keyrxbase; with
+ *                                              (ORDER floor,keyd,keyrx,keyrxbase,keyd,keyrxbase,keyrx; with
  *                                              --quick or --order as given: keyrxbase is the commit's build)
  *   npm run bench:peer -- --from-log FILE      re-summarize a saved serial log (no build, no boot, nothing saved)
  * Options (and environment): --taps (TAPS), --order (ORDER), --baseline (BASELINE), --smp (SMP, 1), --mem (MEM, 1024 MiB),
@@ -58,9 +58,12 @@ const KEYD_TARBALL = join(ROOT, 'bench/peers/keyd-src.tar.gz');
 export const KEYD_COMMIT = 'f564288ac2b19d2305a5b39023c474805ff8fce5';
 const FULL_ORDER = 'floor,keyd,keyrx,nodefloor,keyd,keyrx,nodefloor,keyd,keyrx,keyrxstages,floor';
 const QUICK_ORDER = 'floor,keyd,keyrx,nodefloor,keyd,keyrx';
-/** --baseline without --order: each keyrx build twice, in both orders, around keyd */
-const BASELINE_ORDER = 'floor,keyd,keyrxbase,keyrx,keyd,keyrx,keyrxbase';
-const BASELINE_QUICK_ORDER = 'floor,keyd,keyrxbase,keyrx,keyrx,keyrxbase';
+/**
+ * --baseline without --order: each keyrx build twice, in both orders (a drift cancels), the tree's
+ * own first: a boot's first keyrx run is often its slowest, and that must not flatter the change
+ */
+const BASELINE_ORDER = 'floor,keyd,keyrx,keyrxbase,keyd,keyrxbase,keyrx';
+const BASELINE_QUICK_ORDER = 'floor,keyd,keyrx,keyrxbase,keyrxbase,keyrx';
 
 const log = (line: string): void => console.error(`bench:peer: ${line}`);
 
