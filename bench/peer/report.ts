@@ -99,6 +99,8 @@ const WHO_NAME: Partial<Record<Who, string>> = {
 };
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+/** a latency phase as the tables name it */
+const pathName = (phase: 'remap' | 'taphold'): string => (phase === 'remap' ? 'A→B' : 'tap-hold tap');
 const x2 = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
 const s2 = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)} s` : '—');
 
@@ -179,7 +181,7 @@ export function renderMarkdown(r: PeerResult): string {
 
   out.push('## Ratios', '');
   const ratioRows = s.ratios.map((q) => [
-    `${WHO_NAME[q.who] ?? q.who}/keyd ${q.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`,
+    `${WHO_NAME[q.who] ?? q.who}/keyd ${pathName(q.phase)}`,
     ...[q.read.p50, q.read.p90, q.read.p99, q.read.max, q.kernel.p50, q.kernel.p99].map(x2),
   ]);
   out.push(
@@ -198,7 +200,7 @@ export function renderMarkdown(r: PeerResult): string {
         ['path', 'keyd p50', 'keyrx p50', 'ratio p50', 'keyd p99', 'keyrx p99', 'ratio p99'],
         ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
         s.aboveFloor.map((a) => [
-          `${a.who === 'keyrx' ? '' : `${WHO_NAME[a.who] ?? a.who} `}${a.phase === 'remap' ? 'A→B' : 'tap-hold tap'}`,
+          `${a.who === 'keyrx' ? '' : `${WHO_NAME[a.who] ?? a.who} `}${pathName(a.phase)}`,
           `${int(a.p50.keyd)} µs`,
           `${int(a.p50.them)} µs`,
           x2(a.p50.ratio),
@@ -210,24 +212,21 @@ export function renderMarkdown(r: PeerResult): string {
       '',
     );
   }
-  if (s.overNodeFloor.length > 0)
-    out.push(
-      "keyrx against the node floor (node-floor.mjs: the same mapping in a bare node + koffi loop, no keyrx code; what keyrx's own code adds to node's): " +
-        s.overNodeFloor
-          .map((o) => `${o.phase === 'remap' ? 'A→B' : 'tap-hold tap'} p50 ${x2(o.p50)}, p99 ${x2(o.p99)}`)
-          .join('; ') +
-        '.',
-      '',
-    );
-  if (s.overBaseline.length > 0)
-    out.push(
-      `keyrx against its baseline (keyrxbase: the build of ${r.settings.baseline ? `\`${r.settings.baseline.ref}\`, ${r.settings.baseline.commit.slice(0, 7)}` : 'the baseline commit'}, in the same boot; below 1× is faster now): ` +
-        s.overBaseline
-          .map((o) => `${o.phase === 'remap' ? 'A→B' : 'tap-hold tap'} p50 ${x2(o.p50)}, p99 ${x2(o.p99)}`)
-          .join('; ') +
-        '.',
-      '',
-    );
+  // keyrx ÷ another remapper of the same boot, both paths, as one line
+  const keyrxOver = (intro: string, rows: Summary['overNodeFloor']): void => {
+    if (rows.length === 0) return;
+    const ratios = rows.map((o) => `${pathName(o.phase)} p50 ${x2(o.p50)}, p99 ${x2(o.p99)}`);
+    out.push(`${intro}: ${ratios.join('; ')}.`, '');
+  };
+  keyrxOver(
+    "keyrx against the node floor (node-floor.mjs: the same mapping in a bare node + koffi loop, no keyrx code; what keyrx's own code adds to node's)",
+    s.overNodeFloor,
+  );
+  const base = r.settings.baseline;
+  keyrxOver(
+    `keyrx against its baseline (keyrxbase: the build of ${base ? `\`${base.ref}\`, ${base.commit.slice(0, 7)}` : 'the baseline commit'}, in the same boot; below 1× is faster now)`,
+    s.overBaseline,
+  );
   if (s.pairs.length > 0)
     out.push(
       'Adjacent pairs (keyd run → the keyrx run right after it; drift control):',
@@ -235,12 +234,7 @@ export function renderMarkdown(r: PeerResult): string {
       mdTable(
         ['pair', 'path', 'ratio p50', 'ratio p99'],
         ['l', 'l', 'r', 'r'],
-        s.pairs.map((p) => [
-          `${p.keyd} → ${p.keyrx}`,
-          p.phase === 'remap' ? 'A→B' : 'tap-hold tap',
-          x2(p.p50),
-          x2(p.p99),
-        ]),
+        s.pairs.map((p) => [`${p.keyd} → ${p.keyrx}`, pathName(p.phase), x2(p.p50), x2(p.p99)]),
       ),
       '',
     );

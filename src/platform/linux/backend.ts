@@ -23,7 +23,6 @@ import {
   anyBit,
   classify,
   deviceId,
-  eventTimeUs,
   encodeEvent,
   encodeReport,
   EventBuffer,
@@ -1031,13 +1030,12 @@ export class LinuxBackend implements InputBackend {
     this.opts.log?.(`grabbed ${d.desc.name}`, { id: d.desc.id, path: d.probe.path });
     this.announce(d);
     // Events after the grab go to the engine (handleEvent skips the ones stamped before it).
-    const events = EventBuffer.copyOf(queued);
-    for (let i = 0; i < events.capacity && d.fd >= 0; i++) this.handleEvent(d, events, i);
+    for (let i = 0; i < queued.capacity && d.fd >= 0; i++) this.handleEvent(d, queued, i);
     if (d.fd >= 0) this.readDevice(d);
   }
 
   /** Reads an fd's queue until EAGAIN; null when the device is gone. */
-  private drainQueue(fd: number): Buffer | null {
+  private drainQueue(fd: number): EventBuffer | null {
     const c = libc();
     const chunks: Buffer[] = [];
     for (;;) {
@@ -1053,17 +1051,17 @@ export class LinuxBackend implements InputBackend {
       chunks.push(buf.subarray(0, n));
       if (n < buf.length) break;
     }
-    return Buffer.concat(chunks);
+    return EventBuffer.copyOf(Buffer.concat(chunks));
   }
 
   /** Is some key down at `untilUs` after replaying the key events stamped in [fromUs, untilUs)? */
-  private pressedBetween(queued: Buffer, fromUs: number, untilUs: number): boolean {
+  private pressedBetween(queued: EventBuffer, fromUs: number, untilUs: number): boolean {
     // Every key was up at fromUs (EVIOCGKEY said so); replaying events from then is exact.
     const down = new Uint8Array(KEY_BITS_BYTES);
-    for (let off = 0; off + INPUT_EVENT_SIZE <= queued.length; off += INPUT_EVENT_SIZE) {
-      const t = eventTimeUs(queued, off);
-      if (t < fromUs || t >= untilUs || queued.readUInt16LE(off + 16) !== EV_KEY) continue;
-      trackKey(down, queued.readUInt16LE(off + 18), queued.readInt32LE(off + 20));
+    for (let i = 0; i < queued.capacity; i++) {
+      const t = queued.timeUs(i);
+      if (t < fromUs || t >= untilUs || queued.type(i) !== EV_KEY) continue;
+      trackKey(down, queued.code(i), queued.value(i));
     }
     return anyBit(down);
   }
