@@ -288,9 +288,8 @@ function buildBaseline(peerCache: string, commit: string): string {
   const dir = join(peerCache, `base-${commit.slice(0, 16)}`);
   const dist = join(dir, 'dist');
   if (existsSync(join(dist, 'src/cli/main.js'))) return dist;
-  prune(peerCache, 'base-');
+  prune(peerCache, 'base-'); // this commit's partial build too
   const src = join(dir, 'src-tree');
-  rmSync(dir, { recursive: true, force: true });
   mkdirSync(src, { recursive: true });
   const t = Date.now();
   run('sh', [
@@ -308,8 +307,8 @@ function buildBaseline(peerCache: string, commit: string): string {
     '--outDir',
     `${dist}.tmp`,
   ]);
-  renameSync(`${dist}.tmp`, dist);
   copyFileSync(join(src, 'package.json'), join(dir, 'package.json'));
+  renameSync(`${dist}.tmp`, dist); // last: a build with dist/ in place is whole
   rmSync(src, { recursive: true, force: true });
   log(`baseline ${commit.slice(0, 7)} compiled in ${((Date.now() - t) / 1000).toFixed(1)} s: ${dist}`);
   return dist;
